@@ -1,0 +1,47 @@
+# Everything a fresh Debian machine needs, installed on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SYS_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils
+
+.PHONY: demo test bench lint sysdeps venv clean
+
+demo: sysdeps venv
+	$(BIN)/vipcontract --db demo-out/register.json demo --out demo-out
+
+test: sysdeps venv
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: sysdeps venv
+	$(BIN)/python bench/run.py
+
+lint: venv
+	$(BIN)/ruff check .
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+# System packages: the CJK font with a real Bold, HarfBuzz's subsetter (without it
+# WeasyPrint falls back to a subsetter ten times slower) and poppler's pdftoppm/pdftotext.
+sysdeps:
+	@missing=""; \
+	fc-list 2>/dev/null | grep -q "Noto Serif CJK SC" || missing="$$missing fonts-noto-cjk"; \
+	ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so.0" || missing="$$missing libharfbuzz-subset0"; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "安装系统软件包:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "缺少系统软件包，请先执行: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+clean:
+	rm -rf $(VENV) demo-out build *.egg-info

@@ -1,0 +1,108 @@
+"""Legal dates of the agreement: the term, service years, payment due dates, deemed delivery.
+
+The agreement's text states the same rules; the document generator prints dates computed here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+
+from .workdays import NO_SUPPLEMENT, Deadline, HolidaySupplement, shift_to_workday
+
+ONE_DAY = dt.timedelta(days=1)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class TermCounting(StrEnum):
+    # The effective day is the first day of the term: last day = (effective − 1 day) + N years.
+    EFFECTIVE_DAY_COUNTED = "effective_day_counted"
+    # 民法典 第二百零一条/第二百零二条: the effective day is not counted; the corresponding day
+    # N years later is the last day, or the month's last day where there is none.
+    CIVIL_CODE = "civil_code"
+
+
+def term_last_day(first_day: dt.date, years: int, counting: TermCounting) -> dt.date:
+    """Last day of a term of `years` years that begins on `first_day`.
+
+    relativedelta clamps to the month's end (2024-02-29 + 5 years = 2029-02-28), which is
+    第二百零二条's rule; subtracting the day first keeps 2024-03-01 -> 2029-02-28 right.
+    """
+    if years < 1:
+        raise ValueError("years must be at least 1")
+    if counting is TermCounting.EFFECTIVE_DAY_COUNTED:
+        return (first_day - ONE_DAY) + relativedelta(years=years)
+    return first_day + relativedelta(years=years)
+
+
+@dataclass(frozen=True)
+class ServiceYear:
+    number: int  # 1-based within the term
+    first_day: dt.date
+    last_day: dt.date
+
+
+def service_years(first_day: dt.date, years: int, counting: TermCounting) -> list[ServiceYear]:
+    """The term split into service years; year k ends where a k-year term would end."""
+    result, start = [], first_day
+    for k in range(1, years + 1):
+        end = term_last_day(first_day, k, counting)
+        result.append(ServiceYear(k, start, end))
+        start = end + ONE_DAY
+    return result
+
+
+def period_last_day(start: dt.date, days: int) -> dt.date:
+    """A period of `days` days from `start`, the start day not counted (第二百零一条)."""
+    return start + dt.timedelta(days=days)
+
+
+def payment_due(
+    year: ServiceYear, days: int, supplement: HolidaySupplement = NO_SUPPLEMENT
+) -> Deadline:
+    """Fee for a service year: within `days` days from the day the year begins (clause 8.3)."""
+    return shift_to_workday(period_last_day(year.first_day, days), supplement)
+
+
+class DeliveryMethod(StrEnum):
+    PERSONAL = "personal"
+    COURIER = "courier"
+    EMAIL = "email"
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    """The calendar day in Asia/Shanghai; a bare date-time is read as Shanghai time."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=SHANGHAI)
+    return moment.astimezone(SHANGHAI).date()
+
+
+def deemed_delivered_on(
+    method: DeliveryMethod,
+    sent_at: dt.datetime,
+    courier_days: int,
+    *,
+    receipt_on: dt.date | None = None,
+    returned_on: dt.date | None = None,
+    bounced: bool = False,
+) -> dt.date | None:
+    """When a notice takes effect under clause 13.5; None while it cannot be said yet.
+
+    personal: the day of the signed receipt. courier: the day signed for, at the latest the
+    Nth calendar day after posting. email: the day (Shanghai time) it entered the designated
+    address (第一百三十七条), unless it bounced. Refused or returned: the day of refusal/return.
+    """
+    if returned_on is not None:
+        return returned_on
+    if method is DeliveryMethod.PERSONAL:
+        return receipt_on
+    if method is DeliveryMethod.COURIER:
+        latest = local_date(sent_at) + dt.timedelta(days=courier_days)
+        return min(receipt_on, latest) if receipt_on else latest
+    if bounced:
+        return None
+    return local_date(sent_at)

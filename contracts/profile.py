@@ -1,0 +1,140 @@
+"""The company profile: the provider's details (甲方) and the agreement's parameters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from . import validation as v
+from .dates import TermCounting
+from .errors import InvalidInput, Problem
+from .workdays import HolidaySupplement
+
+
+class DisputeMethod(StrEnum):
+    ARBITRATION = "arbitration"
+    LITIGATION = "litigation"
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str
+    credit_code: str
+    address: str
+    legal_representative: str
+    contact_person: str
+    phone: str
+    email: str
+    notice_address: str
+    bank_name: str
+    bank_account: str
+    account_name: str
+    signing_place: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    provider: Provider
+    number_prefix: str
+    term_years: int
+    term_counting: TermCounting
+    payment_days: int
+    late_fee_per_day: Decimal
+    late_payment_suspend_days: int
+    late_payment_terminate_days: int
+    response_hours: int
+    courier_deemed_days: int
+    expiry_warning_days: int
+    reminder_days: tuple[int, ...]
+    renewal_notice_days: int
+    dispute_method: DisputeMethod
+    arbitration_commission: str
+    court: str
+    holidays: HolidaySupplement
+
+
+def _int(section: Mapping[str, Any], key: str, low: int, high: int) -> int:
+    value = section.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise InvalidInput(Problem(f"contract.{key}", f"应为 {low} 到 {high} 之间的整数"))
+    return value
+
+
+def _holidays(section: Mapping[str, Any]) -> HolidaySupplement:
+    years, rest, work = set(), set(), set()
+    for year, spec in section.items():
+        if not str(year).isdigit():
+            raise InvalidInput(Problem(f"holidays.{year}", "年份应为四位数字"))
+        years.add(int(year))
+        for key, target in (("rest_days", rest), ("working_days", work)):
+            for day in spec.get(key, []):
+                parsed = v.iso_date(day, f"holidays.{year}.{key}")
+                if parsed.year != int(year):
+                    raise InvalidInput(Problem(f"holidays.{year}.{key}", f"{day} 不在 {year} 年"))
+                target.add(parsed)
+    return HolidaySupplement(frozenset(years), frozenset(rest), frozenset(work))
+
+
+def profile_from_mapping(data: Mapping[str, Any]) -> Profile:
+    """Build the profile from the merged TOML data (defaults overlaid by the user's file)."""
+    p, c, d = data.get("provider", {}), data.get("contract", {}), data.get("disputes", {})
+    provider_fields = Provider.__dataclass_fields__
+    missing = [k for k in provider_fields if not str(p.get(k, "")).strip()]
+    if missing:
+        raise InvalidInput([Problem(f"provider.{k}", "不能为空") for k in missing])
+    provider = Provider(**{k: str(p[k]).strip() for k in provider_fields})
+    v.credit_code(provider.credit_code, "provider.credit_code")
+    v.email(provider.email, "provider.email")
+    try:
+        counting = TermCounting(c.get("term_counting"))
+    except ValueError:
+        raise InvalidInput(Problem("contract.term_counting",
+                                   "应为 effective_day_counted 或 civil_code")) from None
+    try:
+        method = DisputeMethod(d.get("method"))
+    except ValueError:
+        raise InvalidInput(Problem("disputes.method", "应为 arbitration（仲裁）或 litigation（诉讼）")) from None
+    try:
+        late_fee = Decimal(str(c.get("late_fee_per_day")))
+    except InvalidOperation:
+        late_fee = Decimal(-1)
+    if not Decimal(0) <= late_fee <= Decimal("0.01"):
+        raise InvalidInput(Problem("contract.late_fee_per_day", "应为 0 到 0.01 之间的小数，如 \"0.0005\""))
+    reminders = c.get("reminder_days", [])
+    if not all(isinstance(x, int) and 0 < x <= 366 for x in reminders):
+        raise InvalidInput(Problem("contract.reminder_days", "应为 1 到 366 之间的整数列表"))
+    return Profile(
+        provider=provider,
+        number_prefix=str(c.get("number_prefix", "VIP")).strip() or "VIP",
+        term_years=_int(c, "term_years", 1, 30),
+        term_counting=counting,
+        payment_days=_int(c, "payment_days", 1, 90),
+        late_fee_per_day=late_fee,
+        late_payment_suspend_days=_int(c, "late_payment_suspend_days", 1, 365),
+        late_payment_terminate_days=_int(c, "late_payment_terminate_days", 1, 365),
+        response_hours=_int(c, "response_hours", 1, 168),
+        courier_deemed_days=_int(c, "courier_deemed_days", 1, 30),
+        expiry_warning_days=_int(c, "expiry_warning_days", 1, 366),
+        reminder_days=tuple(sorted(set(reminders), reverse=True)),
+        renewal_notice_days=_int(c, "renewal_notice_days", 1, 365),
+        dispute_method=method,
+        arbitration_commission=str(d.get("arbitration_commission", "")).strip(),
+        court=str(d.get("court", "")).strip(),
+        holidays=_holidays(data.get("holidays", {})),
+    )
+
+
+def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Overlay `override` on `base`, section by section."""
+    result = {k: (dict(val) if isinstance(val, Mapping) else val) for k, val in base.items()}
+    for key, val in override.items():
+        if isinstance(val, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = merge(result[key], val)
+        else:
+            result[key] = val
+    return result
+

@@ -1,0 +1,252 @@
+"""Resolve clause source (data with jinja2 expressions) into a plain `Document` tree.
+
+Source schema (one mapping; the chapters usually come from one file each):
+
+    kind, title, chapter_label ("第{cn}章"), clause_number ("{chapter}.{n}"), toc (bool)
+    cover:     {title, lines: [text], mark}
+    preamble:  [block]
+    chapters:  [{id?, when?, title, blocks: [block], clauses: [{id?, when?, title, blocks}]}]
+    signature: {heading, blocks: [block], parties: [{when?, heading, lines: [{label, value}]}]}
+    annexes:   [{id?, when?, title, blocks}]
+
+A block is a string (a paragraph), {text, when?, bold?, style?}, {items: [text | {text, when?,
+bold?}], when?, label?} or {table: {header: [text], rows: expression | [[text]]}, when?}.
+Text may hold `**bold**` spans and jinja2 expressions; `ref('id')` gives a chapter's or
+clause's computed number, so cross-references follow the numbering. List labels and all
+numbers are computed here, never written by hand.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import cn2an
+import jinja2
+import jinja2.meta
+
+from .document import (
+    Annex,
+    Block,
+    Chapter,
+    Clause,
+    Cover,
+    Document,
+    Paragraph,
+    Run,
+    Signature,
+    SignatureLine,
+    SignatureParty,
+    Table,
+)
+from .errors import ContractError
+
+GLOBALS = ("ref", "cn_number")
+
+
+class TemplateError(ContractError):
+    """The clause source itself is wrong (a developer's error, not the clerk's)."""
+
+
+def make_environment() -> jinja2.Environment:
+    # The tree holds plain text; each renderer escapes for its own format.
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    env.globals["cn_number"] = cn_number
+    return env
+
+
+def cn_number(n: int) -> str:
+    return cn2an.an2cn(n)
+
+
+class _Resolver:
+    def __init__(self, source: Mapping[str, Any], context: Mapping[str, Any]):
+        self.source = source
+        self.env = make_environment()
+        self.context = dict(context)
+        self.refs: dict[str, str] = {}
+        self.context["ref"] = self._ref
+
+    def _ref(self, ident: str) -> str:
+        try:
+            return self.refs[ident]
+        except KeyError:
+            raise TemplateError(f"ref('{ident}') names no chapter or clause") from None
+
+    def text(self, template: str) -> str:
+        try:
+            rendered = self.env.from_string(template).render(self.context)
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"{exc} in: {template[:60]}") from exc
+        return rendered.replace("\n", "")
+
+    def included(self, node: Any) -> bool:
+        if not isinstance(node, Mapping) or "when" not in node:
+            return True
+        try:
+            return bool(self.env.compile_expression(node["when"])(**self.context))
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"{exc} in when: {node['when']}") from exc
+
+    def runs(self, template: str, bold: bool = False) -> tuple[Run, ...]:
+        # Split on ** before rendering so that a customer's name can never toggle bold.
+        parts = template.split("**")
+        if len(parts) % 2 == 0:
+            raise TemplateError(f"unbalanced ** in: {template[:60]}")
+        runs = []
+        for i, part in enumerate(parts):
+            text = self.text(part)
+            if text:
+                runs.append(Run(text, bold or i % 2 == 1))
+        return tuple(runs)
+
+    def blocks(self, nodes: list[Any] | None) -> tuple[Block, ...]:
+        out: list[Block] = []
+        for node in nodes or ():
+            if not self.included(node):
+                continue
+            if isinstance(node, str):
+                out.append(Paragraph(self.runs(node)))
+            elif "items" in node:
+                out.extend(self.items(node))
+            elif "table" in node:
+                out.append(self.table(node["table"]))
+            else:
+                style = node.get("style", "body")
+                out.append(Paragraph(self.runs(node["text"], node.get("bold", False)), style=style))
+        return tuple(out)
+
+    def items(self, node: Mapping[str, Any]) -> list[Paragraph]:
+        label = node.get("label", "（{n}）")
+        kept = [i for i in node["items"] if self.included(i)]
+        result = []
+        for n, item in enumerate(kept, start=1):
+            text, bold = (item, False) if isinstance(item, str) else (item["text"], item.get("bold", False))
+            result.append(Paragraph(self.runs(text, bold), label.format(n=n), "item"))
+        return result
+
+    def table(self, node: Mapping[str, Any]) -> Table:
+        header = tuple(self.text(h) for h in node["header"])
+        rows = node["rows"]
+        if isinstance(rows, str):
+            rows = self.env.compile_expression(rows)(**self.context)
+        else:
+            rows = [[self.text(str(cell)) for cell in row] for row in rows]
+        return Table(header, tuple(tuple(str(c) for c in row) for row in rows))
+
+    def number(self) -> list[tuple[Mapping, str, list[tuple[Mapping, str]]]]:
+        """First pass: which chapters and clauses are in, and their numbers, for ref()."""
+        label_fmt = self.source.get("chapter_label", "第{cn}章")
+        clause_fmt = self.source.get("clause_number", "{chapter}.{n}")
+        plan = []
+        chapters = [c for c in self.source.get("chapters", []) if self.included(c)]
+        for n, chapter in enumerate(chapters, start=1):
+            label = label_fmt.format(n=n, cn=cn_number(n))
+            if "id" in chapter:
+                self.refs[chapter["id"]] = label
+            clauses = []
+            for k, clause in enumerate((c for c in chapter.get("clauses", []) if self.included(c)), 1):
+                number = clause_fmt.format(chapter=n, n=k)
+                if "id" in clause:
+                    self.refs[clause["id"]] = number
+                clauses.append((clause, number))
+            plan.append((chapter, label, clauses))
+        annexes = [a for a in self.source.get("annexes", []) if self.included(a)]
+        for n, annex in enumerate(annexes, start=1):
+            if "id" in annex:
+                self.refs[annex["id"]] = f"附件{cn_number(n)}"
+        return plan
+
+    def document(self, kind: str, contract_no: str, doc_no: str) -> Document:
+        plan = self.number()
+        src = self.source
+        chapters = tuple(
+            Chapter(
+                number=n,
+                label=label,
+                title=self.text(ch.get("title", "")),
+                blocks=self.blocks(ch.get("blocks")),
+                clauses=tuple(
+                    Clause(number, self.text(cl["title"]), self.blocks(cl.get("blocks")))
+                    for cl, number in clauses
+                ),
+            )
+            for n, (ch, label, clauses) in enumerate(plan, start=1)
+        )
+        annexes = tuple(
+            Annex(f"附件{cn_number(n)}　{self.text(a['title'])}", self.blocks(a.get("blocks")))
+            for n, a in enumerate((a for a in src.get("annexes", []) if self.included(a)), 1)
+        )
+        return Document(
+            kind=kind,
+            contract_no=contract_no,
+            doc_no=doc_no,
+            title=self.text(src["title"]),
+            cover=self.cover(src.get("cover")),
+            preamble=self.blocks(src.get("preamble")),
+            chapters=chapters,
+            signature=self.signature(src.get("signature")),
+            annexes=annexes,
+            watermark=self.text(src.get("watermark", "")),
+            toc=bool(src.get("toc", True)),
+        )
+
+    def cover(self, node: Mapping[str, Any] | None) -> Cover | None:
+        if not node:
+            return None
+        lines = tuple(self.text(line) for line in node.get("lines", []) if self.included(line))
+        return Cover(self.text(node["title"]), lines, self.text(node.get("mark", "CONTRACT")))
+
+    def signature(self, node: Mapping[str, Any] | None) -> Signature | None:
+        if not node:
+            return None
+        parties = tuple(
+            SignatureParty(
+                self.text(p["heading"]),
+                tuple(
+                    SignatureLine(self.text(ln["label"]), self.text(ln.get("value", "")))
+                    for ln in p["lines"]
+                    if self.included(ln)
+                ),
+            )
+            for p in node["parties"]
+            if self.included(p)
+        )
+        return Signature(self.text(node["heading"]), self.blocks(node.get("blocks")), parties)
+
+
+def resolve(
+    source: Mapping[str, Any], context: Mapping[str, Any], *, contract_no: str, doc_no: str = ""
+) -> Document:
+    """Resolve `source` with `context` into a Document. Text is NFKC-normalised by the caller."""
+    kind = source.get("kind", "agreement")
+    return _Resolver(source, context).document(kind, contract_no, doc_no or contract_no)
+
+
+def template_strings(node: Any) -> Iterator[str]:
+    """Every text template and `when`/rows expression in a source, for static checks."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, Mapping):
+        for key, value in node.items():
+            if key in ("when",) or (key == "rows" and isinstance(value, str)):
+                yield "{{ " + value + " }}"
+            elif key not in ("kind", "id", "chapter_label", "clause_number", "label", "style"):
+                yield from template_strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from template_strings(item)
+
+
+def undeclared_variables(source: Mapping[str, Any]) -> set[str]:
+    env = make_environment()
+    names: set[str] = set()
+    for template in template_strings(source):
+        names |= jinja2.meta.find_undeclared_variables(env.parse(template))
+    return names - set(GLOBALS)
+
+
+def nfkc(text: str) -> str:
+    """Kangxi radicals and full-width forms look like ordinary text but are other code points."""
+    return unicodedata.normalize("NFKC", text).strip()

@@ -1,0 +1,125 @@
+"""Field checks. Each returns the cleaned value or raises InvalidInput naming the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import ric, uscc
+
+from .errors import InvalidInput, Problem
+
+PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|400-?\d{3}-?\d{4})$")
+EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
+NAME_FORBIDDEN = set("/\\<>*|:?\"\x00")
+
+
+def id_number(value: str, today: dt.date, field: str = "id_number") -> str:
+    """居民身份证号 (GB 11643): checksum, a real birth date, not in the future."""
+    number = ric.compact(value)
+    try:
+        ric.validate(number)
+    except stdnum_errors.InvalidChecksum:
+        raise InvalidInput(Problem(field, f"身份证号 {value} 校验位不正确")) from None
+    except stdnum_errors.InvalidComponent:
+        raise InvalidInput(Problem(field, f"身份证号 {value} 中的出生日期不存在")) from None
+    except stdnum_errors.ValidationError:
+        raise InvalidInput(Problem(field, f"身份证号 {value} 格式不正确，应为18位")) from None
+    if ric.get_birth_date(number) > today:
+        raise InvalidInput(Problem(field, f"身份证号 {value} 中的出生日期晚于今天"))
+    return number
+
+
+def credit_code(value: str, field: str = "credit_code") -> str:
+    """统一社会信用代码 (GB 32100). Registration-authority codes may be letters (N, Y, A...),
+    which python-stdnum rejects; those are accepted when the check character is right."""
+    code = uscc.compact(value)
+    try:
+        return uscc.validate(code)
+    except stdnum_errors.InvalidChecksum:
+        raise InvalidInput(Problem(field, f"统一社会信用代码 {value} 校验位不正确")) from None
+    except stdnum_errors.InvalidFormat:
+        alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+        shaped = (
+            len(code) == 18
+            and code[0] in alphabet
+            and code[1] in alphabet
+            and code[2:8].isdigit()
+            and all(c in alphabet for c in code[8:])
+        )
+        if shaped and code[-1] == uscc.calc_check_digit(code):
+            return code
+        if shaped:
+            raise InvalidInput(Problem(field, f"统一社会信用代码 {value} 校验位不正确")) from None
+    except stdnum_errors.ValidationError:
+        pass
+    raise InvalidInput(Problem(field, f"统一社会信用代码 {value} 格式不正确，应为18位数字或大写字母"))
+
+
+def phone(value: str, field: str = "phone") -> str:
+    cleaned = re.sub(r"[\s()（）]", "", value)
+    if not PHONE.match(cleaned):
+        raise InvalidInput(
+            Problem(field, f"电话 {value} 格式不正确，应为11位手机号或带区号的固定电话，如 010-80000000")
+        )
+    return cleaned
+
+
+def email(value: str, field: str = "email") -> str:
+    cleaned = value.strip()
+    if not EMAIL.match(cleaned):
+        raise InvalidInput(Problem(field, f"电子邮箱 {value} 格式不正确"))
+    return cleaned
+
+
+def text(value: str | None, field: str, label: str, max_len: int = 200) -> str:
+    cleaned = (value or "").strip()
+    if not cleaned:
+        raise InvalidInput(Problem(field, f"{label}不能为空"))
+    if len(cleaned) > max_len:
+        raise InvalidInput(Problem(field, f"{label}过长（最多{max_len}个字）"))
+    if any(ord(c) < 32 for c in cleaned):
+        raise InvalidInput(Problem(field, f"{label}含有控制字符"))
+    return cleaned
+
+
+def person_or_company_name(value: str | None, field: str, label: str) -> str:
+    cleaned = text(value, field, label, max_len=100)
+    bad = sorted(set(cleaned) & NAME_FORBIDDEN)
+    if bad:
+        raise InvalidInput(Problem(field, f"{label}含有不允许的字符：{' '.join(bad)}"))
+    return cleaned
+
+
+def iso_date(value: object, field: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raw = str(value).strip()
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            raise ValueError
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(
+            Problem(field, f"日期 {value} 无效，请按 YYYY-MM-DD 填写，例如 2025-03-10")
+        ) from None
+
+
+def moment(value: object, field: str, default_tz: dt.tzinfo) -> dt.datetime:
+    """A date or an ISO date-time; a date-time without a zone is read in `default_tz`."""
+    if isinstance(value, dt.datetime):
+        parsed = value
+    else:
+        raw = str(value).strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            return dt.datetime.combine(iso_date(raw, field), dt.time(9, 0), default_tz)
+        try:
+            parsed = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidInput(
+                Problem(field, f"时间 {value} 无效，请写 YYYY-MM-DD 或 2026-03-01T17:30+08:00")
+            ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=default_tz)

@@ -1,0 +1,1 @@
+"""Application layer: files, profile, store and renderers around the pure domain."""
