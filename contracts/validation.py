@@ -18,14 +18,18 @@ NAME_FORBIDDEN = set("/\\<>*|:?\"\x00")
 def id_number(value: str, today: dt.date, field: str = "id_number") -> str:
     """居民身份证号 (GB 11643): checksum, a real birth date, not in the future."""
     number = ric.compact(value)
+    if len(number) != 18 or not number[:-1].isdigit():
+        raise InvalidInput(Problem(field, f"身份证号 {value} 格式不正确，应为18位"))
+    if number[-1] != ric.calc_check_digit(number):
+        raise InvalidInput(Problem(field, f"身份证号 {value} 校验位不正确"))
+    try:
+        ric.get_birth_date(number)
+    except stdnum_errors.ValidationError:
+        raise InvalidInput(Problem(field, f"身份证号 {value} 中的出生日期不存在")) from None
     try:
         ric.validate(number)
-    except stdnum_errors.InvalidChecksum:
-        raise InvalidInput(Problem(field, f"身份证号 {value} 校验位不正确")) from None
-    except stdnum_errors.InvalidComponent:
-        raise InvalidInput(Problem(field, f"身份证号 {value} 中的出生日期不存在")) from None
     except stdnum_errors.ValidationError:
-        raise InvalidInput(Problem(field, f"身份证号 {value} 格式不正确，应为18位")) from None
+        raise InvalidInput(Problem(field, f"身份证号 {value} 中的地区码不存在")) from None
     if ric.get_birth_date(number) > today:
         raise InvalidInput(Problem(field, f"身份证号 {value} 中的出生日期晚于今天"))
     return number

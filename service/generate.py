@@ -1,0 +1,72 @@
+"""Generate an agreement: validate the request, resolve the clause source, write the files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from contracts.agreement import ContractParams, agreement_context
+from contracts.amounts import parse_amount
+from contracts.customer import Customer, CustomerType, customer_from_mapping
+from contracts.document import Document
+from contracts.errors import InvalidInput, Problem
+from contracts.profile import Profile
+from contracts.resolver import resolve
+from contracts.validation import iso_date
+
+from .output import WrittenFile, safe_stem, write_documents
+from .sources import load_source
+
+
+@dataclass(frozen=True)
+class AgreementRequest:
+    customer: Customer
+    annual_fee: Decimal
+    effective_date: dt.date | None
+
+
+def parse_request(kind: CustomerType, data: Mapping[str, Any], today: dt.date) -> AgreementRequest:
+    """Customer fields, fee and effective date, validated together: every problem at once."""
+    problems: list[Problem] = []
+    customer = fee = effective = None
+    try:
+        customer = customer_from_mapping(kind, data, today)
+    except InvalidInput as exc:
+        problems.extend(exc.problems)
+    raw_fee = data.get("annual_fee")
+    if raw_fee in (None, ""):
+        problems.append(Problem("annual_fee", "年服务费不能为空"))
+    else:
+        try:
+            fee = parse_amount(raw_fee, "annual_fee")
+        except InvalidInput as exc:
+            problems.extend(exc.problems)
+    if data.get("effective_date") not in (None, ""):
+        try:
+            effective = iso_date(data["effective_date"], "effective_date")
+        except InvalidInput as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InvalidInput(problems)
+    assert customer is not None and fee is not None
+    return AgreementRequest(customer, fee, effective)
+
+
+def build_agreement(
+    profile: Profile, request: AgreementRequest, contract_no: str, issue_date: dt.date
+) -> Document:
+    params = ContractParams(
+        contract_no, issue_date, request.annual_fee, request.effective_date, profile.term_years
+    )
+    context = agreement_context(request.customer, profile, params)
+    return resolve(load_source("agreement"), context, contract_no=contract_no)
+
+
+def write_agreement(
+    doc: Document, customer: Customer, out_dir: Path, formats: Sequence[str]
+) -> list[WrittenFile]:
+    return write_documents(doc, out_dir, formats, safe_stem(doc.doc_no, customer.name))

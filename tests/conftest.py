@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from contracts.agreement import ContractParams, agreement_context
+from contracts.customer import Customer, CustomerType, customer_from_mapping
+from contracts.document import Document
+from contracts.resolver import resolve
+from service.sources import load_profile, load_source
+
+TODAY = dt.date(2026, 11, 24)
+
+INDIVIDUAL = {
+    "name": "张三",
+    "id_number": "11010519491231002X",
+    "phone": "13800000000",
+    "address": "北京市朝阳区建国路88号1单元101室",
+    "email": "zhangsan@example.com",
+}
+CORPORATE = {
+    "name": "北京某某科技有限公司",
+    "credit_code": "91110000600037341L",
+    "legal_representative": "李四",
+    "phone": "010-80000000",
+    "address": "北京市海淀区上地十街10号",
+    "email": "it@example.com",
+}
+
+
+@pytest.fixture(scope="session")
+def profile():
+    return load_profile()
+
+
+def make_customer(kind: str) -> Customer:
+    data = INDIVIDUAL if kind == "individual" else CORPORATE
+    return customer_from_mapping(CustomerType(kind), data, TODAY)
+
+
+def make_agreement(
+    kind: str, effective_date: dt.date | None = None, fee: str = "12800", contract_no: str = "VIP-2026-000001"
+) -> Document:
+    profile = load_profile()
+    params = ContractParams(contract_no, TODAY, Decimal(fee), effective_date, profile.term_years)
+    context = agreement_context(make_customer(kind), profile, params)
+    return resolve(load_source("agreement"), context, contract_no=contract_no)
+
+
+@pytest.fixture(params=["individual", "corporate"])
+def agreement(request) -> Document:
+    return make_agreement(request.param)
