@@ -1,0 +1,1 @@
+"""Renderers: turn a resolved `contracts.document.Document` into DOCX and PDF files."""
