@@ -1,0 +1,283 @@
+"""A report as plain data: what every output format (terminal, CSV, XLSX, JSON, PDF, ICS) prints.
+
+A report function builds a `Report` and returns it; the renderers in `renderers/report_*.py`
+turn it into a table on the terminal or a file. Nothing here reads a clock or does I/O, so the
+same inputs give the same `Report`, and the renderers give the same bytes.
+
+Cell values by column kind (``None`` is an empty cell in every kind):
+
+=========  ==============================  ===================  ==================
+kind       Python value                    shown as             CSV / JSON
+=========  ==============================  ===================  ==================
+text       str                             as is (wraps)        as is
+date       datetime.date (not datetime)    2029-12-31           "2029-12-31"
+amount     Decimal (or int), yuan          12,800.00            "12800.00"
+int        int                             42                   "42" / 42
+id         str, already masked             as is, no wrapping   as is
+flag       bool                            是 / 否               "是" / true
+=========  ==============================  ===================  ==================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+from stdnum.cn import ric
+
+CENT = Decimal("0.01")
+DEFAULT_EMPTY_MESSAGE = "没有符合条件的记录。"
+FLAG_TEXT = {True: "是", False: "否"}
+
+
+class ColumnKind(StrEnum):
+    TEXT = "text"
+    DATE = "date"
+    AMOUNT = "amount"
+    INT = "int"
+    ID = "id"
+    FLAG = "flag"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: the key of its value in each row, its Chinese header and its kind."""
+
+    key: str
+    label: str
+    kind: ColumnKind = ColumnKind.TEXT
+
+    def __post_init__(self) -> None:
+        if not self.key or not isinstance(self.key, str):
+            raise ValueError("column key must be a non-empty string")
+        try:
+            object.__setattr__(self, "kind", ColumnKind(self.kind))
+        except ValueError:
+            kinds = ", ".join(k.value for k in ColumnKind)
+            raise ValueError(f"column {self.key!r}: kind {self.kind!r} is not one of {kinds}") from None
+
+    @property
+    def numeric(self) -> bool:
+        """Right-aligned kinds."""
+        return self.kind in (ColumnKind.AMOUNT, ColumnKind.INT)
+
+
+class Total(NamedTuple):
+    """A count or a sum shown under the table: ("到期合同数", 3), ("年费合计", Decimal("38400.00"))."""
+
+    label: str
+    value: int | Decimal | str
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """An all-day calendar entry (ICS). `uid` must be stable: the same event, the same uid."""
+
+    uid: str
+    date: dt.date
+    summary: str
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.uid:
+            raise ValueError("calendar event needs a uid")
+        if isinstance(self.date, dt.datetime) or not isinstance(self.date, dt.date):
+            raise ValueError(f"calendar event {self.uid!r}: date must be a datetime.date")
+
+
+@dataclass(frozen=True)
+class MonthlyChart:
+    """Counts per calendar month, labelled 'YYYY-MM', oldest first (a bar chart in the PDF)."""
+
+    labels: tuple[str, ...]
+    counts: tuple[int, ...]
+    caption: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", tuple(self.labels))
+        object.__setattr__(self, "counts", tuple(self.counts))
+        if len(self.labels) != len(self.counts):
+            raise ValueError("chart labels and counts differ in length")
+        if any(isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in self.counts):
+            raise ValueError("chart counts must be non-negative integers")
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+def month_label(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def monthly_chart(dates: Iterable[dt.date], as_of: dt.date, months: int = 24, caption: str = "") -> MonthlyChart:
+    """Count `dates` per month over `months` calendar months, starting with as_of's month.
+
+    Dates before `as_of` (already past) and after the last month are not counted.
+    """
+    if months < 1:
+        raise ValueError("months must be at least 1")
+    index = {}
+    year, month = as_of.year, as_of.month
+    for i in range(months):
+        index[(year, month)] = i
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    counts = [0] * months
+    labels = [f"{y:04d}-{m:02d}" for (y, m) in index]
+    for day in dates:
+        if day < as_of:
+            continue
+        i = index.get((day.year, day.month))
+        if i is not None:
+            counts[i] += 1
+    return MonthlyChart(tuple(labels), tuple(counts), caption)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a report prints. Build it, return it; the renderers do the rest.
+
+    rows: one mapping per row, keyed by column key; a missing key is an empty cell, an unknown
+    key is an error (it would otherwise be silently dropped). Values are checked against the
+    column's kind; an `id` column refuses a complete (unmasked) resident identity number.
+    generated_at: timezone-aware, or None for reproducible output (``--no-timestamp``).
+    """
+
+    name: str
+    title: str
+    as_of: dt.date
+    columns: tuple[Column, ...]
+    rows: tuple[dict[str, Any], ...] = ()
+    totals: tuple[Total, ...] = ()
+    notes: tuple[str, ...] = ()
+    generated_at: dt.datetime | None = None
+    calendar_events: tuple[CalendarEvent, ...] = ()
+    chart: MonthlyChart | None = None
+    empty_message: str = DEFAULT_EMPTY_MESSAGE
+
+    def __post_init__(self) -> None:
+        if isinstance(self.as_of, dt.datetime) or not isinstance(self.as_of, dt.date):
+            raise ValueError("as_of must be a datetime.date")
+        if self.generated_at is not None and (
+            not isinstance(self.generated_at, dt.datetime) or self.generated_at.utcoffset() is None
+        ):
+            raise ValueError("generated_at must be a timezone-aware datetime or None")
+        columns = tuple(self.columns)
+        if not columns:
+            raise ValueError("a report needs at least one column")
+        keys = [c.key for c in columns]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"duplicate column keys in {keys}")
+        object.__setattr__(self, "columns", columns)
+        object.__setattr__(self, "rows", tuple(self._check_row(n, r) for n, r in enumerate(self.rows, 1)))
+        object.__setattr__(self, "totals", tuple(_total(t) for t in self.totals))
+        object.__setattr__(self, "notes", tuple(str(n) for n in self.notes))
+        object.__setattr__(self, "calendar_events", tuple(self.calendar_events))
+
+    def _check_row(self, number: int, row: Mapping[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(row) - {c.key for c in self.columns})
+        if unknown:
+            raise ValueError(f"{self.name}: row {number} has keys that are not columns: {unknown}")
+        return {c.key: _check_value(c, row.get(c.key), number) for c in self.columns}
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.rows
+
+    def column(self, key: str) -> Column:
+        for c in self.columns:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+
+def _total(item: Any) -> Total:
+    label, value = item
+    if isinstance(value, float):
+        raise ValueError(f"total {label!r}: use Decimal or int, not float")
+    return Total(str(label), value)
+
+
+def _check_value(column: Column, value: Any, row: int) -> Any:
+    if value is None:
+        return None
+    kind = column.kind
+    where = f"row {row}, column {column.key!r} ({kind.value})"
+    if kind is ColumnKind.DATE:
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+            raise ValueError(f"{where}: expected a datetime.date, got {value!r}")
+    elif kind is ColumnKind.AMOUNT:
+        if isinstance(value, bool) or not isinstance(value, Decimal | int):
+            raise ValueError(f"{where}: expected a Decimal amount, got {value!r}")
+        value = Decimal(value)
+        if not value.is_finite():
+            raise ValueError(f"{where}: amount is not finite")
+    elif kind is ColumnKind.INT:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{where}: expected an int, got {value!r}")
+    elif kind is ColumnKind.FLAG:
+        if not isinstance(value, bool):
+            raise ValueError(f"{where}: expected a bool, got {value!r}")
+    else:
+        if not isinstance(value, str):
+            raise ValueError(f"{where}: expected a str, got {value!r}")
+        if kind is ColumnKind.ID and ric.is_valid(value):
+            raise ValueError(f"{where}: identity number is not masked")
+    return value
+
+
+# ---------------------------------------------------------------- formatting shared by renderers
+
+
+def amount_plain(value: Decimal) -> str:
+    """12800 -> '12800.00' (CSV, JSON)."""
+    return format(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP), "f")
+
+
+def amount_figures(value: Decimal) -> str:
+    """12800 -> '12,800.00' (terminal, PDF)."""
+    return f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
+
+
+def display_value(column: Column, value: Any) -> str:
+    """The text a person reads in a cell (terminal, PDF)."""
+    if value is None:
+        return ""
+    if column.kind is ColumnKind.DATE:
+        return value.isoformat()
+    if column.kind is ColumnKind.AMOUNT:
+        return amount_figures(value)
+    if column.kind is ColumnKind.FLAG:
+        return FLAG_TEXT[value]
+    return str(value)
+
+
+def plain_value(column: Column, value: Any) -> str:
+    """The text of a cell in a data file (CSV): ISO dates, amounts without separators."""
+    if value is None:
+        return ""
+    if column.kind is ColumnKind.AMOUNT:
+        return amount_plain(value)
+    return display_value(column, value)
+
+
+def display_total(value: int | Decimal | str) -> str:
+    if isinstance(value, Decimal):
+        return amount_figures(value)
+    return str(value)
+
+
+def format_generated_at(moment: dt.datetime) -> str:
+    """2026-11-24 10:30:00 +08:00, in the moment's own time zone."""
+    offset = moment.strftime("%z")
+    return f"{moment:%Y-%m-%d %H:%M:%S} {offset[:3]}:{offset[3:]}"
+
+
+def text_width(text: str) -> int:
+    """Width in terminal cells / spreadsheet units: CJK and full-width characters count 2."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
