@@ -1,0 +1,159 @@
+"""What the supplementary documents are resolved with: 补充协议, 续签协议, 解除通知书/解除协议.
+
+Each function is pure: it turns the customer, the profile and the document's own facts into the
+context of templates/amendment, templates/renewal or templates/termination. The key names mirror
+`agreement_context` (variant, customer, provider, dispute, terms, contract) so that the same
+expressions work in every clause source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import cn2an
+
+from .agreement import cn_date, rate_text
+from .amounts import rmb_capitals, rmb_figures
+from .customer import Customer
+from .profile import Profile
+
+TERMINATION_REASONS: dict[str, str] = {
+    "mutual": "双方协商一致",
+    "breach": "乙方违约",
+    "late_payment": "乙方逾期支付服务费",
+    "other": "其他原因",
+}
+
+
+def _base(customer: Customer, profile: Profile, contract_no: str) -> dict[str, Any]:
+    """The parties, the dispute clause and the profile's terms, as in `agreement_context`."""
+    masked = customer.masked_identity() if customer.is_individual else ""
+    return {
+        "variant": customer.type.value,
+        "customer": {**customer.as_dict(), "type_label": customer.type.label,
+                     "id_number": customer.id_number, "id_number_masked": masked,
+                     "credit_code": customer.credit_code,
+                     "legal_representative": customer.legal_representative,
+                     "contact_person": customer.contact_person},
+        "provider": vars(profile.provider),
+        "dispute": {
+            "method": profile.dispute_method.value,
+            "arbitration_commission": profile.arbitration_commission,
+            "court": profile.court,
+        },
+        "terms": {
+            "term_years": profile.term_years,
+            "term_years_cn": cn2an.an2cn(profile.term_years),
+            "payment_days": profile.payment_days,
+            "late_fee_rate": rate_text(profile.late_fee_per_day),
+            "suspend_days": profile.late_payment_suspend_days,
+            "terminate_days": profile.late_payment_terminate_days,
+            "response_hours": profile.response_hours,
+            "courier_deemed_days": profile.courier_deemed_days,
+            "renewal_notice_days": profile.renewal_notice_days,
+        },
+        "contract": {"contract_no": contract_no},
+    }
+
+
+def amendment_context(
+    customer: Customer,
+    profile: Profile,
+    *,
+    contract_no: str,
+    doc_no: str,
+    contract_signed_on: dt.date | None,
+    signed_on: dt.date,
+    effective_on: dt.date,
+    changes: list[tuple[str, str, str]],
+    term_last_day: dt.date,
+) -> dict[str, Any]:
+    """补充协议: `changes` are (项目, 原约定, 变更后) rows of the table of changes."""
+    if not changes:
+        raise ValueError("a 补充协议 needs at least one change")
+    rows = [[str(cell) for cell in row] for row in changes]
+    if any(len(row) != 3 for row in rows):
+        raise ValueError("each change is (项目, 原约定, 变更后)")
+    context = _base(customer, profile, contract_no)
+    context["contract"].update(
+        has_signed_on=contract_signed_on is not None,
+        signed_on_cn=cn_date(contract_signed_on),
+        term_last_day_cn=cn_date(term_last_day),
+    )
+    context["document"] = {
+        "doc_no": doc_no,
+        "signed_on_cn": cn_date(signed_on),
+        "effective_on_cn": cn_date(effective_on),
+    }
+    context["changes"] = rows
+    return context
+
+
+def renewal_context(
+    customer: Customer,
+    profile: Profile,
+    *,
+    contract_no: str,
+    doc_no: str,
+    signed_on: dt.date,
+    current_last_day: dt.date,
+    new_first_day: dt.date,
+    new_last_day: dt.date,
+    years: int,
+    annual_fee: Decimal,
+) -> dict[str, Any]:
+    """续签协议: the agreement renewed for `years` years from `new_first_day` to `new_last_day`."""
+    if years < 1:
+        raise ValueError("years must be at least 1")
+    if new_last_day < new_first_day:
+        raise ValueError("the renewed term ends before it begins")
+    context = _base(customer, profile, contract_no)
+    context["document"] = {"doc_no": doc_no, "signed_on_cn": cn_date(signed_on)}
+    context["renewal"] = {
+        "years": years,
+        "years_cn": cn2an.an2cn(years),
+        "current_last_day_cn": cn_date(current_last_day),
+        "first_day_cn": cn_date(new_first_day),
+        "last_day_cn": cn_date(new_last_day),
+    }
+    context["terms"].update(
+        annual_fee_figures=rmb_figures(annual_fee),
+        annual_fee_capitals=rmb_capitals(annual_fee),
+    )
+    return context
+
+
+def termination_context(
+    customer: Customer,
+    profile: Profile,
+    *,
+    contract_no: str,
+    doc_no: str,
+    issued_on: dt.date,
+    reason: str,
+    reason_text: str,
+    effective_on: dt.date | None,
+    by_notice: bool,
+) -> dict[str, Any]:
+    """解除通知书 (甲方's notice, `by_notice`) or 解除协议 (both parties agree).
+
+    `reason` is one of TERMINATION_REASONS; a notice cannot rest on "mutual".
+    """
+    if reason not in TERMINATION_REASONS:
+        raise ValueError(f"reason must be one of {', '.join(TERMINATION_REASONS)}")
+    if by_notice and reason == "mutual":
+        raise ValueError("a termination by agreement is a 解除协议, not a notice")
+    context = _base(customer, profile, contract_no)
+    context["document"] = {"doc_no": doc_no, "signed_on_cn": cn_date(issued_on)}
+    context["termination"] = {
+        "by_notice": by_notice,
+        "reason": reason,
+        "reason_label": TERMINATION_REASONS[reason],
+        "reason_text": reason_text.strip().rstrip("。；;，,."),  # the text adds its own 。
+        "has_effective_on": effective_on is not None,
+        "effective_on_cn": cn_date(effective_on),
+        "issued_on_cn": cn_date(issued_on),
+    }
+    return context

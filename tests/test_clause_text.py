@@ -1,0 +1,409 @@
+"""The clause text: the agreement's fourteen chapters and the three supplementary documents."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+
+from contracts.agreement import ContractParams, agreement_context
+from contracts.dates import TermCounting
+from contracts.document import Document, Paragraph
+from contracts.profile import DisputeMethod, Profile
+from contracts.resolver import resolve, undeclared_variables
+from contracts.supplements import amendment_context, renewal_context, termination_context
+from service.sources import load_source
+
+from .conftest import TODAY, make_agreement, make_customer
+
+VARIANTS = ["individual", "corporate"]
+
+SEED_CHAPTERS = [
+    "协议概述", "定义与解释", "客户服务品质提升", "规范化管理", "客户权益保护", "信息保密",
+    "保密信息", "服务费用及支付", "违约责任", "争议解决", "合同变更与解除", "合同生效及终止",
+    "其他", "合同附件",
+]
+
+SEED_CLAUSES = {
+    "1.1": "协议目的", "1.2": "协议依据", "1.3": "协议范围", "1.4": "协议期限",
+    "2.1": "关键术语", "2.2": "术语解释", "2.3": "定义变更",
+    "3.1": "服务目标", "3.2": "服务内容", "3.3": "服务标准", "3.4": "服务流程", "3.5": "服务监督",
+    "4.1": "管理体系", "4.2": "管理职责", "4.3": "管理制度", "4.4": "管理监督",
+    "5.1": "权益内容", "5.2": "权益保障措施", "5.3": "权益争议解决",
+    "6.1": "信息保密义务", "6.2": "信息保密措施", "6.3": "违反保密义务的责任",
+    "7.1": "保密信息范围", "7.2": "保密信息使用", "7.3": "保密信息处理",
+    "8.1": "服务费用标准", "8.2": "支付方式", "8.3": "支付时间", "8.4": "逾期支付责任",
+    "9.1": "违约行为", "9.2": "违约责任承担", "9.3": "违约赔偿",
+    "10.1": "争议解决方式", "10.2": "争议解决程序", "10.3": "争议解决费用",
+    "11.1": "合同变更", "11.2": "合同解除", "11.3": "合同解除条件",
+    "12.1": "合同生效", "12.2": "合同终止", "12.3": "合同终止后的责任",
+    "13.1": "适用法律", "13.2": "语言适用", "13.3": "合同附件", "13.4": "合同份数",
+    "13.5": "通知与送达",
+}
+
+D = dt.date
+
+
+def text(doc: Document) -> str:
+    return "\n".join(doc.text_lines())
+
+
+def clause(doc: Document, number: str) -> str:
+    for chapter in doc.chapters:
+        for cl in chapter.clauses:
+            if cl.number == number:
+                return "\n".join(b.text for b in cl.blocks if isinstance(b, Paragraph))
+    raise KeyError(number)
+
+
+def chapter_text(doc: Document, n: int) -> str:
+    chapter = doc.chapters[n - 1]
+    lines = [b.text for b in chapter.blocks if isinstance(b, Paragraph)]
+    for cl in chapter.clauses:
+        lines += [b.text for b in cl.blocks if isinstance(b, Paragraph)]
+    return "\n".join(lines)
+
+
+def build(kind: str, profile: Profile, effective_date: dt.date | None = None,
+          fee: str = "12800") -> tuple[Document, dict]:
+    params = ContractParams("VIP-2026-000001", TODAY, Decimal(fee), effective_date, profile.term_years)
+    context = agreement_context(make_customer(kind), profile, params)
+    return resolve(load_source("agreement"), context, contract_no="VIP-2026-000001"), context
+
+
+@pytest.fixture(scope="module")
+def litigation(profile) -> Profile:
+    return dataclasses.replace(profile, dispute_method=DisputeMethod.LITIGATION)
+
+
+# ---- the agreement -------------------------------------------------------------------------
+
+def test_title_and_cover(agreement):
+    assert agreement.title == "VIP客户服务品质提升与规范化管理协议"
+    assert agreement.cover.mark == "CONTRACT"
+    assert "COUNTRACT" not in text(agreement)
+    lines = agreement.cover.lines
+    assert lines[0] == "合同编号：VIP-2026-000001"
+    assert any(line.startswith("甲方：") for line in lines)
+    assert any(line.startswith("乙方：") for line in lines)
+    assert "签订年份：二〇二六年" in lines
+
+
+def test_fourteen_chapters_in_seed_order(agreement):
+    assert [c.title for c in agreement.chapters] == SEED_CHAPTERS
+    assert [c.label for c in agreement.chapters][:2] == ["第一章", "第二章"]
+    assert agreement.chapters[-1].label == "第十四章"
+
+
+def test_seed_clause_titles_and_bodies(agreement):
+    found = {cl.number: cl for ch in agreement.chapters for cl in ch.clauses}
+    assert {n: cl.title for n, cl in found.items()} == SEED_CLAUSES
+    for cl in found.values():
+        assert cl.blocks, cl.number
+        assert sum(len(b.text) for b in cl.blocks if isinstance(b, Paragraph)) >= 30, cl.number
+    annexes_chapter = agreement.chapters[-1]
+    assert not annexes_chapter.clauses and annexes_chapter.blocks
+
+
+def test_length_is_that_of_a_real_agreement(agreement):
+    hanzi = len(re.findall(r"[\u4e00-\u9fff]", text(agreement)))
+    assert 9000 <= hanzi <= 16000
+
+
+def test_civil_code_not_the_repealed_contract_law(agreement):
+    body = text(agreement)
+    assert "《中华人民共和国合同法》" not in body
+    assert "《合同法》" not in body
+    assert "《中华人民共和国民法典》" in clause(agreement, "1.2")
+    assert "《中华人民共和国个人信息保护法》" in body
+
+
+def test_consumer_law_only_for_individuals():
+    individual, corporate = make_agreement("individual"), make_agreement("corporate")
+    assert "《中华人民共和国消费者权益保护法》" in clause(individual, "1.2")
+    assert "消费者权益保护法" not in text(corporate)
+
+
+def test_lists_are_numbered_by_the_resolver(agreement):
+    hand_numbered = re.compile(r"^\s*[（(]\s*[0-9一二三四五六七八九十]+\s*[)）]")
+    for block in agreement._all_blocks():
+        if isinstance(block, Paragraph):
+            raw = "".join(r.text for r in block.runs)
+            assert not hand_numbered.match(raw), raw[:30]
+    standards = [b for b in agreement.chapters[2].clauses[2].blocks if isinstance(b, Paragraph)]
+    labels = [b.label for b in standards if b.label]
+    assert labels[:3] == ["（1）", "（2）", "（3）"]
+    assert any("24小时内作出响应" in b.text for b in standards)
+
+
+def test_fee_in_figures_and_capitals(agreement):
+    fee = clause(agreement, "8.1")
+    assert "每年人民币12,800.00元（大写：人民币壹万贰仟捌佰元整）" in fee
+    assert "每年人民币元" not in text(agreement)
+
+
+def test_corporate_fee_is_agreed_and_stated():
+    fee = clause(make_agreement("corporate", fee="98000"), "8.1")
+    assert "协商确定" in fee
+    assert "人民币98,000.00元（大写：人民币玖万捌仟元整）" in fee
+
+
+def test_cash_payment_only_for_individuals():
+    individual, corporate = make_agreement("individual"), make_agreement("corporate")
+    assert "现金" in clause(individual, "8.2")
+    assert "现金" not in text(corporate)
+    for doc in (individual, corporate):
+        assert "中国工商银行北京中关村支行" in clause(doc, "8.2")
+        assert "0200 0000 0000 0000 000" in clause(doc, "8.2")
+
+
+def test_payment_time_and_late_payment(agreement):
+    due = clause(agreement, "8.3")
+    assert "15日内" in due and "第二百零三条" in due and "附件二" in due
+    late = clause(agreement, "8.4")
+    assert "万分之五" in late and "30日" in late and "60日" in late and "第十一章" in late
+
+
+@pytest.mark.parametrize("kind", VARIANTS)
+def test_arbitration_only_when_chosen(kind, profile, litigation):
+    arbitration, _ = build(kind, profile)
+    body = text(arbitration)
+    assert "北京仲裁委员会" in clause(arbitration, "10.1")
+    assert "北京仲裁委员会" in clause(arbitration, "5.3")
+    assert "《中华人民共和国仲裁法》" in body
+    assert "人民法院" not in body and "诉讼" not in body and "民事诉讼法" not in body
+
+    court, _ = build(kind, litigation)
+    body = text(court)
+    assert "甲方住所地有管辖权的人民法院" in clause(court, "10.1")
+    assert "甲方住所地有管辖权的人民法院" in clause(court, "5.3")
+    assert "《中华人民共和国民事诉讼法》第三十五条" in body
+    assert "仲裁" not in body
+
+
+def test_term_with_the_effective_day_counted():
+    doc = make_agreement("individual", D(2025, 3, 10))
+    term = clause(doc, "1.4")
+    assert "自2025年3月10日起至2030年3月9日止" in term
+    assert "生效之日计入期限" in term and "第二百零四条" in term
+    assert "2025年3月10日" in clause(doc, "12.1")
+    schedule = [t for t in (b for a in doc.annexes for b in a.blocks) if not isinstance(t, Paragraph)]
+    assert schedule[1].rows[0][1] == "2025年3月10日至2026年3月9日"
+
+
+def test_term_under_the_civil_code_rule(profile):
+    civil = dataclasses.replace(profile, term_counting=TermCounting.CIVIL_CODE)
+    doc, _ = build("corporate", civil, D(2025, 3, 10))
+    term = clause(doc, "1.4")
+    assert "自2025年3月10日起至2030年3月10日止" in term
+    assert "第二百零一条、第二百零二条" in term and "生效当日不计入" in term
+
+
+def test_term_without_an_effective_date(agreement):
+    term = clause(agreement, "1.4")
+    assert "签署页所载的签署日期" in term
+    assert "起至" not in term
+    for party in agreement.signature.parties:
+        assert [ln.value for ln in party.lines if ln.label == "日期："] == [""]
+
+
+def test_signature_dates_when_the_effective_date_is_known():
+    doc = make_agreement("corporate", D(2025, 3, 10))
+    for party in doc.signature.parties:
+        assert [ln.value for ln in party.lines if ln.label == "日期："] == ["2025年3月10日"]
+
+
+def test_party_blocks_and_signatures_differ_by_variant():
+    individual, corporate = make_agreement("individual"), make_agreement("corporate")
+    pre_i = "\n".join(b.text for b in individual.preamble)
+    pre_c = "\n".join(b.text for b in corporate.preamble)
+    for label in ("姓名：张三", "身份证号：11010519491231002X", "联系电话：", "通讯地址：", "电子邮箱："):
+        assert label in pre_i
+    for label in ("单位名称：北京某某科技有限公司", "统一社会信用代码：91110000600037341L",
+                  "法定代表人：李四", "联系电话：", "通讯地址：", "电子邮箱："):
+        assert label in pre_c
+    assert "身份证号" not in pre_c
+    assert "签订地点：北京市海淀区" in pre_i
+    assert [p.heading for p in individual.signature.parties] == ["甲方（盖章）", "乙方（签字）"]
+    assert [p.heading for p in corporate.signature.parties] == ["甲方（盖章）", "乙方（盖章）"]
+    assert "签字之日起生效" in clause(individual, "12.1")
+    assert "盖章" in clause(corporate, "12.1") and "法定代表人或者授权代表签字" in clause(corporate, "12.1")
+
+
+@pytest.mark.parametrize("method", list(DisputeMethod))
+def test_bold_marks_the_forum_the_exclusions_and_the_acknowledgement(method, profile):
+    doc, _ = build("individual", dataclasses.replace(profile, dispute_method=method))
+    bold = doc.bold_texts()
+    forum = "北京仲裁委员会" if method is DisputeMethod.ARBITRATION else "甲方住所地有管辖权的人民法院"
+    assert any(forum in t for t in bold)
+    assert any("已仔细阅读" in t and "加粗" in t and "充分理解" in t for t in bold)
+    assert any("暂停提供" in t for t in bold)
+    assert any("不可抗力" in t for t in bold)
+    paragraphs = [b for b in doc._all_blocks() if isinstance(b, Paragraph)]
+    assert sum(1 for p in paragraphs if any(r.bold for r in p.runs)) < len(paragraphs) / 8
+
+
+def test_liability_cap_only_in_the_corporate_variant():
+    cap = "赔偿责任总额"
+    assert cap not in text(make_agreement("individual"))
+    corporate = make_agreement("corporate")
+    assert any(cap in t for t in corporate.bold_texts())
+
+
+def test_confidentiality_chapters_do_not_repeat_each_other(agreement):
+    six, seven = chapter_text(agreement, 6), chapter_text(agreement, 7)
+    sentences = {s for s in re.split(r"[。；：]", six) if len(s) > 12}
+    assert not [s for s in sentences if s in seven]
+    assert "返还或者销毁" in clause(agreement, "7.3") and "第十九条" in clause(agreement, "7.3")
+
+
+def test_notices_clause(agreement):
+    notices = clause(agreement, "13.5")
+    assert "签收回执之日" in notices
+    assert "交邮之日起第3日" in notices
+    assert "第一百三十七条" in notices
+    assert "拒收之日或者退回之日" in notices
+    assert "送达对方之日起对对方发生效力" in notices
+    assert "vip@example.com" in notices and "北京市海淀区中关村大街1号示例大厦10层 客户服务部" in notices
+
+
+def test_variation_termination_and_effect(agreement):
+    assert "补充协议" in clause(agreement, "11.1") and "30日" in clause(agreement, "11.1")
+    assert "第五百六十三条" in clause(agreement, "11.2")
+    assert "通知到达对方时解除" in clause(agreement, "11.2")
+    assert "第五百八十五条" in clause(agreement, "9.3")
+
+
+def test_annexes_listed_and_referenced(agreement):
+    titles = [a.title for a in agreement.annexes]
+    assert titles == ["附件一　VIP服务权益清单", "附件二　服务费用及支付明细", "附件三　通知送达地址确认书"]
+    listing = chapter_text(agreement, 14)
+    for name in ("附件一", "附件二", "附件三"):
+        assert name in listing
+    fees = agreement.annexes[1].blocks
+    table = next(b for b in fees if not isinstance(b, Paragraph))
+    assert table.header == ("服务年度", "服务期间", "服务费", "付款期限")
+    assert len(table.rows) == 5
+    notices = next(b for b in agreement.annexes[2].blocks if not isinstance(b, Paragraph))
+    cells = {c for row in notices.rows for c in row}
+    assert "vip@example.com" in cells
+
+
+@pytest.mark.parametrize("kind", VARIANTS)
+def test_agreement_variables_are_all_in_the_context(kind, profile):
+    _, context = build(kind, profile)
+    assert undeclared_variables(load_source("agreement")) <= set(context)
+
+
+# ---- the supplementary documents -----------------------------------------------------------
+
+def amendment(kind: str, profile: Profile) -> tuple[Document, dict]:
+    context = amendment_context(
+        make_customer(kind), profile, contract_no="VIP-2025-000123", doc_no="VIP-2025-000123-B1",
+        contract_signed_on=D(2025, 3, 10), signed_on=D(2026, 5, 1), effective_on=D(2026, 6, 1),
+        changes=[("年度服务费", "每年人民币12,800.00元", "每年人民币15,000.00元")],
+        term_last_day=D(2030, 3, 9))
+    doc = resolve(load_source("amendment"), context, contract_no="VIP-2025-000123",
+                  doc_no="VIP-2025-000123-B1")
+    return doc, context
+
+
+def renewal(kind: str, profile: Profile) -> tuple[Document, dict]:
+    context = renewal_context(
+        make_customer(kind), profile, contract_no="VIP-2025-000123", doc_no="VIP-2025-000123-R1",
+        signed_on=D(2030, 2, 1), current_last_day=D(2030, 3, 9), new_first_day=D(2030, 3, 10),
+        new_last_day=D(2035, 3, 9), years=5, annual_fee=Decimal("13800"))
+    doc = resolve(load_source("renewal"), context, contract_no="VIP-2025-000123",
+                  doc_no="VIP-2025-000123-R1")
+    return doc, context
+
+
+def termination(kind: str, profile: Profile, *, by_notice: bool, reason: str) -> tuple[Document, dict]:
+    context = termination_context(
+        make_customer(kind), profile, contract_no="VIP-2025-000123", doc_no="VIP-2025-000123-T1",
+        issued_on=D(2027, 5, 1), reason=reason, reason_text="",
+        effective_on=None if by_notice else D(2027, 6, 1), by_notice=by_notice)
+    doc = resolve(load_source("termination"), context, contract_no="VIP-2025-000123",
+                  doc_no="VIP-2025-000123-T1")
+    return doc, context
+
+
+@pytest.mark.parametrize("kind", VARIANTS)
+def test_amendment(kind, profile):
+    doc, context = amendment(kind, profile)
+    body = text(doc)
+    assert undeclared_variables(load_source("amendment")) <= set(context)
+    assert doc.cover is None and not doc.toc
+    assert doc.chapters[0].label == "第一条" and not doc.chapters[0].clauses
+    assert "VIP-2025-000123-B1" in body and "2025年3月10日" in body
+    table = next(b for b in doc.chapters[0].blocks if not isinstance(b, Paragraph))
+    assert table.rows == (("年度服务费", "每年人民币12,800.00元", "每年人民币15,000.00元"),)
+    assert "自2026年6月1日起生效" in body
+    assert "以本补充协议为准" in body and "不可分割的组成部分" in body
+    expected = "乙方（签字）" if kind == "individual" else "乙方（盖章）"
+    assert [p.heading for p in doc.signature.parties] == ["甲方（盖章）", expected]
+    if kind == "individual":
+        assert "110105********002X" in body and "11010519491231002X" not in body
+
+
+def test_amendment_without_the_signing_date(profile):
+    context = amendment_context(
+        make_customer("individual"), profile, contract_no="VIP-2025-000123", doc_no="B1",
+        contract_signed_on=None, signed_on=D(2026, 5, 1), effective_on=D(2026, 6, 1),
+        changes=[("联系人", "赵六", "钱七")], term_last_day=D(2030, 3, 9))
+    body = text(resolve(load_source("amendment"), context, contract_no="VIP-2025-000123"))
+    assert "双方签订了《VIP客户服务品质提升与规范化管理协议》" in body
+    with pytest.raises(ValueError):
+        amendment_context(
+            make_customer("individual"), profile, contract_no="X", doc_no="B1",
+            contract_signed_on=None, signed_on=D(2026, 5, 1), effective_on=D(2026, 6, 1),
+            changes=[], term_last_day=D(2030, 3, 9))
+
+
+@pytest.mark.parametrize("kind", VARIANTS)
+def test_renewal(kind, profile):
+    doc, context = renewal(kind, profile)
+    body = text(doc)
+    assert undeclared_variables(load_source("renewal")) <= set(context)
+    assert "续签期限为五年，自2030年3月10日起至2035年3月9日止" in body
+    assert "每年人民币13,800.00元（大写：人民币壹万叁仟捌佰元整）" in body
+    assert "继续适用" in body
+    assert len(doc.signature.parties) == 2
+
+
+@pytest.mark.parametrize("kind", VARIANTS)
+@pytest.mark.parametrize("reason", ["breach", "late_payment", "other"])
+def test_termination_notice(kind, reason, profile, litigation):
+    doc, context = termination(kind, profile, by_notice=True, reason=reason)
+    body = text(doc)
+    assert undeclared_variables(load_source("termination")) <= set(context)
+    assert doc.title.endswith("解除通知书")
+    assert "第五百六十五条" in body and "到达乙方时解除" in body
+    assert "结算至原协议解除之日" in body and "第十章" in body and "第七章" in body
+    assert [p.heading for p in doc.signature.parties] == ["甲方（盖章）"]
+    assert "北京仲裁委员会" in body and "人民法院" not in body
+    court = text(termination(kind, litigation, by_notice=True, reason=reason)[0])
+    assert "甲方住所地有管辖权的人民法院" in court and "仲裁" not in court
+
+
+@pytest.mark.parametrize("kind", VARIANTS)
+def test_termination_by_agreement(kind, profile):
+    doc, context = termination(kind, profile, by_notice=False, reason="mutual")
+    body = text(doc)
+    assert undeclared_variables(load_source("termination")) <= set(context)
+    assert doc.title.endswith("解除协议")
+    assert "原协议自2027年6月1日起解除" in body and "第五百六十二条" in body
+    assert len(doc.signature.parties) == 2
+
+
+def test_termination_rejects_inconsistent_requests(profile):
+    customer = make_customer("individual")
+    common = dict(contract_no="X", doc_no="X-T1", issued_on=D(2027, 5, 1), reason_text="",
+                  effective_on=None)
+    with pytest.raises(ValueError):
+        termination_context(customer, profile, reason="mutual", by_notice=True, **common)
+    with pytest.raises(ValueError):
+        termination_context(customer, profile, reason="whim", by_notice=False, **common)
