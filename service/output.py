@@ -64,6 +64,7 @@ def write_documents(
             fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".{fmt}.part", dir=out_dir)
             os.close(fd)
             tmp = Path(tmp_name)
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; documents follow the umask
             staged.append((tmp, out_dir / f"{stem}.{fmt}", fmt))
             render_to(doc, fmt, tmp)
             with open(tmp, "rb") as fh:
@@ -77,6 +78,12 @@ def write_documents(
     finally:
         for tmp, _final, _fmt in staged:
             tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def sha256_file(path: Path) -> str:
