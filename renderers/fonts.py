@@ -1,0 +1,285 @@
+"""Fonts of the PDF renderer: a subset of Noto Serif CJK SC, built once and cached on disk.
+
+The system font (fonts-noto-cjk) is a 20-27 MB TTC collection holding five regional faces
+of 65,535 glyphs each. Pango loads the whole file and WeasyPrint's own per-document
+subsetting works on the whole file too, so every PDF pays for it in time and size. We
+therefore extract, once per machine, the SC face restricted to the GB2312 character set
+(all 6,763 hanzi and its symbols) plus ASCII, Latin-1, general punctuation, CJK symbols
+and full-width forms, for Regular and Bold:
+
+- fontTools subsetting, hinting removed, the layout tables kept (GSUB/GPOS features of
+  horizontal text, for the ZHS language system), so text and layout stay identical;
+- the result is renamed to `SUBSET_FAMILY` (a modified font must not carry the original
+  name) and saved under the user cache directory (`font_cache_dir()`), named after a key
+  derived from the source file's path, mtime, size and face index, so that a font
+  update rebuilds it; concurrent workers serialise the build with a file lock;
+- the faces are served to WeasyPrint through @font-face rules (`font_face_css()`), and the
+  CSS font-family (`FONT_FAMILY`) lists "Noto Serif CJK SC" right after the subset, so
+  that characters outside GB2312 (堃, 喆, 𠇔 in names) still come from the serif face.
+
+When the source font cannot be found or the subset cannot be built, no @font-face rule
+is emitted and the system "Noto Serif CJK SC" is used as is (logged, never fatal).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SOURCE_FAMILY = "Noto Serif CJK SC"
+SUBSET_FAMILY = "VIPContract Serif SC"
+# The CSS font stack: the subset first, then the full serif face for rare characters.
+FONT_FAMILY = f'"{SUBSET_FAMILY}", "{SOURCE_FAMILY}", serif'
+WEIGHTS = {400: "Regular", 700: "Bold"}
+# Bump when the character set, the options or the renaming change: old files are ignored.
+SUBSET_VERSION = 2
+CACHE_ENV = "VIPCONTRACT_FONT_CACHE"
+
+# OpenType features HarfBuzz applies to horizontal text, plus the proportional ones.
+_LAYOUT_FEATURES = [
+    "ccmp", "locl", "calt", "liga", "clig", "rlig", "rclt",
+    "kern", "mark", "mkmk", "palt", "halt",
+]
+_EXTRA_RANGES = (
+    (0x0020, 0x007E),  # ASCII
+    (0x00A0, 0x00FF),  # Latin-1 supplement: ¥ § · ×
+    (0x2000, 0x206F),  # general punctuation: — ‘ ’ “ ” … ‰
+    (0x2100, 0x218F),  # letterlike symbols and number forms: ℃ № Ⅰ
+    (0x2190, 0x22FF),  # arrows, mathematical operators
+    (0x2460, 0x24FF),  # enclosed alphanumerics: ① ⑴ ⒈
+    (0x2500, 0x25FF),  # box drawing, geometric shapes: □ ■ ○
+    (0x3000, 0x303F),  # CJK symbols and punctuation: 、 。 〇 《 》 【 】
+    (0xFF00, 0xFFEF),  # full-width forms: （ ） ， ： ；
+)
+
+
+@dataclass(frozen=True)
+class FontFace:
+    """One face served by @font-face."""
+
+    weight: int
+    path: Path
+
+
+def font_cache_dir() -> Path:
+    """Where subsets are kept: $VIPCONTRACT_FONT_CACHE, else the user cache dir."""
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("vipcontract")) / "fonts"
+
+
+def subset_codepoints() -> set[int]:
+    """GB2312 (hanzi and symbols) plus the ranges of `_EXTRA_RANGES`."""
+    chars: set[int] = set()
+    for high in range(0xA1, 0xF8):
+        for low in range(0xA1, 0xFF):
+            try:
+                chars.add(ord(bytes((high, low)).decode("gb2312")))
+            except UnicodeDecodeError:
+                continue
+    for first, last in _EXTRA_RANGES:
+        chars.update(range(first, last + 1))
+    return chars
+
+
+def find_source_font(weight: int) -> tuple[Path, int] | None:
+    """File and face index of Noto Serif CJK SC at this weight.
+
+    Asks fontconfig (`fc-match`); without the fontconfig tools, looks for the
+    fonts-noto-cjk files in the usual font directories.
+    """
+    style = WEIGHTS[weight]
+    try:
+        result = subprocess.run(
+            ["fc-match", "-f", "%{file}\n%{index}\n%{family}\n%{style}",
+             f"{SOURCE_FAMILY}:style={style}"],
+            capture_output=True, text=True, timeout=30, check=True,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.info("fc-match is not usable (%s), looking in the font directories", exc)
+        return _scan_font_dirs(style)
+    lines = result.stdout.splitlines()
+    if len(lines) < 4:
+        return _scan_font_dirs(style)
+    path, index, family, found_style = lines[:4]
+    if SOURCE_FAMILY not in family.split(",") or style not in found_style.split(","):
+        log.warning("%s %s is not installed (fontconfig offers %s %s)",
+                    SOURCE_FAMILY, style, family, found_style)
+        return None
+    return Path(path), int(index or 0)
+
+
+def _scan_font_dirs(style: str) -> tuple[Path, int] | None:
+    from fontTools.ttLib import TTCollection, TTFont
+
+    folders = (
+        Path("/usr/share/fonts"), Path("/usr/local/share/fonts"),
+        Path.home() / ".local/share/fonts", Path.home() / ".fonts",
+    )
+    for folder in folders:
+        for path in sorted(folder.glob(f"**/NotoSerifCJK*-{style}.tt[cf]")):
+            try:
+                faces = (
+                    TTCollection(path, lazy=True).fonts if path.suffix == ".ttc"
+                    else [TTFont(path, lazy=True)]
+                )
+                for index, face in enumerate(faces):
+                    names = face["name"]
+                    if (names.getDebugName(1), names.getDebugName(2)) == (SOURCE_FAMILY, style):
+                        return path, index
+            except Exception:  # an unreadable file is skipped
+                log.debug("cannot read %s", path, exc_info=True)
+    log.warning("%s %s is not installed", SOURCE_FAMILY, style)
+    return None
+
+
+def _cache_key(source: Path, index: int) -> str:
+    stat = source.stat()
+    text = f"{source.resolve()}|{stat.st_mtime_ns}|{stat.st_size}|{index}|v{SUBSET_VERSION}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def build_subset(source: Path, index: int, weight: int, target: Path) -> None:
+    """Write the subset of face `index` of `source` to `target` (atomically)."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(source, fontNumber=index, lazy=True, recalcBBoxes=False)
+    cmap = font.getBestCmap()
+    codepoints = sorted(c for c in subset_codepoints() if c in cmap)
+    # Keep only the Simplified Chinese language system: the closure of the JAN/KOR/ZHT/ZHH
+    # `locl` lookups would otherwise pull in some 5,500 regional variants.
+    for tag in ("GSUB", "GPOS"):
+        if tag in font:
+            for record in font[tag].table.ScriptList.ScriptRecord:
+                script = record.Script
+                script.LangSysRecord = [
+                    r for r in script.LangSysRecord if r.LangSysTag.strip() == "ZHS"
+                ]
+                script.LangSysCount = len(script.LangSysRecord)
+    options = subset.Options()
+    options.hinting = False
+    options.notdef_outline = True
+    options.layout_features = _LAYOUT_FEATURES
+    options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]
+    options.name_languages = [0x409]
+    subset_log = logging.getLogger("fontTools.subset")
+    level = subset_log.level
+    subset_log.setLevel(max(level, logging.WARNING))
+    try:
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=codepoints)
+        subsetter.subset(font)
+    finally:
+        subset_log.setLevel(level)
+    _rename(font, weight)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        font.save(tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _rename(font, weight: int) -> None:
+    style = WEIGHTS[weight]
+    ps_name = SUBSET_FAMILY.replace(" ", "") + "-" + style
+    names = font["name"]
+    for name_id, value in (
+        (1, SUBSET_FAMILY),
+        (2, style),
+        (3, f"{ps_name};subset-v{SUBSET_VERSION}"),
+        (4, f"{SUBSET_FAMILY} {style}"),
+        (6, ps_name),
+    ):
+        names.setName(value, name_id, 3, 1, 0x409)
+        names.setName(value, name_id, 1, 0, 0)
+    names.names = [
+        n for n in names.names if n.nameID not in (1, 2, 3, 4, 6) or n.langID in (0x409, 0)
+    ]
+    if "CFF " in font:
+        cff = font["CFF "].cff
+        cff.fontNames = [ps_name]
+        top = cff.topDictIndex[0]
+        for key, value in (("FullName", f"{SUBSET_FAMILY} {style}"), ("FamilyName", SUBSET_FAMILY)):
+            if hasattr(top, key):
+                setattr(top, key, value)
+
+
+def cached_subset(weight: int) -> Path | None:
+    """Path of the cached subset at this weight, building it first if needed."""
+    found = find_source_font(weight)
+    if found is None:
+        return None
+    source, index = found
+    cache = font_cache_dir()
+    target = cache / f"{SUBSET_FAMILY.replace(' ', '')}-{WEIGHTS[weight]}-{_cache_key(source, index)}.otf"
+    if target.is_file():
+        return target
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        from filelock import FileLock
+
+        with FileLock(str(target) + ".lock", timeout=600):
+            if not target.is_file():
+                started = time.perf_counter()
+                build_subset(source, index, weight, target)
+                log.info("built font subset %s in %.1f s", target, time.perf_counter() - started)
+                _remove_stale(cache, target)
+    except Exception:
+        log.warning("cannot build the font subset at %s, using the full font", target,
+                    exc_info=True)
+        return None
+    return target
+
+
+def _remove_stale(cache: Path, keep: Path) -> None:
+    prefix = keep.name.rsplit("-", 1)[0] + "-"
+    for old in cache.glob(prefix + "*.otf*"):
+        if old.name not in (keep.name, keep.name + ".lock"):
+            with contextlib.suppress(OSError):
+                old.unlink()
+
+
+@functools.cache
+def font_faces() -> tuple[FontFace, ...]:
+    """The subset faces (Regular and Bold), or () when the full system font must be used."""
+    faces = []
+    for weight in WEIGHTS:
+        path = cached_subset(weight)
+        if path is None:
+            return ()
+        faces.append(FontFace(weight, path))
+    return tuple(faces)
+
+
+def font_face_css() -> str:
+    """@font-face rules of the subset faces ("" when they are not available)."""
+    return "\n".join(
+        f'@font-face {{ font-family: "{SUBSET_FAMILY}"; font-weight: {face.weight}; '
+        f'font-style: normal; src: url("{face.path.as_uri()}"); }}'
+        for face in font_faces()
+    )
+
+
+def clear_cache() -> None:
+    """Delete the cached subsets (they are rebuilt on next use)."""
+    font_faces.cache_clear()
+    shutil.rmtree(font_cache_dir(), ignore_errors=True)
