@@ -8,7 +8,7 @@ SYS_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils
 .PHONY: demo test bench lint sysdeps venv clean
 
 demo: sysdeps venv
-	$(BIN)/vipcontract --db demo-out/register.json demo --out demo-out
+	$(BIN)/vipcontract demo --out demo-out
 
 test: sysdeps venv
 	$(BIN)/python -m pytest -n 2 -q

@@ -5,12 +5,13 @@ This module parses, calls the service layer, and prints. Business rules live in 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
 import sys
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -272,6 +273,606 @@ def preview_contract_no(settings: Settings, prefix: str) -> str:
     except ImportError:
         return f"{prefix}-{today().year}-000001"
     return peek_contract_no(settings.db_path, prefix, today())
+
+
+# ---------------------------------------------------------------- the register
+# Each command parses, calls service.register, prints. The rules are in contracts.register.
+DATE_HELP = "日期 YYYY-MM-DD"
+NOTICE_KINDS = ["renewal-reminder", "termination", "address-change", "payment-reminder", "other"]
+METHODS = ["personal", "courier", "email"]
+METHOD_LABELS = {"personal": "直接送达", "courier": "快递/EMS", "email": "电子邮件"}
+NOTICE_LABELS = {"renewal-reminder": "续签提醒", "termination": "解除通知",
+                 "address-change": "变更通知地址", "payment-reminder": "付款提醒", "other": "其他通知"}
+STATUSES = ["draft", "signed", "active", "expiring", "renewed", "expired", "terminated", "voided"]
+
+
+@contextlib.contextmanager
+def opened_store(settings: Settings) -> Iterator[Any]:
+    from store import open_store
+
+    store = open_store(settings.db_path)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def day_option(value: str | None, field: str) -> dt.date | None:
+    """A YYYY-MM-DD option, checked where the domain's errors are turned into messages."""
+    from contracts.validation import iso_date
+
+    return None if value in (None, "") else iso_date(value, field)
+
+
+def required_day(value: str | None, field: str) -> dt.date:
+    parsed = day_option(value, field)
+    if parsed is None:
+        raise click.ClickException(f"请用 --{field.replace('_', '-')} 写明日期（YYYY-MM-DD）")
+    return parsed
+
+
+def echo_files(files: Sequence[Any]) -> None:
+    for item in files:
+        click.echo(f"已生成：{item.path}")
+
+
+def set_options(values: Sequence[str], option: str = "--set") -> dict[str, str]:
+    """--set field=value, repeated."""
+    result = {}
+    for item in values:
+        field, sep, value = item.partition("=")
+        if not sep or not field.strip():
+            raise click.ClickException(f"{option} 应写成 字段=新值，如 {option} annual_fee=15800")
+        result[field.strip()] = value.strip()
+    return result
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def format_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--out", default=".", show_default=True, type=click.Path(file_okay=False),
+                      help="文书输出目录。")(fn)
+    return click.option("--format", "formats", default="docx,pdf", show_default=True,
+                        metavar="docx,pdf", help="文书格式，用逗号分隔。")(fn)
+
+
+@main.command(context_settings=CONTEXT)
+@customer_options
+@click.option("--issued-on", metavar="YYYY-MM-DD", help="签发日期（默认今天；补登已签发的协议时填写）。")
+@format_option
+@pass_settings
+@domain_errors
+def issue(settings: Settings, kind, from_file, issued_on, formats, out, **fields) -> None:
+    """签发协议：分配合同编号、生成协议文件并登记。
+
+    \b
+    示例：
+      vipcontract issue --type individual --from customer.yaml --out ./out
+    """
+    from service.generate import parse_request
+    from service.register import issue as issue_contract
+
+    chosen = parse_formats(formats)
+    day = day_option(issued_on, "issued_on")
+    customer_type, data = collect_customer(kind, from_file, fields)
+    request = parse_request(customer_type, data, day or today())
+    with opened_store(settings) as store:
+        done = issue_contract(store, settings.profile, request, Path(out), chosen, issued_on=day)
+    click.echo(f"已签发并登记合同 {done.contract_no}")
+    echo_files(done.files)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("contract_no")
+@click.option("--on", "on", metavar="YYYY-MM-DD", help="签署日期（协议自签署之日起生效）。")
+@pass_settings
+@domain_errors
+def sign(settings: Settings, contract_no: str, on: str | None) -> None:
+    """登记协议已签署；生效日期为签署日期（协议已写明生效日期的，以协议为准）。
+
+    \b
+    示例：
+      vipcontract sign VIP-2025-000123 --on 2025-03-10
+    """
+    from service.register import show
+    from service.register import sign as sign_contract
+
+    signed_on = required_day(on, "on")
+    with opened_store(settings) as store:
+        done = sign_contract(store, settings.profile, contract_no, signed_on)
+        view = show(store, settings.profile, contract_no, signed_on)
+    click.echo(f"已登记合同 {contract_no} 签署：签署日期 {signed_on}，"
+               f"生效日期 {view['effective_date']}，期限至 {view['term_last_day']}（第 {done.event.seq} 条记录）")
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("contract_no")
+@click.option("--signed-on", metavar="YYYY-MM-DD", help="补充协议签署日期。")
+@click.option("--effective-on", metavar="YYYY-MM-DD", help="变更生效日期（须在协议期限内）。")
+@click.option("--set", "changes", multiple=True, metavar="字段=新值",
+              help="要变更的内容，可重复：annual_fee、name、phone、address、email、"
+                   "legal_representative、contact_person。")
+@format_option
+@pass_settings
+@domain_errors
+def amend(settings: Settings, contract_no, signed_on, effective_on, changes, formats, out) -> None:
+    """变更协议：生成补充协议并登记（自生效日起适用新约定）。
+
+    \b
+    示例：
+      vipcontract amend VIP-2025-000123 --signed-on 2026-01-05 --effective-on 2026-03-11 \\
+          --set annual_fee=15800 --out ./out
+    """
+    from service.register import amend as amend_contract
+
+    chosen = parse_formats(formats)
+    signed = required_day(signed_on, "signed_on")
+    effective = required_day(effective_on, "effective_on")
+    with opened_store(settings) as store:
+        done = amend_contract(store, settings.profile, contract_no, signed_on=signed,
+                              effective_on=effective, changes=set_options(changes),
+                              out_dir=Path(out), formats=chosen)
+    from contracts.register import AMENDABLE
+
+    body = done.event.body
+    click.echo(f"已登记补充协议 {body.doc_no}，自 {body.effective_on} 起生效：")
+    for change in body.changes:
+        click.echo(f"  {AMENDABLE[change.field]}：{change.old or '（无）'} → {change.new}")
+    echo_files(done.files)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("contract_no")
+@click.option("--signed-on", metavar="YYYY-MM-DD", help="续签协议签署日期（须在现期限届满之前）。")
+@click.option("--years", type=click.IntRange(1, 30), help="续签年限（默认与原协议相同）。")
+@click.option("--annual-fee", metavar="金额", help="续签期间的年服务费（默认沿用现行费用）。")
+@format_option
+@pass_settings
+@domain_errors
+def renew(settings: Settings, contract_no, signed_on, years, annual_fee, formats, out) -> None:
+    """续签协议：新期限自现期限最后一日的次日起算，生成续签协议并登记。
+
+    \b
+    示例：
+      vipcontract renew VIP-2025-000123 --signed-on 2030-01-20 --years 5 --out ./out
+    """
+    from service.register import renew as renew_contract
+
+    chosen = parse_formats(formats)
+    signed = required_day(signed_on, "signed_on")
+    with opened_store(settings) as store:
+        done = renew_contract(store, settings.profile, contract_no, signed_on=signed, years=years,
+                              annual_fee=annual_fee, out_dir=Path(out), formats=chosen)
+    body = done.event.body
+    click.echo(f"已登记续签协议 {body.doc_no}：续签期限 {body.first_day} 至 {body.last_day}，"
+               f"年服务费 {body.annual_fee} 元")
+    echo_files(done.files)
+
+
+@main.group(context_settings=CONTEXT)
+def notice() -> None:
+    """通知：登记发出、送达、被拒收或退回（协议第 13.5 条的送达规则）。"""
+
+
+@notice.command("send", context_settings=CONTEXT)
+@click.argument("contract_no")
+@click.option("--kind", type=click.Choice(NOTICE_KINDS), required=True,
+              help="通知类型：续签提醒、解除通知、变更通知地址、付款提醒、其他。")
+@click.option("--method", type=click.Choice(METHODS), required=True,
+              help="送达方式：personal 直接送达，courier 快递/EMS，email 电子邮件。")
+@click.option("--to", default="", help="寄往的地址或邮箱（默认：当日有效的客户地址或邮箱）。")
+@click.option("--on", "on", metavar="日期或时间",
+              help="发出时间：YYYY-MM-DD 或带时区的 ISO 时间（不带时区按北京时间），默认现在。")
+@click.option("--reason", type=click.Choice(["breach", "late_payment", "other"]),
+              help="解除通知的解除原因。")
+@click.option("--note", default="", help="说明（解除通知：解除理由）。")
+@click.option("--new-address", default="", help="变更通知地址：客户的新通讯地址。")
+@click.option("--new-email", default="", help="变更通知地址：客户的新电子邮箱。")
+@format_option
+@pass_settings
+@domain_errors
+def notice_send(settings: Settings, contract_no, kind, method, to, on, reason, note, new_address,
+                new_email, formats, out) -> None:
+    """登记发出一份通知；解除通知同时生成解除通知书。
+
+    \b
+    示例：
+      vipcontract notice send VIP-2025-000123 --kind renewal-reminder --method courier \\
+          --to "北京市…" --on 2029-12-01
+    """
+    from contracts.dates import DeliveryMethod
+    from contracts.events import NoticeKind
+    from contracts.validation import moment
+    from service.register import NoticeRequest, send_notice, show
+
+    chosen = parse_formats(formats)
+    sent_at = moment(on, "on", SHANGHAI) if on else now()
+    request = NoticeRequest(NoticeKind(kind), DeliveryMethod(method), sent_at, to, note,
+                            new_address, new_email, reason or "", note)
+    with opened_store(settings) as store:
+        done = send_notice(store, settings.profile, contract_no, request, out_dir=Path(out),
+                           formats=chosen)
+        view = show(store, settings.profile, contract_no, sent_at.date())
+    body = done.event.body
+    item = next(n for n in view["notices"] if n["notice_id"] == body.notice_id)
+    click.echo(f"已登记通知 {body.notice_id}（{body.notice_kind.label}，{METHOD_LABELS[method]}）"
+               f"寄往：{body.to}")
+    click.echo(f"视为送达日：{item['deemed_delivered_on'] or '待登记送达'}")
+    if not item["to_address_in_force"]:
+        click.echo(f"注意：寄往的不是当日有效的通知地址（{item['address_in_force']}）")
+    echo_files(done.files)
+
+
+@notice.command("delivered", context_settings=CONTEXT)
+@click.argument("notice_id")
+@click.option("--on", "on", metavar="YYYY-MM-DD", help="签收或送达日期。")
+@pass_settings
+@domain_errors
+def notice_delivered(settings: Settings, notice_id: str, on: str | None) -> None:
+    """登记通知已送达（签收）。
+
+    \b
+    示例：
+      vipcontract notice delivered N-000045 --on 2029-12-03
+    """
+    from service.register import record_delivery
+
+    day = required_day(on, "on")
+    with opened_store(settings) as store:
+        done = record_delivery(store, settings.profile, notice_id, day)
+    click.echo(f"已登记通知 {notice_id} 于 {day} 送达（合同 {done.contract_no}）")
+
+
+@notice.command("returned", context_settings=CONTEXT)
+@click.argument("notice_id")
+@click.option("--on", "on", metavar="YYYY-MM-DD", help="拒收或退回日期。")
+@click.option("--reason", type=click.Choice(["refused", "undeliverable", "bounced"]), required=True,
+              help="refused 拒收，undeliverable 无法投递退回，bounced 邮件被退回。")
+@pass_settings
+@domain_errors
+def notice_returned(settings: Settings, notice_id: str, on: str | None, reason: str) -> None:
+    """登记通知被拒收或退回（拒收、退回之日视为送达；邮件被退回的不视为送达）。
+
+    \b
+    示例：
+      vipcontract notice returned N-000045 --on 2029-12-04 --reason refused
+    """
+    from contracts.events import ReturnReason
+    from service.register import record_return
+
+    day = required_day(on, "on")
+    with opened_store(settings) as store:
+        done = record_return(store, settings.profile, notice_id, day, ReturnReason(reason))
+    click.echo(f"已登记通知 {notice_id} 于 {day} {ReturnReason(reason).label}（合同 {done.contract_no}）")
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("contract_no")
+@click.option("--by-notice", metavar="N-NNNNNN", help="据以解除的解除通知编号（通知送达时解除）。")
+@click.option("--on", "on", metavar="YYYY-MM-DD", help="解除生效日期（协商解除时必填）。")
+@click.option("--reason", type=click.Choice(["mutual", "breach", "late_payment", "other"]),
+              help="解除原因：mutual 协商一致，breach 违约，late_payment 逾期付款，other 其他。")
+@click.option("--note", default="", help="解除理由的说明。")
+@format_option
+@pass_settings
+@domain_errors
+def terminate(settings: Settings, contract_no, by_notice, on, reason, note, formats, out) -> None:
+    """解除协议：依已送达的解除通知（民法典第五百六十五条），或协商一致（生成解除协议）。
+
+    \b
+    示例：
+      vipcontract terminate VIP-2025-000123 --by-notice N-000046
+      vipcontract terminate VIP-2025-000123 --on 2027-06-30 --reason mutual
+    """
+    from service.register import terminate as terminate_contract
+
+    chosen = parse_formats(formats)
+    day = day_option(on, "on")
+    with opened_store(settings) as store:
+        done = terminate_contract(store, settings.profile, contract_no, on=day, reason=reason,
+                                  reason_text=note, by_notice=by_notice, out_dir=Path(out),
+                                  formats=chosen)
+    body = done.event.body
+    how = f"依通知 {body.by_notice_id}" if body.by_notice_id else body.reason.label
+    click.echo(f"已登记合同 {contract_no} 解除（{how}），自 {body.effective_on} 起解除")
+    echo_files(done.files)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("contract_no")
+@click.option("--on", "on", metavar="YYYY-MM-DD", help="作废日期（默认今天）。")
+@click.option("--note", default="", help="作废原因。")
+@pass_settings
+@domain_errors
+def void(settings: Settings, contract_no: str, on: str | None, note: str) -> None:
+    """作废已签发但未签署的协议。"""
+    from service.register import void as void_contract
+
+    day = day_option(on, "on") or today()
+    with opened_store(settings) as store:
+        void_contract(store, settings.profile, contract_no, day, note)
+    click.echo(f"已登记合同 {contract_no} 作废（{day}）")
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("contract_no")
+@click.option("--seq", type=int, required=True, help="要更正的记录序号（见 show 的历史记录）。")
+@click.option("--set", "changes", multiple=True, metavar="字段=正确值", help="更正的内容，可重复。")
+@click.option("--retract", is_flag=True, help="撤销该条记录（记录仍保留，但不再计入）。")
+@click.option("--note", default="", help="更正原因。")
+@pass_settings
+@domain_errors
+def correct(settings: Settings, contract_no: str, seq: int, changes, retract: bool, note: str) -> None:
+    """更正一条登记错误的记录：追加一条更正记录，原记录不改不删。
+
+    \b
+    示例：
+      vipcontract correct VIP-2025-000123 --seq 4 --set on=2029-12-04 --note "签收日期登记错误"
+    """
+    from service.register import correct as correct_event
+
+    with opened_store(settings) as store:
+        done = correct_event(store, settings.profile, contract_no, seq,
+                             changes=set_options(changes), retract=retract, note=note)
+    what = "撤销" if retract else "更正"
+    click.echo(f"已登记{what}合同 {contract_no} 第 {seq} 条记录（第 {done.event.seq} 条记录）")
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("contract_no")
+@click.option("--as-of", metavar="YYYY-MM-DD", help="按该日期计算状态（默认今天）。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON（字段见 README）。")
+@pass_settings
+@domain_errors
+def show(settings: Settings, contract_no: str, as_of: str | None, as_json: bool) -> None:
+    """查看一份合同：状态、现行约定、期限、付款期限、通知与全部历史记录。"""
+    from service.register import show as show_contract
+
+    day = day_option(as_of, "as_of") or today()
+    with opened_store(settings) as store:
+        view = show_contract(store, settings.profile, contract_no, day)
+    if as_json:
+        print_json(view)
+    else:
+        render_contract(view)
+
+
+@main.command("list", context_settings=CONTEXT)
+@click.option("--status", type=click.Choice(STATUSES), help="只列出该状态的合同。")
+@click.option("--as-of", metavar="YYYY-MM-DD", help="按该日期计算状态（默认今天）。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON（每份合同与 show --json 相同）。")
+@pass_settings
+@domain_errors
+def list_command(settings: Settings, status: str | None, as_of: str | None, as_json: bool) -> None:
+    """列出登记簿中的合同。"""
+    from service.register import list_contracts
+
+    day = day_option(as_of, "as_of") or today()
+    with opened_store(settings) as store:
+        views = list_contracts(store, settings.profile, day, status)
+    if as_json:
+        print_json(views)
+    else:
+        render_list(views, day)
+
+
+@main.command(context_settings=CONTEXT)
+@pass_settings
+@domain_errors
+def check(settings: Settings) -> None:
+    """检查登记簿：逐份重放历史，核对哈希链、记录序号和各项规则。发现问题时退出码为 1。"""
+    from service.register import check as check_register
+
+    with opened_store(settings) as store:
+        report = check_register(store, settings.profile)
+    if report.ok:
+        click.echo(f"已检查 {report.contracts} 份合同、{report.events} 条记录，未发现问题。")
+        return
+    click.echo(f"已检查 {report.contracts} 份合同、{report.events} 条记录，发现 {len(report.problems)} 个问题：")
+    for problem in report.problems:
+        click.echo(f"  {problem}")
+    raise SystemExit(1)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@pass_settings
+@domain_errors
+def verify(settings: Settings, file: str) -> None:
+    """核验一个 DOCX 或 PDF 文件是否为本登记簿签发的文书（按文件内容的 SHA-256）。"""
+    from service.register import verify as verify_file
+
+    with opened_store(settings) as store:
+        found = verify_file(store, Path(file))
+    if found is None:
+        click.echo(f"{file}：不是本登记簿签发的文件")
+        raise SystemExit(1)
+    click.echo(f"{file}：本登记簿签发的文书 {found.doc_no}（合同 {found.contract_no}，"
+               f"第 {found.seq} 条记录：{found.kind.label}）")
+
+
+# ---------------------------------------------------------------- register tables
+def console() -> Any:
+    """Rich output; not cut to 80 columns when written to a file or a pipe."""
+    from rich.console import Console
+
+    out = Console(highlight=False, soft_wrap=False)
+    if not out.is_terminal:
+        out = Console(highlight=False, soft_wrap=False, width=200)
+    return out
+
+
+def render_contract(view: Mapping[str, Any]) -> None:
+    from rich.table import Table
+
+    out = console()
+    customer = view["customer"]
+    identity = customer.get("id_number") or customer.get("credit_code", "")
+    out.print(f"[bold]{view['contract_no']}[/bold]  {view['status_label']}（{view['as_of']}）")
+    out.print(f"客户：{customer['name']}  {identity}")
+    out.print(f"生效日期：{view['effective_date'] or '—'}  期限至：{view['term_last_day'] or '—'}  "
+              f"年服务费：{view['terms_in_force']['annual_fee']} 元")
+    if view["terminated"]:
+        from contracts.events import TerminationReason
+
+        reason = TerminationReason(view["terminated"]["reason"]).label
+        out.print(f"解除：自 {view['terminated']['effective_on']} 起（{reason}）")
+    tables = [
+        ("付款期限", ["服务年度", "年度起止", "应付日", "顺延自", "金额"],
+         [[str(d["service_year"]), f"{d['first_day']} 至 {d['last_day']}",
+           d["due_on"] + ("（暂定）" if d["provisional"] else ""), d["shifted_from"] or "",
+           d["amount"]] for d in view["payment_deadlines"]]),
+        ("通知", ["编号", "类型", "方式", "发出", "视为送达", "地址"],
+         [[n["notice_id"], NOTICE_LABELS[n["kind"]], METHOD_LABELS[n["method"]], n["sent_on"],
+           n["deemed_delivered_on"] or "—", "有效" if n["to_address_in_force"] else "非有效地址"]
+          for n in view["notices"]]),
+        ("历史记录", ["序号", "事项", "登记时间", "说明"],
+         [[str(h["seq"]), h["label"] + ("（已撤销）" if h["retracted"] else ""),
+           h["recorded_at"][:16].replace("T", " "), history_note(h)] for h in view["history"]]),
+    ]
+    for title, header, rows in tables:
+        if not rows:
+            continue
+        table = Table(title=title, title_justify="left")
+        for name in header:
+            table.add_column(name)
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+
+
+def history_note(item: Mapping[str, Any]) -> str:
+    keys = ("issued_on", "signed_on", "effective_on", "effective_date", "first_day", "last_day",
+            "notice_id", "on", "reason", "doc_no", "corrects_seq")
+    return "，".join(f"{k}={item[k]}" for k in keys if item.get(k) not in (None, "", [], {}))
+
+
+def render_list(views: Sequence[Mapping[str, Any]], day: dt.date) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"合同（{day}）", title_justify="left")
+    for name in ["合同编号", "客户", "类型", "状态", "生效日期", "期限至", "年服务费", "下次付款"]:
+        table.add_column(name)
+    for view in views:
+        upcoming = view["next_payment"]
+        table.add_row(view["contract_no"], view["customer"]["name"],
+                      "个人" if view["customer_type"] == "individual" else "单位", view["status_label"],
+                      view["effective_date"] or "—", view["term_last_day"] or "—",
+                      view["terms_in_force"]["annual_fee"], upcoming["due_on"] if upcoming else "—")
+    console().print(table)
+    click.echo(f"共 {len(views)} 份")
+
+
+# ---------------------------------------------------------------- batch
+@main.group("batch", context_settings=CONTEXT)
+def batch_group() -> None:
+    """批量签发：按客户名单（.xlsx 或 .csv）一次签发多份协议。
+
+    \b
+    vipcontract batch template customers.xlsx            生成空白客户名单
+    vipcontract batch check customers.xlsx               逐行检查，不写任何文件
+    vipcontract batch issue customers.xlsx --out ./out   签发并登记每一行
+    """
+
+
+@batch_group.command("template", context_settings=CONTEXT)
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+@domain_errors
+def batch_template(file: str, force: bool) -> None:
+    """生成空白客户名单 FILE（.xlsx，也可 .csv）。
+
+    个人客户、单位客户各一个工作表（工作表名决定客户类型），另有带“类型”列的混合名单和
+    含示例的填写说明；表头带说明，年服务费、生效日期、类型有数据验证。
+    """
+    from service.batch import run_template
+
+    if Path(file).exists() and not force:
+        raise click.ClickException(f"{file} 已存在；如需覆盖请加 --force")
+    for line in run_template(file):
+        click.echo(line)
+
+
+@batch_group.command("check", context_settings=CONTEXT)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--type", "kind", metavar="individual|corporate",
+              help="整个文件的客户类型（文件没有“类型”列、工作表也不叫“个人客户”“单位客户”时）。")
+@pass_settings
+@domain_errors
+def batch_check(settings: Settings, file: str, kind: str | None) -> None:
+    """逐行检查客户名单 FILE：列出每个问题（行号、列名、原因），不写任何文件；有问题时退出码为 1。"""
+    from service.batch import run_check
+
+    code, lines = run_check(file, profile=settings.profile, today=today(), default_type=kind)
+    for line in lines:
+        click.echo(line)
+    click.get_current_context().exit(code)
+
+
+@batch_group.command("issue", context_settings=CONTEXT)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="输出目录：协议文件、签发清单（‹批次>-index.csv/.xlsx）和错误名单。")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="并行进程数（默认：CPU 核数）。")
+@click.option("--format", "formats", default="docx,pdf", show_default=True, metavar="docx,pdf",
+              help="输出格式，用逗号分隔。")
+@click.option("--skip-invalid", is_flag=True,
+              help="有误的行不签发、写入 ‹文件名>-errors.xlsx（改正后可直接再用它签发），其余照常签发。")
+@click.option("--type", "kind", metavar="individual|corporate",
+              help="整个文件的客户类型（文件没有“类型”列、工作表也不叫“个人客户”“单位客户”时）。")
+@click.option("--batch-key", metavar="TEXT",
+              help="批次标识（默认：文件名去掉扩展名和 -errors）；同一批次中每位客户只签发一次。")
+@pass_settings
+@domain_errors
+def batch_issue(settings: Settings, file: str, out: str, jobs: int | None, formats: str, skip_invalid: bool,
+                kind: str | None, batch_key: str | None) -> None:
+    """先检查客户名单 FILE 的每一行，再签发并登记每一行（已签发的跳过）。
+
+    默认只要有一行有误就整批不签发、列出全部问题；中断（Ctrl-C）后重新运行同一命令即可继续，
+    不会重复签发。退出码：0 全部完成，1 有误或有失败，130 被中断。
+    """
+    from service.batch import run_issue
+
+    code, lines = run_issue(file, db_path=settings.db_path, profile=settings.profile, out_dir=out, today=today(),
+                            formats=formats, jobs=jobs, skip_invalid=skip_invalid, batch_key=batch_key,
+                            default_type=kind)
+    for line in lines:
+        click.echo(line)
+    click.get_current_context().exit(code)
+
+
+# ---------------------------------------------------------------- demo
+@main.command(context_settings=CONTEXT)
+@click.option("--out", default="demo-out", show_default=True, type=click.Path(file_okay=False),
+              help="示例文件的输出目录；示例登记簿为其中的 demo-register.json（每次重新生成）。")
+@pass_settings
+@domain_errors
+def demo(settings: Settings, out: str) -> None:
+    """生成示例：个人、单位客户协议各一份（DOCX 与 PDF），以及一本包含各种状态合同的示例登记簿。
+
+    \b
+    示例：
+      vipcontract demo --out demo-out
+      VIPCONTRACT_DB=demo-out/demo-register.json vipcontract list
+    """
+    from service.demo import fill_demo_register, write_sample_agreements
+
+    out_dir = Path(out)
+    samples = out_dir / "samples"
+    click.echo("正在生成示例协议（个人客户、单位客户；DOCX 与 PDF）……")
+    for item in write_sample_agreements(settings.profile, samples, today()):
+        click.echo(f"  {item.path}")
+    register = out_dir / "demo-register.json"
+    for leftover in (register, Path(f"{register}.lock")):
+        leftover.unlink(missing_ok=True)
+    click.echo("正在建立示例登记簿（签署、补充协议、续签、通知、解除）……")
+    for contract_no, what in fill_demo_register(register, settings.profile, out_dir / "register", today()):
+        click.echo(f"  {contract_no}  {what}")
+    click.echo(f"示例登记簿：{register}")
+    click.echo(f"查看：VIPCONTRACT_DB={register} .venv/bin/vipcontract list")
 
 
 if __name__ == "__main__":  # pragma: no cover

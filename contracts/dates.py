@@ -30,13 +30,18 @@ def term_last_day(first_day: dt.date, years: int, counting: TermCounting) -> dt.
     """Last day of a term of `years` years that begins on `first_day`.
 
     relativedelta clamps to the month's end (2024-02-29 + 5 years = 2029-02-28), which is
-    第二百零二条's rule; subtracting the day first keeps 2024-03-01 -> 2029-02-28 right.
+    第二百零二条's rule. With the effective day counted, the term ends the day before the
+    anniversary (2025-03-10 -> 2030-03-09; 2023-03-01 -> 2028-02-29, a leap day), except when
+    the anniversary does not exist: a term from 2024-02-29 ends on 2029-02-28, the month's last
+    day, as the agreement states. (Subtracting the day first, (first - 1 day) + N years, gets
+    2023-03-01 wrong: it gives 2028-02-28 and leaves the leap day out of the term.)
     """
     if years < 1:
         raise ValueError("years must be at least 1")
-    if counting is TermCounting.EFFECTIVE_DAY_COUNTED:
-        return (first_day - ONE_DAY) + relativedelta(years=years)
-    return first_day + relativedelta(years=years)
+    anniversary = first_day + relativedelta(years=years)
+    if counting is TermCounting.CIVIL_CODE or anniversary.day != first_day.day:
+        return anniversary
+    return anniversary - ONE_DAY
 
 
 @dataclass(frozen=True)

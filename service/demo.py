@@ -45,3 +45,105 @@ def write_sample_agreements(
         doc = build_agreement(profile, request, number, today)
         written += write_agreement(doc, request.customer, out_dir, ("docx", "pdf"))
     return written
+
+
+def _shift(day: dt.date, years: int = 0, days: int = 0) -> dt.date:
+    from dateutil.relativedelta import relativedelta
+
+    return day + relativedelta(years=years, days=days)
+
+
+def fill_demo_register(
+    store_path: Path, profile: Profile, out_dir: Path, today: dt.date
+) -> list[tuple[str, str]]:
+    """A register with a contract in every status on `today`; returns (contract_no, what)."""
+    from contracts.dates import SHANGHAI, DeliveryMethod
+    from contracts.events import NoticeKind
+    from store import open_store
+
+    from . import register as reg
+
+    def at(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(10, 0), SHANGHAI)
+
+    people = [
+        ("李明", "11010119800101001"), ("王芳", "31010419850315002"), ("刘洋", "44030519900720003"),
+        ("陈静", "32010619881111004"), ("赵磊", "42010219881230005"), ("孙丽", "33010619920505006"),
+    ]
+    formats = ("docx", "pdf")
+    made: list[tuple[str, str]] = []
+    store = open_store(store_path)
+    try:
+        def issue_individual(n: int, issued_on: dt.date, fee: str) -> str:
+            from stdnum.cn import ric
+
+            name, body = people[n]
+            data = {**SAMPLE_INDIVIDUAL, "name": name, "id_number": body + ric.calc_check_digit(body + "0"),
+                    "annual_fee": fee, "email": f"vip{n + 1}@example.com"}
+            request = parse_request(CustomerType.INDIVIDUAL, data, today)
+            return reg.issue(store, profile, request, out_dir, formats, issued_on=issued_on,
+                             now=at(issued_on)).event.contract_no
+
+        # draft: issued this week, not yet signed
+        draft = issue_individual(0, today, "12800")
+        made.append((draft, "待签署（draft）"))
+
+        # active, with an amendment of the fee and a payment reminder by email
+        start = _shift(today, years=-1, days=-20)
+        active = issue_individual(1, _shift(start, days=-5), "12800")
+        reg.sign(store, profile, active, start, now=at(start))
+        amended_on = _shift(start, days=120)
+        reg.amend(store, profile, active, signed_on=amended_on, effective_on=_shift(amended_on, days=30),
+                  changes={"annual_fee": "15800"}, out_dir=out_dir, formats=formats, now=at(amended_on))
+        reminder_day = _shift(today, days=-10)
+        reg.send_notice(store, profile, active, reg.NoticeRequest(
+            NoticeKind.PAYMENT_REMINDER, DeliveryMethod.EMAIL, at(reminder_day)), now=at(reminder_day))
+        made.append((active, "履行中（active），含一份补充协议"))
+
+        # expiring: the last day is 50 days away; a renewal reminder by courier, still in transit
+        start = _shift(today, years=-5, days=50)
+        expiring = issue_individual(2, _shift(start, days=-3), "12800")
+        reg.sign(store, profile, expiring, start, now=at(start))
+        posted = _shift(today, days=-1)
+        reg.send_notice(store, profile, expiring, reg.NoticeRequest(
+            NoticeKind.RENEWAL_REMINDER, DeliveryMethod.COURIER, at(posted)), now=at(posted))
+        made.append((expiring, "即将到期（expiring），续签提醒在途"))
+
+        # renewed: the last day is 20 days away and the renewal is signed
+        start = _shift(today, years=-5, days=20)
+        renewed = issue_individual(3, _shift(start, days=-3), "9800")
+        reg.sign(store, profile, renewed, start, now=at(start))
+        renew_day = _shift(today, days=-15)
+        reg.renew(store, profile, renewed, signed_on=renew_day, out_dir=out_dir, formats=formats,
+                  now=at(renew_day))
+        made.append((renewed, "已续签（renewed）"))
+
+        # expired: the last day passed two months ago, no renewal
+        start = _shift(today, years=-5, days=-60)
+        expired = issue_individual(4, _shift(start, days=-3), "12800")
+        reg.sign(store, profile, expired, start, now=at(start))
+        made.append((expired, "已到期（expired）"))
+
+        # terminated by a delivered termination notice for late payment
+        start = _shift(today, years=-2)
+        ended = issue_individual(5, _shift(start, days=-3), "12800")
+        reg.sign(store, profile, ended, start, now=at(start))
+        sent = _shift(today, days=-30)
+        notice = reg.send_notice(store, profile, ended, reg.NoticeRequest(
+            NoticeKind.TERMINATION, DeliveryMethod.COURIER, at(sent), reason="late_payment",
+            reason_text="乙方逾期支付服务费超过六十日"), out_dir=out_dir, formats=formats, now=at(sent))
+        notice_id = notice.event.body.notice_id
+        reg.record_delivery(store, profile, notice_id, _shift(sent, days=2), now=at(_shift(sent, days=2)))
+        reg.terminate(store, profile, ended, by_notice=notice_id, now=at(_shift(sent, days=3)))
+        made.append((ended, "已解除（terminated），解除通知已送达"))
+
+        # a corporate contract, active
+        request = parse_request(CustomerType.CORPORATE, SAMPLE_CORPORATE, today)
+        start = _shift(today, years=-3, days=-100)
+        corp = reg.issue(store, profile, request, out_dir, formats, issued_on=_shift(start, days=-7),
+                         now=at(_shift(start, days=-7))).event.contract_no
+        reg.sign(store, profile, corp, start, now=at(start))
+        made.append((corp, "单位客户，履行中（active）"))
+    finally:
+        store.close()
+    return made

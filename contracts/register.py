@@ -1,0 +1,836 @@
+"""A contract's state, derived from its history: status, terms in force, legal dates.
+
+`replay` is the one function that turns a history into a `ContractState`; everything else
+here (status on a date, terms in force, payment deadlines, notices, the JSON view) is computed
+from that state and never stored. `check_new_event` says whether an event fits a history.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import typing
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from . import validation as v
+from .amounts import parse_amount
+from .customer import Customer, mask_id
+from .dates import (
+    DeliveryMethod,
+    ServiceYear,
+    TermCounting,
+    deemed_delivered_on,
+    local_date,
+    payment_due,
+    service_years,
+    term_last_day,
+)
+from .errors import HistoryError, InvalidInput, Problem
+from .events import (
+    GENESIS,
+    Amended,
+    Change,
+    Corrected,
+    Event,
+    EventKind,
+    Issued,
+    NoticeDelivered,
+    NoticeKind,
+    NoticeReturned,
+    NoticeSent,
+    Renewed,
+    ReturnReason,
+    Signed,
+    Terminated,
+    TerminationReason,
+    Voided,
+    encode,
+    field_types,
+    parse_text_value,
+    stored_data,
+)
+from .profile import Profile
+from .workdays import Deadline, HolidaySupplement
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    SIGNED = "signed"  # signed, the stated effective day not reached yet
+    ACTIVE = "active"
+    EXPIRING = "expiring"
+    RENEWED = "renewed"
+    EXPIRED = "expired"
+    TERMINATED = "terminated"
+    VOIDED = "voided"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    Status.DRAFT: "待签署", Status.SIGNED: "已签署待生效", Status.ACTIVE: "履行中",
+    Status.EXPIRING: "即将到期", Status.RENEWED: "已续签", Status.EXPIRED: "已到期",
+    Status.TERMINATED: "已解除", Status.VOIDED: "已作废",
+}
+
+# Fields an amendment may change, with their Chinese names.
+AMENDABLE: dict[str, str] = {
+    "annual_fee": "年服务费",
+    "name": "客户名称",
+    "phone": "联系电话",
+    "address": "通讯地址",
+    "email": "电子邮箱",
+    "legal_representative": "法定代表人",
+    "contact_person": "联系人",
+}
+
+
+TERMINATION_BY_NOTICE = tuple(r.value for r in TerminationReason if r is not TerminationReason.MUTUAL)
+
+
+# ---------------------------------------------------------------- state
+@dataclass(frozen=True)
+class Term:
+    """The agreement's term (number 1) or a renewal term (2, 3...)."""
+
+    number: int
+    first_day: dt.date
+    last_day: dt.date
+    years: int
+    signed_on: dt.date
+    doc_no: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    sent: NoticeSent
+    seq: int
+    delivered_on: dt.date | None = None
+    returned_on: dt.date | None = None
+    return_reason: ReturnReason | None = None
+
+    @property
+    def notice_id(self) -> str:
+        return self.sent.notice_id
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A change to the terms agreed in the history: binds from `day` (amendment: its
+    effective day; renewal: the renewal term's first day)."""
+
+    day: dt.date
+    seq: int
+    changes: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ContractState:
+    contract_no: str
+    events: tuple[Event, ...]  # every recorded event, in seq order
+    issued: Issued
+    signed: Signed | None = None
+    terms: tuple[Term, ...] = ()
+    amendments: tuple[Amended, ...] = ()
+    renewals: tuple[Renewed, ...] = ()
+    bindings: tuple[Binding, ...] = ()
+    notices: tuple[Notice, ...] = ()
+    terminated: Terminated | None = None
+    terminated_seq: int = 0
+    voided: Voided | None = None
+    retracted: frozenset[int] = frozenset()
+    corrected_by: Mapping[int, tuple[int, ...]] = dataclasses.field(default_factory=dict)
+
+    @property
+    def last_seq(self) -> int:
+        return self.events[-1].seq if self.events else 0
+
+    @property
+    def last_hash(self) -> str:
+        return self.events[-1].hash if self.events else GENESIS
+
+    @property
+    def issued_on(self) -> dt.date:
+        return self.issued.issued_on
+
+    def notice(self, notice_id: str) -> Notice | None:
+        return next((n for n in self.notices if n.notice_id == notice_id), None)
+
+
+def effective_events(events: Iterable[Event]) -> tuple[Event, ...]:
+    """The history as corrected: corrections applied to the events they name, retracted
+    events left out, the corrections themselves left out."""
+    ordered = sorted(events, key=lambda e: e.seq)
+    fixes: dict[int, list[Corrected]] = {}
+    for event in ordered:
+        if isinstance(event.body, Corrected):
+            fixes.setdefault(event.body.corrects_seq, []).append(event.body)
+    result = []
+    for event in ordered:
+        if isinstance(event.body, Corrected):
+            continue
+        if event.seq not in fixes:
+            result.append(event)
+            continue
+        body = event.body
+        for fix in fixes[event.seq]:
+            if fix.retract:
+                body = None
+                break
+            body = corrected_body(body, fix.changes)
+        if body is not None:
+            result.append(dataclasses.replace(event, body=body, stored=None))
+    return tuple(result)
+
+
+def corrected_body(body: Any, changes: Iterable[Change]) -> Any:
+    values = {c.field: parse_text_value(type(body), c.field, c.new) for c in changes}
+    return dataclasses.replace(body, **values)
+
+
+def replay(events: Iterable[Event], profile: Profile | None = None) -> ContractState:
+    """The state of one contract from its whole history (any order; sorted by seq)."""
+    ordered = tuple(sorted(events, key=lambda e: e.seq))
+    if not ordered or not isinstance(ordered[0].body, Issued):
+        raise HistoryError("合同的第一条事件应为签发（issued）")
+    fields = _initial_fields(ordered[0].contract_no, ordered, ordered[0].body)
+    for event in effective_events(ordered)[1:]:
+        _apply_to(fields, event)
+    return ContractState(**fields, **correction_marks(ordered))
+
+
+def _initial_fields(contract_no: str, events: tuple[Event, ...], issued: Issued) -> dict[str, Any]:
+    return {"contract_no": contract_no, "events": events, "issued": issued, "signed": None,
+            "terms": (), "amendments": (), "renewals": (), "bindings": (), "notices": (),
+            "terminated": None, "terminated_seq": 0, "voided": None}
+
+
+def correction_marks(events: tuple[Event, ...]) -> dict[str, Any]:
+    retracted, corrected_by = set(), {}
+    for event in events:
+        if isinstance(event.body, Corrected):
+            corrected_by.setdefault(event.body.corrects_seq, []).append(event.seq)
+            if event.body.retract:
+                retracted.add(event.body.corrects_seq)
+    return {"retracted": frozenset(retracted),
+            "corrected_by": {k: tuple(s) for k, s in corrected_by.items()}}
+
+
+def apply(state: ContractState, event: Event) -> ContractState:
+    """The state after one (effective) event. Does not check that it fits: see check_new_event."""
+    fields = {f.name: getattr(state, f.name) for f in dataclasses.fields(state)}
+    _apply_to(fields, event)
+    return ContractState(**fields)
+
+
+def _apply_to(state: dict[str, Any], event: Event) -> None:
+    """One (effective) event folded into the state's fields."""
+    body = event.body
+    issued: Issued = state["issued"]
+    match body:
+        case Signed():
+            last = term_last_day(body.effective_date, issued.term_years, issued.counting)
+            state["signed"] = body
+            state["terms"] = (Term(1, body.effective_date, last, issued.term_years,
+                                   body.signed_on, state["contract_no"]),)
+        case Amended():
+            state["amendments"] += (body,)
+            state["bindings"] += (Binding(body.effective_on, event.seq,
+                                          tuple((c.field, c.new) for c in body.changes)),)
+        case Renewed():
+            state["renewals"] += (body,)
+            state["terms"] += (Term(len(state["terms"]) + 1, body.first_day, body.last_day,
+                                    body.years, body.signed_on, body.doc_no),)
+            state["bindings"] += (Binding(body.first_day, event.seq,
+                                          (("annual_fee", format(body.annual_fee, "f")),)),)
+        case NoticeSent():
+            state["notices"] += (Notice(body, event.seq),)
+        case NoticeDelivered() | NoticeReturned():
+            state["notices"] = tuple(_notice_outcome(n, body) if n.notice_id == body.notice_id
+                                     else n for n in state["notices"])
+        case Terminated():
+            state["terminated"], state["terminated_seq"] = body, event.seq
+        case Voided():
+            state["voided"] = body
+
+
+def _notice_outcome(notice: Notice, body: NoticeDelivered | NoticeReturned) -> Notice:
+    if isinstance(body, NoticeDelivered):
+        return dataclasses.replace(notice, delivered_on=body.on)
+    return dataclasses.replace(notice, returned_on=body.on, return_reason=body.reason)
+
+
+# ---------------------------------------------------------------- terms in force
+@dataclass(frozen=True)
+class TermsInForce:
+    customer: Customer
+    annual_fee: Decimal
+
+
+def _bindings(state: ContractState) -> list[Binding]:
+    """Every change to the terms in the order it binds: amendments and renewals as agreed,
+    a customer's change of address from the deemed delivery of its notice."""
+    items = list(state.bindings)
+    for notice in state.notices:
+        change = _address_change(notice)
+        day = _deemed(notice, state.issued.courier_deemed_days) if change else None
+        if change and day is not None:
+            items.append(Binding(day, notice.seq, change))
+    return sorted(items, key=lambda b: (b.day, b.seq))
+
+
+def _address_change(notice: Notice) -> tuple[tuple[str, str], ...]:
+    if notice.sent.notice_kind is not NoticeKind.ADDRESS_CHANGE:
+        return ()
+    change = (("address", notice.sent.new_address), ("email", notice.sent.new_email))
+    return tuple((k, val) for k, val in change if val)
+
+
+def terms_in_force(
+    state: ContractState, on: dt.date, bindings: list[Binding] | None = None
+) -> TermsInForce:
+    """The issued terms with every change that binds on or before `on` applied in order
+    (`bindings`: `_bindings(state)`, when the caller asks for many days)."""
+    customer, fee = state.issued.customer, state.issued.annual_fee
+    for binding in _bindings(state) if bindings is None else bindings:
+        if binding.day > on:
+            break
+        change = dict(binding.changes)
+        if "annual_fee" in change:
+            fee = Decimal(change.pop("annual_fee"))
+        fields = change
+        customer = dataclasses.replace(customer, **fields) if fields else customer
+    return TermsInForce(customer, fee)
+
+
+# ---------------------------------------------------------------- status
+def agreed_terms(state: ContractState, as_of: dt.date) -> tuple[Term, ...]:
+    return tuple(t for t in state.terms if t.signed_on <= as_of)
+
+
+def current_term(state: ContractState, as_of: dt.date) -> Term | None:
+    """The term in force on `as_of`; before the first, the first; after the last, the last."""
+    terms = agreed_terms(state, as_of) or state.terms[:1]
+    if not terms:
+        return None
+    for term in terms:
+        if as_of <= term.last_day:
+            return term
+    return terms[-1]
+
+
+def status_on(state: ContractState, as_of: dt.date, profile: Profile) -> Status:
+    if state.voided is not None and state.voided.on <= as_of:
+        return Status.VOIDED
+    if state.signed is None or state.signed.signed_on > as_of:
+        return Status.DRAFT
+    if state.terminated is not None and state.terminated.effective_on <= as_of:
+        return Status.TERMINATED
+    terms = agreed_terms(state, as_of)
+    if as_of < terms[0].first_day:
+        return Status.SIGNED
+    term = current_term(state, as_of)
+    assert term is not None
+    if as_of > term.last_day:
+        return Status.EXPIRED
+    if term is not terms[-1]:
+        return Status.RENEWED
+    if (term.last_day - as_of).days <= profile.expiry_warning_days:
+        return Status.EXPIRING
+    return Status.ACTIVE
+
+
+def final_last_day(state: ContractState) -> dt.date | None:
+    return state.terms[-1].last_day if state.terms else None
+
+
+# ---------------------------------------------------------------- payment deadlines
+@dataclass(frozen=True)
+class PaymentDeadline:
+    service_year: int  # counted on across renewal terms: 1-5, then 6-10...
+    term: int
+    first_day: dt.date
+    last_day: dt.date
+    due_on: dt.date
+    shifted_from: dt.date | None
+    provisional: bool
+    amount: Decimal
+
+
+@functools.lru_cache(maxsize=65536)
+def _due(first_day: dt.date, days: int, holidays: HolidaySupplement) -> Deadline:
+    """payment_due depends on the year's first day only; cached, as lists compute thousands."""
+    return payment_due(ServiceYear(0, first_day, first_day), days, holidays)
+
+
+@functools.lru_cache(maxsize=65536)
+def _service_years(first_day: dt.date, years: int, counting: TermCounting) -> tuple[ServiceYear, ...]:
+    return tuple(service_years(first_day, years, counting))
+
+
+def payment_deadlines(state: ContractState, profile: Profile) -> list[PaymentDeadline]:
+    """Each service year's fee and its due date (clause 8.3, 民法典 第二百零一条、第二百零三条);
+    years that begin on or after a termination takes effect are left out."""
+    result: list[PaymentDeadline] = []
+    end = state.terminated.effective_on if state.terminated else None
+    bindings = _bindings(state)
+    for term in state.terms:
+        for year in _service_years(term.first_day, term.years, state.issued.counting):
+            if end is not None and year.first_day >= end:
+                return result
+            due = _due(year.first_day, state.issued.payment_days, profile.holidays)
+            fee = terms_in_force(state, year.first_day, bindings).annual_fee
+            result.append(PaymentDeadline(len(result) + 1, term.number, year.first_day,
+                                          year.last_day, due.due_on, due.shifted_from,
+                                          due.provisional, fee))
+    return result
+
+
+# ---------------------------------------------------------------- notices
+@dataclass(frozen=True)
+class NoticeView:
+    notice_id: str
+    kind: NoticeKind
+    method: DeliveryMethod
+    to: str
+    sent_at: dt.datetime
+    sent_on: dt.date
+    delivered_on: dt.date | None
+    returned_on: dt.date | None
+    return_reason: ReturnReason | None
+    deemed_delivered_on: dt.date | None
+    address_in_force: str | None  # where it should have gone; None when not checked
+    to_address_in_force: bool
+    doc_no: str
+    seq: int
+
+
+def _same_address(a: str, b: str) -> bool:
+    def norm(s: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", s).split()).lower()
+
+    return norm(a) == norm(b)
+
+
+def _deemed(notice: Notice, courier_days: int, in_force: bool = True) -> dt.date | None:
+    refused = notice.return_reason in (ReturnReason.REFUSED, ReturnReason.UNDELIVERABLE)
+    if refused and not in_force:
+        return None  # returned from an address that was not the one in force: not delivered
+    return deemed_delivered_on(
+        notice.sent.method, notice.sent.sent_at, courier_days,
+        receipt_on=notice.delivered_on, returned_on=notice.returned_on if refused else None,
+        bounced=notice.return_reason is ReturnReason.BOUNCED)
+
+
+def notice_view(state: ContractState, notice: Notice) -> NoticeView:
+    sent = notice.sent
+    expected: str | None = None
+    if sent.notice_kind is not NoticeKind.ADDRESS_CHANGE:
+        customer = terms_in_force(state, local_date(sent.sent_at)).customer
+        expected = customer.email if sent.method is DeliveryMethod.EMAIL else customer.address
+    in_force = expected is None or _same_address(sent.to, expected)
+    return NoticeView(
+        sent.notice_id, sent.notice_kind, sent.method, sent.to, sent.sent_at,
+        local_date(sent.sent_at), notice.delivered_on, notice.returned_on, notice.return_reason,
+        _deemed(notice, state.issued.courier_deemed_days, in_force), expected, in_force,
+        sent.doc_no, notice.seq)
+
+
+def notice_views(state: ContractState, profile: Profile | None = None) -> list[NoticeView]:
+    """Every notice with its deemed delivery (clause 13.5, with N as the agreement states it)
+    and whether it went to the address in force on the day it was sent."""
+    return [notice_view(state, n) for n in state.notices]
+
+
+# ---------------------------------------------------------------- checking a new event
+def _dates_of(body: Any) -> list[dt.date]:
+    days = []
+    for field in dataclasses.fields(body):
+        value = getattr(body, field.name)
+        if isinstance(value, dt.datetime):
+            days.append(local_date(value))
+        elif isinstance(value, dt.date):
+            days.append(value)
+    return days
+
+
+def _cn(day: dt.date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def check_new_event(state: ContractState | None, event: Event, profile: Profile) -> list[Problem]:
+    """Why `event` cannot be appended to the history whose state is `state` (empty: it can)."""
+    if state is None:
+        if not isinstance(event.body, Issued) or event.seq != 1 or event.prev_hash != GENESIS:
+            return [Problem("", f"登记簿中没有合同 {event.contract_no}")]
+        return issued_problems(event.body)
+    if event.seq != state.last_seq + 1 or event.prev_hash != state.last_hash:
+        return [Problem("seq", f"合同 {state.contract_no} 的记录已被其他操作更新，请重试")]
+    if isinstance(event.body, Corrected):
+        return correction_problems(state, event, profile)
+    return rule_problems(state, event, profile)
+
+
+def issued_problems(body: Issued) -> list[Problem]:
+    if body.effective_date is not None and body.effective_date < body.issued_on:
+        return [Problem("effective_date", f"生效日期 {body.effective_date} 早于签发日期 "
+                                          f"{body.issued_on}")]
+    return []
+
+
+def rule_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
+    """The business rules for one event after the history `state` (corrections aside)."""
+    body = event.body
+    no = state.contract_no
+    if isinstance(body, Issued):
+        return [Problem("", f"合同 {no} 已签发，不能重复签发")]
+    if state.voided is not None:
+        return [Problem("", f"合同 {no} 已于 {state.voided.on} 作废，不能再登记任何事项")]
+    early = [d for d in _dates_of(body) if d < state.issued_on]
+    if early:
+        return [Problem("", f"日期 {min(early)} 早于合同 {no} 的签发日期 {state.issued_on}")]
+    checker = RULES.get(type(body))
+    return checker(state, event, profile) if checker else []
+
+
+def _signed_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
+    body: Signed = event.body  # type: ignore[assignment]
+    no = state.contract_no
+    if state.signed is not None:
+        return [Problem("", f"合同 {no} 已于 {state.signed.signed_on} 签署，不能重复签署")]
+    stated = state.issued.effective_date
+    if stated is not None and body.signed_on > stated:
+        return [Problem("on", f"协议写明的生效日期为 {stated}，签署日期不能晚于该日")]
+    if body.effective_date < body.signed_on:
+        return [Problem("on", "生效日期不能早于签署日期")]
+    return []
+
+
+def _in_force_problem(state: ContractState, day: dt.date, what: str) -> Problem | None:
+    """A contract must be signed, not terminated and not expired on `day` for `what`."""
+    no = state.contract_no
+    if state.signed is None:
+        return Problem("", f"合同 {no} 尚未签署，不能{what}")
+    ended = state.terminated
+    if ended is not None and ended.effective_on <= day:
+        return Problem("", f"合同 {no} 已于 {ended.effective_on} 解除，不能{what}")
+    last = final_last_day(state)
+    if last is not None and day > last:
+        return Problem("", f"合同 {no} 已于 {last} 期满，不能{what}")
+    if day < state.signed.signed_on:
+        return Problem("", f"日期 {day} 早于合同 {no} 的签署日期 {state.signed.signed_on}")
+    return None
+
+
+def _amended_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
+    body: Amended = event.body  # type: ignore[assignment]
+    problem = _in_force_problem(state, body.signed_on, "变更")
+    if problem:
+        return [problem]
+    assert state.signed is not None
+    first, last = state.signed.effective_date, final_last_day(state)
+    ended = state.terminated.effective_on if state.terminated else None
+    if not first <= body.effective_on <= (last or first) or (ended and body.effective_on >= ended):
+        return [Problem("effective_on", f"变更生效日 {body.effective_on} 不在协议期限"
+                                        f"（{first} 至 {_cn(ended or last)}）之内")]
+    if not body.changes:
+        return [Problem("set", "没有要变更的内容")]
+    bad = [c.field for c in body.changes if c.field not in AMENDABLE]
+    if bad:
+        return [Problem("set", f"不能变更 {', '.join(bad)}；可变更：{'、'.join(AMENDABLE)}")]
+    return []
+
+
+def _renewed_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
+    body: Renewed = event.body  # type: ignore[assignment]
+    problem = _in_force_problem(state, body.signed_on, "续签")
+    if problem:
+        return [problem]
+    last = final_last_day(state)
+    assert last is not None
+    if body.first_day != last + dt.timedelta(days=1):
+        return [Problem("", f"续签期限应自 {last + dt.timedelta(days=1)} 起算")]
+    expected = term_last_day(body.first_day, body.years, state.issued.counting)
+    if body.last_day != expected:
+        return [Problem("", f"续签期限的最后一日应为 {expected}")]
+    if state.terminated is not None:
+        return [Problem("", f"合同 {state.contract_no} 已登记解除（{state.terminated.effective_on}"
+                            "生效），不能续签")]
+    return []
+
+
+def _notice_sent_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
+    body: NoticeSent = event.body  # type: ignore[assignment]
+    if state.notice(body.notice_id) is not None:
+        return [Problem("", f"通知编号 {body.notice_id} 已被使用")]
+    if body.notice_kind is NoticeKind.ADDRESS_CHANGE and not (body.new_address or body.new_email):
+        return [Problem("new_address", "变更通知地址的通知应写明新的通讯地址或电子邮箱")]
+    if body.notice_kind is NoticeKind.TERMINATION and body.reason not in TERMINATION_BY_NOTICE:
+        return [Problem("reason", f"解除通知的解除原因应为 {'、'.join(TERMINATION_BY_NOTICE)}")]
+    if body.notice_kind is NoticeKind.TERMINATION and state.signed is None:
+        return [Problem("", f"合同 {state.contract_no} 尚未签署，不能发出解除通知；"
+                            "未签署的合同请作废（void）")]
+    return []
+
+
+def _notice_outcome_problems(
+    state: ContractState, event: Event, profile: Profile
+) -> list[Problem]:
+    body: NoticeDelivered | NoticeReturned = event.body  # type: ignore[assignment]
+    notice = state.notice(body.notice_id)
+    if notice is None:
+        return [Problem("", f"通知 {body.notice_id} 从未发出，不能登记送达或退回")]
+    if notice.delivered_on or notice.returned_on:
+        done = notice.delivered_on or notice.returned_on
+        return [Problem("", f"通知 {body.notice_id} 已登记于 {done} 送达或退回")]
+    sent_on = local_date(notice.sent.sent_at)
+    if body.on < sent_on:
+        return [Problem("on", f"日期 {body.on} 早于通知发出日期 {sent_on}")]
+    if isinstance(body, NoticeReturned):
+        return _return_reason_problems(notice, body.reason)
+    return []
+
+
+def _return_reason_problems(notice: Notice, reason: ReturnReason) -> list[Problem]:
+    is_email = notice.sent.method is DeliveryMethod.EMAIL
+    if is_email != (reason is ReturnReason.BOUNCED):
+        allowed = "bounced" if is_email else "refused 或 undeliverable"
+        return [Problem("reason", f"该通知的送达方式下退回原因应为 {allowed}")]
+    return []
+
+
+def _terminated_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
+    body: Terminated = event.body  # type: ignore[assignment]
+    no = state.contract_no
+    if state.signed is None:
+        return [Problem("", f"合同 {no} 尚未签署，不能解除；未签署的合同请作废（void）")]
+    if state.terminated is not None:
+        return [Problem("", f"合同 {no} 已登记解除（{state.terminated.effective_on} 生效）")]
+    problem = _in_force_problem(state, body.effective_on, "解除")
+    if problem:
+        return [problem]
+    if body.by_notice_id:
+        return _termination_notice_problems(state, event, body)
+    return []
+
+
+def _termination_notice_problems(
+    state: ContractState, event: Event, body: Terminated
+) -> list[Problem]:
+    notice = state.notice(body.by_notice_id)
+    nid = body.by_notice_id
+    if notice is None:
+        return [Problem("by_notice", f"合同 {state.contract_no} 没有编号为 {nid} 的通知")]
+    if notice.sent.notice_kind is not NoticeKind.TERMINATION:
+        return [Problem("by_notice", f"通知 {nid} 不是解除通知（而是{notice.sent.notice_kind.label}）")]
+    view = notice_view(state, notice)
+    if not view.to_address_in_force:
+        return [Problem("by_notice", f"通知 {nid} 未寄往当时有效的地址（{view.address_in_force}），"
+                                     "不能据此解除")]
+    deemed = view.deemed_delivered_on
+    if deemed is None or deemed > local_date(event.recorded_at):
+        return [Problem("by_notice", f"通知 {nid} 尚未送达，不能据此解除")]
+    if body.effective_on < deemed:
+        return [Problem("on", f"解除不能早于通知送达之日 {deemed}（民法典第五百六十五条）")]
+    return []
+
+
+def _voided_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
+    if state.signed is not None:
+        return [Problem("", f"合同 {state.contract_no} 已签署，不能作废；请办理解除（terminate）")]
+    return []
+
+
+RULES = {
+    Signed: _signed_problems,
+    Amended: _amended_problems,
+    Renewed: _renewed_problems,
+    NoticeSent: _notice_sent_problems,
+    NoticeDelivered: _notice_outcome_problems,
+    NoticeReturned: _notice_outcome_problems,
+    Terminated: _terminated_problems,
+    Voided: _voided_problems,
+}
+
+
+def correction_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
+    body: Corrected = event.body  # type: ignore[assignment]
+    target = next((e for e in state.events if e.seq == body.corrects_seq), None)
+    if target is None or body.corrects_seq == 1:
+        return [Problem("seq", f"合同 {state.contract_no} 没有可更正的第 {body.corrects_seq} 条事件"
+                               "（签发记录不能更正，请作废后重新签发）")]
+    if target.kind is EventKind.CORRECTED:
+        return [Problem("seq", "更正记录本身不能再更正")]
+    if body.corrects_seq in state.retracted:
+        return [Problem("seq", f"第 {body.corrects_seq} 条事件已被撤销")]
+    if not body.retract and not body.changes:
+        return [Problem("set", "没有要更正的内容")]
+    allowed = correctable_fields(type(target.body))
+    bad = [c.field for c in body.changes if c.field not in allowed]
+    if bad:
+        return [Problem("set", f"第 {body.corrects_seq} 条事件（{target.kind.label}）没有可更正的"
+                               f"字段 {', '.join(bad)}；可更正：{', '.join(sorted(allowed))}")]
+    try:
+        replayed = effective_events((*state.events, event))
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        return [Problem("set", f"更正的内容无效：{exc}")]
+    return [p for _seq, p in validate_effective(replayed, profile)]
+
+
+def correctable_fields(cls: type) -> set[str]:
+    """Fields a correction may change: single values, not lists (files, changes) or ids."""
+    hints = field_types(cls)
+    return {f.name for f in dataclasses.fields(cls)
+            if typing.get_origin(hints[f.name]) is not tuple and f.name != "notice_id"}
+
+
+def validate_effective(events: Iterable[Event], profile: Profile) -> list[tuple[int, Problem]]:
+    """Every rule that an (effective) history breaks, with the seq of the event that breaks it."""
+    ordered = list(events)
+    if not ordered or not isinstance(ordered[0].body, Issued):
+        return [(0, Problem("", "合同的第一条事件应为签发（issued）"))]
+    problems = [(ordered[0].seq, p) for p in issued_problems(ordered[0].body)]
+    state = ContractState(ordered[0].contract_no, tuple(ordered), ordered[0].body)
+    for event in ordered[1:]:
+        problems += [(event.seq, p) for p in rule_problems(state, event, profile)]
+        state = apply(state, event)
+    return problems
+
+
+def validate_history(events: Iterable[Event], profile: Profile) -> list[tuple[int, Problem]]:
+    return validate_effective(effective_events(events), profile)
+
+
+def refuse(problems: list[Problem]) -> None:
+    """Raise the HistoryError the service reports when an event does not fit."""
+    if problems:
+        raise HistoryError("；".join(p.message for p in problems))
+
+
+# ---------------------------------------------------------------- amendment values
+def normalise_change(field: str, value: str) -> str:
+    """A new value for an amendable field, validated; raises InvalidInput naming the field."""
+    key = f"set.{field}"
+    if field not in AMENDABLE:
+        raise InvalidInput(Problem(key, f"不能变更 {field}；可变更：{'、'.join(AMENDABLE)}"))
+    if field == "annual_fee":
+        return format(parse_amount(value, key), "f")
+    if field == "phone":
+        return v.phone(value, key)
+    if field == "email":
+        return v.email(value, key)
+    if field == "address":
+        return v.text(value, key, AMENDABLE[field])
+    return v.person_or_company_name(value, key, AMENDABLE[field])
+
+
+def current_value(terms: TermsInForce, field: str) -> str:
+    if field == "annual_fee":
+        return format(terms.annual_fee, "f")
+    return str(getattr(terms.customer, field, ""))
+
+
+# ---------------------------------------------------------------- the JSON view
+def _d(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def customer_view(customer: Customer) -> dict[str, str]:
+    data = customer.as_dict()
+    if "id_number" in data:
+        data["id_number"] = mask_id(data["id_number"])
+    return data
+
+
+def history_view(state: ContractState) -> list[dict[str, Any]]:
+    items = []
+    for event in state.events:
+        data = dict(stored_data(event))
+        if "customer" in data:
+            data["customer"] = customer_view(event.body.customer)  # type: ignore[union-attr]
+        items.append({"seq": event.seq, "kind": event.kind.value, "label": event.kind.label,
+                      "recorded_at": event.recorded_at.isoformat(), **data,
+                      "retracted": event.seq in state.retracted,
+                      "corrected_by": list(state.corrected_by.get(event.seq, ()))})
+    return items
+
+
+def notice_json(view: NoticeView, as_of: dt.date) -> dict[str, Any]:
+    deemed = view.deemed_delivered_on
+    return {
+        "notice_id": view.notice_id, "kind": view.kind.value, "method": view.method.value,
+        "to": view.to, "sent_at": view.sent_at.isoformat(), "sent_on": _d(view.sent_on),
+        "delivered_on": _d(view.delivered_on), "returned_on": _d(view.returned_on),
+        "return_reason": view.return_reason.value if view.return_reason else None,
+        "deemed_delivered_on": _d(deemed),
+        "delivered_by_as_of": deemed is not None and deemed <= as_of,
+        "to_address_in_force": view.to_address_in_force,
+        "address_in_force": view.address_in_force, "doc_no": view.doc_no or None,
+        "seq": view.seq,
+    }
+
+
+def deadline_json(item: PaymentDeadline) -> dict[str, Any]:
+    return {"service_year": item.service_year, "term": item.term,
+            "first_day": _d(item.first_day), "last_day": _d(item.last_day),
+            "due_on": _d(item.due_on), "shifted_from": _d(item.shifted_from),
+            "provisional": item.provisional, "amount": format(item.amount, "f")}
+
+
+def documents_view(state: ContractState) -> list[dict[str, Any]]:
+    docs = []
+    for event in state.events:
+        files = getattr(event.body, "files", ())
+        if files:
+            doc_no = getattr(event.body, "doc_no", "") or state.contract_no
+            docs.append({"doc_no": doc_no, "kind": event.kind.value, "seq": event.seq,
+                         "files": [encode(f) for f in files]})
+    return docs
+
+
+def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dict[str, Any]:
+    """The stable JSON object of `show --json` (and each item of `list --json`)."""
+    terms = terms_in_force(state, as_of)
+    term = current_term(state, as_of)
+    deadlines = payment_deadlines(state, profile)
+    upcoming = next((d for d in deadlines if d.due_on >= as_of), None)
+    status = status_on(state, as_of, profile)
+    return {
+        "contract_no": state.contract_no,
+        "customer_type": state.issued.customer.type.value,
+        "customer": customer_view(terms.customer),
+        "status": status.value,
+        "status_label": status.label,
+        "as_of": as_of.isoformat(),
+        "issued_on": _d(state.issued_on),
+        "signed_on": _d(state.signed.signed_on if state.signed else None),
+        "effective_date": _d(state.signed.effective_date if state.signed else None),
+        "term_last_day": _d(term.last_day if term else None),
+        "terms": [{"term": t.number, "first_day": _d(t.first_day), "last_day": _d(t.last_day),
+                   "years": t.years, "signed_on": _d(t.signed_on), "doc_no": t.doc_no}
+                  for t in state.terms],
+        "terms_in_force": {"annual_fee": format(terms.annual_fee, "f"),
+                           "term_years": state.issued.term_years,
+                           "term_counting": state.issued.counting.value,
+                           "payment_days": state.issued.payment_days,
+                           "courier_deemed_days": state.issued.courier_deemed_days,
+                           **customer_view(terms.customer)},
+        "terminated": None if state.terminated is None else {
+            "effective_on": _d(state.terminated.effective_on),
+            "reason": state.terminated.reason.value, "reason_text": state.terminated.reason_text,
+            "by_notice_id": state.terminated.by_notice_id or None,
+            "doc_no": state.terminated.doc_no or None},
+        "voided_on": _d(state.voided.on if state.voided else None),
+        "next_payment": deadline_json(upcoming) if upcoming else None,
+        "payment_deadlines": [deadline_json(d) for d in deadlines],
+        "notices": [notice_json(n, as_of) for n in notice_views(state, profile)],
+        "documents": documents_view(state),
+        "history": history_view(state),
+    }

@@ -1,0 +1,1088 @@
+"""Batch issuing from a customer list (.xlsx or .csv): template, check, issue in parallel.
+
+The parent process is the register's only writer: it allocates the contract numbers, hands
+rendering to worker processes (which write temporary `.part` files only), renames each finished
+row's files into place and THEN records its `issued` event. A row is recognised by the customer's
+identity (ID number or credit code) and the batch key, so a second run issues nothing twice and
+a run stopped at any point is carried on by the next one. A crash between the rename and the
+event leaves finished files without an event: the next run renders that row again, with the same
+number when it is still free, and replaces them.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import signal
+import tempfile
+import threading
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from filelock import FileLock, Timeout
+
+from contracts.batch_rows import (
+    ERRORS_COLUMN,
+    SHEET_HEADERS,
+    SOURCE_ROW_COLUMN,
+    BatchCheck,
+    CheckedRow,
+    RowProblem,
+    Table,
+    check_rows,
+    is_ignored_sheet,
+)
+from contracts.customer import CustomerType, mask_id
+from contracts.errors import ContractError, HistoryError, InvalidInput, Problem
+from contracts.events import Issued
+from contracts.profile import Profile
+from contracts.register import issued_problems
+
+from . import output, register
+from .generate import AgreementRequest, build_agreement, parse_request
+from .output import WrittenFile, parse_formats, safe_stem, sha256_file
+from .sources import load_profile
+
+PART_SUFFIX = ".batch.part"
+EXIT_INTERRUPTED = 130
+ERRORS_SUFFIX = "-errors"
+
+
+# ---------------------------------------------------------------- reading
+def read_tables(path: Path) -> list[Table]:
+    """The sheets of a workbook, or the one table of a CSV file, as plain values."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise InvalidInput(Problem("", f"找不到文件 {path}"))
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_workbook(path)
+    if suffix in (".csv", ".txt"):
+        return [_read_csv(path)]
+    if suffix == ".xls":
+        raise InvalidInput(Problem("", f"{path.name} 是旧版 Excel 文件，请另存为 .xlsx 或 .csv 后再试"))
+    raise InvalidInput(Problem("", f"{path.name}：只支持 .xlsx 和 .csv 文件"))
+
+
+def _read_workbook(path: Path) -> list[Table]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        raise InvalidInput(Problem("", f"无法读取 {path.name}：{exc}")) from None
+    tables: list[Table] = []
+    try:
+        for sheet in workbook.worksheets:
+            if is_ignored_sheet(sheet.title):
+                continue
+            sheet.reset_dimensions()  # some writers record a wrong size; read what is there
+            rows = list(sheet.iter_rows(min_row=1, values_only=True))
+            if not rows or all(v is None for v in rows[0]):
+                continue
+            headers = _trim(rows[0])
+            body = tuple((number, _trim(cells)) for number, cells in enumerate(rows[1:], start=2))
+            tables.append(Table(sheet.title, headers, body))
+    finally:
+        workbook.close()
+    return tables
+
+
+def _trim(cells: Sequence[object]) -> tuple[object, ...]:
+    values = list(cells)
+    while values and (values[-1] is None or values[-1] == ""):
+        values.pop()
+    return tuple(values)
+
+
+def decode_text(raw: bytes) -> str:
+    """UTF-8 with or without BOM; otherwise GB18030, which Chinese Excel still writes (and UTF-16
+    with its BOM, Excel's "Unicode text")."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        raise InvalidInput(Problem("", "文件编码无法识别：请另存为 UTF-8 或 GB18030 编码的 CSV")) from None
+
+
+def _read_csv(path: Path) -> Table:
+    text = decode_text(path.read_bytes())
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records = [tuple(c if c.strip() else None for c in row) for row in reader]
+    if not records:
+        return Table("", (), ())
+    body = tuple((number, _trim(cells)) for number, cells in enumerate(records[1:], start=2))
+    return Table("", _trim(records[0]), body)
+
+
+def batch_key_for(path: Path, explicit: str | None = None) -> str:
+    """`customers.xlsx` -> `customers`; a fed-back `customers-errors.xlsx` stays in batch `customers`."""
+    if explicit and explicit.strip():
+        return unicodedata.normalize("NFKC", explicit).strip()
+    key = unicodedata.normalize("NFKC", Path(path).stem).strip()
+    while key.endswith(ERRORS_SUFFIX) and len(key) > len(ERRORS_SUFFIX):
+        key = key[: -len(ERRORS_SUFFIX)]
+    return key
+
+
+def parse_type(value: str | None) -> CustomerType | None:
+    return CustomerType.parse(value) if value else None
+
+
+def row_parser(profile: Profile) -> Callable[[CustomerType, Mapping[str, Any], dt.date], AgreementRequest]:
+    """The validation of `generate` (parse_request), plus what the register refuses at issue time
+    (an effective date before the issue date), so that `check` finds every row `issue` would refuse."""
+
+    def parse(kind: CustomerType, data: Mapping[str, Any], today: dt.date) -> AgreementRequest:
+        request = parse_request(kind, data, today)
+        body = Issued(today, request.customer, request.annual_fee, profile.term_years, profile.term_counting,
+                      profile.payment_days, profile.courier_deemed_days, request.effective_date)
+        problems = issued_problems(body)
+        if problems:
+            raise InvalidInput(problems)
+        return request
+
+    return parse
+
+
+def check_file(
+    path: Path, today: dt.date, default_type: str | CustomerType | None = None, profile: Profile | None = None
+) -> BatchCheck[AgreementRequest]:
+    """Every row validated as `issue` will validate it, plus customers repeated in the file."""
+    kind = default_type if isinstance(default_type, CustomerType) else parse_type(default_type)
+    return check_rows(read_tables(path), row_parser(profile or load_profile()), today, kind)
+
+
+# ---------------------------------------------------------------- writing workbooks
+def _atomic_save(path: Path, save: Callable[[Path], None]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        save(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+_WIDTHS = {"type": 8, "name": 24, "id_number": 22, "credit_code": 22, "legal_representative": 12,
+           "contact_person": 10, "phone": 16, "address": 36, "email": 26, "annual_fee": 14,
+           "effective_date": 13}
+_TEXT_COLUMNS = {"id_number", "credit_code", "phone"}
+_REQUIRED = {
+    CustomerType.INDIVIDUAL: {"name", "id_number", "phone", "address", "email", "annual_fee"},
+    CustomerType.CORPORATE: {"name", "credit_code", "legal_representative", "phone", "address", "email",
+                             "annual_fee"},
+    None: {"type", "name", "phone", "address", "email", "annual_fee"},
+}
+_HINTS = {
+    "type": "个人 或 单位（也可写 individual / corporate）",
+    "name": "个人客户填姓名，单位客户填单位全称",
+    "id_number": "18位居民身份证号（仅个人客户）；本列为文本格式，末位 X 大小写均可",
+    "credit_code": "18位统一社会信用代码（仅单位客户）",
+    "legal_representative": "法定代表人或授权代表姓名（仅单位客户）",
+    "contact_person": "联系人（单位客户，可不填）",
+    "phone": "11位手机号或带区号的固定电话，如 010-80000000",
+    "address": "通讯地址，即通知送达地址",
+    "email": "通知送达邮箱",
+    "annual_fee": "年服务费，单位元，大于零，最多两位小数，如 12800 或 12800.50",
+    "effective_date": "已签署时填写，格式 YYYY-MM-DD，如 2025-03-10；未签署留空",
+}
+_EXAMPLES = {
+    "type": "个人", "name": "张三", "id_number": "11010519491231002X", "credit_code": "91110000600037341L",
+    "legal_representative": "李四", "contact_person": "王五", "phone": "13800000000",
+    "address": "北京市朝阳区建国路88号1单元101室", "email": "zhangsan@example.com", "annual_fee": 12800,
+    "effective_date": dt.date(2025, 3, 10),
+}
+_CORPORATE_EXAMPLE = {"type": "单位", "name": "北京某某科技有限公司", "phone": "010-80000000",
+                      "address": "北京市海淀区上地十街10号", "email": "it@example.com", "annual_fee": 98000}
+SHEET_TITLES = {CustomerType.INDIVIDUAL: "个人客户", CustomerType.CORPORATE: "单位客户", None: "混合名单"}
+TEMPLATE_ROWS = 1000  # rows that carry the data validation and the text format
+
+
+def _header_cell(ws, column: int, field_name: str, label: str, required: bool) -> None:
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    cell = ws.cell(row=1, column=column, value=label)
+    cell.font = Font(bold=True, color="FFFFFF" if required else "000000")
+    cell.fill = PatternFill("solid", fgColor="1F4E79" if required else "D9E1F2")
+    cell.alignment = Alignment(horizontal="center", vertical="center")
+    note = f"{field_name}{'（必填）' if required else ''}：{_HINTS[field_name]}"
+    cell.comment = Comment(note, "vipcontract", width=260, height=90)
+
+
+def _format_columns(ws, fields: Sequence[str], rows: int) -> None:
+    """Widths, a frozen header, column formats (as column styles: no empty cells are created, so
+    the first row a clerk or a program adds is row 2) and data validation on the first `rows` rows."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    ws.freeze_panes = "A2"
+    ws.row_dimensions[1].height = 22
+    for index, name in enumerate(fields, start=1):
+        letter = get_column_letter(index)
+        column = ws.column_dimensions[letter]
+        column.width = _WIDTHS.get(name, 14)
+        span = f"{letter}2:{letter}{rows + 1}"
+        if name in _TEXT_COLUMNS:
+            column.number_format = "@"  # an 18-digit number would lose its last digits
+            continue
+        if name == "effective_date":
+            column.number_format = "yyyy-mm-dd"
+            dv = DataValidation(type="date", operator="between", formula1="36526", formula2="73415",
+                                allow_blank=True, showErrorMessage=True, errorTitle="生效日期",
+                                error="请填写 2000-01-01 至 2100-12-31 之间的日期，格式 YYYY-MM-DD",
+                                promptTitle="生效日期", prompt=_HINTS[name], showInputMessage=True)
+        elif name == "annual_fee":
+            column.number_format = "#,##0.00"
+            dv = DataValidation(type="decimal", operator="greaterThan", formula1="0", allow_blank=True,
+                                showErrorMessage=True, errorTitle="年服务费",
+                                error="年服务费应为大于零的金额（元），最多两位小数",
+                                promptTitle="年服务费", prompt=_HINTS[name], showInputMessage=True)
+        elif name == "type":
+            dv = DataValidation(type="list", formula1='"个人,单位"', allow_blank=True, showErrorMessage=True,
+                                errorTitle="类型", error="请从列表中选择：个人 或 单位",
+                                promptTitle="类型", prompt=_HINTS[name], showInputMessage=True)
+        else:
+            continue
+        ws.add_data_validation(dv)
+        dv.add(span)
+
+
+def write_template(path: Path) -> Path:
+    """An empty customer list: a sheet per customer type, a mixed list with a 类型 column, and
+    a 填写说明 sheet with the instructions and one example row per type (never issued)."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        labels = [label for _f, label in SHEET_HEADERS[None]]
+        _atomic_save(path, lambda tmp: tmp.write_text(",".join(labels) + "\r\n", encoding="utf-8-sig"))
+        return path
+    if path.suffix.lower() != ".xlsx":
+        raise InvalidInput(Problem("", f"{path.name}：模板请使用 .xlsx（或 .csv）文件名"))
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for kind in (CustomerType.INDIVIDUAL, CustomerType.CORPORATE, None):
+        ws = wb.create_sheet(SHEET_TITLES[kind])
+        fields = [f for f, _label in SHEET_HEADERS[kind]]
+        for column, (name, label) in enumerate(SHEET_HEADERS[kind], start=1):
+            _header_cell(ws, column, name, label, name in _REQUIRED[kind])
+        _format_columns(ws, fields, TEMPLATE_ROWS)
+    _instructions(wb.create_sheet("填写说明"))
+    _atomic_save(path, wb.save)
+    return path
+
+
+def _instructions(ws) -> None:
+    from openpyxl.styles import Font
+
+    lines = [
+        "批量签发客户名单：填写说明",
+        "1. 个人客户填在“个人客户”工作表，单位客户填在“单位客户”工作表，工作表名称决定客户类型；"
+        "也可以全部填在“混合名单”中，用“类型”列（个人/单位）区分。",
+        "2. 第1行是表头，不要修改；从第2行起每行一位客户。深色表头为必填项，把鼠标移到表头上可以看到说明。",
+        "3. 身份证号、统一社会信用代码、联系电话请保持文本格式，否则 Excel 会把18位号码的末几位变成0。",
+        "4. 年服务费单位为元；生效日期格式为 YYYY-MM-DD，协议尚未签署时留空。",
+        "5. 同一文件中每位客户（同一身份证号或统一社会信用代码）只能出现一次。",
+        "6. 填好后先运行 vipcontract batch check 文件名.xlsx 检查，"
+        "再运行 vipcontract batch issue 文件名.xlsx --out 目录。",
+        "7. 本工作表中的示例只作说明，不会被签发。",
+    ]
+    ws.column_dimensions["A"].width = 14
+    for row, line in enumerate(lines, start=1):
+        ws.cell(row=row, column=1, value=line).font = Font(bold=row == 1, size=14 if row == 1 else 11)
+    row = len(lines) + 2
+    for kind, example in ((CustomerType.INDIVIDUAL, _EXAMPLES),
+                          (CustomerType.CORPORATE, {**_EXAMPLES, **_CORPORATE_EXAMPLE})):
+        ws.cell(row=row, column=1, value=f"示例：{SHEET_TITLES[kind]}").font = Font(bold=True)
+        row += 1
+        for column, (name, label) in enumerate(SHEET_HEADERS[kind], start=1):
+            ws.cell(row=row, column=column, value=label).font = Font(bold=True)
+            cell = ws.cell(row=row + 1, column=column, value=example[name])
+            if name == "effective_date":
+                cell.number_format = "yyyy-mm-dd"
+        row += 3
+
+
+def errors_workbook_path(source: Path, out_dir: Path) -> Path:
+    return Path(out_dir) / f"{Path(source).stem}{ERRORS_SUFFIX}.xlsx"
+
+
+def write_errors_workbook(
+    rows: Sequence[CheckedRow[Any]], path: Path, default_type: CustomerType | None = None
+) -> Path:
+    """The bad rows as written, with their columns, plus 错误说明 and 原行号: fix and feed back.
+
+    Each source sheet keeps its name (so a typed sheet still decides the type); a CSV's rows go to
+    a sheet named after the type given with --type when the file has no 类型 column."""
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    bad = PatternFill("solid", fgColor="F8CBAD")
+    wb = Workbook()
+    wb.remove(wb.active)
+    sheets: dict[str, Any] = {}
+    for checked in rows:
+        source = checked.source
+        title = source.sheet or (
+            SHEET_TITLES[default_type] if default_type and "type" not in source.columns else "客户名单"
+        )
+        ws = sheets.get(title)
+        if ws is None:
+            ws = sheets[title] = wb.create_sheet(title[:31])
+            headers = [*source.headers, ERRORS_COLUMN, SOURCE_ROW_COLUMN]
+            for column, header in enumerate(headers, start=1):
+                ws.cell(row=1, column=column, value=header).font = Font(bold=True)
+            fields = {column: name for name, column in source.columns.items()}
+            for index, header in enumerate(source.headers, start=1):
+                ws.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(fields.get(header, ""), 14)
+            ws.column_dimensions[get_column_letter(len(source.headers) + 1)].width = 60
+            ws.freeze_panes = "A2"
+        target = ws.max_row + 1
+        text_columns = {source.columns[f] for f in _TEXT_COLUMNS if f in source.columns}
+        problem_columns: dict[str, list[str]] = {}
+        for problem in checked.problems:
+            problem_columns.setdefault(problem.column, []).append(problem.message)
+        for column, (header, value) in enumerate(zip(source.headers, source.cells, strict=False), start=1):
+            cell = ws.cell(row=target, column=column, value=value)
+            if header in text_columns:
+                cell.number_format = "@"
+            if isinstance(value, dt.date | dt.datetime):
+                cell.number_format = "yyyy-mm-dd"
+            if header in problem_columns:
+                cell.fill = bad
+                cell.comment = Comment("\n".join(problem_columns[header]), "vipcontract")
+        message = "\n".join(f"{p.column}：{p.message}" if p.column else p.message for p in checked.problems)
+        note = ws.cell(row=target, column=len(source.headers) + 1, value=message)
+        note.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.cell(row=target, column=len(source.headers) + 2, value=source.row)
+    if not sheets:
+        wb.create_sheet("客户名单")
+    _atomic_save(Path(path), wb.save)
+    return Path(path)
+
+
+# ---------------------------------------------------------------- the register, as the batch needs it
+@dataclass(frozen=True)
+class IssuedFile:
+    format: str
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class IssuedRecord:
+    """One contract issued by a batch, as the register recorded it."""
+
+    contract_no: str
+    customer_type: str
+    customer_name: str
+    identity: str
+    annual_fee: str
+    issue_date: str
+    files: tuple[IssuedFile, ...]
+    batch_key: str
+    source: str = ""  # where the row was: "个人客户 第3行"
+
+
+class Registrar(Protocol):
+    """What batch issuing needs from the register; the parent process is its only caller."""
+
+    def issued_in_batch(self, batch_key: str) -> list[IssuedRecord]:
+        """Every contract already issued under this batch key."""
+
+    def next_numbers(self, count: int, issue_date: dt.date) -> list[str]:
+        """The next `count` free contract numbers, in order, without taking them."""
+
+    def record_issued(
+        self, contract_no: str, request: AgreementRequest, issue_date: dt.date, batch: Mapping[str, str],
+        place_files: Callable[[], Sequence[WrittenFile]],
+    ) -> None:
+        """Under the register's writers' lock: raise AlreadyTaken if `contract_no` is taken or the
+        customer was already issued under `batch["key"]`; otherwise call `place_files()` (which
+        moves the finished files into place and returns them with their sha256) and append the
+        `issued` event with those files and `batch` in its data."""
+
+
+class AlreadyTaken(ContractError):
+    """The contract number, or the customer in this batch, was taken meanwhile by another writer."""
+
+
+class StoreRegistrar:
+    """The Registrar over the register service (service/register.py) and its store."""
+
+    def __init__(self, store: Any, profile: Profile, now: Callable[[], dt.datetime] | None = None):
+        self.store, self.profile, self._now = store, profile, now
+
+    def issued_in_batch(self, batch_key: str) -> list[IssuedRecord]:
+        records = []
+        for contract_no, body in register.issued_in_batch(self.store, batch_key):
+            batch = dict(body.batch)
+            where = f"{batch.get('sheet', '')} 第{batch['row']}行".strip() if batch.get("row") else ""
+            records.append(IssuedRecord(
+                contract_no, body.customer.type.value, body.customer.name, body.customer.identity,
+                format(body.annual_fee, "f"), body.issued_on.isoformat(),
+                tuple(IssuedFile(f.format, f.name, f.sha256) for f in body.files), batch_key, where,
+            ))
+        return records
+
+    def next_numbers(self, count: int, issue_date: dt.date) -> list[str]:
+        return register.next_contract_numbers(self.store, self.profile.number_prefix, issue_date.year, count)
+
+    def record_issued(
+        self, contract_no: str, request: AgreementRequest, issue_date: dt.date, batch: Mapping[str, str],
+        place_files: Callable[[], Sequence[WrittenFile]],
+    ) -> None:
+        with self.store.locked():  # re-entrant: register.record_issued takes it again
+            if self.store.history(contract_no):
+                raise AlreadyTaken(f"合同编号 {contract_no} 已被其他签发占用")
+            written = place_files()
+            try:
+                register.record_issued(self.store, self.profile, contract_no, request, issue_date, written,
+                                       batch=batch, now=self._now() if self._now else None)
+            except HistoryError as exc:
+                raise AlreadyTaken(str(exc)) from None
+
+
+# ---------------------------------------------------------------- workers
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(profile: Profile, renderer: Callable[[Any, str, Path], None] | None,
+                 formats: Sequence[str]) -> None:
+    """Runs once per worker: ignore Ctrl-C (the parent decides), load the renderers' fonts and templates."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER["profile"] = profile
+    _WORKER["renderer"] = renderer
+    if renderer is None:
+        warm_renderers(formats)
+
+
+def warm_renderers(formats: Iterable[str]) -> None:
+    """Import each renderer and let it load what it caches (fonts, templates) before the first row."""
+    import importlib
+
+    for fmt in formats:
+        try:
+            module = importlib.import_module(f"renderers.{fmt}")
+        except ImportError:
+            continue
+        # A renderer's own `warm()` if it has one; else what each renderer caches per process:
+        # the PDF renderer's fonts and stylesheet, the DOCX template and its jinja2 environment.
+        names = ("warm",) if callable(getattr(module, "warm", None)) else (
+            "get_renderer", "template_bytes", "jinja_env")
+        for name in names:
+            cached = getattr(module, name, None)
+            if callable(cached):
+                cached()
+
+
+@dataclass(frozen=True)
+class RenderTask:
+    index: int
+    contract_no: str
+    request: AgreementRequest
+    issue_date: dt.date
+    out_dir: str
+    stem: str  # the files are out_dir/stem.fmt, rendered first to out_dir/.stem.fmt.batch.part
+    formats: tuple[str, ...]
+
+    def part(self, fmt: str) -> Path:
+        return Path(self.out_dir) / f".{self.stem}.{fmt}{PART_SUFFIX}"
+
+    def final(self, fmt: str) -> Path:
+        return Path(self.out_dir) / f"{self.stem}.{fmt}"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    index: int
+    hashes: tuple[tuple[str, str], ...]  # (format, sha256)
+
+
+def render_task(task: RenderTask) -> Rendered:
+    """Build the agreement and render every format to its temporary path; nothing else is touched."""
+    doc = build_agreement(_WORKER["profile"], task.request, task.contract_no, task.issue_date)
+    render = _WORKER.get("renderer") or output.render_to
+    hashes = []
+    for fmt in task.formats:
+        path = task.part(fmt)
+        render(doc, fmt, path)
+        with open(path, "rb") as fh:
+            os.fsync(fh.fileno())
+        hashes.append((fmt, sha256_file(path)))
+    return Rendered(task.index, tuple(hashes))
+
+
+# ---------------------------------------------------------------- issuing
+class Progress(Protocol):
+    def start(self, total: int) -> None: ...
+    def advance(self, done: int = 1) -> None: ...
+    def stop(self) -> None: ...
+
+
+class NoProgress:
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, done: int = 1) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+@dataclass
+class BatchResult:
+    source: Path
+    batch_key: str
+    out_dir: Path
+    check: BatchCheck[AgreementRequest]
+    refused: bool = False  # invalid rows and no --skip-invalid: nothing was written
+    issued: list[IssuedRecord] = field(default_factory=list)  # by this run
+    skipped: list[CheckedRow[AgreementRequest]] = field(default_factory=list)  # issued by an earlier run
+    failed: list[tuple[CheckedRow[AgreementRequest], str]] = field(default_factory=list)
+    not_started: int = 0  # valid rows left for the next run
+    interrupted: str = ""  # why the run stopped early (Ctrl-C, a worker that died)
+    cancelled: bool = False  # stopped by Ctrl-C
+    errors_path: Path | None = None
+    index_paths: tuple[Path, ...] = ()
+
+    @property
+    def invalid(self) -> list[CheckedRow[AgreementRequest]]:
+        return self.check.invalid
+
+    @property
+    def complete(self) -> bool:
+        """Every row issued (now or before): nothing invalid, failed or left over."""
+        return not (self.refused or self.invalid or self.failed or self.interrupted or self.not_started)
+
+    @property
+    def exit_code(self) -> int:
+        """0: every valid row is issued (invalid rows skipped on request); 1: refused, a row failed
+        or a worker died; 130: stopped by Ctrl-C. Either way, running again carries on."""
+        if self.cancelled:
+            return EXIT_INTERRUPTED
+        return 1 if (self.refused or self.failed or self.interrupted or self.not_started) else 0
+
+
+def issue_batch(
+    source: Path,
+    out_dir: Path,
+    registrar: Registrar,
+    profile: Profile,
+    *,
+    today: dt.date,
+    formats: Sequence[str] = ("docx", "pdf"),
+    jobs: int | None = None,
+    skip_invalid: bool = False,
+    batch_key: str | None = None,
+    default_type: str | CustomerType | None = None,
+    progress: Progress | None = None,
+    renderer: Callable[[Any, str, Path], None] | None = None,
+) -> BatchResult:
+    """Validate every row, then issue the valid rows not yet issued under the batch key.
+
+    Invalid rows refuse the whole batch (nothing written) unless `skip_invalid`, which issues the
+    good rows and writes the bad ones to `<stem>-errors.xlsx` in `out_dir`. `jobs` worker processes
+    render (default: one per CPU; 1: in this process); `renderer` replaces
+    `service.output.render_to` (tests). Ctrl-C or a worker that dies ends the run early with
+    `result.interrupted` set: what was recorded stays, nothing half-written is left, and running
+    the same command again carries on."""
+    source, out_dir = Path(source), Path(out_dir)
+    kind = default_type if isinstance(default_type, CustomerType) else parse_type(default_type)
+    check = check_rows(read_tables(source), row_parser(profile), today, kind)
+    key = batch_key_for(source, batch_key)
+    result = BatchResult(source, key, out_dir, check)
+    if check.header_problems or (check.invalid and not skip_invalid):
+        result.refused = True
+        return result
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with _batch_lock(out_dir):
+        _remove_stale_parts(out_dir)
+        if check.invalid:
+            result.errors_path = write_errors_workbook(check.invalid, errors_workbook_path(source, out_dir), kind)
+        done = {r.identity for r in registrar.issued_in_batch(key)}
+        todo: list[CheckedRow[AgreementRequest]] = []
+        for row in check.valid:
+            assert row.request is not None
+            (result.skipped if row.request.customer.identity in done else todo).append(row)
+        try:
+            if todo:
+                _issue_rows(todo, result, registrar, profile, today, tuple(formats), jobs,
+                            progress or NoProgress(), renderer)
+        except KeyboardInterrupt:
+            result.interrupted, result.cancelled = "已按 Ctrl-C 中断", True
+        finally:
+            result.index_paths = write_index(registrar.issued_in_batch(key), out_dir, key)
+    return result
+
+
+@contextmanager
+def _batch_lock(out_dir: Path) -> Iterator[None]:
+    """One batch run per output directory at a time (its temporary files are cleaned up by name)."""
+    lock = FileLock(str(out_dir / ".vipcontract-batch.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise ContractError(f"另一个批量签发正在向 {out_dir} 输出，请等它结束后再运行") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _remove_stale_parts(out_dir: Path) -> None:
+    """Temporary files a killed run left behind (we hold the directory's batch lock)."""
+    for part in out_dir.glob(f".*{PART_SUFFIX}"):
+        part.unlink(missing_ok=True)
+
+
+def _issue_rows(
+    todo: list[CheckedRow[AgreementRequest]], result: BatchResult, registrar: Registrar, profile: Profile,
+    today: dt.date, formats: tuple[str, ...], jobs: int | None, progress: Progress,
+    renderer: Callable[[Any, str, Path], None] | None,
+) -> None:
+    numbers = registrar.next_numbers(len(todo), today)
+    tasks: list[RenderTask] = []
+    for index, (row, number) in enumerate(zip(todo, numbers, strict=True)):
+        assert row.request is not None
+        stem = safe_stem(number, row.request.customer.name)
+        tasks.append(RenderTask(index, number, row.request, today, str(result.out_dir), stem, formats))
+    jobs = min(max(1, jobs or default_jobs()), len(tasks))
+    committer = _Committer(todo, tasks, result, registrar)
+    progress.start(len(tasks))
+    try:
+        if jobs == 1:
+            _run_here(tasks, committer, profile, renderer, progress)
+        else:
+            _run_pool(tasks, committer, profile, renderer, formats, jobs, progress)
+    finally:
+        progress.stop()
+        committer.discard_uncommitted()
+        result.not_started = len(tasks) - committer.settled
+
+
+def default_jobs() -> int:
+    """The CPUs this process may run on (a container may allow fewer than the machine has)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _run_here(tasks: list[RenderTask], committer: _Committer, profile: Profile,
+              renderer: Callable[[Any, str, Path], None] | None, progress: Progress) -> None:
+    _WORKER["profile"], _WORKER["renderer"] = profile, renderer
+    for task in tasks:
+        try:
+            rendered = render_task(task)
+        except Exception as exc:  # one row's rendering failed: report it, carry on
+            _unlink_parts(task)
+            committer.failed(task.index, exc)
+        else:
+            committer.done(rendered)
+        progress.advance(committer.take_advance())
+
+
+def _run_pool(tasks: list[RenderTask], committer: _Committer, profile: Profile,
+              renderer: Callable[[Any, str, Path], None] | None, formats: Sequence[str], jobs: int,
+              progress: Progress) -> None:
+    """At most 2 × jobs rows in flight: an interruption wastes little, numbers stay in order."""
+    window = jobs * 2
+    pending: dict[Future[Rendered], RenderTask] = {}
+    queue = iter(tasks)
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(profile, renderer, formats))
+    try:
+        for task in queue:
+            pending[pool.submit(render_task, task)] = task
+            if len(pending) >= window:
+                break
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                task = pending.pop(future)
+                try:
+                    rendered = future.result()
+                except BrokenProcessPool:
+                    committer.result.interrupted = "一个工作进程意外退出"
+                    raise
+                except Exception as exc:
+                    committer.failed(task.index, exc)
+                else:
+                    committer.done(rendered)
+                progress.advance(committer.take_advance())
+                following = next(queue, None)
+                if following is not None:
+                    pending[pool.submit(render_task, following)] = following
+    except BrokenProcessPool:
+        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:
+        # Stop handing out work and let the rows being rendered finish (workers ignore Ctrl-C),
+        # so that no temporary file is written after the clean-up that follows.
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    else:
+        pool.shutdown(wait=True)
+
+
+class _Committer:
+    """Moves finished rows into place and records them, in number order, from the parent only."""
+
+    def __init__(self, rows: list[CheckedRow[AgreementRequest]], tasks: list[RenderTask],
+                 result: BatchResult, registrar: Registrar):
+        self.rows, self.tasks, self.result, self.registrar = rows, tasks, result, registrar
+        self.ready: dict[int, Rendered | BaseException] = {}
+        self.next = 0  # every task before this one is recorded or has failed
+        self.settled = 0
+        self._advance = 0
+
+    def done(self, rendered: Rendered) -> None:
+        self.ready[rendered.index] = rendered
+        self._flush()
+
+    def failed(self, index: int, exc: BaseException) -> None:
+        self.ready[index] = exc
+        self._flush()
+
+    def take_advance(self) -> int:
+        n, self._advance = self._advance, 0
+        return n
+
+    def _flush(self) -> None:
+        while self.next in self.ready:
+            # Ctrl-C waits until a row's files and its event are both in place (or neither).
+            with _sigint_deferred():
+                outcome = self.ready[self.next]
+                task, row = self.tasks[self.next], self.rows[self.next]
+                if isinstance(outcome, BaseException):
+                    _unlink_parts(task)
+                    self.result.failed.append((row, _describe(outcome)))
+                else:
+                    self._commit(task, row, outcome)
+                del self.ready[self.next]
+                self.next += 1
+                self.settled += 1
+                self._advance += 1
+
+    def _commit(self, task: RenderTask, row: CheckedRow[AgreementRequest], rendered: Rendered) -> None:
+        hashes = dict(rendered.hashes)
+        placed: list[WrittenFile] = []
+
+        def place_files() -> list[WrittenFile]:
+            for fmt in task.formats:
+                final = task.final(fmt)
+                os.replace(task.part(fmt), final)
+                placed.append(WrittenFile(final, fmt, hashes[fmt]))
+            _fsync_dir(Path(task.out_dir))
+            return placed
+
+        batch = {"key": self.result.batch_key, "source": self.result.source.name,
+                 "sheet": row.source.sheet, "row": str(row.source.row)}
+        try:
+            self.registrar.record_issued(task.contract_no, task.request, task.issue_date, batch, place_files)
+        except (AlreadyTaken, InvalidInput) as exc:
+            # Refused: the files (if placed) name a number the register did not give this row.
+            _unlink_parts(task)
+            for item in placed:
+                item.path.unlink(missing_ok=True)
+            again = "；请重新运行本命令" if isinstance(exc, AlreadyTaken) else ""
+            self.result.failed.append((row, _describe(exc) + again))
+            return
+        self.result.issued.append(_record(task, row, placed, self.result.batch_key))
+
+    def discard_uncommitted(self) -> None:
+        for task in self.tasks[self.next :]:
+            _unlink_parts(task)
+        self.ready.clear()
+
+
+@contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C that arrives inside the block and raise it when the block is done."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda signum, _frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+    if received:
+        raise KeyboardInterrupt
+
+
+def _record(task: RenderTask, row: CheckedRow[AgreementRequest], written: Sequence[WrittenFile],
+            batch_key: str) -> IssuedRecord:
+    customer = task.request.customer
+    return IssuedRecord(
+        task.contract_no, customer.type.value, customer.name, customer.identity,
+        format(task.request.annual_fee, "f"), task.issue_date.isoformat(),
+        tuple(IssuedFile(w.format, str(w.path), w.sha256) for w in written), batch_key,
+        row.source.sheet + (" " if row.source.sheet else "") + f"第{row.source.row}行",
+    )
+
+
+def _unlink_parts(task: RenderTask) -> None:
+    for fmt in task.formats:
+        task.part(fmt).unlink(missing_ok=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, InvalidInput):
+        return "；".join(str(p) for p in exc.problems)
+    return f"{type(exc).__name__}: {exc}" if not isinstance(exc, ContractError) else str(exc)
+
+
+# ---------------------------------------------------------------- the batch index
+INDEX_HEADERS = ("合同编号", "客户名称", "客户类型", "证件号码", "年服务费（元）", "签发日期",
+                 "DOCX 文件", "DOCX SHA-256", "PDF 文件", "PDF SHA-256", "原表位置")
+
+
+def index_paths(out_dir: Path, batch_key: str) -> tuple[Path, Path]:
+    stem = safe_stem(batch_key) + "-index"
+    return Path(out_dir) / f"{stem}.csv", Path(out_dir) / f"{stem}.xlsx"
+
+
+def index_rows(records: Iterable[IssuedRecord], out_dir: Path) -> list[list[str]]:
+    rows = []
+    for record in sorted(records, key=lambda r: r.contract_no):
+        files = {f.format: f for f in record.files}
+        kind = CustomerType(record.customer_type)
+        identity = mask_id(record.identity) if kind is CustomerType.INDIVIDUAL else record.identity
+        row = [record.contract_no, record.customer_name, kind.label, identity, record.annual_fee, record.issue_date]
+        for fmt in ("docx", "pdf"):
+            item = files.get(fmt)
+            row += [_relative(item.path, out_dir), item.sha256] if item else ["", ""]
+        rows.append([*row, record.source])
+    return rows
+
+
+def _relative(path: str, out_dir: Path) -> str:
+    if not Path(path).is_absolute():
+        return str(path)  # the register records file names
+    try:
+        return str(Path(path).resolve().relative_to(Path(out_dir).resolve()))
+    except ValueError:
+        return str(path)
+
+
+def write_index(records: Iterable[IssuedRecord], out_dir: Path, batch_key: str) -> tuple[Path, Path]:
+    """`<batch>-index.csv` (UTF-8 with BOM, for Excel) and `.xlsx`: every contract of the batch,
+    rebuilt from the register each run, so it always lists the earlier runs too."""
+    rows = index_rows(records, out_dir)
+    csv_path, xlsx_path = index_paths(out_dir, batch_key)
+
+    def save_csv(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(INDEX_HEADERS)
+            writer.writerows(rows)
+
+    def save_xlsx(tmp: Path) -> None:
+        from openpyxl import Workbook
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "签发清单"
+        ws.append(list(INDEX_HEADERS))
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            ws.append(row)
+        for index, width in enumerate((20, 26, 10, 22, 14, 12, 40, 66, 40, 66, 16), start=1):
+            ws.column_dimensions[get_column_letter(index)].width = width
+        ws.freeze_panes = "A2"
+        wb.save(tmp)
+
+    _atomic_save(csv_path, save_csv)
+    _atomic_save(xlsx_path, save_xlsx)
+    return csv_path, xlsx_path
+
+
+def read_index(path: Path) -> list[dict[str, str]]:
+    """The batch index read back (CSV or XLSX), one dict per contract keyed by the Chinese headers."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            return list(csv.DictReader(fh))
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    try:
+        values = list(wb.active.iter_rows(values_only=True))
+    finally:
+        wb.close()
+    headers = [str(h) for h in values[0]]
+    return [{h: "" if v is None else str(v) for h, v in zip(headers, row, strict=False)} for row in values[1:]]
+
+
+# ---------------------------------------------------------------- for the command line
+def problem_lines(problems: Sequence[RowProblem]) -> list[str]:
+    return [str(p) for p in problems]
+
+
+def summary_lines(result: BatchResult) -> list[str]:
+    """What `batch issue` prints at the end, in the clerk's words."""
+    if result.refused:
+        lines = problem_lines(result.check.problems)
+        if result.check.header_problems:
+            lines.append("表头有误，未签发任何协议；请修正表头后重新运行。")
+        else:
+            lines.append(f"共 {len(result.invalid)} 行有误，未签发任何协议、未写入任何文件；"
+                         "请修正后重新运行，或加 --skip-invalid 先签发无误的行。")
+        return lines
+    lines = []
+    if result.interrupted:
+        lines.append(f"{result.interrupted}；已签发的协议均已登记，没有留下未完成的文件。")
+    lines += [
+        f"批次：{result.batch_key}（{result.source.name}）",
+        f"本次签发：{len(result.issued)} 份",
+        f"此前已签发、本次跳过：{len(result.skipped)} 份",
+        f"有误未签发：{len(result.invalid)} 行",
+        f"失败：{len(result.failed)} 行",
+    ]
+    for row, message in result.failed:
+        where = f"{row.source.sheet} 第{row.source.row}行" if row.source.sheet else f"第{row.source.row}行"
+        lines.append(f"  {where}：{message}")
+    if result.not_started:
+        lines.append(f"尚未签发：{result.not_started} 行（重新运行同一命令即可继续，已签发的不会重复）")
+    lines.append(f"协议文件：{result.out_dir}")
+    if result.index_paths:
+        lines.append(f"签发清单：{'、'.join(str(p) for p in result.index_paths)}")
+    if result.errors_path:
+        lines.append(f"有误的行及错误说明：{result.errors_path}（修改后可直接用它重新运行 batch issue）")
+    return lines
+
+
+def _rate_column():
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed * 60:.1f} 份/分钟" if speed else "-- 份/分钟")
+
+    return Rate()
+
+
+class RichProgress:
+    """A rich progress bar: count, rate, elapsed and time left (stderr, only on a terminal)."""
+
+    def __init__(self, description: str = "签发中", console: Any = None):
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as RichBar
+
+        self._bar = RichBar(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), _rate_column(),
+            TextColumn("已用"), TimeElapsedColumn(), TextColumn("剩余"), TimeRemainingColumn(),
+            console=console or Console(stderr=True), transient=False,
+        )
+        self._description = description
+        self._task = None
+
+    def start(self, total: int) -> None:
+        self._bar.start()
+        self._task = self._bar.add_task(self._description, total=total)
+
+    def advance(self, done: int = 1) -> None:
+        if self._task is not None and done:
+            self._bar.advance(self._task, done)
+
+    def stop(self) -> None:
+        self._bar.stop()
+
+
+
+
+# ---------------------------------------------------------------- the commands, with plain arguments
+def run_template(path: str | Path) -> list[str]:
+    """`batch template FILE`: the lines to print."""
+    target = write_template(Path(path))
+    return [f"已生成客户名单模板：{target}",
+            "个人客户、单位客户分别填在对应的工作表中（或都填在“混合名单”中并写明类型），"
+            "填好后运行 vipcontract batch check 检查。"]
+
+
+def run_check(
+    path: str | Path, *, profile: Profile, today: dt.date, default_type: str | None = None
+) -> tuple[int, list[str]]:
+    """`batch check FILE`: (exit code, lines). Writes nothing; exit 1 when any row has a problem."""
+    check = check_file(Path(path), today, default_type, profile)
+    if check.ok:
+        return 0, [f"{Path(path).name}：共 {len(check.rows)} 行，全部无误，可以签发。"]
+    lines = problem_lines(check.problems)
+    lines.append(f"{Path(path).name}：共 {len(check.rows)} 行，其中 {len(check.invalid)} 行有误"
+                 + ("，表头有误" if check.header_problems else "") + "。")
+    return 1, lines
+
+
+def run_issue(
+    path: str | Path, *, db_path: str | Path, profile: Profile, out_dir: str | Path, today: dt.date,
+    formats: str | Sequence[str] = "docx,pdf", jobs: int | None = None, skip_invalid: bool = False,
+    batch_key: str | None = None, default_type: str | None = None, show_progress: bool = True,
+) -> tuple[int, list[str]]:
+    """`batch issue FILE --out DIR`: (exit code, summary lines). Exit 0 when every valid row is
+    issued (now or by an earlier run), 1 when the batch was refused or a row failed, 130 after Ctrl-C."""
+    from store import open_store
+
+    chosen = parse_formats(formats)
+    if jobs is not None and jobs < 1:
+        raise InvalidInput(Problem("jobs", "并行进程数应为正整数"))
+    store = open_store(db_path)
+    try:
+        result = issue_batch(
+            Path(path), Path(out_dir), StoreRegistrar(store, profile), profile, today=today, formats=chosen,
+            jobs=jobs, skip_invalid=skip_invalid, batch_key=batch_key, default_type=default_type,
+            progress=RichProgress() if show_progress else None,
+        )
+    finally:
+        store.close()
+    return result.exit_code, summary_lines(result)

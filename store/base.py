@@ -1,0 +1,75 @@
+"""The store interface: an append-only list of event records per contract.
+
+Records are plain JSON objects (see contracts.events). A backend keeps them per contract in
+seq order and appends only when the caller's idea of the last seq is still right, so that two
+writers can never both append seq 7. Anything that allocates a number from what is stored
+(contract numbers, notice ids) does it inside `locked()`, together with the append.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, runtime_checkable
+
+from contracts.errors import ContractError
+
+Record = dict[str, Any]
+
+
+class StoreError(ContractError):
+    """The register file cannot be read or written."""
+
+
+class ConflictError(StoreError):
+    """Another writer appended to the contract first: re-read and try again."""
+
+    def __init__(self, contract_no: str, expected_seq: int, actual_seq: int):
+        self.contract_no, self.expected_seq, self.actual_seq = contract_no, expected_seq, actual_seq
+        super().__init__(f"合同 {contract_no} 的记录已被其他操作更新"
+                         f"（应为第 {expected_seq} 条，实为第 {actual_seq} 条），请重试")
+
+
+@runtime_checkable
+class Store(Protocol):
+    def append(
+        self, contract_no: str, expected_seq: int, records: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Add `records` (seq expected_seq+1, +2...) after the last one, all or none.
+
+        Raises ConflictError when the contract's last seq is not `expected_seq` (0: new)."""
+
+    def history(self, contract_no: str) -> list[Record]:
+        """The contract's records in seq order; [] for an unknown contract."""
+
+    def contract_numbers(self) -> list[str]:
+        """Every contract number, sorted."""
+
+    def histories(self) -> Iterator[tuple[str, list[Record]]]:
+        """(contract_no, records) for every contract, sorted by contract number. The records
+        are the store's own: read them, do not change them."""
+
+    def find(self, kind: str) -> Iterator[Record]:
+        """Every record of one kind (e.g. "notice_sent"), in (contract_no, seq) order: what
+        an index on the kind column gives a database."""
+
+    def last(self, kind: str) -> Record | None:
+        """The record of one kind that was appended last (e.g. the newest notice: numbers
+        allocated under the lock grow with the order of appending)."""
+
+    def locked(self) -> AbstractContextManager[None]:
+        """Hold the writers' lock (re-entrant) for allocate-then-append."""
+
+    def close(self) -> None: ...
+
+
+def check_batch(contract_no: str, expected_seq: int, records: Sequence[Mapping[str, Any]]) -> None:
+    """What every backend refuses: an empty batch, another contract's record, a seq gap."""
+    if not records:
+        raise StoreError("没有要写入的记录")
+    for offset, record in enumerate(records, start=1):
+        if record.get("contract_no") != contract_no:
+            raise StoreError(f"记录的合同编号 {record.get('contract_no')} 与 {contract_no} 不符")
+        if record.get("seq") != expected_seq + offset:
+            raise StoreError(f"合同 {contract_no} 的记录序号应为 {expected_seq + offset}，"
+                             f"实为 {record.get('seq')}")

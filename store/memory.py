@@ -1,0 +1,58 @@
+"""A store in memory, for tests: the same behaviour as the file store, nothing on disk."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+from .base import ConflictError, Record, check_batch
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        # Records are kept as JSON text: what comes back is what a file would give back.
+        self._data: dict[str, list[str]] = {}
+        self._order: list[tuple[str, int]] = []  # (contract_no, index) in the order appended
+        self._lock = threading.RLock()
+
+    def append(
+        self, contract_no: str, expected_seq: int, records: Sequence[Mapping[str, Any]]
+    ) -> None:
+        with self._lock:
+            current = self._data.get(contract_no, [])
+            if len(current) != expected_seq:
+                raise ConflictError(contract_no, expected_seq, len(current))
+            check_batch(contract_no, expected_seq, records)
+            encoded = [json.dumps(r, ensure_ascii=False) for r in records]
+            self._data[contract_no] = [*current, *encoded]
+            self._order += [(contract_no, len(current) + i) for i in range(len(encoded))]
+
+    def history(self, contract_no: str) -> list[Record]:
+        return [json.loads(r) for r in self._data.get(contract_no, [])]
+
+    def contract_numbers(self) -> list[str]:
+        return sorted(self._data)
+
+    def histories(self) -> Iterator[tuple[str, list[Record]]]:
+        for contract_no in self.contract_numbers():
+            yield contract_no, self.history(contract_no)
+
+    def find(self, kind: str) -> Iterator[Record]:
+        for _contract_no, records in self.histories():
+            yield from (r for r in records if r.get("kind") == kind)
+
+    def last(self, kind: str) -> Record | None:
+        for contract_no, index in reversed(self._order):
+            record = json.loads(self._data[contract_no][index])
+            if record.get("kind") == kind:
+                return record
+        return None
+
+    def locked(self) -> AbstractContextManager[None]:
+        return self._lock  # type: ignore[return-value]
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,59 @@
+"""Shared helpers of the register tests: events built by hand, a fake renderer, stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from contracts.customer import Customer, CustomerType
+from contracts.dates import SHANGHAI, TermCounting
+from contracts.events import GENESIS, Body, Event, Issued, Signed, seal
+from contracts.register import ContractState, replay
+from store import MemoryStore, TinyDBStore
+
+D = dt.date.fromisoformat
+NO = "VIP-2025-000001"
+RECORDED = dt.datetime(2025, 3, 1, 10, tzinfo=SHANGHAI)
+CUSTOMER = Customer(CustomerType.INDIVIDUAL, "张三", "13800000000", "北京市朝阳区建国路88号",
+                    "zhangsan@example.com", id_number="11010519491231002X")
+
+
+def issued(issued_on: str = "2025-03-01", fee: str = "12800.00", **kw) -> Issued:
+    return Issued(D(issued_on), CUSTOMER, Decimal(fee), 5, TermCounting.EFFECTIVE_DAY_COUNTED,
+                  15, 3, **kw)
+
+
+def chain(*bodies: Body, contract_no: str = NO, recorded_at: dt.datetime = RECORDED) -> list[Event]:
+    """Events with seq and hashes as the store would hold them."""
+    events, prev = [], GENESIS
+    for seq, body in enumerate(bodies, start=1):
+        event = seal(contract_no, seq, recorded_at, body, prev)
+        events.append(event)
+        prev = event.hash
+    return events
+
+
+def history_state(effective: str = "2025-03-10", *more: Body, issued_on: str | None = None) -> ContractState:
+    first = issued(issued_on or effective)
+    return replay(chain(first, Signed(D(effective), D(effective)), *more))
+
+
+def fake_render(doc, fmt: str, path: Path) -> None:
+    Path(path).write_text(f"{fmt}:{doc.doc_no}:{doc.title}", encoding="utf-8")
+
+
+@pytest.fixture
+def fake_renderer(monkeypatch):
+    import service.output
+
+    monkeypatch.setattr(service.output, "render_to", fake_render)
+
+
+@pytest.fixture(params=["memory", "tinydb"])
+def any_store(request, tmp_path):
+    store = MemoryStore() if request.param == "memory" else TinyDBStore(tmp_path / "register.json")
+    yield store
+    store.close()

@@ -1,0 +1,341 @@
+"""The store behind its interface: the same suite for the memory and the TinyDB backend, then
+what only a file has (reload, mode 0600, torn lines, other processes, a killed writer)."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tinydb.table import Document
+
+from store import ConflictError, CorruptStore, MemoryStore, StoreError, TinyDBStore, open_store
+from tests.test_register_fixtures import any_store  # noqa: F401  (fixture)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rec(contract_no: str, seq: int, **data) -> dict:
+    return {"contract_no": contract_no, "seq": seq, "kind": data.pop("kind", "x"), "data": data}
+
+
+def fill(store) -> None:
+    store.append("B", 0, [rec("B", 1), rec("B", 2, kind="notice_sent", notice_id="N-000002")])
+    store.append("A", 0, [rec("A", 1, note="张三")])
+    store.append("A", 1, [rec("A", 2, kind="notice_sent", notice_id="N-000001")])
+
+
+# ---------------------------------------------------------------- the interface, both backends
+def test_append_and_read_back(any_store):  # noqa: F811
+    fill(any_store)
+    assert any_store.contract_numbers() == ["A", "B"]
+    assert any_store.history("A") == [rec("A", 1, note="张三"),
+                                      rec("A", 2, kind="notice_sent", notice_id="N-000001")]
+    assert any_store.history("nobody") == []
+    assert [(no, [r["seq"] for r in rs]) for no, rs in any_store.histories()] == \
+        [("A", [1, 2]), ("B", [1, 2])]
+    assert [r["data"]["notice_id"] for r in any_store.find("notice_sent")] == ["N-000001", "N-000002"]
+
+
+def test_last_of_a_kind_is_the_one_appended_last(any_store):  # noqa: F811
+    assert any_store.last("notice_sent") is None
+    fill(any_store)
+    assert any_store.last("notice_sent")["data"]["notice_id"] == "N-000001"  # A was appended after B
+    any_store.append("B", 2, [rec("B", 3, kind="notice_sent", notice_id="N-000003"), rec("B", 4)])
+    assert any_store.last("notice_sent")["data"]["notice_id"] == "N-000003"
+    assert any_store.last("x")["contract_no"] == "B"
+    assert any_store.last("nothing") is None
+
+
+def test_append_with_a_stale_sequence_is_a_conflict(any_store):  # noqa: F811
+    fill(any_store)
+    with pytest.raises(ConflictError) as caught:
+        any_store.append("A", 1, [rec("A", 2)])
+    assert (caught.value.expected_seq, caught.value.actual_seq) == (1, 2)
+    with pytest.raises(ConflictError):
+        any_store.append("C", 1, [rec("C", 2)])
+    assert any_store.history("A")[-1]["seq"] == 2
+
+
+@pytest.mark.parametrize(
+    "records",
+    [[], [{"contract_no": "A", "seq": 4}], [{"contract_no": "Z", "seq": 3}],
+     [{"contract_no": "A", "seq": 3}, {"contract_no": "A", "seq": 5}]],
+)
+def test_a_bad_batch_is_refused_whole(any_store, records):  # noqa: F811
+    fill(any_store)
+    with pytest.raises(StoreError):
+        any_store.append("A", 2, records)
+    assert len(any_store.history("A")) == 2
+
+
+def test_what_is_returned_does_not_change_the_store(any_store):  # noqa: F811
+    fill(any_store)
+    any_store.history("A")[0]["data"]["note"] = "changed"
+    assert any_store.history("A")[0]["data"]["note"] == "张三"
+
+
+def test_locked_is_reentrant(any_store):  # noqa: F811
+    with any_store.locked(), any_store.locked():
+        any_store.append("A", 0, [rec("A", 1)])
+    assert len(any_store.history("A")) == 1
+
+
+# ---------------------------------------------------------------- the file
+def test_reload_from_disk_gives_the_same_histories(tmp_path):
+    path = tmp_path / "register.json"
+    store = TinyDBStore(path)
+    fill(store)
+    before = list(store.histories())
+    store.close()
+    again = open_store(path)
+    assert list(again.histories()) == before
+    assert again.history("A") == store.history("A")
+
+
+def test_the_file_is_private_and_readable_as_json_lines(tmp_path):
+    path = tmp_path / "sub" / "register.json"
+    store = TinyDBStore(path)
+    fill(store)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert json.loads(lines[0]) == {"format": "vipcontract-register", "version": 1}
+    assert len(lines) == 4 and "张三" in lines[2]  # one line per append, text readable
+
+
+def test_reading_creates_no_file(tmp_path):
+    store = open_store(tmp_path / "register.json")
+    assert store.history("A") == [] and list(store.histories()) == []
+    assert not (tmp_path / "register.json").exists()
+
+
+def test_another_instance_sees_new_appends(tmp_path):
+    path = tmp_path / "register.json"
+    reader, writer = TinyDBStore(path), TinyDBStore(path)
+    fill(writer)
+    assert len(reader.history("A")) == 2
+    writer.append("A", 2, [rec("A", 3)])
+    assert len(reader.history("A")) == 3
+    reader.append("A", 3, [rec("A", 4)])  # the reader's cache was brought up to date first
+    assert [r["seq"] for r in writer.history("A")] == [1, 2, 3, 4]
+
+
+def test_find_keeps_up_with_appends_from_here_and_elsewhere(tmp_path):
+    path = tmp_path / "register.json"
+    mine, other = TinyDBStore(path), TinyDBStore(path)
+    fill(mine)
+    assert len(list(mine.find("notice_sent"))) == 2  # the index is built here
+    mine.append("C", 0, [rec("C", 1, kind="notice_sent", notice_id="N-000003")])
+    other.append("D", 0, [rec("D", 1, kind="notice_sent", notice_id="N-000004")])
+    ids = [r["data"]["notice_id"] for r in mine.find("notice_sent")]
+    assert ids == ["N-000001", "N-000002", "N-000003", "N-000004"]
+    assert [(r["contract_no"], r["seq"]) for r in mine.find("x")] == [("A", 1), ("B", 1)]
+
+
+def test_last_reads_back_across_blocks_and_ignores_a_torn_line(tmp_path, monkeypatch):
+    import store.tinydb_store as journal
+
+    monkeypatch.setattr(journal, "TAIL_BLOCK", 64)  # many blocks, lines cut between them
+    path = tmp_path / "register.json"
+    store = TinyDBStore(path)
+    store.append("A", 0, [rec("A", 1, kind="notice_sent", notice_id="N-000001", note="长" * 50)])
+    for seq in range(2, 30):
+        store.append("A", seq - 1, [rec("A", seq, note="填充" * 20)])
+    with open(path, "ab") as fh:
+        fh.write(b'{"t":"A","d":{"30":{"contract_no":"A","seq":30,"kind":"notice_sent","data":{"no')
+    assert TinyDBStore(path).last("notice_sent")["data"]["notice_id"] == "N-000001"
+
+
+def test_a_replaced_file_is_read_anew(tmp_path):
+    path = tmp_path / "register.json"
+    store = TinyDBStore(path)
+    fill(store)
+    other = tmp_path / "other.json"
+    TinyDBStore(other).append("Q", 0, [rec("Q", 1)])
+    os.replace(other, path)
+    assert store.contract_numbers() == ["Q"]
+
+
+def test_tinydb_cannot_change_or_remove_a_record(tmp_path):
+    store = TinyDBStore(tmp_path / "register.json")
+    fill(store)
+    table = store._db.table("A")
+    with store.locked():
+        with pytest.raises(StoreError):
+            table.update({"note": "x"}, doc_ids=[1])
+        with pytest.raises(StoreError):
+            table.remove(doc_ids=[1])
+        with pytest.raises(ValueError):  # TinyDB's own refusal of an id in use
+            table.insert(Document(rec("A", 1), doc_id=1))
+    assert TinyDBStore(tmp_path / "register.json").history("A")[0]["data"] == {"note": "张三"}
+
+
+def test_writing_without_the_lock_is_refused(tmp_path):
+    store = TinyDBStore(tmp_path / "register.json")
+    with pytest.raises(StoreError):
+        store._db.table("A").insert(Document(rec("A", 1), doc_id=1))
+    assert store.history("A") == []
+
+
+def test_a_torn_last_line_is_ignored_then_cut_off(tmp_path):
+    path = tmp_path / "register.json"
+    fill(TinyDBStore(path))
+    intact = path.read_bytes()
+    with open(path, "ab") as fh:
+        fh.write(b'{"t":"A","d":{"3":{"contract_no":"A","se')  # a writer killed mid-line
+    reader = TinyDBStore(path)
+    assert len(reader.history("A")) == 2
+    reader.append("A", 2, [rec("A", 3)])
+    assert path.read_bytes().startswith(intact)
+    assert path.read_bytes().count(b"\n") == intact.count(b"\n") + 1
+    assert [r["seq"] for r in TinyDBStore(path).history("A")] == [1, 2, 3]
+
+
+def test_a_damaged_line_in_the_middle_is_reported(tmp_path):
+    path = tmp_path / "register.json"
+    fill(TinyDBStore(path))
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = lines[2][: len(lines[2]) // 2]
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(CorruptStore, match="第 3 行"):
+        list(TinyDBStore(path).histories())
+
+
+def test_a_file_that_is_not_a_register(tmp_path):
+    path = tmp_path / "register.json"
+    path.write_text('{"_default": {}}\n', encoding="utf-8")
+    with pytest.raises(StoreError, match="不是 vipcontract 登记簿文件"):
+        TinyDBStore(path).history("A")
+
+
+def test_open_store_picks_the_backend(tmp_path):
+    assert isinstance(open_store(":memory:"), MemoryStore)
+    assert isinstance(open_store(tmp_path / "r.json"), TinyDBStore)
+    with pytest.raises(StoreError, match="目前只支持本地文件"):
+        open_store("postgresql://localhost/register")
+    with pytest.raises(StoreError, match="是目录"):
+        open_store(tmp_path)
+
+
+def test_default_path(monkeypatch, tmp_path):
+    from store import default_db_path
+
+    monkeypatch.setenv("VIPCONTRACT_DB", str(tmp_path / "x.json"))
+    assert default_db_path() == tmp_path / "x.json"
+    monkeypatch.delenv("VIPCONTRACT_DB")
+    assert default_db_path().name == "register.json" and "vipcontract" in str(default_db_path())
+
+
+# ---------------------------------------------------------------- other processes
+def _send_notices(path: str, contract_no: str, count: int, start: multiprocessing.Event) -> None:
+    import datetime as dt
+
+    from contracts.dates import SHANGHAI, DeliveryMethod
+    from contracts.events import NoticeKind
+    from service import register
+    from service.sources import load_profile
+
+    profile, store = load_profile(), open_store(path)
+    start.wait()
+    for _ in range(count):
+        sent_at = dt.datetime(2026, 1, 5, 9, tzinfo=SHANGHAI)
+        register.send_notice(store, profile, contract_no, register.NoticeRequest(
+            NoticeKind.OTHER, DeliveryMethod.EMAIL, sent_at))
+
+
+def issued_contract(path: Path) -> str:
+    import datetime as dt
+
+    from service import register
+    from service.sources import load_profile
+    from tests.test_register_fixtures import chain, issued
+
+    store = open_store(path)
+    events = chain(issued())
+    from contracts.events import to_record
+
+    store.append(events[0].contract_no, 0, [to_record(events[0])])
+    register.sign(store, load_profile(), events[0].contract_no, dt.date(2025, 3, 10))
+    return events[0].contract_no
+
+
+@pytest.mark.slow
+def test_eight_processes_appending_at_once_lose_nothing(tmp_path, profile):
+    from service import register
+
+    path = tmp_path / "register.json"
+    contract_no = issued_contract(path)
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    workers = [context.Process(target=_send_notices, args=(str(path), contract_no, 25, start))
+               for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    start.set()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
+    store = open_store(path)
+    records = store.history(contract_no)
+    assert [r["seq"] for r in records] == list(range(1, 203))
+    ids = sorted(r["data"]["notice_id"] for r in records if r["kind"] == "notice_sent")
+    assert ids == [f"N-{n:06d}" for n in range(1, 201)]
+    assert register.check(store, profile).ok
+
+
+KILLED_WRITER = """
+import datetime as dt, os, sys, time
+import store.tinydb_store as journal
+from contracts.dates import SHANGHAI, DeliveryMethod
+from contracts.events import NoticeKind
+from service import register
+from service.sources import load_profile
+from store import open_store
+
+def slow_write(fd, payload):  # half the line, then the kill arrives
+    os.write(fd, payload[: len(payload) // 2])
+    print("half", flush=True)
+    time.sleep(60)
+
+profile, store = load_profile(), open_store(sys.argv[1])
+for _ in range(int(sys.argv[3])):  # some whole events first
+    register.send_notice(store, profile, sys.argv[2], register.NoticeRequest(
+        NoticeKind.OTHER, DeliveryMethod.EMAIL, dt.datetime(2026, 1, 5, 9, tzinfo=SHANGHAI)))
+journal._write_all = slow_write
+register.send_notice(store, profile, sys.argv[2], register.NoticeRequest(
+    NoticeKind.OTHER, DeliveryMethod.EMAIL, dt.datetime(2026, 1, 5, 9, tzinfo=SHANGHAI)))
+"""
+
+
+@pytest.mark.slow
+def test_a_writer_killed_mid_write_leaves_a_file_check_accepts(tmp_path, profile):
+    import datetime as dt
+
+    from click.testing import CliRunner
+
+    from cli import main
+    from service import register
+
+    path = tmp_path / "register.json"
+    contract_no = issued_contract(path)
+    for whole in (3, 0, 5):
+        writer = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(path), contract_no,
+                                   str(whole)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        assert writer.stdout.readline().strip() == "half"
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        assert not path.read_bytes().endswith(b"\n")  # the torn line is there
+        result = CliRunner().invoke(main, ["--db", str(path), "check"])
+        assert (result.exit_code, "未发现问题" in result.output) == (0, True), result.output
+    store = open_store(path)
+    assert len(store.history(contract_no)) == 2 + 3 + 0 + 5  # issued, signed, the whole ones
+    register.record_delivery(store, profile, "N-000001", dt.date(2026, 1, 6))
+    assert path.read_bytes().endswith(b"\n")  # the next writer cut the torn line off
+    assert [r["seq"] for r in open_store(path).history(contract_no)] == list(range(1, 12))
+    assert register.check(open_store(path), profile).ok
