@@ -844,6 +844,178 @@ def batch_issue(settings: Settings, file: str, out: str, jobs: int | None, forma
     click.get_current_context().exit(code)
 
 
+# ---------------------------------------------------------------- reports
+# Each report command parses its options and calls service.reports; the reports themselves are
+# pure functions in contracts/reports.py.
+REPORT_FORMATS = ["table", "csv", "xlsx", "json", "pdf", "ics"]
+
+
+def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--as-of, --format, --out and --no-timestamp, the same on every report."""
+    fn = click.option("--no-timestamp", is_flag=True,
+                      help="不写生成时间：同一登记簿、同一基准日的输出逐字节相同。")(fn)
+    fn = click.option("--out", metavar="FILE", type=click.Path(),
+                      help="输出文件（csv、xlsx、pdf、ics 必填；table、json 不给时打印到终端）；"
+                           "给已存在的目录时文件名为 report-报表名-基准日.扩展名。")(fn)
+    fn = click.option("--format", "fmt", default="table", show_default=True, metavar="|".join(REPORT_FORMATS),
+                      help="输出格式：table（终端表格）、csv、xlsx、json、pdf、"
+                           "ics（日历，仅 expiring 和 deadlines）。")(fn)
+    return click.option("--as-of", metavar="YYYY-MM-DD", help="基准日（默认今天）。")(fn)
+
+
+def period_options(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn = click.option("--to", "date_to", metavar="YYYY-MM-DD", help=f"{what}截止日（含）。")(fn)
+        return click.option("--from", "date_from", metavar="YYYY-MM-DD", help=f"{what}起始日（含）。")(fn)
+    return decorate
+
+
+def run_report(settings: Settings, name: str, as_of: str | None, fmt: str, out: str | None,
+               no_timestamp: bool, **filters: Any) -> None:
+    from service.reports import check_output, print_table, render, report_from_store, save
+
+    fmt = fmt.strip().lower()
+    check_output(name, fmt, out)
+    day = day_option(as_of, "as_of") or today()
+    for key in ("date_from", "date_to"):
+        if key in filters:
+            filters[key] = day_option(filters[key], key.removeprefix("date_"))
+    with opened_store(settings) as store:
+        report = report_from_store(store, settings.profile, name, day,
+                                   generated_at=None if no_timestamp else now(), **filters)
+    if out:
+        click.echo(f"已生成：{save(report, fmt, out)}")
+        if report.is_empty:
+            click.echo(f"{report.empty_message}（文件中只有表头）")
+    elif fmt == "json":
+        click.echo(render(report, "json").decode("utf-8"), nl=False)
+    else:
+        print_table(report)
+
+
+@main.group("report", context_settings=CONTEXT)
+def report_group() -> None:
+    """报表：即将到期、续签、补充协议、通知送达、付款期限及其他期限。
+
+    \b
+    每个报表都可以：
+      --as-of 日期        按该日计算（默认今天）
+      --format 格式       table（默认，终端表格）、csv、xlsx、json、pdf；expiring 和 deadlines 还有 ics
+      --out 文件          写入文件（csv、xlsx、pdf、ics 必须给出）
+      --no-timestamp      不写生成时间，同样的输入得到逐字节相同的文件
+    """
+
+
+@report_group.command("expiring", context_settings=CONTEXT)
+@click.option("--within", type=click.IntRange(0, 3660), metavar="天数",
+              help="到期窗口：期限最后一日在基准日起多少日内（默认为公司档案的到期预警天数，90）。")
+@report_options
+@pass_settings
+@domain_errors
+def report_expiring(settings: Settings, within: int | None, as_of, fmt, out, no_timestamp) -> None:
+    """即将到期的协议：期限最后一日、是否已续签、各次到期提醒（已发 / 应发 / 漏发 / 未到）。
+
+    \b
+    示例：
+      vipcontract report expiring --as-of 2029-12-31 --within 90
+      vipcontract report expiring --format pdf --out expiring.pdf
+      vipcontract report expiring --format ics --out expiring.ics
+    """
+    run_report(settings, "expiring", as_of, fmt, out, no_timestamp, within=within)
+
+
+@report_group.command("renewals", context_settings=CONTEXT)
+@period_options("签署日期")
+@report_options
+@pass_settings
+@domain_errors
+def report_renewals(settings: Settings, date_from, date_to, as_of, fmt, out, no_timestamp) -> None:
+    """续签协议：签署日期在期间内的续签，原期限与续签期限的最后一日、续签后的年服务费。
+
+    \b
+    示例：
+      vipcontract report renewals --from 2026-01-01 --to 2026-12-31
+    """
+    run_report(settings, "renewals", as_of, fmt, out, no_timestamp, date_from=date_from, date_to=date_to)
+
+
+@report_group.command("amendments", context_settings=CONTEXT)
+@click.option("--contract", metavar="合同编号", help="只列出该合同的补充协议。")
+@period_options("签署日期")
+@report_options
+@pass_settings
+@domain_errors
+def report_amendments(settings: Settings, contract, date_from, date_to, as_of, fmt, out, no_timestamp) -> None:
+    """补充协议（变更记录）：编号、变更内容（原约定 → 变更后）、签署日期、生效日期。
+
+    \b
+    示例：
+      vipcontract report amendments --contract VIP-2025-000123
+      vipcontract report amendments --from 2026-01-01 --to 2026-06-30 --format xlsx --out amendments.xlsx
+    """
+    run_report(settings, "amendments", as_of, fmt, out, no_timestamp, contract=contract,
+               date_from=date_from, date_to=date_to)
+
+
+@report_group.command("notices", context_settings=CONTEXT)
+@click.option("--pending", is_flag=True, help="只列出尚无签收或退回记录的通知（快递、直接送达）。")
+@report_options
+@pass_settings
+@domain_errors
+def report_notices(settings: Settings, pending: bool, as_of, fmt, out, no_timestamp) -> None:
+    """通知送达情况：发出、方式、寄往、视为送达日、签收或退回；标出已过视为送达日仍无签收记录的通知，
+    以及寄往非有效地址的通知。
+
+    \b
+    示例：
+      vipcontract report notices --pending
+      vipcontract report notices --as-of 2026-12-31 --format csv --out notices.csv
+    """
+    run_report(settings, "notices", as_of, fmt, out, no_timestamp, pending=pending)
+
+
+@report_group.command("deadlines", context_settings=CONTEXT)
+@period_options("期间（默认自基准日起一年）")
+@report_options
+@pass_settings
+@domain_errors
+def report_deadlines(settings: Settings, date_from, date_to, as_of, fmt, out, no_timestamp) -> None:
+    """付款期限及其他期限：各服务年度的付款截止日（遇法定休假日顺延，注明依据与暂定）、续签意向截止日、
+    到期提醒日。
+
+    \b
+    示例：
+      vipcontract report deadlines --from 2026-09-01 --to 2026-12-31
+      vipcontract report deadlines --format ics --out deadlines.ics
+    """
+    run_report(settings, "deadlines", as_of, fmt, out, no_timestamp, date_from=date_from, date_to=date_to)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("contract_no")
+@click.option("--as-of", metavar="YYYY-MM-DD", help="按该日有效的约定合并（默认今天）。")
+@click.option("--format", "formats", default="docx,pdf", show_default=True, metavar="docx,pdf",
+              help="文件格式，用逗号分隔。")
+@click.option("--out", default=".", show_default=True, type=click.Path(file_okay=False), help="输出目录。")
+@pass_settings
+@domain_errors
+def consolidated(settings: Settings, contract_no: str, as_of: str | None, formats: str, out: str) -> None:
+    """生成协议的阅读本：并入基准日有效的补充协议、续签和地址变更，每页标明“仅供阅读”，
+    并列出所并入的文件。
+
+    \b
+    示例：
+      vipcontract consolidated VIP-2025-000123 --as-of 2026-12-31 --out ./out
+    """
+    from service.reports import write_consolidated
+
+    chosen = parse_formats(formats)
+    day = day_option(as_of, "as_of") or today()
+    with opened_store(settings) as store:
+        written = write_consolidated(store, settings.profile, contract_no, day, Path(out), chosen)
+    echo_files(written)
+
+
 # ---------------------------------------------------------------- demo
 @main.command(context_settings=CONTEXT)
 @click.option("--out", default="demo-out", show_default=True, type=click.Path(file_okay=False),

@@ -1,0 +1,750 @@
+"""The register's reports: pure views of the contract histories, each returned as a `Report`.
+
+A report is computed from `ContractState`s (see contracts.register.replay), an as-of date, the
+company profile and the report's filters; it never reads a clock, a file or the store, and it
+keeps no state of its own. Rows are sorted on fixed keys, so the same histories and the same
+as-of date give the same `Report` (and, through renderers/report_files.py, the same bytes).
+
+Reports (name -> function):
+
+- ``expiring``   `expiring_report`: contracts whose term ends within a window; renewal agreed
+  or not; the reminders at the profile's lead times (sent / due / missed / upcoming).
+- ``renewals``   `renewals_report`: renewals signed in a period, old and new last day, new fee.
+- ``amendments`` `amendments_report`: every 补充协议, what changed (old → new), signed, effective.
+- ``notices``    `notices_report`: notices sent, deemed delivery, outcome; flags for follow-up.
+- ``deadlines``  `deadlines_report`: payment due dates (holiday-shifted), the renewal-notice
+  deadline and the reminder days, in a period.
+
+`terminal_view` and `pdf_view` cut a report down to the columns that read well on an 80-column
+terminal and on an A4 page; CSV, XLSX and JSON carry every column. `consolidated_context` is the
+context of the reading copy of an agreement with the changes in force on a date applied
+(templates/agreement with templates/consolidated laid over it, see service/reports.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import cn2an
+
+from .agreement import ContractParams, agreement_context, cn_date, payment_schedule
+from .amounts import rmb_figures
+from .dates import DeliveryMethod, service_years
+from .errors import InvalidInput, NotFound, Problem
+from .events import NoticeKind, ReturnReason
+from .profile import Profile
+from .register import (
+    AMENDABLE,
+    ContractState,
+    NoticeView,
+    PaymentDeadline,
+    Term,
+    agreed_terms,
+    current_term,
+    notice_views,
+    payment_deadlines,
+    status_on,
+    terms_in_force,
+)
+from .report_model import (
+    CalendarEvent,
+    Column,
+    ColumnKind,
+    Report,
+    amount_figures,
+    monthly_chart,
+)
+from .workdays import shift_to_workday
+
+ONE_DAY = dt.timedelta(days=1)
+UID_DOMAIN = "vipcontract"
+CHART_MONTHS = 24
+DEADLINE_WINDOW_DAYS = 365  # `deadlines` without --to: one year from --from
+EMPTY_REGISTER = "登记簿中还没有合同。"
+METHOD_LABELS = {DeliveryMethod.PERSONAL: "直接送达", DeliveryMethod.COURIER: "快递/EMS",
+                 DeliveryMethod.EMAIL: "电子邮件"}
+
+TEXT, DATE, AMOUNT, INT, ID, FLAG = (ColumnKind.TEXT, ColumnKind.DATE, ColumnKind.AMOUNT,
+                                     ColumnKind.INT, ColumnKind.ID, ColumnKind.FLAG)
+
+
+def _d(day: dt.date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def _period_text(date_from: dt.date | None, date_to: dt.date | None) -> str:
+    if date_from and date_to:
+        return f"{date_from} 至 {date_to}"
+    if date_from:
+        return f"{date_from} 起"
+    if date_to:
+        return f"截至 {date_to}"
+    return "全部"
+
+
+def _in_period(day: dt.date, date_from: dt.date | None, date_to: dt.date | None) -> bool:
+    return (date_from is None or day >= date_from) and (date_to is None or day <= date_to)
+
+
+def check_period(date_from: dt.date | None, date_to: dt.date | None) -> None:
+    if date_from and date_to and date_from > date_to:
+        raise InvalidInput(Problem("from", f"起始日期 {date_from} 晚于截止日期 {date_to}"))
+
+
+def _live(state: ContractState, as_of: dt.date) -> bool:
+    """Signed by as_of, neither voided nor terminated by then."""
+    if state.signed is None or state.signed.signed_on > as_of or not state.terms:
+        return False
+    if state.voided is not None:
+        return False
+    return state.terminated is None or state.terminated.effective_on > as_of
+
+
+def _ends_by_termination(state: ContractState, last_day: dt.date) -> bool:
+    return state.terminated is not None and state.terminated.effective_on <= last_day
+
+
+def _next_term(state: ContractState, term: Term, as_of: dt.date | None = None) -> Term | None:
+    """The renewal term that follows `term`, if agreed (signed on or before as_of, when given)."""
+    return next((t for t in state.terms if t.number == term.number + 1
+                 and (as_of is None or t.signed_on <= as_of)), None)
+
+
+# ---------------------------------------------------------------- reminders
+SENT, DUE, MISSED, UPCOMING, NOT_NEEDED = "sent", "due", "missed", "upcoming", "not_needed"
+REMINDER_LABELS = {SENT: "已发", DUE: "应发", MISSED: "漏发", UPCOMING: "未到", NOT_NEEDED: "无需（已续签）"}
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """The renewal reminder `lead_days` before a term's last day, as it stands on an as-of date.
+
+    state: sent (a renewal-reminder notice was sent in its window), due (its day has come, its
+    window is open, nothing sent), missed (its window closed without a notice), upcoming (its day
+    is after the as-of date) or not_needed (the renewal was agreed before its window closed).
+    A reminder's window runs from its day to the day before the next (shorter) reminder's day,
+    the last one's to the term's last day; a notice sent earlier in the term counts for the first.
+    """
+
+    lead_days: int
+    day: dt.date
+    state: str
+    notice_id: str = ""
+    deemed_delivered_on: dt.date | None = None
+
+    @property
+    def text(self) -> str:
+        head = f"{self.lead_days}日 {REMINDER_LABELS[self.state]}"
+        if self.state == SENT:
+            delivered = (f"视为送达 {self.deemed_delivered_on}" if self.deemed_delivered_on
+                         else "尚未送达")
+            return f"{head} {self.notice_id} {delivered}"
+        if self.state == NOT_NEEDED:
+            return head
+        return f"{head} {self.day}"
+
+
+def reminders(
+    state: ContractState, term: Term, as_of: dt.date, profile: Profile,
+    views: Sequence[NoticeView] | None = None,
+) -> list[Reminder]:
+    """Each reminder of `term` at the profile's lead times (longest first) on `as_of`."""
+    leads = sorted(set(profile.reminder_days), reverse=True)
+    views = notice_views(state) if views is None else views
+    sent = sorted((v for v in views if v.kind is NoticeKind.RENEWAL_REMINDER
+                   and v.sent_on <= as_of and term.first_day <= v.sent_on <= term.last_day),
+                  key=lambda v: (v.sent_on, v.notice_id))
+    renewal = _next_term(state, term, as_of)
+    result = []
+    for i, lead in enumerate(leads):
+        day = term.last_day - dt.timedelta(days=lead)
+        start = term.first_day if i == 0 else day
+        end = term.last_day - dt.timedelta(days=leads[i + 1]) - ONE_DAY if i + 1 < len(leads) \
+            else term.last_day
+        notice = next((v for v in sent if start <= v.sent_on <= end), None)
+        if notice is not None:
+            result.append(Reminder(lead, day, SENT, notice.notice_id, notice.deemed_delivered_on))
+        elif renewal is not None and renewal.signed_on <= end:
+            result.append(Reminder(lead, day, NOT_NEEDED))
+        elif day > as_of:
+            result.append(Reminder(lead, day, UPCOMING))
+        elif end < as_of:
+            result.append(Reminder(lead, day, MISSED))
+        else:
+            result.append(Reminder(lead, day, DUE))
+    return result
+
+
+def _uid(*parts: object) -> str:
+    return "-".join(str(p) for p in parts) + f"@{UID_DOMAIN}"
+
+
+# ---------------------------------------------------------------- expiring
+EXPIRING_COLUMNS = (
+    Column("contract_no", "合同编号", TEXT),
+    Column("customer", "客户", TEXT),
+    Column("customer_id", "证件号码", ID),
+    Column("phone", "联系电话", TEXT),
+    Column("status", "状态", TEXT),
+    Column("last_day", "期限最后一日", DATE),
+    Column("days_left", "剩余天数", INT),
+    Column("annual_fee", "年服务费（元）", AMOUNT),
+    Column("renewal_agreed", "已续签", FLAG),
+    Column("renewal_doc", "续签协议", TEXT),
+    Column("new_last_day", "续签后最后一日", DATE),
+    Column("reminders", "到期提醒", TEXT),
+)
+
+
+def expiring_report(
+    states: Iterable[ContractState], as_of: dt.date, profile: Profile, *, within: int | None = None,
+    generated_at: dt.datetime | None = None,
+) -> Report:
+    """Contracts in force on `as_of` whose current term's last day is within `within` days
+    (default: the profile's expiry warning days), by last day; a chart of the expiries per month
+    over the next 24 months; calendar events for the last days and the reminder days."""
+    states = list(states)
+    within = profile.expiry_warning_days if within is None else within
+    if within < 0:
+        raise InvalidInput(Problem("within", "天数不能为负数"))
+    horizon = as_of + dt.timedelta(days=within)
+    rows, events, expiries = [], [], []
+    counts = {DUE: 0, MISSED: 0}
+    fees = Decimal("0")
+    for state in states:
+        if not _live(state, as_of):
+            continue
+        final = agreed_terms(state, as_of)[-1]
+        if not _ends_by_termination(state, final.last_day):
+            expiries.append(final.last_day)
+        term = current_term(state, as_of)
+        if term is None or not as_of <= term.last_day <= horizon or _ends_by_termination(state, term.last_day):
+            continue
+        terms = terms_in_force(state, as_of)
+        customer = terms.customer
+        renewal = _next_term(state, term, as_of)
+        items = reminders(state, term, as_of, profile)
+        for item in items:
+            if item.state in counts:
+                counts[item.state] += 1
+        fees += terms.annual_fee
+        rows.append({
+            "contract_no": state.contract_no, "customer": customer.name,
+            "customer_id": customer.masked_identity(), "phone": customer.phone,
+            "status": status_on(state, as_of, profile).label, "last_day": term.last_day,
+            "days_left": (term.last_day - as_of).days, "annual_fee": terms.annual_fee,
+            "renewal_agreed": renewal is not None, "renewal_doc": renewal.doc_no if renewal else None,
+            "new_last_day": renewal.last_day if renewal else None,
+            "reminders": "；\n".join(r.text for r in items),
+        })
+        renewed = f"已续签（{renewal.doc_no}），续签后最后一日 {renewal.last_day}" if renewal else "尚未约定续签"
+        events.append(CalendarEvent(
+            _uid(state.contract_no, f"T{term.number}", "last-day"), term.last_day,
+            f"协议期满：{state.contract_no} {customer.name}", f"期限最后一日 {term.last_day}；{renewed}"))
+        for item in items:
+            events.append(CalendarEvent(
+                _uid(state.contract_no, f"T{term.number}", "reminder", item.lead_days), item.day,
+                f"到期提醒（提前{item.lead_days}日）：{state.contract_no} {customer.name}",
+                f"期限最后一日 {term.last_day}；{item.text}"))
+    rows.sort(key=lambda r: (r["last_day"], r["contract_no"]))
+    events.sort(key=lambda e: (e.date, e.uid))
+    renewed_count = sum(1 for r in rows if r["renewal_agreed"])
+    leads = "、".join(str(d) for d in sorted(set(profile.reminder_days), reverse=True)) or "（未设置）"
+    return Report(
+        name="expiring",
+        title="即将到期的协议",
+        as_of=as_of,
+        columns=EXPIRING_COLUMNS,
+        rows=tuple(rows),
+        totals=(("到期协议份数", len(rows)), ("已约定续签", renewed_count),
+                ("尚未约定续签", len(rows) - renewed_count), ("应发提醒", counts[DUE]),
+                ("漏发提醒", counts[MISSED]), ("年服务费合计（元）", fees)),
+        notes=(f"到期窗口：{as_of} 至 {horizon}（{within} 日）。",
+               f"到期提醒在期限最后一日前 {leads} 日（公司档案 reminder_days）；“已发”指已登记续签提醒通知，"
+               "“应发”指已到提醒日尚未发出，“漏发”指该次提醒的期间已过而未发出。",
+               "身份证号已遮蔽显示。"),
+        generated_at=generated_at,
+        calendar_events=tuple(events),
+        chart=monthly_chart(expiries, as_of, CHART_MONTHS, f"未来 {CHART_MONTHS} 个月每月到期的协议数"),
+        empty_message=EMPTY_REGISTER if not states else f"{as_of} 起 {within} 日内没有到期的协议。",
+    )
+
+
+# ---------------------------------------------------------------- renewals
+RENEWAL_COLUMNS = (
+    Column("doc_no", "续签协议编号", TEXT),
+    Column("contract_no", "合同编号", TEXT),
+    Column("customer", "客户", TEXT),
+    Column("signed_on", "签署日期", DATE),
+    Column("old_last_day", "原期限最后一日", DATE),
+    Column("new_first_day", "续签期限起始日", DATE),
+    Column("new_last_day", "续签期限最后一日", DATE),
+    Column("years", "续签年限", INT),
+    Column("old_fee", "原年服务费（元）", AMOUNT),
+    Column("new_fee", "续签年服务费（元）", AMOUNT),
+)
+
+
+def renewals_report(
+    states: Iterable[ContractState], as_of: dt.date, profile: Profile, *,
+    date_from: dt.date | None = None, date_to: dt.date | None = None,
+    generated_at: dt.datetime | None = None,
+) -> Report:
+    """Every renewal signed in [date_from, date_to] (both optional), by signing date."""
+    check_period(date_from, date_to)
+    states = list(states)
+    rows = []
+    for state in states:
+        if state.voided is not None:
+            continue
+        for term in state.terms[1:]:
+            if not _in_period(term.signed_on, date_from, date_to):
+                continue
+            old_last = term.first_day - ONE_DAY
+            rows.append({
+                "doc_no": term.doc_no, "contract_no": state.contract_no,
+                "customer": terms_in_force(state, as_of).customer.name, "signed_on": term.signed_on,
+                "old_last_day": old_last, "new_first_day": term.first_day, "new_last_day": term.last_day,
+                "years": term.years, "old_fee": terms_in_force(state, old_last).annual_fee,
+                "new_fee": terms_in_force(state, term.first_day).annual_fee,
+            })
+    rows.sort(key=lambda r: (r["signed_on"], r["doc_no"]))
+    period = _period_text(date_from, date_to)
+    return Report(
+        name="renewals",
+        title="续签协议",
+        as_of=as_of,
+        columns=RENEWAL_COLUMNS,
+        rows=tuple(rows),
+        totals=(("续签协议份数", len(rows)),
+                ("续签后年服务费合计（元）", sum((r["new_fee"] for r in rows), Decimal("0")))),
+        notes=(f"签署日期：{period}。",),
+        generated_at=generated_at,
+        empty_message=EMPTY_REGISTER if not states else f"签署日期在 {period} 的续签协议：没有。",
+    )
+
+
+# ---------------------------------------------------------------- amendments
+AMENDMENT_COLUMNS = (
+    Column("doc_no", "补充协议编号", TEXT),
+    Column("contract_no", "合同编号", TEXT),
+    Column("customer", "客户", TEXT),
+    Column("changes", "变更内容（原约定 → 变更后）", TEXT),
+    Column("signed_on", "签署日期", DATE),
+    Column("effective_on", "生效日期", DATE),
+    Column("in_force", "已生效", FLAG),
+)
+
+
+def change_value(field: str, value: str) -> str:
+    """A changed value as a person reads it: fees with separators and 元, empty as （无）."""
+    if not value:
+        return "（无）"
+    if field == "annual_fee":
+        return f"{amount_figures(Decimal(value))}元"
+    return value
+
+
+def change_text(field: str, old: str, new: str) -> str:
+    return f"{AMENDABLE.get(field, field)}：{change_value(field, old)} → {change_value(field, new)}"
+
+
+def amendments_report(
+    states: Iterable[ContractState], as_of: dt.date, profile: Profile, *, contract: str | None = None,
+    date_from: dt.date | None = None, date_to: dt.date | None = None,
+    generated_at: dt.datetime | None = None,
+) -> Report:
+    """Every 补充协议 signed in [date_from, date_to] (of one contract, if given), by signing date."""
+    check_period(date_from, date_to)
+    states = list(states)
+    if contract:
+        chosen = [s for s in states if s.contract_no == contract]
+        if not chosen:
+            raise NotFound(f"登记簿中没有合同 {contract}")
+        states_in = chosen
+    else:
+        states_in = states
+    rows = []
+    for state in states_in:
+        name = terms_in_force(state, as_of).customer.name
+        for body in state.amendments:
+            if not _in_period(body.signed_on, date_from, date_to):
+                continue
+            rows.append({
+                "doc_no": body.doc_no, "contract_no": state.contract_no, "customer": name,
+                "changes": "；\n".join(change_text(c.field, c.old, c.new) for c in body.changes),
+                "signed_on": body.signed_on, "effective_on": body.effective_on,
+                "in_force": body.effective_on <= as_of,
+            })
+    rows.sort(key=lambda r: (r["signed_on"], r["doc_no"]))
+    period = _period_text(date_from, date_to)
+    scope = f"合同 {contract}，" if contract else ""
+    return Report(
+        name="amendments",
+        title="补充协议（变更记录）",
+        as_of=as_of,
+        columns=AMENDMENT_COLUMNS,
+        rows=tuple(rows),
+        totals=(("补充协议份数", len(rows)), ("涉及合同份数", len({r["contract_no"] for r in rows})),
+                ("截至基准日已生效", sum(1 for r in rows if r["in_force"]))),
+        notes=(f"{scope}签署日期：{period}。",),
+        generated_at=generated_at,
+        empty_message=EMPTY_REGISTER if not states else f"{scope}签署日期在 {period} 的补充协议：没有。",
+    )
+
+
+# ---------------------------------------------------------------- notices
+NOTICE_COLUMNS = (
+    Column("notice_id", "通知编号", TEXT),
+    Column("contract_no", "合同编号", TEXT),
+    Column("customer", "客户", TEXT),
+    Column("kind", "类型", TEXT),
+    Column("method", "方式", TEXT),
+    Column("to", "寄往", TEXT),
+    Column("sent_on", "发出日期", DATE),
+    Column("deemed_delivered_on", "视为送达日", DATE),
+    Column("delivered_on", "签收日期", DATE),
+    Column("returned_on", "拒收/退回日期", DATE),
+    Column("outcome", "送达情况", TEXT),
+    Column("overdue", "逾期未确认", FLAG),
+    Column("to_address_in_force", "寄往有效地址", FLAG),
+    Column("address_in_force", "当时有效地址", TEXT),
+    Column("remark", "提示", TEXT),
+)
+
+
+def _outcome(view: NoticeView, as_of: dt.date) -> tuple[str, bool]:
+    """(送达情况, pending): pending = no receipt or return recorded by as_of (courier, personal)."""
+    if view.returned_on is not None and view.returned_on <= as_of:
+        reason = view.return_reason.label if view.return_reason else "退回"
+        return f"{reason} {view.returned_on}", False
+    if view.delivered_on is not None and view.delivered_on <= as_of:
+        return f"已签收 {view.delivered_on}", False
+    if view.method is DeliveryMethod.EMAIL:
+        return "已发送至邮箱", False
+    if view.method is DeliveryMethod.PERSONAL:
+        return "待签收", True
+    return "待签收（邮寄）", True
+
+
+def notices_report(
+    states: Iterable[ContractState], as_of: dt.date, profile: Profile, *, pending: bool = False,
+    generated_at: dt.datetime | None = None,
+) -> Report:
+    """Every notice sent on or before as_of (only those without a receipt or return, with
+    `pending`), by sending date; a courier or personal notice without a receipt past its deemed
+    day, and a notice sent to an address that was not the one in force, are flagged."""
+    states = list(states)
+    rows = []
+    for state in states:
+        if not state.notices:
+            continue
+        name = terms_in_force(state, as_of).customer.name
+        for view in notice_views(state):
+            if view.sent_on > as_of:
+                continue
+            outcome, waiting = _outcome(view, as_of)
+            if pending and not waiting:
+                continue
+            deemed = view.deemed_delivered_on
+            overdue = waiting and deemed is not None and deemed < as_of
+            remarks = []
+            if overdue:
+                remarks.append(f"已过视为送达日 {deemed}，尚无签收记录，请核实投递情况")
+            if not view.to_address_in_force:
+                remarks.append(f"寄往的不是当时有效的地址（应为 {view.address_in_force}）")
+            if view.return_reason is ReturnReason.BOUNCED and view.returned_on and view.returned_on <= as_of:
+                remarks.append("邮件被退回，未送达")
+            rows.append({
+                "notice_id": view.notice_id, "contract_no": state.contract_no, "customer": name,
+                "kind": view.kind.label, "method": METHOD_LABELS[view.method], "to": view.to,
+                "sent_on": view.sent_on, "deemed_delivered_on": deemed,
+                "delivered_on": view.delivered_on, "returned_on": view.returned_on,
+                "outcome": outcome, "overdue": overdue, "to_address_in_force": view.to_address_in_force,
+                "address_in_force": view.address_in_force, "remark": "；".join(remarks) or None,
+            })
+    rows.sort(key=lambda r: (r["sent_on"], r["notice_id"]))
+    delivered = sum(1 for r in rows if r["deemed_delivered_on"] and r["deemed_delivered_on"] <= as_of)
+    title = "待送达的通知" if pending else "通知送达情况"
+    return Report(
+        name="notices",
+        title=title,
+        as_of=as_of,
+        columns=NOTICE_COLUMNS,
+        rows=tuple(rows),
+        totals=(("通知份数", len(rows)), ("截至基准日已送达", delivered),
+                ("待签收", sum(1 for r in rows if r["outcome"].startswith("待签收"))),
+                ("逾期未确认", sum(1 for r in rows if r["overdue"])),
+                ("寄往非有效地址", sum(1 for r in rows if not r["to_address_in_force"]))),
+        notes=("视为送达日依协议 13.5 条：直接送达为签收之日；快递/EMS 为签收之日，最迟为交邮后第 N 日；"
+               "电子邮件为进入指定邮箱之日（北京时间）；拒收或退回的为拒收、退回之日。",
+               "“逾期未确认”：已过视为送达日，登记簿中仍没有签收或退回记录。"),
+        generated_at=generated_at,
+        empty_message=EMPTY_REGISTER if not states else
+        (f"截至 {as_of} 没有待送达的通知。" if pending else f"截至 {as_of} 没有发出过通知。"),
+    )
+
+
+# ---------------------------------------------------------------- deadlines
+DEADLINE_COLUMNS = (
+    Column("due_on", "日期", DATE),
+    Column("kind", "事项", TEXT),
+    Column("contract_no", "合同编号", TEXT),
+    Column("customer", "客户", TEXT),
+    Column("detail", "说明", TEXT),
+    Column("amount", "金额（元）", AMOUNT),
+    Column("shifted_from", "原定日期", DATE),
+    Column("rule", "顺延依据", TEXT),
+    Column("provisional", "暂定", FLAG),
+)
+KIND_ORDER = {"付款截止": 0, "续签意向": 1, "到期提醒": 2}  # by the kind's first four characters
+
+
+def deadline_window(as_of: dt.date, date_from: dt.date | None, date_to: dt.date | None
+                    ) -> tuple[dt.date, dt.date]:
+    start = date_from or as_of
+    end = date_to or start + dt.timedelta(days=DEADLINE_WINDOW_DAYS)
+    check_period(start, end)
+    return start, end
+
+
+def _payment_row(state: ContractState, name: str, item: PaymentDeadline, profile: Profile) -> dict[str, Any]:
+    rule = shift_to_workday(item.shifted_from, profile.holidays).rule if item.shifted_from else None
+    return {
+        "due_on": item.due_on, "kind": "付款截止", "contract_no": state.contract_no, "customer": name,
+        "detail": f"第{item.service_year}服务年度（{item.first_day} 至 {item.last_day}）服务费",
+        "amount": item.amount, "shifted_from": item.shifted_from, "rule": rule,
+        "provisional": item.provisional, "_order": item.service_year,
+        "_uid": _uid(state.contract_no, "payment", item.service_year),
+    }
+
+
+def deadlines_report(
+    states: Iterable[ContractState], as_of: dt.date, profile: Profile, *,
+    date_from: dt.date | None = None, date_to: dt.date | None = None,
+    generated_at: dt.datetime | None = None,
+) -> Report:
+    """Deadlines in [date_from, date_to] (default: as_of and one year on), by date: each service
+    year's payment due date (8.3, holiday-shifted, 民法典 第二百零三条), the renewal-notice
+    deadline (the last day of the final term less the profile's renewal_notice_days, shifted
+    to a working day) and the reminder days of contracts not yet renewed."""
+    start, end = deadline_window(as_of, date_from, date_to)
+    states = list(states)
+    rows: list[dict[str, Any]] = []
+    for state in states:
+        if state.signed is None or state.voided is not None or not state.terms:
+            continue
+        name = terms_in_force(state, as_of).customer.name
+        for item in payment_deadlines(state, profile):
+            if start <= item.due_on <= end:
+                rows.append(_payment_row(state, name, item, profile))
+        final = state.terms[-1]
+        if _ends_by_termination(state, final.last_day):
+            continue
+        notice_day = final.last_day - dt.timedelta(days=profile.renewal_notice_days)
+        deadline = shift_to_workday(notice_day, profile.holidays)
+        if start <= deadline.due_on <= end:
+            rows.append({
+                "due_on": deadline.due_on, "kind": "续签意向截止", "contract_no": state.contract_no,
+                "customer": name, "shifted_from": deadline.shifted_from, "rule": deadline.rule or None,
+                "detail": f"期限最后一日 {final.last_day} 前 {profile.renewal_notice_days} 日提出续签意向",
+                "provisional": deadline.provisional, "_order": final.number,
+                "_uid": _uid(state.contract_no, f"T{final.number}", "renewal-notice"),
+            })
+        for item in reminders(state, final, as_of, profile):
+            if start <= item.day <= end:
+                rows.append({
+                    "due_on": item.day, "kind": f"到期提醒（提前{item.lead_days}日）",
+                    "contract_no": state.contract_no,
+                    "customer": name, "provisional": False, "_order": -item.lead_days,
+                    "detail": f"期限最后一日 {final.last_day}；{item.text}",
+                    "_uid": _uid(state.contract_no, f"T{final.number}", "reminder", item.lead_days),
+                })
+    rows.sort(key=lambda r: (r["due_on"], r["contract_no"], KIND_ORDER[r["kind"][:4]], r["_order"]))
+    events = [CalendarEvent(r.pop("_uid"), r["due_on"], f"{r['kind']}：{r['contract_no']} {r['customer']}",
+                            _deadline_description(r)) for r in rows]
+    for r in rows:
+        del r["_order"]
+    payments = [r for r in rows if r["kind"] == "付款截止"]
+    notes = [f"期间：{start} 至 {end}。"]
+    if any(r.get("shifted_from") for r in rows):
+        notes.append("“原定日期”有值的，该期限的最后一日为法定休假日，已顺延至其后第一个工作日"
+                     "（民法典第二百零三条）。")
+    if any(r["provisional"] for r in rows):
+        notes.append("“暂定”：chinese-calendar 尚未收录该年的放假安排，暂按周末推算；在公司档案 "
+                     "[holidays.YYYY] 中补充国务院公布的安排后即为确定日期。")
+    return Report(
+        name="deadlines",
+        title="付款期限及其他期限",
+        as_of=as_of,
+        columns=DEADLINE_COLUMNS,
+        rows=tuple(rows),
+        totals=(("期限条数", len(rows)), ("付款截止", len(payments)),
+                ("应付金额合计（元）", sum((r["amount"] for r in payments), Decimal("0"))),
+                ("遇休假日顺延", sum(1 for r in rows if r.get("shifted_from"))),
+                ("暂定日期", sum(1 for r in rows if r["provisional"]))),
+        notes=tuple(notes),
+        generated_at=generated_at,
+        calendar_events=tuple(events),
+        empty_message=EMPTY_REGISTER if not states else f"{start} 至 {end} 没有付款期限或其他期限。",
+    )
+
+
+def _deadline_description(row: Mapping[str, Any]) -> str:
+    parts = [row["detail"]]
+    if row.get("amount") is not None:
+        parts.append(f"金额 {amount_figures(row['amount'])} 元")
+    if row.get("shifted_from"):
+        parts.append(f"原定 {row['shifted_from']}，{row['rule']}")
+    if row.get("provisional"):
+        parts.append("暂定日期")
+    return "；".join(parts)
+
+
+# ---------------------------------------------------------------- by name
+REPORTS: dict[str, Callable[..., Report]] = {
+    "expiring": expiring_report,
+    "renewals": renewals_report,
+    "amendments": amendments_report,
+    "notices": notices_report,
+    "deadlines": deadlines_report,
+}
+CALENDAR_REPORTS = ("expiring", "deadlines")  # the reports that carry calendar events (ICS)
+
+# The columns shown on a terminal (80 columns) and in the PDF (A4); CSV, XLSX and JSON carry all.
+TERMINAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "expiring": ("contract_no", "customer", "last_day", "renewal_agreed", "reminders"),
+    "renewals": ("doc_no", "customer", "signed_on", "old_last_day", "new_last_day", "new_fee"),
+    "amendments": ("doc_no", "customer", "changes", "signed_on", "effective_on"),
+    "notices": ("notice_id", "contract_no", "kind", "sent_on", "deemed_delivered_on", "outcome", "remark"),
+    "deadlines": ("due_on", "kind", "contract_no", "amount", "shifted_from", "provisional"),
+}
+PDF_COLUMNS: dict[str, tuple[str, ...]] = {
+    "expiring": ("contract_no", "customer", "last_day", "days_left", "annual_fee", "renewal_agreed",
+                 "new_last_day", "reminders"),
+    "renewals": ("doc_no", "customer", "signed_on", "old_last_day", "new_last_day", "years", "old_fee", "new_fee"),
+    "amendments": ("doc_no", "contract_no", "customer", "changes", "signed_on", "effective_on", "in_force"),
+    "notices": ("notice_id", "contract_no", "kind", "method", "to", "sent_on", "deemed_delivered_on",
+                "outcome", "remark"),
+    "deadlines": ("due_on", "kind", "contract_no", "customer", "detail", "amount", "shifted_from", "provisional"),
+}
+TERMINAL_NOTE = "终端只显示主要各列；全部各列请用 --format csv、xlsx、json 或 pdf 输出。"
+PDF_NOTE = "PDF 只列出主要各列；全部各列见 CSV、XLSX 或 JSON 格式。"
+
+
+def column_view(report: Report, keys: Sequence[str] | None, note: str = "") -> Report:
+    """The report with only the columns `keys` (all of them when None), `note` added when some
+    are left out and the report has rows."""
+    if not keys or len(keys) == len(report.columns):
+        return report
+    columns = tuple(report.column(k) for k in keys)
+    rows = tuple({k: row[k] for k in keys} for row in report.rows)
+    notes = report.notes if report.is_empty or not note else (*report.notes, note)
+    return dataclasses.replace(report, columns=columns, rows=rows, notes=notes)
+
+
+def terminal_view(report: Report) -> Report:
+    """The columns that fit an 80-column terminal."""
+    return column_view(report, TERMINAL_COLUMNS.get(report.name), TERMINAL_NOTE)
+
+
+def pdf_view(report: Report) -> Report:
+    """The columns that read well on an A4 page."""
+    return column_view(report, PDF_COLUMNS.get(report.name), PDF_NOTE)
+
+
+# ---------------------------------------------------------------- the consolidated reading copy
+@dataclass(frozen=True)
+class Included:
+    """A document (or notice) whose changes a reading copy includes, or one not yet in force."""
+
+    doc_no: str
+    what: str
+    signed_on: dt.date | None
+    effective_on: dt.date
+    summary: str
+
+    def row(self) -> list[str]:
+        return [self.doc_no, self.what, cn_date(self.signed_on) or "—", cn_date(self.effective_on),
+                self.summary]
+
+
+def consolidation(state: ContractState, as_of: dt.date) -> tuple[list[Included], list[Included]]:
+    """(included, not yet in force): the amendments, renewals and address-change notices whose
+    changes bind on or before as_of, in the order they bind; those agreed but binding later."""
+    included: list[tuple[dt.date, int, Included]] = []
+    later: list[tuple[dt.date, int, Included]] = []
+    for body in state.amendments:
+        summary = "；".join(change_text(c.field, c.old, c.new) for c in body.changes)
+        item = Included(body.doc_no, "补充协议", body.signed_on, body.effective_on, summary)
+        if body.effective_on <= as_of:
+            included.append((body.effective_on, 0, item))
+        elif body.signed_on <= as_of:
+            later.append((body.effective_on, 0, item))
+    for term in state.terms[1:]:
+        fee = terms_in_force(state, term.first_day).annual_fee
+        summary = f"续签{cn2an.an2cn(term.years)}年，期限自{cn_date(term.first_day)}起至{cn_date(term.last_day)}止，" \
+                  f"年服务费{rmb_figures(fee)}元"
+        item = Included(term.doc_no, "续签协议", term.signed_on, term.first_day, summary)
+        if term.first_day <= as_of:
+            included.append((term.first_day, 0, item))
+        elif term.signed_on <= as_of:
+            later.append((term.first_day, 0, item))
+    for view in notice_views(state):
+        if view.kind is not NoticeKind.ADDRESS_CHANGE or view.deemed_delivered_on is None:
+            continue
+        notice = state.notice(view.notice_id)
+        assert notice is not None
+        changes = [f"通讯地址：{notice.sent.new_address}" if notice.sent.new_address else "",
+                   f"电子邮箱：{notice.sent.new_email}" if notice.sent.new_email else ""]
+        item = Included(view.notice_id, "变更通知地址的通知", None, view.deemed_delivered_on,
+                        "；".join(c for c in changes if c))
+        if view.deemed_delivered_on <= as_of:
+            included.append((view.deemed_delivered_on, 1, item))
+    return ([i for *_k, i in sorted(included, key=lambda t: (t[0], t[1], t[2].doc_no))],
+            [i for *_k, i in sorted(later, key=lambda t: (t[0], t[1], t[2].doc_no))])
+
+
+def consolidated_context(state: ContractState, as_of: dt.date, profile: Profile) -> dict[str, Any]:
+    """The agreement's context (contracts.agreement.agreement_context) with the terms in force on
+    as_of: the customer's details and the fee as amended, the dates of the term in force on that
+    day (a renewal term once it has begun), each service year's fee in annex 2; the agreement's
+    parameters as issued (term counting, payment days, deemed delivery); and `reading`, what the
+    reading-copy blocks of templates/consolidated print."""
+    issued = state.issued
+    agreed = dataclasses.replace(profile, term_years=issued.term_years, term_counting=issued.counting,
+                                 payment_days=issued.payment_days,
+                                 courier_deemed_days=issued.courier_deemed_days)
+    terms = terms_in_force(state, as_of)
+    term = current_term(state, as_of)
+    effective = term.first_day if term is not None else issued.effective_date
+    years = term.years if term is not None else issued.term_years
+    params = ContractParams(state.contract_no, issued.issued_on, terms.annual_fee, effective, years)
+    context = agreement_context(terms.customer, agreed, params)
+    if effective is not None:
+        schedule = payment_schedule(params, agreed)
+        for row, year in zip(schedule, service_years(effective, years, issued.counting), strict=True):
+            row[2] = "¥" + rmb_figures(terms_in_force(state, min(year.first_day, as_of)).annual_fee)
+        context["payment_schedule"] = schedule
+    included, later = consolidation(state, as_of)
+    ended = state.terminated if state.terminated and state.terminated.effective_on <= as_of else None
+    context["reading"] = {
+        "as_of_cn": cn_date(as_of),
+        "included": bool(included),
+        "included_rows": [i.row() for i in included],
+        "later": bool(later),
+        "later_text": "、".join(f"{i.doc_no}（{cn_date(i.effective_on)}起生效）" for i in later),
+        "term_number": term.number if term is not None else 1,
+        "renewed": term is not None and term.number > 1,
+        "original_effective_cn": cn_date(state.signed.effective_date) if state.signed else "",
+        "terminated": ended is not None,
+        "terminated_cn": cn_date(ended.effective_on) if ended else "",
+        "terminated_reason": ended.reason.label if ended else "",
+    }
+    return context
+
