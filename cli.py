@@ -20,8 +20,9 @@ import yaml
 from platformdirs import user_config_dir
 
 from contracts.customer import CUSTOMER_FIELDS, CustomerType, required_fields
-from contracts.dates import SHANGHAI
+from contracts.dates import SHANGHAI, DeliveryMethod
 from contracts.errors import ContractError, InvalidInput
+from contracts.events import NoticeKind
 from service.output import parse_formats
 from service.sources import DEFAULT_PROFILE, load_profile
 
@@ -280,9 +281,6 @@ def preview_contract_no(settings: Settings, prefix: str) -> str:
 DATE_HELP = "日期 YYYY-MM-DD"
 NOTICE_KINDS = ["renewal-reminder", "termination", "address-change", "payment-reminder", "other"]
 METHODS = ["personal", "courier", "email"]
-METHOD_LABELS = {"personal": "直接送达", "courier": "快递/EMS", "email": "电子邮件"}
-NOTICE_LABELS = {"renewal-reminder": "续签提醒", "termination": "解除通知",
-                 "address-change": "变更通知地址", "payment-reminder": "付款提醒", "other": "其他通知"}
 STATUSES = ["draft", "signed", "active", "expiring", "renewed", "expired", "terminated", "voided"]
 
 
@@ -482,8 +480,6 @@ def notice_send(settings: Settings, contract_no, kind, method, to, on, reason, n
       vipcontract notice send VIP-2025-000123 --kind renewal-reminder --method courier \\
           --to "北京市…" --on 2029-12-01
     """
-    from contracts.dates import DeliveryMethod
-    from contracts.events import NoticeKind
     from contracts.validation import moment
     from service.register import NoticeRequest, send_notice, show
 
@@ -497,7 +493,7 @@ def notice_send(settings: Settings, contract_no, kind, method, to, on, reason, n
         view = show(store, settings.profile, contract_no, sent_at.date())
     body = done.event.body
     item = next(n for n in view["notices"] if n["notice_id"] == body.notice_id)
-    click.echo(f"已登记通知 {body.notice_id}（{body.notice_kind.label}，{METHOD_LABELS[method]}）"
+    click.echo(f"已登记通知 {body.notice_id}（{body.notice_kind.label}，{DeliveryMethod(method).label}）"
                f"寄往：{body.to}")
     click.echo(f"视为送达日：{item['deemed_delivered_on'] or '待登记送达'}")
     if not item["to_address_in_force"]:
@@ -725,7 +721,7 @@ def render_contract(view: Mapping[str, Any]) -> None:
            d["due_on"] + ("（暂定）" if d["provisional"] else ""), d["shifted_from"] or "",
            d["amount"]] for d in view["payment_deadlines"]]),
         ("通知", ["编号", "类型", "方式", "发出", "视为送达", "地址"],
-         [[n["notice_id"], NOTICE_LABELS[n["kind"]], METHOD_LABELS[n["method"]], n["sent_on"],
+         [[n["notice_id"], NoticeKind(n["kind"]).label, DeliveryMethod(n["method"]).label, n["sent_on"],
            n["deemed_delivered_on"] or "—", "有效" if n["to_address_in_force"] else "非有效地址"]
           for n in view["notices"]]),
         ("历史记录", ["序号", "事项", "登记时间", "说明"],
@@ -743,10 +739,16 @@ def render_contract(view: Mapping[str, Any]) -> None:
         out.print(table)
 
 
+HISTORY_LABELS = {
+    "issued_on": "签发日", "signed_on": "签署日", "effective_on": "生效日", "effective_date": "生效日期",
+    "first_day": "起始日", "last_day": "最后一日", "notice_id": "通知", "on": "日期", "reason": "原因",
+    "doc_no": "文书", "corrects_seq": "更正第几条",
+}
+
+
 def history_note(item: Mapping[str, Any]) -> str:
-    keys = ("issued_on", "signed_on", "effective_on", "effective_date", "first_day", "last_day",
-            "notice_id", "on", "reason", "doc_no", "corrects_seq")
-    return "，".join(f"{k}={item[k]}" for k in keys if item.get(k) not in (None, "", [], {}))
+    return "，".join(f"{label} {item[k]}" for k, label in HISTORY_LABELS.items()
+                    if item.get(k) not in (None, "", [], {}))
 
 
 def render_list(views: Sequence[Mapping[str, Any]], day: dt.date) -> None:

@@ -78,6 +78,10 @@ class DeliveryMethod(StrEnum):
     COURIER = "courier"
     EMAIL = "email"
 
+    @property
+    def label(self) -> str:
+        return {"personal": "直接送达", "courier": "快递/EMS", "email": "电子邮件"}[self.value]
+
 
 def local_date(moment: dt.datetime) -> dt.date:
     """The calendar day in Asia/Shanghai; a bare date-time is read as Shanghai time."""
