@@ -59,8 +59,15 @@ def _zh(message: str) -> str:
     return _ZH.get(message, message)
 
 
+def _zh_plural(singular: str, plural: str, n: int) -> str:
+    return _zh(singular if n == 1 else plural)
+
+
 for _module in ("core", "exceptions", "formatting", "decorators", "parser", "types", "termui"):
-    (getattr(click, _module, None) or __import__(f"click.{_module}"))._ = _zh
+    _target = getattr(click, _module, None) or __import__(f"click.{_module}")
+    _target._ = _zh
+    if hasattr(_target, "ngettext"):
+        _target.ngettext = _zh_plural
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
