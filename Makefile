@@ -3,7 +3,6 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SYS_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils
 
 .PHONY: demo test bench lint sysdeps venv clean
 
@@ -28,11 +27,13 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 # System packages: the CJK font with a real Bold, HarfBuzz's subsetter (without it
-# WeasyPrint falls back to a subsetter ten times slower) and poppler's pdftoppm/pdftotext.
+# WeasyPrint falls back to a subsetter ten times slower), Pango for WeasyPrint's layout,
+# and poppler's pdftoppm/pdftotext.
 sysdeps:
 	@missing=""; \
 	fc-list 2>/dev/null | grep -q "Noto Serif CJK SC" || missing="$$missing fonts-noto-cjk"; \
 	ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so.0" || missing="$$missing libharfbuzz-subset0"; \
+	ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so.0" || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
