@@ -8,6 +8,7 @@ and every date derived from that year is marked provisional.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 import chinese_calendar
@@ -31,6 +32,7 @@ class DayKind:
     provisional: bool  # no published arrangement for the year: weekends only
 
 
+@functools.lru_cache(maxsize=8192)
 def day_kind(day: dt.date, supplement: HolidaySupplement = NO_SUPPLEMENT) -> DayKind:
     if day.year in supplement.years:
         if day in supplement.holidays:
@@ -54,6 +56,7 @@ class Deadline:
     rule: str = field(default="")
 
 
+@functools.lru_cache(maxsize=8192)
 def shift_to_workday(last_day: dt.date, supplement: HolidaySupplement = NO_SUPPLEMENT) -> Deadline:
     """A last day that is a rest day moves to the first working day after the rest ends."""
     day, provisional = last_day, False

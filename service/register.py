@@ -8,8 +8,10 @@ nothing is written: no document, no record.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import gc
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -104,6 +106,22 @@ def load_state(store: Store, profile: Profile, contract_no: str) -> ContractStat
     if not records:
         raise NotFound(f"登记簿中没有合同 {contract_no}")
     return replay(events_of(records), profile)
+
+
+@contextlib.contextmanager
+def bulk_read() -> Iterator[None]:
+    """Pause the cyclic garbage collector while every history is read.
+
+    A full read allocates millions of small objects and no reference cycles; the collector's
+    passes over them cost about a third of the time of `list` at 10,000 contracts.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def states(store: Store, profile: Profile) -> Iterator[ContractState]:
@@ -548,8 +566,9 @@ def list_contracts(
     store: Store, profile: Profile, as_of: dt.date, status: str | None = None
 ) -> list[dict[str, Any]]:
     wanted = Status(status) if status else None
-    return [contract_view(state, as_of, profile) for state in states(store, profile)
-            if wanted is None or status_on(state, as_of, profile) is wanted]
+    with bulk_read():
+        return [contract_view(state, as_of, profile) for state in states(store, profile)
+                if wanted is None or status_on(state, as_of, profile) is wanted]
 
 
 @dataclass(frozen=True)
@@ -567,15 +586,16 @@ def check(store: Store, profile: Profile) -> CheckReport:
     """Replay every history; every broken chain, gap or rule that a history breaks."""
     contracts = events = 0
     problems: list[Problem] = []
-    try:
-        histories = list(store.histories())
-    except ContractError as exc:
-        return CheckReport(0, 0, (Problem("", str(exc)),))
-    for contract_no, records in histories:
-        contracts += 1
-        events += len(records)
-        problems += check_history(contract_no, records, profile)
-    problems += check_notice_ids(histories)
+    with bulk_read():
+        try:
+            histories = list(store.histories())
+        except ContractError as exc:
+            return CheckReport(0, 0, (Problem("", str(exc)),))
+        for contract_no, records in histories:
+            contracts += 1
+            events += len(records)
+            problems += check_history(contract_no, records, profile)
+        problems += check_notice_ids(histories)
     return CheckReport(contracts, events, tuple(problems))
 
 

@@ -23,7 +23,7 @@ from renderers.report_files import FORMATS, SUFFIXES, render_report, write_repor
 from store import Store
 
 from .output import WrittenFile, safe_stem, write_documents
-from .register import load_state, states
+from .register import bulk_read, load_state, states
 from .sources import load_source
 
 REPORT_NAMES = tuple(REPORTS)
@@ -43,7 +43,8 @@ def build_report(
 
 
 def load_states(store: Store, profile: Profile) -> list[ContractState]:
-    return list(states(store, profile))
+    with bulk_read():
+        return list(states(store, profile))
 
 
 def report_from_store(store: Store, profile: Profile, name: str, as_of: dt.date, **filters: Any) -> Report:
