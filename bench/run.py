@@ -1,53 +1,61 @@
-"""`make bench`: figures and ratios measured in one process run (medians of repetitions).
+"""`make bench`: figures and ratios measured in one run (medians of repetitions), never asserts.
 
-Sections: the agreement (DOCX, PDF, both; WeasyPrint alone and docxtpl alone on the same
-input; cold first render), LibreOffice where installed, the batch at 1 and N jobs, the register
-at growing sizes, and the reports. The raw output of the last run is kept in bench/results/.
+Sections: 1. one agreement (DOCX, PDF, both; WeasyPrint alone and docxtpl alone on the same input;
+a fresh process's first render, stage by stage; where the PDF's bytes go); 2. LibreOffice headless
+on our DOCX where installed; 3. a batch of 200 agreements through the batch engine at 1 and N jobs,
+and the clerk's route (docxtpl, then soffice per file) in the same run; 4. the register at 1,000 /
+10,000 / 100,000 contracts (append, show, list, check, reports); 5. the targets, met or missed.
+
+`--quick`: fewer repetitions, a batch of 20, the register at 1,000 and 10,000 only (a few minutes).
+The output of the last full run is kept in bench/results/last-run.md (of a quick run, in
+bench/results/last-quick-run.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import bench_batch  # noqa: E402
+import bench_register  # noqa: E402
+from bench_pdf import COLD_SCRIPT, pdf_breakdown  # noqa: E402
+from benchlib import (  # noqa: E402
+    FIG,
+    LINES,
+    Load,
+    elapsed,
+    fmt_ratio,
+    load_average,
+    machine_lines,
+    median_time,
+    ratio,
+    row,
+    say,
+)
 
 from tests.conftest import make_agreement  # noqa: E402
 
-LINES: list[str] = []
+BUDGET_S = 600.0  # `make bench` on 2 cores
+COLD_PROCESSES = 5
+REGISTER_DEADLINE_S = 580.0  # section 4 stops its sizes by then (since the start of the run)
 
 
-def say(line: str = "") -> None:
-    print(line, flush=True)
-    LINES.append(line)
-
-
-def median_time(fn: Callable[[], object], repeat: int, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def row(label: str, seconds: float, extra: str = "") -> None:
-    say(f"| {label} | {seconds * 1000:,.1f} ms | {extra} |")
-
-
+# ---------------------------------------------------------------- 1. one agreement
 def bench_agreement(repeat: int, work: Path) -> None:
     from docxtpl import DocxTemplate
     from weasyprint import CSS, HTML
@@ -58,14 +66,18 @@ def bench_agreement(repeat: int, work: Path) -> None:
 
     doc = make_agreement("corporate")
     say("## 1. One agreement (corporate variant, warm process)")
-    say(f"PDF font subsetter: {pdf_renderer.subsetter_in_use()}")
+    say(f"PDF font subsetter: {pdf_renderer.subsetter_in_use()}; repetitions: {repeat} after one warm-up")
     say("| what | median | note |")
     say("|---|---|---|")
+    t_tree = median_time(lambda: make_agreement("corporate"), repeat)
+    row("the document tree: clause source resolved for one customer", t_tree,
+        "service.generate.build_agreement / contracts.resolver.resolve; every agreement pays it")
     t_docx = median_time(lambda: docx_renderer.render_docx(doc, work / "a.docx"), repeat)
     row("DOCX (ours)", t_docx)
     t_pdf = median_time(lambda: pdf_renderer.render_pdf(doc, work / "a.pdf"), repeat)
     pages = len(pdf_renderer.get_renderer().layout(doc).pages)
-    row("PDF (ours)", t_pdf, f"{pages} pages, {(work / 'a.pdf').stat().st_size / 1024:.0f} KB")
+    size = (work / "a.pdf").stat().st_size
+    row("PDF (ours)", t_pdf, f"{pages} pages, {size / 1024:.0f} KB")
     t_both = median_time(lambda: write_documents(doc, work, ("docx", "pdf"), "both"), repeat)
     row("DOCX + PDF, written atomically", t_both)
 
@@ -92,30 +104,58 @@ def bench_agreement(repeat: int, work: Path) -> None:
     t_tpl = median_time(docxtpl_alone, repeat)
     row("docxtpl alone, same template and context", t_tpl, f"ours/plain = {t_docx / t_tpl:.2f}x")
 
-    script = (
-        "import sys, time; sys.path.insert(0, {!r}); t0=time.perf_counter();"
-        "from tests.conftest import make_agreement; from renderers.pdf import render_pdf;"
-        "d=make_agreement('corporate'); t1=time.perf_counter(); render_pdf(d, {!r});"
-        "print(t1-t0, time.perf_counter()-t1)"
-    ).format(str(ROOT), str(work / "cold.pdf"))
-    runs = [subprocess.check_output([sys.executable, "-c", script], text=True).split() for _ in range(3)]
-    t_import = statistics.median(float(r[0]) for r in runs)
-    t_cold = statistics.median(float(r[1]) for r in runs)
-    row("fresh process: imports and resolving the tree", t_import)
-    row("fresh process: first PDF render (fonts cold)", t_cold, f"cold/warm = {t_cold / t_pdf:.2f}x")
+    runs = [json.loads(subprocess.check_output(
+        [sys.executable, "-c", COLD_SCRIPT, str(ROOT), str(work / "cold.pdf")], text=True))
+        for _ in range(COLD_PROCESSES)]
+    cold = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+    first = cold["weasyprint_import"] + cold["renderer"] + cold["layout"] + cold["write"]
+    first_ex = first - cold["weasyprint_import"]
     say()
-    return t_docx, t_pdf
+    say(f"A fresh process (median of {COLD_PROCESSES} processes), stage by stage:")
+    say("| stage | median | note |")
+    say("|---|---|---|")
+    row("imports of ours and the document tree", cold["tree"])
+    row("import weasyprint (cffi loads Pango, HarfBuzz, fontconfig)", cold["weasyprint_import"])
+    row("renderer set-up: FontConfiguration, @font-face, stylesheet", cold["renderer"])
+    row("first layout", cold["layout"])
+    row("first write_pdf (font subsetting, PDF)", cold["write"])
+    row("first PDF in a fresh process (the four stages above)", first,
+        f"cold/warm = {first / t_pdf:.2f}x (warm = PDF (ours) above)")
+    row("the same without importing weasyprint", first_ex, f"cold/warm = {first_ex / t_pdf:.2f}x")
+    row("second PDF in that process", cold["second"], f"vs warm above {cold['second'] / t_pdf:.2f}x")
+
+    ours, plain = pdf_breakdown(work / "a.pdf"), pdf_breakdown(work / "plain.pdf")
+    say()
+    say(f"Where the agreement PDF's bytes go ({ours['pages']} pages, {ours['size'] / 1024:.0f} KB, "
+        f"{ours['distinct_chars']} distinct non-space characters in its text):")
+    say("| PDF | font face | glyphs with an outline | outline bytes (per glyph) | font stream as stored | ToUnicode |")
+    say("|---|---|---|---|---|---|")
+    for label, info in (("ours", ours), ("WeasyPrint alone", plain)):
+        for face in info["faces"]:
+            glyphs, outline = face.get("glyphs"), face.get("outline_bytes")
+            per = f" ({outline / glyphs:.0f} B)" if glyphs and outline else ""
+            say(f"| {label} | {face['name']} | {glyphs if glyphs is not None else '?'} | "
+                f"{(outline or 0) / 1024:.0f} KB{per} | {face['stored'] / 1024:.0f} KB | "
+                f"{face['tounicode'] / 1024:.1f} KB |")
+        fonts = sum(f["stored"] + f["tounicode"] for f in info["faces"])
+        say(f"| {label} | everything else (page content, outline, links, structure) | | | "
+            f"{(info['size'] - fonts) / 1024:.0f} KB | |")
+    say()
+    FIG.update(tree=t_tree, docx=t_docx, pdf=t_pdf, both=t_both, plain=t_plain, tpl=t_tpl, pages=pages, pdf_size=size,
+               cold=cold, cold_first=first, cold_first_ex=first_ex, pdf_breakdown=ours, plain_breakdown=plain)
 
 
-def bench_libreoffice(work: Path, t_pdf: float, count: int) -> None:
+# ---------------------------------------------------------------- 2. LibreOffice
+def bench_libreoffice(work: Path, count: int) -> None:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    say("## 2. The clerk's route: LibreOffice headless DOCX -> PDF")
+    say("## 2. LibreOffice headless DOCX -> PDF (our DOCX)")
     if not soffice:
         say("soffice is not installed: skipped (apt-get install libreoffice-writer-nogui to include it).")
         say()
         return
     from renderers.docx import render_docx
 
+    version = subprocess.run([soffice, "--version"], capture_output=True, text=True).stdout.strip()
     doc = make_agreement("corporate")
     src = work / "lo"
     src.mkdir(exist_ok=True)
@@ -128,33 +168,118 @@ def bench_libreoffice(work: Path, t_pdf: float, count: int) -> None:
                        check=True, capture_output=True)
 
     t_lo = median_time(convert, count)
+    say(f"{version}; the first call (not counted) initialises LibreOffice's user profile.")
     say("| what | median | note |")
     say("|---|---|---|")
-    row("soffice --convert-to pdf, one file per call", t_lo, f"LibreOffice/ours = {t_lo / t_pdf:.2f}x")
+    versus = fmt_ratio(ratio(t_lo, FIG.get("pdf")))
+    row("soffice --convert-to pdf, one file per call", t_lo,
+        f"{(src / 'a.pdf').stat().st_size / 1024:.0f} KB; LibreOffice/ours (PDF) = {versus}")
+    say()
+    FIG["lo_one"] = t_lo
+
+
+# ---------------------------------------------------------------- 5. targets
+def _met(value: float | None, limit: float, higher_is_better: bool = False, strict: bool = False) -> str:
+    if value is None:
+        return "not measured"
+    if strict:
+        ok = value > limit if higher_is_better else value < limit
+    else:
+        ok = value >= limit if higher_is_better else value <= limit
+    return "met" if ok else "missed"
+
+
+def targets() -> list[tuple[str, str, str, str]]:
+    out: list[tuple[str, str, str, str]] = []
+
+    def add(what: str, value: float | None, shown: str, target: str, limit: float, higher: bool = False,
+            strict: bool = False) -> None:
+        out.append((what, shown if value is not None else "—", target, _met(value, limit, higher, strict)))
+
+    size = FIG.get("pdf_size")
+    add("agreement PDF size (section 1, corporate)", size, f"{(size or 0) / 1024:.0f} KB", "≤ 250 KB", 250 * 1024)
+    biggest = FIG.get("batch_pdf_max")
+    add("largest agreement PDF of the batch", biggest, f"{(biggest or 0) / 1024:.0f} KB", "≤ 250 KB", 250 * 1024)
+    r = ratio(FIG.get("pdf"), FIG.get("plain"))
+    add("our PDF / WeasyPrint alone, same HTML", r, fmt_ratio(r), "≤ 1.15x", 1.15)
+    r = ratio(FIG.get("cold_first"), FIG.get("pdf"))
+    add("first PDF in a fresh process / warm", r, fmt_ratio(r), "≤ 2x", 2.0)
+    r = ratio(FIG.get("cold_first_ex"), FIG.get("pdf"))
+    add("  the same, not counting `import weasyprint`", r, fmt_ratio(r), "(≤ 2x)", 2.0)
+    r = FIG.get("batch_speedup")
+    jobs = FIG.get("batch_jobs", os.cpu_count())
+    add(f"batch speed-up, {jobs} jobs vs 1 ({FIG.get('batch_count', '?')} agreements)", r, fmt_ratio(r),
+        "≥ 1.8x on 2 cores", 1.8, True)
+    r = FIG.get("clerk_vs_ours")
+    add(f"clerk's route / ours, per agreement ({jobs} jobs)", r, fmt_ratio(r), "≥ 2x", 2.0, True)
+    r = FIG.get("clerk_vs_ours_1")
+    add("  the same against our batch at 1 job", r, fmt_ratio(r), "(≥ 2x)", 2.0, True)
+    for key, label in (("append_service", "append (`notice send`, store open)"),
+                       ("append_raw", "append (`store.append`, store open)"),
+                       ("fresh_append", "append (fresh open + `notice send`)"),
+                       ("cli_append", "append (`vipcontract notice send` process)"),
+                       ("show", "show (store open)"),
+                       ("fresh_show", "show (fresh open + show)"),
+                       ("cli_show", "show (`vipcontract show` process)")):
+        r = ratio(FIG.get(f"reg_{key}_10000"), FIG.get(f"reg_{key}_1000"))
+        add(f"{label}: 10,000 / 1,000 contracts", r, fmt_ratio(r), "≤ 2x", 2.0)
+    names = FIG.get("report_names")
+    if names:
+        for name in names:
+            v = FIG.get(f"report_{name}_10000")
+            add(f"report `{name}` over 10,000 contracts (open + states + build)", v,
+                f"{v:.3f} s" if v is not None else "—", "< 2 s", 2.0, strict=True)
+    else:
+        out.append(("every report over 10,000 contracts", "—", "< 2 s",
+                    f"not measured: {FIG.get('reports_missing', 'no reports')}"))
+    return out
+
+
+def print_targets() -> None:
+    say("## 5. Targets")
+    say("| what | measured | target | |")
+    say("|---|---|---|---|")
+    for what, value, target, verdict in targets():
+        say(f"| {what} | {value} | {target} | {verdict} |")
     say()
 
 
+# ---------------------------------------------------------------- main
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and smaller sizes")
+    parser.add_argument("--sections", default="1,2,3,4", metavar="1,2,3,4",
+                        help="run only these sections (to repeat a noisy one); the output then goes to "
+                             "bench/results/last-partial-run.md and the targets of the others are not measured")
     args = parser.parse_args()
-    repeat = 3 if args.quick else 7
-    say(f"# vipcontract benchmark — {time.strftime('%Y-%m-%d %H:%M')}")
-    say(f"machine: {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs")
+    chosen = {int(x) for x in args.sections.split(",") if x.strip()}
+    repeat = 3 if args.quick else 5
+    flags = " ".join(f for f in ("--quick" if args.quick else "",
+                                 f"--sections {args.sections}" if chosen != {1, 2, 3, 4} else "") if f)
+    say(f"# vipcontract benchmark — {time.strftime('%Y-%m-%d %H:%M')}{f' ({flags})' if flags else ''}")
+    for line in machine_lines():
+        say(line)
     say()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(prefix="vipbench-") as tmp:
         work = Path(tmp)
-        _t_docx, t_pdf = bench_agreement(repeat, work)
-        bench_libreoffice(work, t_pdf, 3)
-        for section in SECTIONS:
-            section(work, args.quick)
+        for number, section in ((1, lambda: bench_agreement(repeat, work)), (2, lambda: bench_libreoffice(work, 3)),
+                                (3, lambda: bench_batch.run(work, args.quick)),
+                                (4, lambda: bench_register.run(work, args.quick, REGISTER_DEADLINE_S, elapsed))):
+            if number not in chosen:
+                continue
+            load = Load()
+            section()
+            say(f"(section {number}: {load.describe()})")
+            say()
+    print_targets()
+    say(f"Whole run: {elapsed():.0f} s; load average (1/5/15 min) at the end: {load_average()}.")
     results = ROOT / "bench" / "results"
     results.mkdir(parents=True, exist_ok=True)
-    (results / "last-run.md").write_text("\n".join(LINES) + "\n", encoding="utf-8")
-    print(f"\nraw output: {results / 'last-run.md'}")
+    name = ("last-partial-run.md" if chosen != {1, 2, 3, 4} else
+            "last-quick-run.md" if args.quick else "last-run.md")
+    (results / name).write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    print(f"\nraw output: {results / name}")
 
-
-SECTIONS: list[Callable[[Path, bool], None]] = []
 
 if __name__ == "__main__":
     main()

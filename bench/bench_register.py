@@ -1,0 +1,693 @@
+"""Section 4: the register at 1,000 / 10,000 / 100,000 contracts of five events each.
+
+The store file is generated in its on-disk format (store/tinydb_store.py: a header line, then one
+JSON line per append, `{"t": contract_no, "d": {"seq": record}}`) from records sealed with the
+project's own `contracts.events.seal` / `to_record` and serialised with orjson as the store does.
+Building 500,000 events through fsync'ed appends would take minutes; at the smallest size the
+register is also built through `TinyDBStore.append` (one fsync'ed append per event) and the two
+files are compared byte for byte, which shows the bulk file is exactly what appends would write.
+
+Each size runs in its own process (`python bench/bench_register.py --child N FILE BUDGET`) so that
+its peak memory is its own and a size that runs too long can be stopped; the child prints one JSON
+line per measurement and the parent (section 4 of bench/run.py) prints the tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from benchlib import FIG, Load, customer_fields, ms, ratio, say, secs  # noqa: E402
+
+NOW_ISO = "2026-11-01T10:00:00+08:00"
+AS_OF = dt.date(2026, 11, 1)
+FIRST_ISSUE = dt.date(2021, 6, 1)
+KINDS = ("issued", "signed", "amended", "notice_sent", "notice_delivered")
+REPORT_NAMES = ("expiring", "renewals", "amendments", "notices", "deadlines")
+
+
+# ---------------------------------------------------------------- the generator
+def contract_no(i: int) -> str:
+    return f"VIP-{issue_date(i).year}-{i:06d}"
+
+
+def issue_date(i: int) -> dt.date:
+    """Issue dates spread over 2021-06 .. 2026-09, so that on 2026-11-01 some contracts have
+    expired, some are expiring, most are active."""
+    return FIRST_ISSUE + dt.timedelta(days=(i * 7) % 1920)
+
+
+def history(i: int) -> list[dict[str, Any]]:
+    """The five sealed records of contract `i`: issued, signed, amended, notice_sent,
+    notice_delivered, with a valid hash chain."""
+    from contracts.customer import Customer, CustomerType
+    from contracts.dates import SHANGHAI, DeliveryMethod
+    from contracts.events import (
+        GENESIS,
+        Amended,
+        Change,
+        FileHash,
+        Issued,
+        NoticeDelivered,
+        NoticeKind,
+        NoticeSent,
+        Signed,
+        TermCounting,
+        seal,
+        to_record,
+    )
+
+    no = contract_no(i)
+    corporate = i % 5 == 0
+    fields = customer_fields(i, corporate)
+    kind = CustomerType.CORPORATE if corporate else CustomerType.INDIVIDUAL
+    extra = ({"credit_code": fields["credit_code"], "legal_representative": fields["legal_representative"],
+              "contact_person": fields["contact_person"]} if corporate else {"id_number": fields["id_number"]})
+    customer = Customer(kind, fields["name"], fields["phone"], fields["address"], fields["email"], **extra)
+    fee = Decimal(fields["annual_fee"]).quantize(Decimal("0.01"))
+    issued_on = issue_date(i)
+    signed_on = issued_on + dt.timedelta(days=5)
+    now = dt.datetime.fromisoformat(NOW_ISO).astimezone(SHANGHAI)
+    bodies = [
+        Issued(issued_on, customer, fee, 5, TermCounting.EFFECTIVE_DAY_COUNTED, 15, 3, None,
+               (FileHash("docx", f"{no}.docx", f"{i:064x}"), FileHash("pdf", f"{no}.pdf", f"{i + 1:064x}")),
+               {"key": "bench", "source": "bench.xlsx", "sheet": "", "row": str(i + 1)}),
+        Signed(signed_on, signed_on),
+        Amended(f"{no}-B1", issued_on + dt.timedelta(days=30), issued_on + dt.timedelta(days=40),
+                (Change("annual_fee", format(fee, "f"), format(fee + 1000, "f")),)),
+        NoticeSent(f"N-{i:06d}", NoticeKind.PAYMENT_REMINDER, DeliveryMethod.COURIER, customer.address,
+                   dt.datetime.combine(issued_on + dt.timedelta(days=50), dt.time(9), SHANGHAI)),
+        NoticeDelivered(f"N-{i:06d}", issued_on + dt.timedelta(days=52)),
+    ]
+    records, prev = [], GENESIS
+    for seq, body in enumerate(bodies, start=1):
+        event = seal(no, seq, now, body, prev)
+        records.append(to_record(event))
+        prev = event.hash
+    return records
+
+
+def store_line(record: dict[str, Any]) -> bytes:
+    """One append of one record, as store.tinydb_store.JournalStorage writes it."""
+    import orjson
+
+    return orjson.dumps({"t": record["contract_no"], "d": {str(record["seq"]): record}}) + b"\n"
+
+
+def _write_phases(path: Path, first: int, last: int, chunk: int) -> float:
+    """Contracts first..last into one file per phase (`path.phaseK.chunkC`): seconds sealing."""
+    seal_s = 0.0
+    handles = [open(_phase_file(path, k, chunk), "wb") for k in range(len(KINDS))]  # noqa: SIM115
+    try:
+        for i in range(first, last + 1):
+            t = time.perf_counter()
+            records = history(i)
+            seal_s += time.perf_counter() - t
+            for handle, record in zip(handles, records, strict=True):
+                handle.write(store_line(record))
+    finally:
+        for handle in handles:
+            handle.close()
+    return seal_s
+
+
+def _phase_file(path: Path, phase: int, chunk: int) -> Path:
+    return path.with_name(f"{path.name}.phase{phase}.chunk{chunk:03d}")
+
+
+def write_bulk(path: Path, n: int, workers: int = 1) -> tuple[float, float]:
+    """The register file of n contracts, written directly: (seconds sealing and serialising, in
+    all the worker processes; wall seconds of the whole build).
+
+    Lines are in the order a register filled over time has them: every contract's `issued`, then
+    every `signed`, ... so a contract's lines are spread over the file. Contracts are sealed in
+    `workers` processes, each writing its range's lines to one file per phase; the files are then
+    concatenated in phase order, which gives the same bytes as one process writing them in turn."""
+    import orjson
+
+    from store.tinydb_store import HEADER
+
+    started = time.perf_counter()
+    chunks = max(1, min(workers, n // 1000 or 1))
+    bounds = [(1 + c * n // chunks, (c + 1) * n // chunks, c) for c in range(chunks)]
+    if chunks == 1:
+        seal_s = _write_phases(path, *bounds[0])
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=chunks) as pool:
+            seal_s = sum(pool.map(_write_phases, [path] * chunks, *zip(*bounds, strict=True)))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(orjson.dumps(HEADER) + b"\n")
+        for phase in range(len(KINDS)):
+            for _first, _last, chunk in bounds:
+                part = _phase_file(path, phase, chunk)
+                with open(part, "rb") as src:
+                    while block := src.read(1 << 22):
+                        out.write(block)
+                part.unlink()
+        out.flush()
+        os.fsync(out.fileno())
+    return seal_s, time.perf_counter() - started
+
+
+def write_by_appends(path: Path, n: int) -> float:
+    """The same register through the store interface: one fsync'ed append per event."""
+    from store import open_store
+
+    all_records = [history(i) for i in range(1, n + 1)]
+    store = open_store(path)
+    t = time.perf_counter()
+    try:
+        for phase in range(len(KINDS)):
+            for records in all_records:
+                store.append(records[0]["contract_no"], phase, [records[phase]])
+    finally:
+        store.close()
+    return time.perf_counter() - t
+
+
+# ---------------------------------------------------------------- the child process (one size)
+def _emit(key: str, value: Any) -> None:
+    print(json.dumps({"key": key, "value": value}, ensure_ascii=False), flush=True)
+
+
+_PEAK = [0.0]  # the highest peak seen before the last reset
+
+
+def _reset_peak() -> bool:
+    """Reset the process's peak RSS (Linux: /proc/self/clear_refs, value 5), keeping the overall one."""
+    _PEAK[0] = max(_PEAK[0], _rss_mb()[1] or 0.0)
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _rss_mb() -> tuple[float | None, float | None]:
+    """(current RSS, peak RSS since the last reset) in MB."""
+    cur = peak = None
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                cur = int(line.split()[1]) / 1024
+            elif line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) / 1024
+    except OSError:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return cur, peak
+
+
+def _times(fn: Callable[[int], object], repeat: int, warmup: int = 0) -> list[float]:
+    for k in range(warmup):
+        fn(-1 - k)
+    out = []
+    for k in range(repeat):
+        t = time.perf_counter()
+        fn(k)
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def report_builder() -> tuple[Callable[..., Any] | None, tuple[str, ...], str]:
+    """service.reports.build_report(name, states, as_of, profile), when it exists."""
+    try:
+        from service import reports
+    except ImportError as exc:
+        return None, (), f"service.reports not importable ({exc})"
+    build = getattr(reports, "build_report", None)
+    if not callable(build):
+        return None, (), "service.reports has no build_report"
+    names = getattr(reports, "REPORT_NAMES", None) or getattr(reports, "REPORTS", None) or REPORT_NAMES
+    if isinstance(names, dict):
+        names = tuple(names)
+    return build, tuple(str(n) for n in names), ""
+
+
+def child(n: int, path: Path, budget: float, smallest: bool, quick: bool) -> None:  # noqa: PLR0915
+    from contracts.dates import SHANGHAI, DeliveryMethod
+    from contracts.events import NoticeKind, NoticeSent, seal, to_record
+    from service import register as R
+    from service.sources import load_profile
+    from store import open_store
+
+    started = time.monotonic()
+    profile = load_profile()
+    now = dt.datetime.fromisoformat(NOW_ISO).astimezone(SHANGHAI)
+    rng = random.Random(n)
+    big = n >= 50_000
+    repeat = 10 if quick else (20 if big else 50)  # in-process operations (milliseconds)
+    fresh = 3 if (quick or big) else 7  # operations that open the store afresh
+    whole = 1 if big else 3  # list / check / reports over every contract
+
+    def left() -> float:
+        return budget - (time.monotonic() - started)
+
+    def some_contract() -> str:
+        return contract_no(rng.randint(1, n))
+
+    _reset_peak()
+    workers = os.cpu_count() or 1
+    seal_s, build_s = write_bulk(path, n, workers)
+    _emit("build", {"seal_s": seal_s, "wall_s": build_s, "workers": workers, "file_mb": path.stat().st_size / 1e6,
+                    "events": 5 * n})
+    if smallest:
+        twin = path.with_name(path.name + ".appended")
+        seconds = write_by_appends(twin, n)
+        single = path.with_name(path.name + ".single")
+        write_bulk(single, n, 1)
+        _emit("appended_build", {"seconds": seconds, "events": 5 * n,
+                                 "identical": twin.read_bytes() == path.read_bytes() == single.read_bytes()})
+        for extra in (twin, single):
+            extra.unlink()
+            Path(f"{extra}.lock").unlink(missing_ok=True)
+
+    # fresh open: everything a command does after its imports
+    def fresh_show(_k: int) -> None:
+        store = open_store(path)
+        R.show(store, profile, some_contract(), AS_OF)
+        store.close()
+
+    gc.collect()
+    _reset_peak()
+    t = time.perf_counter()
+    store = open_store(path)
+    store.history(contract_no(1))
+    open_s = time.perf_counter() - t
+    _emit("open", {"seconds": open_s, "rss_mb": _rss_mb()[0]})
+    _emit("fresh_show", _times(fresh_show, fresh))
+
+    # with the store open
+    _times(lambda _k: R.show(store, profile, some_contract(), AS_OF), 3)
+    _emit("show", _times(lambda _k: R.show(store, profile, some_contract(), AS_OF), repeat))
+
+    def raw_append(k: int) -> None:
+        no = some_contract()
+        records = store.history(no)
+        body = NoticeSent(f"N-{900000 + k:06d}", NoticeKind.OTHER, DeliveryMethod.EMAIL,
+                          records[0]["data"]["customer"]["email"], now)
+        event = seal(no, len(records) + 1, now, body, records[-1]["hash"])
+        store.append(no, len(records), [to_record(event)])
+
+    _emit("append_raw", _times(raw_append, repeat))
+
+    def send(_k: int, target: Any = None) -> None:
+        R.send_notice(target or store, profile, some_contract(),
+                      R.NoticeRequest(NoticeKind.OTHER, DeliveryMethod.EMAIL, now), now=now)
+
+    _emit("append_service", _times(send, repeat))
+
+    def fresh_send(k: int) -> None:
+        target = open_store(path)
+        send(k, target)
+        target.close()
+
+    _emit("fresh_append", _times(fresh_send, fresh))
+    store.close()
+    store = None  # its tables are freed before the measurements over every contract
+    gc.collect()
+
+    cli = Path(sys.executable).with_name("vipcontract")
+    if cli.exists() and not big and left() > 20:
+        def run_cli(*args: str) -> Callable[[int], object]:
+            def go(_k: int) -> None:
+                subprocess.run([str(cli), "--db", str(path), *args], check=True, capture_output=True,
+                               env={**os.environ, "COLUMNS": "100"})
+            return go
+
+        no = contract_no(1)
+        _emit("cli_show", _times(run_cli("show", no, "--as-of", AS_OF.isoformat()), 3))
+        _emit("cli_append", _times(run_cli("notice", "send", no, "--kind", "other", "--method", "email",
+                                           "--on", AS_OF.isoformat()), 3))
+    elif big:
+        _emit("note", "the `vipcontract` commands are not run at this size (the fresh-open rows give their cost "
+                      "beyond the imports)")
+    else:
+        _emit("skipped", "cli")
+
+    # over every contract, each from a fresh open (what `list`, `check`, `report` do)
+    def whole_run(key: str, fn: Callable[[Any], Any], count: int, expected: float) -> Any:
+        """`expected`: the step's likely seconds, as a multiple of the first open's time."""
+        if left() < max(5.0, expected):
+            _emit("skipped", key)
+            return None
+        gc.collect()
+        _reset_peak()
+        times, result = [], None
+        for _ in range(count):
+            target = open_store(path)
+            t = time.perf_counter()
+            result = fn(target)
+            times.append(time.perf_counter() - t)
+            target.close()
+            del target
+            if left() < 5:
+                break
+        _emit(key, {"times": times, "peak_mb": _rss_mb()[1]})
+        return result
+
+    views = whole_run("list", lambda s: R.list_contracts(s, profile, AS_OF), whole, 25 * open_s)
+    if views is not None:
+        statuses: dict[str, int] = {}
+        for view in views:
+            statuses[view["status"]] = statuses.get(view["status"], 0) + 1
+        _emit("statuses", statuses)
+    del views
+    gc.collect()
+
+    if not big and left() > 40 * open_s:  # where the time of `list` goes; and how much of it is the cyclic GC
+        from contracts.register import contract_view, replay
+
+        for key, collector in (("list_split", True), ("list_split_nogc", False)):
+            target = open_store(path)
+            gc.collect()
+            if not collector:
+                gc.disable()
+            try:
+                t0 = time.perf_counter()
+                histories = list(target.histories())
+                t1 = time.perf_counter()
+                events = [R.events_of(records) for _no, records in histories]
+                t2 = time.perf_counter()
+                states = [replay(e, profile) for e in events]
+                t3 = time.perf_counter()
+                for state in states:
+                    contract_view(state, AS_OF, profile)
+                t4 = time.perf_counter()
+            finally:
+                gc.enable()
+            _emit(key, {"read": t1 - t0, "decode": t2 - t1, "replay": t3 - t2, "view": t4 - t3})
+            target.close()
+            del target, histories, events, states
+            gc.collect()
+
+    report = whole_run("check", lambda s: R.check(s, profile), whole, 18 * open_s)
+    if report is not None:
+        _emit("check_result", {"ok": report.ok, "contracts": report.contracts, "events": report.events,
+                               "problems": [str(p) for p in report.problems[:3]]})
+
+    build, names, why = report_builder()
+    if build is None:
+        _emit("reports_missing", why)
+    elif left() > max(10.0, 20 * open_s):
+        gc.collect()
+        _reset_peak()
+        target = open_store(path)
+        t = time.perf_counter()
+        states = list(R.states(target, profile))
+        load_s = time.perf_counter() - t
+        results: dict[str, Any] = {}
+        for name in names:
+            if left() < 5:
+                results[name] = {"error": "time cap"}
+                continue
+            try:
+                times, out = [], None
+                for _ in range(whole):
+                    t = time.perf_counter()
+                    out = build(name, states, AS_OF, profile)
+                    times.append(time.perf_counter() - t)
+                rows = getattr(out, "rows", None)
+                results[name] = {"times": times, "rows": len(rows) if rows is not None else None}
+            except Exception as exc:  # a report that fails is reported, not fatal
+                results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        _emit("reports", {"load_s": load_s, "reports": results, "peak_mb": _rss_mb()[1]})
+        target.close()
+        del target, states
+    else:
+        _emit("skipped", "reports")
+
+    if n <= 10_000 and left() > 20:  # the same insert through TinyDB's default JSONStorage
+        _emit("tinydb_default", tinydb_default(path, n, 3))
+    _emit("done", {"seconds": time.monotonic() - started, "peak_mb": max(_PEAK[0], _rss_mb()[1] or 0.0)})
+
+
+def tinydb_default(path: Path, n: int, repeat: int) -> list[float]:
+    """One insert into a TinyDB with the default JSONStorage holding the same histories (one
+    table per contract): TinyDB reads and rewrites the whole file on every insert."""
+    import orjson
+    from tinydb import TinyDB
+
+    data: dict[str, dict[str, Any]] = {}
+    with open(path, "rb") as fh:
+        fh.readline()
+        for line in fh:
+            entry = orjson.loads(line)
+            data.setdefault(entry["t"], {}).update(entry["d"])
+    plain = path.with_name(path.name + ".tinydb-default.json")
+    plain.write_bytes(orjson.dumps(data))
+    del data
+    db = TinyDB(plain)
+    record = history(n + 1)[0]
+    try:
+        return _times(lambda k: db.table(f"VIP-2099-{k + 10:06d}").insert(record), repeat, warmup=1)
+    finally:
+        db.close()
+        plain.unlink()
+
+
+# ---------------------------------------------------------------- the parent (section 4)
+def run_size(n: int, work: Path, budget: float, smallest: bool, quick: bool) -> dict[str, Any]:
+    """Run one size in a child process; stop it at `budget` + 10 s. What it measured is kept."""
+    path = work / f"register-{n}.json"
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(n), str(path), str(budget),
+           "1" if smallest else "0", "1" if quick else "0"]
+    found: dict[str, Any] = {"n": n, "skipped": []}
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    import selectors
+
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)  # type: ignore[arg-type]
+    hard = budget + 10
+    load = Load()
+    try:
+        while True:
+            remaining = hard - (time.monotonic() - started)
+            if remaining <= 0:
+                proc.kill()
+                found["killed"] = f"stopped after {hard:.0f} s (time cap)"
+                break
+            if not sel.select(timeout=min(remaining, 5)):
+                if proc.poll() is not None:
+                    break
+                continue
+            line = proc.stdout.readline()  # type: ignore[union-attr]
+            if not line:
+                break
+            item = json.loads(line)
+            if item["key"] == "skipped":
+                found["skipped"].append(item["value"])
+            elif item["key"] == "note":
+                found.setdefault("notes", []).append(item["value"])
+            else:
+                found[item["key"]] = item["value"]
+    finally:
+        sel.close()
+        proc.wait()
+        for leftover in work.glob(f"register-{n}.json*"):
+            leftover.unlink(missing_ok=True)
+    found["wall_s"] = time.monotonic() - started
+    found["load"] = load.describe()
+    if proc.returncode not in (0, None) and "killed" not in found:
+        err = (proc.stderr.read() if proc.stderr else "").strip().splitlines()  # type: ignore[union-attr]
+        found["error"] = f"exit {proc.returncode}: {err[-1] if err else ''}"
+    return found
+
+
+def med(values: list[float] | None) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def whole_med(item: dict[str, Any] | None) -> float | None:
+    return med(item.get("times")) if item else None
+
+
+def run(work: Path, quick: bool, deadline: float, elapsed: Callable[[], float]) -> None:
+    """Section 4. `deadline`: seconds since the benchmark started by which this section ends."""
+    sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
+    caps = {1_000: 60.0, 10_000: 120.0, 100_000: 300.0}
+    say("## 4. The register: 1,000 / 10,000 / 100,000 contracts, five events each")
+    say("Each size is built by the bench's generator (issued, signed, amended, notice_sent, notice_delivered "
+        "per contract; records sealed with contracts.events.seal/to_record, hash chains valid) and written "
+        "directly in the store's on-disk format; each size runs in its own process (peak memory is its own). "
+        "Times are medians; `fresh` = open the store file and do the operation, in a process whose imports "
+        "are done; `CLI` = the whole `vipcontract` command as a new process.")
+    results: list[dict[str, Any]] = []
+    for index, n in enumerate(sizes):
+        available = deadline - elapsed()
+        budget = min(caps[n], available - 12)
+        if budget < 30:
+            say(f"- {n:,} contracts: not run — the benchmark's 10-minute budget was used up "
+                f"({available:.0f} s left).")
+            results.append({"n": n, "skipped": ["all"], "not_run": True})
+            continue
+        results.append(run_size(n, work, budget, index == 0, quick))
+    _print(results)
+
+
+def _print(results: list[dict[str, Any]]) -> None:  # noqa: PLR0912, PLR0915
+    ran = [r for r in results if not r.get("not_run")]
+    say()
+    say("| contracts | file | generated and written in | fresh open, first read | peak memory of the child |")
+    say("|---|---|---|---|---|")
+    for r in ran:
+        b, o = r.get("build"), r.get("open")
+        done = r.get("done", {})
+        built = (f"{b['wall_s']:.1f} s ({b['workers']} processes; sealing {b['seal_s']:.1f} s of CPU)"
+                 if b else "—")
+        say(f"| {r['n']:,} | {b['file_mb']:.1f} MB | {built} | {ms(o['seconds']) if o else '—'} | "
+            f"{done.get('peak_mb', 0):,.0f} MB |" if b else f"| {r['n']:,} | — | — | — | — |")
+    for r in ran:
+        a = r.get("appended_build")
+        if a:
+            say(f"\nBuilt also through `TinyDBStore.append` (one fsync'ed append per event) at {r['n']:,} contracts: "
+                f"{a['seconds']:.1f} s for {a['events']:,} events ({a['seconds'] / a['events'] * 1000:.2f} ms each); "
+                f"the two files are {'identical byte for byte' if a['identical'] else 'DIFFERENT'}.")
+            FIG["appended_identical"] = a["identical"]
+            FIG["appended_ms"] = a["seconds"] / a["events"]
+    say()
+    rows = [
+        ("append: `store.append` of one sealed event (store open)", "append_raw", med),
+        ("append: `notice send` service call — read, replay, check, append (store open)", "append_service", med),
+        ("append: fresh open + `notice send`", "fresh_append", med),
+        ("append: `vipcontract notice send` (CLI process)", "cli_append", med),
+        ("show: one contract (store open)", "show", med),
+        ("show: fresh open + show one contract", "fresh_show", med),
+        ("show: `vipcontract show` (CLI process)", "cli_show", med),
+        ("list: every contract (fresh open + list_contracts)", "list", whole_med),
+        ("check: every history (fresh open + check)", "check", whole_med),
+        ("TinyDB default JSONStorage: one insert (reference)", "tinydb_default", med),
+    ]
+    say("| operation | " + " | ".join(f"{r['n']:,}" for r in ran) + " | 10k / 1k |"
+        + (" 100k / 10k |" if len(ran) > 2 else ""))
+    say("|---|" + "---|" * len(ran) + "---|" + ("---|" if len(ran) > 2 else ""))
+    table: dict[str, list[float | None]] = {}
+    for label, key, pick in rows:
+        values = [pick(r.get(key)) for r in ran]
+        table[key] = values
+        cells = [(secs(v) if v is not None and v >= 1 else ms(v)) for v in values]
+        if len(values) > 2 and values[2] is None and key in ran[2].get("skipped", []):
+            cells[2] = "skipped (time cap)"
+        tail = [f"{ratio(values[1], values[0]):.2f}x" if len(values) > 1 and ratio(values[1], values[0]) else "—"]
+        if len(ran) > 2:
+            tail.append(f"{ratio(values[2], values[1]):.2f}x" if ratio(values[2], values[1]) else "—")
+        say(f"| {label} | " + " | ".join(cells) + " | " + " | ".join(tail) + " |")
+    say()
+    for r in ran:
+        split = r.get("list_split")
+        if split:
+            total = sum(split.values())
+            say(f"- where `list` goes at {r['n']:,}: " + ", ".join(
+                f"{k} {v:.2f} s ({v / total:.0%})" for k, v in split.items())
+                + " (read = the store's histories; decode = records to events; replay = state; view = JSON view)")
+    for r in ran:
+        split, nogc = r.get("list_split"), r.get("list_split_nogc")
+        if split and nogc:
+            say(f"- the same at {r['n']:,} with Python's cyclic garbage collector off: " + ", ".join(
+                f"{k} {v:.2f} s" for k, v in nogc.items())
+                + f" — {sum(nogc.values()):.2f} s instead of {sum(split.values()):.2f} s")
+    for r in ran:
+        mem = [f"{k} peak {r[k]['peak_mb']:,.0f} MB" for k in ("list", "check", "reports")
+               if isinstance(r.get(k), dict) and r[k].get("peak_mb")]
+        extra = f", open RSS {r['open']['rss_mb']:,.0f} MB" if r.get("open") else ""
+        if mem:
+            say(f"- memory at {r['n']:,}: " + ", ".join(mem) + extra)
+    for r in ran:
+        c = r.get("check_result")
+        if c:
+            say(f"- check at {r['n']:,}: {c['contracts']:,} contracts, {c['events']:,} events, "
+                + ("no problem" if c["ok"] else f"PROBLEMS: {c['problems']}"))
+        st = r.get("statuses")
+        if st:
+            say(f"- statuses at {r['n']:,} on {AS_OF}: " + ", ".join(f"{k} {v:,}" for k, v in sorted(st.items())))
+    for r in ran:
+        if r.get("killed") or r.get("error") or r.get("skipped"):
+            say(f"- {r['n']:,}: " + "; ".join(x for x in (
+                r.get("killed"), r.get("error"),
+                ("skipped, it would not have fitted in the time cap: " + ", ".join(r["skipped"]))
+                if r.get("skipped") else "") if x))
+        for note in r.get("notes", []):
+            say(f"- {r['n']:,}: {note}")
+        say(f"- {r['n']:,} took {r['wall_s']:.0f} s in all ({r['load']}).")
+    for r in results:
+        if r.get("not_run"):
+            say(f"- {r['n']:,}: not run (time budget).")
+    _print_reports(ran)
+    say()
+    by_n = {r["n"]: r for r in ran}
+    for key in ("append_raw", "append_service", "fresh_append", "cli_append", "show", "fresh_show", "cli_show",
+                "list", "check"):
+        values = table.get(key) or []
+        for r, v in zip(ran, values, strict=False):
+            FIG[f"reg_{key}_{r['n']}"] = v
+    FIG["reg_sizes"] = sorted(by_n)
+    FIG["reg_results"] = by_n
+
+
+def _print_reports(ran: list[dict[str, Any]]) -> None:
+    missing = [r for r in ran if r.get("reports_missing")]
+    if missing:
+        say(f"- reports: not measured — {missing[0]['reports_missing']}. The bench runs "
+            "`service.reports.build_report(name, states, as_of, profile)` for every report as soon as it exists.")
+        FIG["reports_missing"] = missing[0]["reports_missing"]
+        return
+    with_reports = [r for r in ran if r.get("reports")]
+    if not with_reports:
+        return
+    names = list(with_reports[0]["reports"]["reports"])
+    say()
+    say("Reports (`service.reports.build_report` over the states of every contract; "
+        "`total` = fresh open + load every state + build):")
+    say("| report | " + " | ".join(f"{r['n']:,} build | {r['n']:,} total" for r in with_reports) + " |")
+    say("|---|" + "---|---|" * len(with_reports))
+    say("| (load every state) | " + " | ".join(f"— | {secs(r['reports']['load_s'])}" for r in with_reports) + " |")
+    for name in names:
+        cells = []
+        for r in with_reports:
+            item = r["reports"]["reports"].get(name, {})
+            if "error" in item:
+                cells += [item["error"], "—"]
+                continue
+            build = med(item["times"])
+            total = r["reports"]["load_s"] + build
+            rows = f" ({item['rows']:,} rows)" if item.get("rows") is not None else ""
+            cells += [ms(build) + rows, secs(total)]
+            FIG[f"report_{name}_{r['n']}"] = total
+            FIG[f"report_build_{name}_{r['n']}"] = build
+        say(f"| {name} | " + " | ".join(cells) + " |")
+    FIG["report_names"] = names
+
+
+def _main(argv: list[str]) -> None:
+    if argv[:1] == ["--child"]:
+        n, path, budget, smallest, quick = argv[1:6]
+        child(int(n), Path(path), float(budget), smallest == "1", quick == "1")
+        return
+    raise SystemExit("run through bench/run.py")
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])
+
