@@ -18,6 +18,7 @@ numbers are computed here, never written by hand.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -60,10 +61,23 @@ def cn_number(n: int) -> str:
     return cn2an.an2cn(n)
 
 
+# Clause sources are fixed text: compile each template and expression once per process.
+_ENV = make_environment()
+
+
+@functools.cache
+def _template(text: str) -> jinja2.Template:
+    return _ENV.from_string(text)
+
+
+@functools.cache
+def _expression(text: str) -> Any:
+    return _ENV.compile_expression(text)
+
+
 class _Resolver:
     def __init__(self, source: Mapping[str, Any], context: Mapping[str, Any]):
         self.source = source
-        self.env = make_environment()
         self.context = dict(context)
         self.refs: dict[str, str] = {}
         self.context["ref"] = self._ref
@@ -76,7 +90,7 @@ class _Resolver:
 
     def text(self, template: str) -> str:
         try:
-            rendered = self.env.from_string(template).render(self.context)
+            rendered = _template(template).render(self.context)
         except jinja2.TemplateError as exc:
             raise TemplateError(f"{exc} in: {template[:60]}") from exc
         return rendered.replace("\n", "")
@@ -85,7 +99,7 @@ class _Resolver:
         if not isinstance(node, Mapping) or "when" not in node:
             return True
         try:
-            return bool(self.env.compile_expression(node["when"])(**self.context))
+            return bool(_expression(node["when"])(**self.context))
         except jinja2.TemplateError as exc:
             raise TemplateError(f"{exc} in when: {node['when']}") from exc
 
@@ -130,7 +144,7 @@ class _Resolver:
         header = tuple(self.text(h) for h in node["header"])
         rows = node["rows"]
         if isinstance(rows, str):
-            rows = self.env.compile_expression(rows)(**self.context)
+            rows = _expression(rows)(**self.context)
         else:
             rows = [[self.text(str(cell)) for cell in row] for row in rows]
         return Table(header, tuple(tuple(str(c) for c in row) for row in rows))
