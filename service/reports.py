@@ -48,7 +48,8 @@ def load_states(store: Store, profile: Profile) -> list[ContractState]:
 
 
 def report_from_store(store: Store, profile: Profile, name: str, as_of: dt.date, **filters: Any) -> Report:
-    return build_report(name, load_states(store, profile), as_of, profile, **filters)
+    with bulk_read():
+        return build_report(name, load_states(store, profile), as_of, profile, **filters)
 
 
 def check_output(name: str, fmt: str, out: str | Path | None) -> None:
