@@ -61,35 +61,51 @@ def payment_schedule(params: ContractParams, profile: Profile) -> list[list[str]
     return rows
 
 
-def agreement_context(customer: Customer, profile: Profile, params: ContractParams) -> dict[str, Any]:
-    effective = params.effective_date
-    last_day = term_last_day(effective, params.term_years, profile.term_counting) if effective else None
+def party_context(customer: Customer, profile: Profile) -> dict[str, Any]:
+    """The variant, both parties and the dispute clause: shared by every document."""
+    masked = customer.masked_identity() if customer.is_individual else ""
     return {
         "variant": customer.type.value,
         "customer": {**customer.as_dict(), "type_label": customer.type.label,
-                     "id_number": customer.id_number, "credit_code": customer.credit_code,
+                     "id_number": customer.id_number, "id_number_masked": masked,
+                     "credit_code": customer.credit_code,
                      "legal_representative": customer.legal_representative,
                      "contact_person": customer.contact_person},
         "provider": vars(profile.provider),
-        "terms": {
-            "annual_fee_figures": rmb_figures(params.annual_fee),
-            "annual_fee_capitals": rmb_capitals(params.annual_fee),
-            "term_years": params.term_years,
-            "term_years_cn": cn2an.an2cn(params.term_years),
-            "term_counting": profile.term_counting.value,
-            "effective_day_counted": profile.term_counting is TermCounting.EFFECTIVE_DAY_COUNTED,
-            "payment_days": profile.payment_days,
-            "late_fee_rate": rate_text(profile.late_fee_per_day),
-            "suspend_days": profile.late_payment_suspend_days,
-            "terminate_days": profile.late_payment_terminate_days,
-            "response_hours": profile.response_hours,
-            "courier_deemed_days": profile.courier_deemed_days,
-            "renewal_notice_days": profile.renewal_notice_days,
-        },
         "dispute": {
             "method": profile.dispute_method.value,
             "arbitration_commission": profile.arbitration_commission,
             "court": profile.court,
+        },
+    }
+
+
+def profile_terms(profile: Profile, term_years: int) -> dict[str, Any]:
+    """The agreement's parameters that come from the profile, as the clause text prints them."""
+    return {
+        "term_years": term_years,
+        "term_years_cn": cn2an.an2cn(term_years),
+        "term_counting": profile.term_counting.value,
+        "effective_day_counted": profile.term_counting is TermCounting.EFFECTIVE_DAY_COUNTED,
+        "payment_days": profile.payment_days,
+        "late_fee_rate": rate_text(profile.late_fee_per_day),
+        "suspend_days": profile.late_payment_suspend_days,
+        "terminate_days": profile.late_payment_terminate_days,
+        "response_hours": profile.response_hours,
+        "courier_deemed_days": profile.courier_deemed_days,
+        "renewal_notice_days": profile.renewal_notice_days,
+    }
+
+
+def agreement_context(customer: Customer, profile: Profile, params: ContractParams) -> dict[str, Any]:
+    effective = params.effective_date
+    last_day = term_last_day(effective, params.term_years, profile.term_counting) if effective else None
+    return {
+        **party_context(customer, profile),
+        "terms": {
+            "annual_fee_figures": rmb_figures(params.annual_fee),
+            "annual_fee_capitals": rmb_capitals(params.annual_fee),
+            **profile_terms(profile, params.term_years),
         },
         "contract": {
             "contract_no": params.contract_no,

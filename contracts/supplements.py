@@ -14,7 +14,7 @@ from typing import Any
 
 import cn2an
 
-from .agreement import cn_date, rate_text
+from .agreement import cn_date, party_context, profile_terms
 from .amounts import rmb_capitals, rmb_figures
 from .customer import Customer
 from .profile import Profile
@@ -29,31 +29,9 @@ TERMINATION_REASONS: dict[str, str] = {
 
 def _base(customer: Customer, profile: Profile, contract_no: str) -> dict[str, Any]:
     """The parties, the dispute clause and the profile's terms, as in `agreement_context`."""
-    masked = customer.masked_identity() if customer.is_individual else ""
     return {
-        "variant": customer.type.value,
-        "customer": {**customer.as_dict(), "type_label": customer.type.label,
-                     "id_number": customer.id_number, "id_number_masked": masked,
-                     "credit_code": customer.credit_code,
-                     "legal_representative": customer.legal_representative,
-                     "contact_person": customer.contact_person},
-        "provider": vars(profile.provider),
-        "dispute": {
-            "method": profile.dispute_method.value,
-            "arbitration_commission": profile.arbitration_commission,
-            "court": profile.court,
-        },
-        "terms": {
-            "term_years": profile.term_years,
-            "term_years_cn": cn2an.an2cn(profile.term_years),
-            "payment_days": profile.payment_days,
-            "late_fee_rate": rate_text(profile.late_fee_per_day),
-            "suspend_days": profile.late_payment_suspend_days,
-            "terminate_days": profile.late_payment_terminate_days,
-            "response_hours": profile.response_hours,
-            "courier_deemed_days": profile.courier_deemed_days,
-            "renewal_notice_days": profile.renewal_notice_days,
-        },
+        **party_context(customer, profile),
+        "terms": profile_terms(profile, profile.term_years),
         "contract": {"contract_no": contract_no},
     }
 
