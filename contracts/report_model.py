@@ -174,13 +174,14 @@ class Report:
         if len(set(keys)) != len(keys):
             raise ValueError(f"duplicate column keys in {keys}")
         object.__setattr__(self, "columns", columns)
-        object.__setattr__(self, "rows", tuple(self._check_row(n, r) for n, r in enumerate(self.rows, 1)))
+        known = frozenset(keys)
+        object.__setattr__(self, "rows", tuple(self._check_row(n, r, known) for n, r in enumerate(self.rows, 1)))
         object.__setattr__(self, "totals", tuple(_total(t) for t in self.totals))
         object.__setattr__(self, "notes", tuple(str(n) for n in self.notes))
         object.__setattr__(self, "calendar_events", tuple(self.calendar_events))
 
-    def _check_row(self, number: int, row: Mapping[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(row) - {c.key for c in self.columns})
+    def _check_row(self, number: int, row: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
+        unknown = sorted(row.keys() - known)
         if unknown:
             raise ValueError(f"{self.name}: row {number} has keys that are not columns: {unknown}")
         return {c.key: _check_value(c, row.get(c.key), number) for c in self.columns}
@@ -207,27 +208,29 @@ def _check_value(column: Column, value: Any, row: int) -> Any:
     if value is None:
         return None
     kind = column.kind
-    where = f"row {row}, column {column.key!r} ({kind.value})"
+    problem = ""
     if kind is ColumnKind.DATE:
         if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-            raise ValueError(f"{where}: expected a datetime.date, got {value!r}")
+            problem = f"expected a datetime.date, got {value!r}"
     elif kind is ColumnKind.AMOUNT:
         if isinstance(value, bool) or not isinstance(value, Decimal | int):
-            raise ValueError(f"{where}: expected a Decimal amount, got {value!r}")
-        value = Decimal(value)
-        if not value.is_finite():
-            raise ValueError(f"{where}: amount is not finite")
+            problem = f"expected a Decimal amount, got {value!r}"
+        else:
+            value = Decimal(value)
+            if not value.is_finite():
+                problem = "amount is not finite"
     elif kind is ColumnKind.INT:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{where}: expected an int, got {value!r}")
+            problem = f"expected an int, got {value!r}"
     elif kind is ColumnKind.FLAG:
         if not isinstance(value, bool):
-            raise ValueError(f"{where}: expected a bool, got {value!r}")
-    else:
-        if not isinstance(value, str):
-            raise ValueError(f"{where}: expected a str, got {value!r}")
-        if kind is ColumnKind.ID and ric.is_valid(value):
-            raise ValueError(f"{where}: identity number is not masked")
+            problem = f"expected a bool, got {value!r}"
+    elif not isinstance(value, str):
+        problem = f"expected a str, got {value!r}"
+    elif kind is ColumnKind.ID and ric.is_valid(value):
+        problem = "identity number is not masked"
+    if problem:
+        raise ValueError(f"row {row}, column {column.key!r} ({kind.value}): {problem}")
     return value
 
 

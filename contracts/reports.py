@@ -556,6 +556,9 @@ def deadlines_report(
                 "provisional": deadline.provisional, "_order": final.number,
                 "_uid": _uid(state.contract_no, f"T{final.number}", "renewal-notice"),
             })
+        reminder_days = (final.last_day - dt.timedelta(days=lead) for lead in profile.reminder_days)
+        if not any(start <= day <= end for day in reminder_days):
+            continue  # the notice history is read only for contracts with a reminder in the window
         for item in reminders(state, final, as_of, profile):
             if start <= item.day <= end:
                 rows.append({
