@@ -141,6 +141,7 @@ class Issued:
     effective_date: dt.date | None = None  # stated in the agreement when printed with one
     files: tuple[FileHash, ...] = ()
     batch: Mapping[str, str] = dataclasses.field(default_factory=dict)  # batch key, source row
+    renewal_notice_days: int | None = None  # clause 11: renewal intention due this many days before
 
 
 @dataclass(frozen=True)

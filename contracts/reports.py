@@ -546,13 +546,15 @@ def deadlines_report(
         final = state.terms[-1]
         if _ends_by_termination(state, final.last_day):
             continue
-        notice_day = final.last_day - dt.timedelta(days=profile.renewal_notice_days)
+        # as the agreement printed it; contracts recorded before it was kept use the profile's
+        notice_days = state.issued.renewal_notice_days or profile.renewal_notice_days
+        notice_day = final.last_day - dt.timedelta(days=notice_days)
         deadline = shift_to_workday(notice_day, profile.holidays)
         if start <= deadline.due_on <= end:
             rows.append({
                 "due_on": deadline.due_on, "kind": "续签意向截止", "contract_no": state.contract_no,
                 "customer": name, "shifted_from": deadline.shifted_from, "rule": deadline.rule or None,
-                "detail": f"期限最后一日 {final.last_day} 前 {profile.renewal_notice_days} 日提出续签意向",
+                "detail": f"期限最后一日 {final.last_day} 前 {notice_days} 日提出续签意向",
                 "provisional": deadline.provisional, "_order": final.number,
                 "_uid": _uid(state.contract_no, f"T{final.number}", "renewal-notice"),
             })

@@ -228,7 +228,8 @@ def _issued_body(
 ) -> Issued:
     return Issued(day, request.customer, request.annual_fee, profile.term_years,
                   profile.term_counting, profile.payment_days, profile.courier_deemed_days,
-                  request.effective_date, file_hashes(files), dict(batch or {}))
+                  request.effective_date, file_hashes(files), dict(batch or {}),
+                  profile.renewal_notice_days)
 
 
 def issue(

@@ -338,12 +338,26 @@ def test_deadlines_with_the_holiday_shift_and_provisional_dates(states, profile)
 def test_renewal_notice_deadline_moves_to_a_working_day(states, profile):
     import dataclasses
 
-    # A's last day 2026-11-25 less 55 days is 2026-10-01 (National Day): moved to 2026-10-08
-    rep = report("deadlines", states, dataclasses.replace(profile, renewal_notice_days=55),
-                 date_from=D("2026-10-01"), date_to=D("2026-10-31"))
+    # A's last day 2026-11-25 less 55 days is 2026-10-01 (National Day): moved to 2026-10-08.
+    # The period is the one A's agreement printed when it was issued.
+    printed = [dataclasses.replace(st, issued=dataclasses.replace(st.issued, renewal_notice_days=55))
+               if st.contract_no == A else st for st in states]
+    rep = report("deadlines", printed, profile, date_from=D("2026-10-01"), date_to=D("2026-10-31"))
     row = next(r for r in rep.rows if r["kind"] == "续签意向截止")
     assert (row["due_on"], row["shifted_from"], row["contract_no"]) == (D("2026-10-08"), D("2026-10-01"), A)
     assert "第二百零三条" in row["rule"]
+    assert row["detail"] == "期限最后一日 2026-11-25 前 55 日提出续签意向"
+
+
+def test_renewal_notice_period_is_the_one_issued_not_a_later_profile_edit(states, profile):
+    import dataclasses
+
+    assert {st.issued.renewal_notice_days for st in states} == {profile.renewal_notice_days}
+    edited = dataclasses.replace(profile, renewal_notice_days=55)
+    window = {"date_from": D("2020-01-01"), "date_to": D("2040-12-31")}
+    before = [r for r in report("deadlines", states, profile, **window).rows if r["kind"] == "续签意向截止"]
+    after = [r for r in report("deadlines", states, edited, **window).rows if r["kind"] == "续签意向截止"]
+    assert before and before == after
 
 
 def test_deadlines_default_window_is_a_year_from_the_as_of_date(states, profile):
