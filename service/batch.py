@@ -727,7 +727,6 @@ def _run_pool(tasks: list[RenderTask], committer: _Committer, profile: Profile,
                 try:
                     rendered = future.result()
                 except BrokenProcessPool:
-                    committer.result.interrupted = "一个工作进程意外退出"
                     raise
                 except Exception as exc:
                     committer.failed(task.index, exc)
@@ -738,6 +737,9 @@ def _run_pool(tasks: list[RenderTask], committer: _Committer, profile: Profile,
                 if following is not None:
                     pending[pool.submit(render_task, following)] = following
     except BrokenProcessPool:
+        # Raised by a future's result or by submit() once the pool has broken: either way a
+        # worker died.
+        committer.result.interrupted = "一个工作进程意外退出"
         pool.shutdown(wait=True, cancel_futures=True)
     except BaseException:
         # Stop handing out work and let the rows being rendered finish (workers ignore Ctrl-C),

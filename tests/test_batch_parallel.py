@@ -90,7 +90,8 @@ def test_killed_worker_leaves_a_consistent_register_and_the_next_run_completes(t
     monkeypatch.setenv(CRASH_ENV, "VIP-2026-000004")
     first = issue(source, out, store, profile, jobs=2, renderer=crashing_render)
     assert first.interrupted == "一个工作进程意外退出" and first.exit_code == 1
-    assert 0 < len(first.issued) < 10
+    # rows in flight when the worker died are lost (how many finished first depends on timing)
+    assert len(first.issued) < 10
     assert [r.contract_no for r in first.issued] == [f"VIP-2026-{n:06d}" for n in range(1, len(first.issued) + 1)]
     assert parts_in(out) == []
     assert_register_consistent(store, profile, out)
