@@ -276,10 +276,8 @@ def generate(settings: Settings, kind, from_file, contract_no, formats, out, **f
 
 
 def preview_contract_no(settings: Settings, prefix: str) -> str:
-    try:
-        from service.register import peek_contract_no
-    except ImportError:
-        return f"{prefix}-{today().year}-000001"
+    from service.register import peek_contract_no
+
     return peek_contract_no(settings.db_path, prefix, today())
 
 
