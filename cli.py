@@ -23,6 +23,7 @@ from contracts.customer import CUSTOMER_FIELDS, CustomerType, required_fields
 from contracts.dates import SHANGHAI, DeliveryMethod
 from contracts.errors import ContractError, InvalidInput
 from contracts.events import NoticeKind
+from contracts.register import Status
 from service.output import parse_formats
 from service.sources import DEFAULT_PROFILE, load_profile
 
@@ -284,9 +285,9 @@ def preview_contract_no(settings: Settings, prefix: str) -> str:
 # ---------------------------------------------------------------- the register
 # Each command parses, calls service.register, prints. The rules are in contracts.register.
 DATE_HELP = "日期 YYYY-MM-DD"
-NOTICE_KINDS = ["renewal-reminder", "termination", "address-change", "payment-reminder", "other"]
-METHODS = ["personal", "courier", "email"]
-STATUSES = ["draft", "signed", "active", "expiring", "renewed", "expired", "terminated", "voided"]
+NOTICE_KINDS = [k.value for k in NoticeKind]
+METHODS = [m.value for m in DeliveryMethod]
+STATUSES = [s.value for s in Status]
 
 
 @contextlib.contextmanager
