@@ -9,25 +9,14 @@ from contracts.agreement import ContractParams, agreement_context
 from contracts.customer import Customer, CustomerType, customer_from_mapping
 from contracts.document import Document
 from contracts.resolver import resolve
+from service.demo import SAMPLE_CORPORATE, SAMPLE_INDIVIDUAL
 from service.sources import load_profile, load_source
 
 TODAY = dt.date(2026, 11, 24)
 
-INDIVIDUAL = {
-    "name": "张三",
-    "id_number": "11010519491231002X",
-    "phone": "13800000000",
-    "address": "北京市朝阳区建国路88号1单元101室",
-    "email": "zhangsan@example.com",
-}
-CORPORATE = {
-    "name": "北京某某科技有限公司",
-    "credit_code": "91110000600037341L",
-    "legal_representative": "李四",
-    "phone": "010-80000000",
-    "address": "北京市海淀区上地十街10号",
-    "email": "it@example.com",
-}
+# The demo's sample customers, without the fee (the agreement's parameter, not the customer's).
+INDIVIDUAL = {k: v for k, v in SAMPLE_INDIVIDUAL.items() if k != "annual_fee"}
+CORPORATE = {k: v for k, v in SAMPLE_CORPORATE.items() if k != "annual_fee"}
 
 
 @pytest.fixture(scope="session")
