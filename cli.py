@@ -19,7 +19,7 @@ import click
 import yaml
 from platformdirs import user_config_dir
 
-from contracts.customer import CUSTOMER_FIELDS, CustomerType, required_fields
+from contracts.customer import CUSTOMER_FIELDS, CustomerType, field_label, required_fields
 from contracts.dates import SHANGHAI, DeliveryMethod
 from contracts.errors import ContractError, InvalidInput
 from contracts.events import NoticeKind
@@ -221,13 +221,17 @@ def read_data_file(path: str) -> dict[str, Any]:
     return {str(k).strip(): v for k, v in data.items()}
 
 
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def collect_customer(kind: str | None, from_file: str | None, options: Mapping[str, Any]):
     """Merge file and options (options win); prompt for what is missing on a terminal."""
     data: dict[str, Any] = read_data_file(from_file) if from_file else {}
     data.update({k: v for k, v in options.items() if v not in (None, "")})
     kind = kind or data.pop("type", None)
     data.pop("type", None)
-    interactive = sys.stdin.isatty()
+    interactive = stdin_is_terminal()
     if not kind and interactive:
         kind = click.prompt("客户类型（individual 个人 / corporate 单位）", default="individual")
     if not kind:
@@ -236,7 +240,7 @@ def collect_customer(kind: str | None, from_file: str | None, options: Mapping[s
     if interactive:
         for field in [*required_fields(customer_type), "annual_fee"]:
             if data.get(field) in (None, ""):
-                label = CUSTOMER_FIELDS[field][0] if field in CUSTOMER_FIELDS else "年服务费（元）"
+                label = field_label(customer_type, field) if field in CUSTOMER_FIELDS else "年服务费（元）"
                 data[field] = click.prompt(label)
     return customer_type, data
 

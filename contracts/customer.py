@@ -86,6 +86,13 @@ CUSTOMER_FIELDS: dict[str, tuple[str, bool, bool]] = {
 }
 
 
+def field_label(kind: CustomerType, field: str) -> str:
+    """The Chinese name of a customer field for this kind of customer."""
+    if field == "name":
+        return "姓名" if kind is CustomerType.INDIVIDUAL else "单位名称"
+    return CUSTOMER_FIELDS[field][0]
+
+
 def required_fields(kind: CustomerType) -> list[str]:
     col = 1 if kind is CustomerType.INDIVIDUAL else 2
     return [f for f, spec in CUSTOMER_FIELDS.items() if spec[col]]

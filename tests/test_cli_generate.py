@@ -106,3 +106,16 @@ def test_click_own_errors_are_in_chinese(tmp_path):
     assert not (tmp_path / "db.json").exists()
     unknown = CliRunner().invoke(main, ["gnerate"])
     assert "没有名为 'gnerate' 的命令" in unknown.output
+
+
+def test_missing_fields_are_asked_for_on_a_terminal(tmp_path, monkeypatch):
+    import cli
+
+    monkeypatch.setattr(cli, "stdin_is_terminal", lambda: True)
+    answers = "\n".join(["individual", "王五", "11010519491231002X", "13800000000", "北京市东城区", "ww@example.com", "12800"])
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "db.json"), "generate", "--format", "docx",
+                                       "--contract-no", "VIP-2026-000009", "--out", str(tmp_path)], input=answers + "\n")
+    assert result.exit_code == 0, result.output
+    for prompt in ("客户类型", "姓名:", "身份证号:", "联系电话:", "通讯地址:", "电子邮箱:", "年服务费（元）:"):
+        assert prompt in result.output
+    assert (tmp_path / "VIP-2026-000009_王五.docx").exists()
