@@ -8,12 +8,48 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Attention(StrEnum):
+    """Why a standard term must be drawn to the customer's attention (民法典 第四百九十六条,
+    消费者权益保护法 第二十六条, 合同编通则解释 第十条). Printed in bold, and only these are."""
+
+    LIABILITY = "liability"  # excludes or limits the provider's liability
+    RESTRICTION = "restriction"  # restricts the customer's rights or adds to its duties
+    PENALTY = "penalty"  # a penalty, a late-payment rate, costs shifted to the customer
+    UNILATERAL = "unilateral"  # a right the provider may use alone (suspend, terminate)
+    DELIVERY = "delivery"  # a notice deemed delivered against the customer
+    FORUM = "forum"  # how and where disputes are decided
+    KEY_TERM = "key_term"  # a consumer's price, term and payment (消费者权益保护法 第二十六条)
+    ACKNOWLEDGEMENT = "acknowledgement"  # the customer confirms it was shown the above
+
+    @property
+    def label(self) -> str:
+        return _ATTENTION_LABELS[self]
+
+
+_ATTENTION_LABELS = {
+    Attention.LIABILITY: "免除或者减轻甲方责任",
+    Attention.RESTRICTION: "限制乙方权利或者加重乙方义务",
+    Attention.PENALTY: "违约金、逾期付款违约金及费用负担",
+    Attention.UNILATERAL: "甲方单方暂停服务或者解除协议的权利",
+    Attention.DELIVERY: "通知视为送达",
+    Attention.FORUM: "争议解决方式和管辖",
+    Attention.KEY_TERM: "服务费用、协议期限和付款方式",
+    Attention.ACKNOWLEDGEMENT: "乙方的确认",
+}
 
 
 @dataclass(frozen=True)
 class Run:
     text: str
-    bold: bool = False
+    attention: tuple[Attention, ...] = ()  # empty: ordinary text
+
+    @property
+    def bold(self) -> bool:
+        """Bold is how the attention is drawn; nothing else in a body text is bold."""
+        return bool(self.attention)
 
 
 @dataclass(frozen=True)
@@ -144,23 +180,44 @@ class Document:
             yield from _block_lines(annex.blocks)
 
     def bold_texts(self) -> list[str]:
-        """Texts printed in bold (the highlighted clauses of 民法典 第四百九十六条)."""
+        """Texts printed in bold: the attention runs, in reading order."""
         found = []
         for block in self._all_blocks():
             if isinstance(block, Paragraph):
                 found.extend(r.text for r in block.runs if r.bold and r.text.strip())
         return found
 
-    def _all_blocks(self) -> Iterator[Block]:
-        yield from self.preamble
+    def attention_places(self) -> dict[str, set[Attention]]:
+        """Where attention text stands: clause number ("8.4"), "第十四章", "签署页" or
+        "附件三（1）" (an annex's list item) / "附件三", with the reasons found there."""
+        places: dict[str, set[Attention]] = {}
+        for place, block in self._placed_blocks():
+            if isinstance(block, Paragraph):
+                reasons = {a for r in block.runs for a in r.attention}
+                if reasons:
+                    key = place + block.label if place.startswith("附件") and block.label else place
+                    places.setdefault(key, set()).update(reasons)
+        return places
+
+    def _placed_blocks(self) -> Iterator[tuple[str, Block]]:
+        for block in self.preamble:
+            yield "首部", block
         for chapter in self.chapters:
-            yield from chapter.blocks
+            for block in chapter.blocks:
+                yield chapter.label, block
             for clause in chapter.clauses:
-                yield from clause.blocks
+                for block in clause.blocks:
+                    yield clause.number, block
         if self.signature:
-            yield from self.signature.blocks
+            for block in self.signature.blocks:
+                yield self.signature.heading, block
         for annex in self.annexes:
-            yield from annex.blocks
+            for block in annex.blocks:
+                yield annex.title.split("　")[0], block
+
+    def _all_blocks(self) -> Iterator[Block]:
+        for _, block in self._placed_blocks():
+            yield block
 
 
 def _block_lines(blocks: tuple[Block, ...]) -> Iterator[str]:

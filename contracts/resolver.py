@@ -9,11 +9,17 @@ Source schema (one mapping; the chapters usually come from one file each):
     signature: {heading, blocks: [block], parties: [{when?, heading, lines: [{label, value}]}]}
     annexes:   [{id?, when?, title, blocks}]
 
-A block is a string (a paragraph), {text, when?, bold?, style?}, {items: [text | {text, when?,
-bold?}], when?, label?} or {table: {header: [text], rows: expression | [[text]]}, when?}.
-Text may hold `**bold**` spans and jinja2 expressions; `ref('id')` gives a chapter's or
-clause's computed number, so cross-references follow the numbering. List labels and all
-numbers are computed here, never written by hand.
+A block is a string (a paragraph), {text, when?, attention?, style?}, {items: [text | {text,
+when?, attention?}], when?, label?, attention?} or {table: {header: [text], rows: expression |
+[[text]]}, when?}. Text holds jinja2 expressions; `ref('id')` gives a chapter's or clause's
+computed number, so cross-references follow the numbering. List labels and all numbers are
+computed here, never written by hand.
+
+`attention: reason` (or a list of reasons, see `Attention`) marks a standard term that must be
+drawn to the customer's attention; the renderers print exactly that text in bold. Where the
+text holds `**…**` spans, only the spans carry the attention, else the whole paragraph does
+(an items node's attention applies to each of its items). `**` without `attention` is an
+error: bold is never a matter of taste in an agreement.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import jinja2.meta
 
 from .document import (
     Annex,
+    Attention,
     Block,
     Chapter,
     Clause,
@@ -103,16 +110,19 @@ class _Resolver:
         except jinja2.TemplateError as exc:
             raise TemplateError(f"{exc} in when: {node['when']}") from exc
 
-    def runs(self, template: str, bold: bool = False) -> tuple[Run, ...]:
+    def runs(self, template: str, attention: tuple[Attention, ...] = ()) -> tuple[Run, ...]:
         # Split on ** before rendering so that a customer's name can never toggle bold.
         parts = template.split("**")
         if len(parts) % 2 == 0:
             raise TemplateError(f"unbalanced ** in: {template[:60]}")
+        if len(parts) > 1 and not attention:
+            raise TemplateError(f"** needs an attention reason in: {template[:60]}")
         runs = []
         for i, part in enumerate(parts):
             text = self.text(part)
             if text:
-                runs.append(Run(text, bold or i % 2 == 1))
+                marked = len(parts) == 1 or i % 2 == 1
+                runs.append(Run(text, attention if marked else ()))
         return tuple(runs)
 
     def blocks(self, nodes: list[Any] | None) -> tuple[Block, ...]:
@@ -128,16 +138,20 @@ class _Resolver:
                 out.append(self.table(node["table"]))
             else:
                 style = node.get("style", "body")
-                out.append(Paragraph(self.runs(node["text"], node.get("bold", False)), style=style))
+                out.append(Paragraph(self.runs(node["text"], _attention(node)), style=style))
         return tuple(out)
 
     def items(self, node: Mapping[str, Any]) -> list[Paragraph]:
         label = node.get("label", "（{n}）")
+        common = _attention(node)
         kept = [i for i in node["items"] if self.included(i)]
         result = []
         for n, item in enumerate(kept, start=1):
-            text, bold = (item, False) if isinstance(item, str) else (item["text"], item.get("bold", False))
-            result.append(Paragraph(self.runs(text, bold), label.format(n=n), "item"))
+            if isinstance(item, str):
+                text, attention = item, common
+            else:
+                text, attention = item["text"], _attention(item) or common
+            result.append(Paragraph(self.runs(text, attention), label.format(n=n), "item"))
         return result
 
     def table(self, node: Mapping[str, Any]) -> Table:
@@ -230,6 +244,17 @@ class _Resolver:
         return Signature(self.text(node["heading"]), self.blocks(node.get("blocks")), parties)
 
 
+def _attention(node: Mapping[str, Any]) -> tuple[Attention, ...]:
+    if "bold" in node:
+        raise TemplateError(f"bold is not a source key; mark attention with a reason: {node}")
+    value = node.get("attention") or ()
+    names = [value] if isinstance(value, str) else list(value)
+    try:
+        return tuple(Attention(name) for name in names)
+    except ValueError:
+        raise TemplateError(f"attention: {value} is not one of {[a.value for a in Attention]}") from None
+
+
 def resolve(
     source: Mapping[str, Any], context: Mapping[str, Any], *, contract_no: str, doc_no: str = ""
 ) -> Document:
@@ -246,7 +271,7 @@ def template_strings(node: Any) -> Iterator[str]:
         for key, value in node.items():
             if key in ("when",) or (key == "rows" and isinstance(value, str)):
                 yield "{{ " + value + " }}"
-            elif key not in ("kind", "id", "chapter_label", "clause_number", "label", "style"):
+            elif key not in ("kind", "id", "chapter_label", "clause_number", "label", "style", "attention"):
                 yield from template_strings(value)
     elif isinstance(node, list):
         for item in node:

@@ -15,6 +15,7 @@ from docx.shared import Pt
 
 from contracts.document import (
     Annex,
+    Attention,
     Chapter,
     Clause,
     Cover,
@@ -55,7 +56,7 @@ def small_document(name: str = NASTY, **changes) -> Document:
     """A hand-made tree touching every kind of node, with NAME in text, table and signature."""
 
     def para(*runs, **kw):
-        return Paragraph(tuple(Run(text, bold) for text, bold in runs), **kw)
+        return Paragraph(tuple(Run(text, (Attention.LIABILITY,) if bold else ()) for text, bold in runs), **kw)
 
     doc = Document(
         kind="amendment",

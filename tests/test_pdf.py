@@ -20,7 +20,7 @@ from pypdf import PdfReader
 
 from contracts.agreement import ContractParams, agreement_context
 from contracts.customer import CustomerType, customer_from_mapping
-from contracts.document import Document, Paragraph, Run
+from contracts.document import Attention, Document, Paragraph, Run
 from contracts.resolver import resolve
 from renderers import fonts
 from renderers import pdf as pdf_renderer
@@ -61,7 +61,7 @@ def odd_names(tmp_path_factory) -> tuple[Document, Path]:
     contain, but profile and clause text may) on the cover, in a paragraph and a table."""
     doc = named_agreement(RARE_NAME)
     cover = dataclasses.replace(doc.cover, lines=(*doc.cover.lines, ODD_TEXT))
-    preamble = (*doc.preamble, Paragraph((Run("委托方："), Run(ODD_TEXT, bold=True))))
+    preamble = (*doc.preamble, Paragraph((Run("委托方："), Run(ODD_TEXT, (Attention.LIABILITY,)))))
     annex = doc.annexes[0]
     annex = dataclasses.replace(annex, blocks=(*annex.blocks, Paragraph((Run(ODD_TEXT),))))
     doc = dataclasses.replace(doc, cover=cover, preamble=preamble, annexes=(annex, *doc.annexes[1:]))

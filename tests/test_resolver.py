@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from contracts.document import Paragraph, Table
+from contracts.document import Attention, Paragraph, Table
 from contracts.resolver import TemplateError, resolve, undeclared_variables
 
 SOURCE = {
@@ -12,7 +12,7 @@ SOURCE = {
         {"id": "a", "title": "甲", "clauses": [
             {"id": "a1", "title": "一", "blocks": ["见{{ ref('b2') }}条和{{ ref('c') }}。"]},
             {"title": "跳过", "when": "False", "blocks": ["x"]},
-            {"id": "a3", "title": "三", "blocks": [{"items": ["x", {"text": "y", "when": "n > 5"}, "**z**"]}]},
+            {"id": "a3", "title": "三", "blocks": [{"items": ["x", {"text": "y", "when": "n > 5"}, {"text": "z", "attention": "penalty"}]}]},
         ]},
         {"id": "skipped", "when": "n > 5", "title": "不出现", "clauses": []},
         {"id": "c", "title": "丙", "clauses": [
@@ -35,12 +35,36 @@ def test_numbers_labels_and_refs_are_computed():
     assert isinstance(table, Table) and table.rows == (("r1",), ("r2",))
 
 
-def test_bold_markers_are_split_before_substitution():
-    source = {"title": "t", "preamble": ["乙方：{{ name }}，**加粗**"]}
+def test_attention_spans_are_split_before_substitution():
+    source = {"title": "t", "preamble": [{"text": "乙方：{{ name }}，**加粗**", "attention": "forum"}]}
     doc = resolve(source, {"name": "a**b"}, contract_no="X")
     para = doc.preamble[0]
     assert isinstance(para, Paragraph)
-    assert [(r.text, r.bold) for r in para.runs] == [("乙方：a**b，", False), ("加粗", True)]
+    assert [(r.text, r.attention) for r in para.runs] == [("乙方：a**b，", ()), ("加粗", (Attention.FORUM,))]
+
+
+def test_attention_without_spans_marks_the_whole_paragraph_with_every_reason():
+    source = {"title": "t", "preamble": [{"text": "全部", "attention": ["penalty", "unilateral"]}]}
+    para = resolve(source, {}, contract_no="X").preamble[0]
+    assert [(r.text, r.attention) for r in para.runs] == [("全部", (Attention.PENALTY, Attention.UNILATERAL))]
+
+
+def test_an_items_node_marks_each_item_unless_the_item_says_otherwise():
+    source = {"title": "t", "preamble": [
+        {"items": ["a", {"text": "b", "attention": "delivery"}], "attention": "unilateral"}]}
+    items = resolve(source, {}, contract_no="X").preamble
+    assert [r.attention for p in items for r in p.runs] == [(Attention.UNILATERAL,), (Attention.DELIVERY,)]
+
+
+@pytest.mark.parametrize("node, message", [
+    ({"text": "**粗**"}, "needs an attention reason"),
+    ("**粗**", "needs an attention reason"),
+    ({"text": "粗", "bold": True}, "bold is not a source key"),
+    ({"text": "粗", "attention": "taste"}, "not one of"),
+])
+def test_bold_without_a_reason_is_refused(node, message):
+    with pytest.raises(TemplateError, match=message):
+        resolve({"title": "t", "preamble": [node]}, {}, contract_no="X")
 
 
 def test_undefined_variable_is_an_error():
