@@ -12,6 +12,7 @@ import cn2an
 from .amounts import rmb_capitals, rmb_figures
 from .customer import Customer
 from .dates import TermCounting, payment_due, service_years, term_last_day
+from .document import Attention
 from .profile import Profile
 
 
@@ -53,12 +54,21 @@ def payment_schedule(params: ContractParams, profile: Profile) -> list[list[str]
     rows = []
     for year in service_years(params.effective_date, params.term_years, profile.term_counting):
         due = payment_due(year, profile.payment_days, profile.holidays)
-        note = "（遇法定休假日顺延）" if due.shifted_from else ""
-        note += "（暂按周末推算）" if due.provisional else ""
+        # The last day of the period is itself in time: say so in every cell.
+        notes = ["含当日"]
+        notes += ["遇法定休假日顺延"] if due.shifted_from else []
+        notes += ["暂按周末推算"] if due.provisional else []
         rows.append([f"第{cn2an.an2cn(year.number)}个服务年度",
                      f"{cn_date(year.first_day)}至{cn_date(year.last_day)}", fee,
-                     f"{cn_date(due.due_on)}前{note}"])
+                     f"{cn_date(due.due_on)}前（{'；'.join(notes)}）"])
     return rows
+
+
+def attention_kinds(customer: Customer) -> list[Attention]:
+    """The kinds of term the agreement prints in bold, as clause 2.2 names them."""
+    kinds = [a for a in Attention if a is not Attention.ACKNOWLEDGEMENT]
+    # 消费者权益保护法 第二十六条 asks a consumer's price, term and payment to be drawn out too.
+    return kinds if customer.is_individual else [a for a in kinds if a is not Attention.KEY_TERM]
 
 
 def party_context(customer: Customer, profile: Profile) -> dict[str, Any]:
@@ -72,10 +82,12 @@ def party_context(customer: Customer, profile: Profile) -> dict[str, Any]:
                      "legal_representative": customer.legal_representative,
                      "contact_person": customer.contact_person},
         "provider": vars(profile.provider),
+        "attention_kinds": "、".join(a.label for a in attention_kinds(customer)),
         "dispute": {
             "method": profile.dispute_method.value,
             "arbitration_commission": profile.arbitration_commission,
-            "court": profile.court,
+            # 民诉法解释 第三十一条: a consumer's forum must be one the consumer can reach.
+            "court": profile.consumer_court if customer.is_individual else profile.court,
         },
     }
 

@@ -32,11 +32,11 @@ class Attention(StrEnum):
 _ATTENTION_LABELS = {
     Attention.LIABILITY: "免除或者减轻甲方责任",
     Attention.RESTRICTION: "限制乙方权利或者加重乙方义务",
-    Attention.PENALTY: "违约金、逾期付款违约金及费用负担",
-    Attention.UNILATERAL: "甲方单方暂停服务或者解除协议的权利",
-    Attention.DELIVERY: "通知视为送达",
-    Attention.FORUM: "争议解决方式和管辖",
-    Attention.KEY_TERM: "服务费用、协议期限和付款方式",
+    Attention.PENALTY: "约定违约金、逾期付款违约金和争议解决费用负担",
+    Attention.UNILATERAL: "甲方可以单方暂停服务或者解除本协议",
+    Attention.DELIVERY: "确定通知送达日",
+    Attention.FORUM: "约定争议解决方式和管辖",
+    Attention.KEY_TERM: "约定服务费用、协议期限和付款期限",
     Attention.ACKNOWLEDGEMENT: "乙方的确认",
 }
 

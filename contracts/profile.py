@@ -53,6 +53,7 @@ class Profile:
     dispute_method: DisputeMethod
     arbitration_commission: str
     court: str
+    consumer_court: str  # an individual customer's forum: one the consumer can reach
     holidays: HolidaySupplement
 
 
@@ -103,6 +104,10 @@ def profile_from_mapping(data: Mapping[str, Any]) -> Profile:
         late_fee = Decimal(-1)
     if not Decimal(0) <= late_fee <= Decimal("0.01"):
         raise InvalidInput(Problem("contract.late_fee_per_day", "应为 0 到 0.01 之间的小数，如 \"0.0005\""))
+    needed = ("arbitration_commission",) if method is DisputeMethod.ARBITRATION else ("court", "consumer_court")
+    blank = [k for k in needed if not str(d.get(k, "")).strip()]
+    if blank:
+        raise InvalidInput([Problem(f"disputes.{k}", "按所选争议解决方式不能为空") for k in blank])
     reminders = c.get("reminder_days", [])
     if not all(isinstance(x, int) and 0 < x <= 366 for x in reminders):
         raise InvalidInput(Problem("contract.reminder_days", "应为 1 到 366 之间的整数列表"))
@@ -123,6 +128,7 @@ def profile_from_mapping(data: Mapping[str, Any]) -> Profile:
         dispute_method=method,
         arbitration_commission=str(d.get("arbitration_commission", "")).strip(),
         court=str(d.get("court", "")).strip(),
+        consumer_court=str(d.get("consumer_court", "")).strip(),
         holidays=_holidays(data.get("holidays", {})),
     )
 

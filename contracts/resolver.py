@@ -18,8 +18,9 @@ computed here, never written by hand.
 `attention: reason` (or a list of reasons, see `Attention`) marks a standard term that must be
 drawn to the customer's attention; the renderers print exactly that text in bold. Where the
 text holds `**…**` spans, only the spans carry the attention, else the whole paragraph does
-(an items node's attention applies to each of its items). `**` without `attention` is an
-error: bold is never a matter of taste in an agreement.
+(an items node's attention applies to each of its items); `attention_when: expression` limits
+the marking to the contracts where the expression holds (a consumer's key terms). `**` without
+`attention` is an error: bold is never a matter of taste in an agreement.
 """
 
 from __future__ import annotations
@@ -110,12 +111,19 @@ class _Resolver:
         except jinja2.TemplateError as exc:
             raise TemplateError(f"{exc} in when: {node['when']}") from exc
 
-    def runs(self, template: str, attention: tuple[Attention, ...] = ()) -> tuple[Run, ...]:
+    def attention(self, node: Mapping[str, Any]) -> tuple[Attention, ...]:
+        reasons = _attention(node)
+        if reasons and "attention_when" in node and not self.included({"when": node["attention_when"]}):
+            return ()
+        return reasons
+
+    def runs(self, template: str, attention: tuple[Attention, ...] = (), declared: bool = False) -> tuple[Run, ...]:
+        """DECLARED: the source gives a reason, even if `attention_when` turned it off here."""
         # Split on ** before rendering so that a customer's name can never toggle bold.
         parts = template.split("**")
         if len(parts) % 2 == 0:
             raise TemplateError(f"unbalanced ** in: {template[:60]}")
-        if len(parts) > 1 and not attention:
+        if len(parts) > 1 and not (attention or declared):
             raise TemplateError(f"** needs an attention reason in: {template[:60]}")
         runs = []
         for i, part in enumerate(parts):
@@ -138,20 +146,23 @@ class _Resolver:
                 out.append(self.table(node["table"]))
             else:
                 style = node.get("style", "body")
-                out.append(Paragraph(self.runs(node["text"], _attention(node)), style=style))
+                runs = self.runs(node["text"], self.attention(node), bool(_attention(node)))
+                out.append(Paragraph(runs, style=style))
         return tuple(out)
 
     def items(self, node: Mapping[str, Any]) -> list[Paragraph]:
         label = node.get("label", "（{n}）")
-        common = _attention(node)
+        common = self.attention(node)
         kept = [i for i in node["items"] if self.included(i)]
+        declared = bool(_attention(node))
         result = []
         for n, item in enumerate(kept, start=1):
             if isinstance(item, str):
-                text, attention = item, common
+                text, attention, own = item, common, False
             else:
-                text, attention = item["text"], _attention(item) or common
-            result.append(Paragraph(self.runs(text, attention), label.format(n=n), "item"))
+                text, attention, own = item["text"], self.attention(item) or common, bool(_attention(item))
+            runs = self.runs(text, attention, declared or own)
+            result.append(Paragraph(runs, label.format(n=n), "item"))
         return result
 
     def table(self, node: Mapping[str, Any]) -> Table:
@@ -269,7 +280,7 @@ def template_strings(node: Any) -> Iterator[str]:
         yield node
     elif isinstance(node, Mapping):
         for key, value in node.items():
-            if key in ("when",) or (key == "rows" and isinstance(value, str)):
+            if key in ("when", "attention_when") or (key == "rows" and isinstance(value, str)):
                 yield "{{ " + value + " }}"
             elif key not in ("kind", "id", "chapter_label", "clause_number", "label", "style", "attention"):
                 yield from template_strings(value)

@@ -46,6 +46,9 @@ SEED_CLAUSES = {
 
 D = dt.date
 
+# 民诉法解释 第三十一条: a consumer gets a forum it can reach; a company the provider's seat.
+COURT = {"individual": "乙方住所地有管辖权的人民法院", "corporate": "甲方住所地有管辖权的人民法院"}
+
 
 def text(doc: Document) -> str:
     return "\n".join(doc.text_lines())
@@ -178,8 +181,10 @@ def test_arbitration_only_when_chosen(kind, profile, litigation):
 
     court, _ = build(kind, litigation)
     body = text(court)
-    assert "甲方住所地有管辖权的人民法院" in clause(court, "10.1")
-    assert "甲方住所地有管辖权的人民法院" in clause(court, "5.3")
+    forum = COURT[kind]
+    assert forum in clause(court, "10.1") and forum in clause(court, "5.3")
+    assert [t for t in court.bold_texts() if forum in t]
+    assert "甲方住所地" not in body if kind == "individual" else "乙方住所地" not in body
     assert "《中华人民共和国民事诉讼法》第三十五条" in body
     assert "仲裁" not in body
 
@@ -237,7 +242,7 @@ def test_party_blocks_and_signatures_differ_by_variant():
 def test_bold_marks_the_forum_the_exclusions_and_the_acknowledgement(method, profile):
     doc, _ = build("individual", dataclasses.replace(profile, dispute_method=method))
     bold = doc.bold_texts()
-    forum = "北京仲裁委员会" if method is DisputeMethod.ARBITRATION else "甲方住所地有管辖权的人民法院"
+    forum = "北京仲裁委员会" if method is DisputeMethod.ARBITRATION else COURT["individual"]
     assert any(forum in t for t in bold)
     assert any("已仔细阅读" in t and "加粗" in t and "充分理解" in t for t in bold)
     assert any("暂停提供" in t for t in bold)
@@ -386,7 +391,7 @@ def test_termination_notice(kind, reason, profile, litigation):
     assert [p.heading for p in doc.signature.parties] == ["甲方（盖章）"]
     assert "北京仲裁委员会" in body and "人民法院" not in body
     court = text(termination(kind, litigation, by_notice=True, reason=reason)[0])
-    assert "甲方住所地有管辖权的人民法院" in court and "仲裁" not in court
+    assert COURT[kind] in court and "仲裁" not in court
 
 
 @pytest.mark.parametrize("kind", VARIANTS)

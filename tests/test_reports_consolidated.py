@@ -80,7 +80,7 @@ def test_two_amendments_applied(store, profile):  # noqa: F811
     # annex 2: the first service year at the fee of its day, the later ones at the amended fee
     schedule = next(b for b in doc.annexes[1].blocks if hasattr(b, "rows"))
     assert [row[2] for row in schedule.rows] == ["¥12,800.00"] + ["¥15,800.00"] * 4
-    assert schedule.rows[1][3] == "2026年10月8日前（遇法定休假日顺延）"
+    assert schedule.rows[1][3] == "2026年10月8日前（含当日；遇法定休假日顺延）"
 
 
 def test_before_the_amendments_take_effect(store, profile):  # noqa: F811

@@ -56,6 +56,13 @@ def test_an_items_node_marks_each_item_unless_the_item_says_otherwise():
     assert [r.attention for p in items for r in p.runs] == [(Attention.UNILATERAL,), (Attention.DELIVERY,)]
 
 
+def test_attention_when_limits_the_marking_to_some_contracts():
+    node = {"text": "价格**一百元**", "attention": "key_term", "attention_when": "consumer"}
+    for consumer, expected in ((True, [(), (Attention.KEY_TERM,)]), (False, [(), ()])):
+        para = resolve({"title": "t", "preamble": [node]}, {"consumer": consumer}, contract_no="X").preamble[0]
+        assert [r.attention for r in para.runs] == expected
+
+
 @pytest.mark.parametrize("node, message", [
     ({"text": "**粗**"}, "needs an attention reason"),
     ("**粗**", "needs an attention reason"),
