@@ -184,3 +184,14 @@ def clause_text(doc: Document, number: str) -> str:
 
 def _tables(doc: Document) -> list[Table]:
     return [b for b in doc._all_blocks() if isinstance(b, Table)]
+
+
+@pytest.mark.parametrize("kind", ["individual", "corporate"])
+def test_supplementary_agreements_mark_the_forum_and_a_consumers_new_term_and_fee(kind, profile):
+    from .test_clause_text import amendment, renewal
+
+    renewed, _ = renewal(kind, profile)
+    consumer = {"第一条": {K}, "第二条": {K}} if kind == "individual" else {}
+    assert renewed.attention_places() == {**consumer, "第四条": {F}}
+    amended, _ = amendment(kind, profile)
+    assert amended.attention_places() == {"第四条": {F}}
