@@ -45,7 +45,7 @@ SHARED = {
     "附件一": {R},  # activity costs announced beforehand are the customer's
 }
 EXPECTED = {
-    "individual": {**SHARED, "8.1": {K}, "8.3": {K}},
+    "individual": {**SHARED, "1.4": {K}, "8.1": {K}, "8.3": {K}},
     "corporate": {**SHARED, "9.3": {L, P}},  # the 20% confidentiality penalty and the cap
 }
 
