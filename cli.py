@@ -139,7 +139,32 @@ class Settings:
 pass_settings = click.make_pass_decorator(Settings)
 
 
-@click.group(context_settings=CONTEXT)
+class _Main(click.Group):
+    """The command group: whatever escapes a command ends in one Chinese line and an exit
+    code, never in a traceback (that goes to the log the line names)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from service import failures
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException):
+            raise
+        except (KeyboardInterrupt, click.Abort):
+            # Ctrl-C, or the end of input at a prompt: every write is all-or-nothing.
+            click.echo("\n已中断。", err=True)
+            raise click.exceptions.Exit(failures.INTERRUPTED_EXIT) from None
+        except BrokenPipeError:
+            raise  # the reader went away (e.g. `| head`): click quiets it
+        except OSError as exc:
+            failures.write_log(exc, " ".join(sys.argv))
+            raise click.ClickException(failures.os_error_message(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            log = failures.write_log(exc, " ".join(sys.argv))
+            raise click.ClickException(failures.unexpected_message(log)) from None
+
+
+@click.group(cls=_Main, context_settings=CONTEXT)
 @click.option("--db", envvar="VIPCONTRACT_DB", metavar="PATH",
               help="登记簿文件（默认：环境变量 VIPCONTRACT_DB，否则用户数据目录下的 register.json）。")
 @click.option("--profile", envvar="VIPCONTRACT_PROFILE", metavar="PATH",

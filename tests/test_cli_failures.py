@@ -1,0 +1,91 @@
+"""Failures that are not the clerk's input: one Chinese line, an exit code, the traceback in a
+log file the line names, never on the screen."""
+
+from __future__ import annotations
+
+import errno
+import re
+
+import pytest
+from click.testing import CliRunner
+
+import cli
+from service import failures
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIPCONTRACT_LOG", str(tmp_path / "logs" / "error.log"))
+
+    def invoke(*args: str):
+        return CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+def one_chinese_line(output: str) -> str:
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1, output
+    assert "Traceback" not in output and not re.search(r"\b(Error|Exception)\b", output), output
+    return lines[0]
+
+
+def test_a_file_where_a_folder_should_be_is_named(run, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    result = run("init", str(blocker / "profile.toml"))
+    assert result.exit_code == 1
+    line = one_chinese_line(result.output)
+    assert str(blocker) in line and ("不是目录" in line or "已存在" in line)
+    assert blocker.read_text() == "x"
+
+
+@pytest.mark.parametrize("code, reason", [(errno.ENOSPC, "磁盘空间不足"), (errno.EACCES, "没有权限"),
+                                          (errno.EROFS, "只读"), (errno.ENAMETOOLONG, "文件名过长")])
+def test_system_errors_say_what_and_where(run, monkeypatch, tmp_path, code, reason):
+    target = tmp_path / "profile.toml"
+
+    def fail(*_args, **_kwargs):
+        raise OSError(code, "boom", str(target))
+
+    monkeypatch.setattr(cli.Path, "write_text", fail)
+    result = run("init", str(target))
+    assert result.exit_code == 1
+    line = one_chinese_line(result.output)
+    assert line == f"错误：{target}：{reason}" or (reason in line and str(target) in line)
+    assert (tmp_path / "logs" / "error.log").exists()
+
+
+def test_an_unexpected_error_points_to_the_log_with_the_traceback(run, monkeypatch, tmp_path):
+    def fail(*_args, **_kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cli.Path, "write_text", fail)
+    result = run("init", str(tmp_path / "profile.toml"))
+    assert result.exit_code == 1
+    line = one_chinese_line(result.output)
+    log = tmp_path / "logs" / "error.log"
+    assert str(log) in line and "程序内部错误" in line
+    text = log.read_text(encoding="utf-8")
+    assert "Traceback" in text and "RuntimeError: a bug" in text
+    assert (log.stat().st_mode & 0o777) == 0o600
+
+
+def test_ctrl_c_exits_130_in_one_line(run, monkeypatch, tmp_path):
+    def interrupt(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.Path, "write_text", interrupt)
+    result = run("init", str(tmp_path / "profile.toml"))
+    assert result.exit_code == failures.INTERRUPTED_EXIT == 130
+    assert one_chinese_line(result.output) == "已中断。"
+
+
+def test_the_log_falls_back_to_the_temporary_folder(monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("VIPCONTRACT_LOG", str(blocker / "error.log"))
+    monkeypatch.setattr(failures.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
+    path = failures.write_log(ValueError("x"), "vipcontract test")
+    assert path == tmp_path / "tmp" / "vipcontract-error.log"
+    assert "ValueError: x" in path.read_text(encoding="utf-8")
