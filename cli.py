@@ -139,6 +139,20 @@ class Settings:
 pass_settings = click.make_pass_decorator(Settings)
 
 
+def require_issuing_profile(settings: Settings) -> None:
+    """A registered contract never carries the built-in sample provider: say where the
+    profile goes and how to make it."""
+    from contracts.profile import sample_refusal
+
+    problem = sample_refusal(settings.profile)
+    if problem:
+        where = settings.profile_path or profile_path_default()
+        state = "仍是内置示例，未修改" if settings.profile_path else "尚未建立"
+        raise click.ClickException(
+            f"公司档案{state}，不能签发正式合同：请先运行 vipcontract init（档案写入 {where}），"
+            f"把其中的甲方名称、统一社会信用代码和收款账户改为贵公司的真实信息后再签发。")
+
+
 class _Main(click.Group):
     """The command group: whatever escapes a command ends in one Chinese line and an exit
     code, never in a traceback (that goes to the log the line names)."""
@@ -387,6 +401,7 @@ def issue(settings: Settings, kind, from_file, issued_on, formats, out, **fields
     from service.generate import parse_request
     from service.register import issue as issue_contract
 
+    require_issuing_profile(settings)  # before any prompt: nothing typed in vain
     chosen = parse_formats(formats)
     day = day_option(issued_on, "issued_on")
     customer_type, data = collect_customer(kind, from_file, fields)
@@ -873,6 +888,7 @@ def batch_issue(settings: Settings, file: str, out: str, jobs: int | None, forma
     """
     from service.batch import run_issue
 
+    require_issuing_profile(settings)
     code, lines = run_issue(file, db_path=settings.db_path, profile=settings.profile, out_dir=out, today=today(),
                             formats=formats, jobs=jobs, skip_invalid=skip_invalid, batch_key=batch_key,
                             default_type=kind)

@@ -13,7 +13,7 @@ from .amounts import rmb_capitals, rmb_figures
 from .customer import Customer
 from .dates import TermCounting, payment_due, service_years, term_last_day
 from .document import Attention
-from .profile import Profile
+from .profile import Profile, sample_number
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,7 @@ def party_context(customer: Customer, profile: Profile) -> dict[str, Any]:
                      "legal_representative": customer.legal_representative,
                      "contact_person": customer.contact_person},
         "provider": vars(profile.provider),
+        "sample": profile.sample,
         "attention_kinds": "、".join(a.label for a in attention_kinds(customer)),
         "dispute": {
             "method": profile.dispute_method.value,
@@ -120,7 +121,7 @@ def agreement_context(customer: Customer, profile: Profile, params: ContractPara
             **profile_terms(profile, params.term_years),
         },
         "contract": {
-            "contract_no": params.contract_no,
+            "contract_no": sample_number(params.contract_no) if profile.sample else params.contract_no,
             "issue_date_cn": cn_date(params.issue_date),
             "year_cn": cn_year(params.issue_date.year),
             "has_effective_date": effective is not None,

@@ -55,6 +55,28 @@ class Profile:
     court: str
     consumer_court: str  # an individual customer's forum: one the consumer can reach
     holidays: HolidaySupplement
+    # The provider's details are still the built-in sample's: fit for a preview, never for a
+    # contract a customer signs (nor for the register).
+    sample: bool = False
+
+
+# The fields by which the built-in sample provider is recognised, even in a copy `init` wrote.
+SAMPLE_MARKERS = ("name", "credit_code", "bank_account")
+SAMPLE_MARK = "样本"
+
+
+def sample_refusal(profile: Profile) -> Problem | None:
+    """Why a contract cannot be issued with this profile: None when it can."""
+    if not profile.sample:
+        return None
+    return Problem("profile", f"公司档案中的甲方信息仍是内置示例（{profile.provider.name}），"
+                              "不能用于正式签发；请先运行 vipcontract init 并在档案中填写甲方的真实信息")
+
+
+def sample_number(number: str) -> str:
+    """A document number marked as a sample, so that it can never pass for a real one."""
+    suffix = f"（{SAMPLE_MARK}）"
+    return number if number.endswith(suffix) else number + suffix
 
 
 def _int(section: Mapping[str, Any], key: str, low: int, high: int) -> int:
@@ -79,8 +101,9 @@ def _holidays(section: Mapping[str, Any]) -> HolidaySupplement:
     return HolidaySupplement(frozenset(years), frozenset(rest), frozenset(work))
 
 
-def profile_from_mapping(data: Mapping[str, Any]) -> Profile:
-    """Build the profile from the merged TOML data (defaults overlaid by the user's file)."""
+def profile_from_mapping(data: Mapping[str, Any], sample_provider: Mapping[str, Any] | None = None) -> Profile:
+    """Build the profile from the merged TOML data (defaults overlaid by the user's file);
+    SAMPLE_PROVIDER: the built-in sample's provider, to recognise it."""
     p, c, d = data.get("provider", {}), data.get("contract", {}), data.get("disputes", {})
     provider_fields = Provider.__dataclass_fields__
     missing = [k for k in provider_fields if not str(p.get(k, "")).strip()]
@@ -130,6 +153,8 @@ def profile_from_mapping(data: Mapping[str, Any]) -> Profile:
         court=str(d.get("court", "")).strip(),
         consumer_court=str(d.get("consumer_court", "")).strip(),
         holidays=_holidays(data.get("holidays", {})),
+        sample=any(str(p.get(k, "")).strip() == str((sample_provider or {}).get(k, "")).strip()
+                   for k in SAMPLE_MARKERS) if sample_provider else False,
     )
 
 

@@ -25,6 +25,7 @@ the marking to the contracts where the expression holds (a consumer's key terms)
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -50,6 +51,7 @@ from .document import (
     Table,
 )
 from .errors import ContractError
+from .profile import SAMPLE_MARK, sample_number
 
 GLOBALS = ("ref", "cn_number")
 
@@ -271,7 +273,18 @@ def resolve(
 ) -> Document:
     """Resolve `source` with `context` into a Document. Text is NFKC-normalised by the caller."""
     kind = source.get("kind", "agreement")
-    return _Resolver(source, context).document(kind, contract_no, doc_no or contract_no)
+    doc = _Resolver(source, context).document(kind, contract_no, doc_no or contract_no)
+    return _marked_as_sample(doc) if context.get("sample") else doc
+
+
+def _marked_as_sample(doc: Document) -> Document:
+    """Sample provider data: every page's header, the cover and the numbers (hence the file
+    names) say 样本, so that such a document can never pass for a contract."""
+    cover = doc.cover and dataclasses.replace(
+        doc.cover, lines=(*doc.cover.lines, f"{SAMPLE_MARK}：甲方信息为内置示例数据，不得用于签约"))
+    watermark = "　".join(w for w in (SAMPLE_MARK, doc.watermark) if w)
+    return dataclasses.replace(doc, contract_no=sample_number(doc.contract_no), doc_no=sample_number(doc.doc_no),
+                               cover=cover, watermark=watermark)
 
 
 def template_strings(node: Any) -> Iterator[str]:

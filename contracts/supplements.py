@@ -17,7 +17,7 @@ import cn2an
 from .agreement import cn_date, party_context, profile_terms
 from .amounts import rmb_capitals, rmb_figures
 from .customer import Customer
-from .profile import Profile
+from .profile import Profile, sample_number
 
 TERMINATION_REASONS: dict[str, str] = {
     "mutual": "双方协商一致",
@@ -32,7 +32,7 @@ def _base(customer: Customer, profile: Profile, contract_no: str) -> dict[str, A
     return {
         **party_context(customer, profile),
         "terms": profile_terms(profile, profile.term_years),
-        "contract": {"contract_no": contract_no},
+        "contract": {"contract_no": sample_number(contract_no) if profile.sample else contract_no},
     }
 
 

@@ -1075,6 +1075,9 @@ def run_issue(
     issued (now or by an earlier run), 1 when the batch was refused or a row failed, 130 after Ctrl-C."""
     from store import open_store
 
+    from .register import refuse_sample
+
+    refuse_sample(profile)
     chosen = parse_formats(formats)
     if jobs is not None and jobs < 1:
         raise InvalidInput(Problem("jobs", "并行进程数应为正整数"))

@@ -82,7 +82,7 @@ def fill_demo_register(
                     "annual_fee": fee, "email": f"vip{n + 1}@example.com"}
             request = parse_request(CustomerType.INDIVIDUAL, data, today)
             return reg.issue(store, profile, request, out_dir, formats, issued_on=issued_on,
-                             now=at(issued_on)).event.contract_no
+                             now=at(issued_on), allow_sample=True).event.contract_no
 
         # draft: issued this week, not yet signed
         draft = issue_individual(0, today, "12800")

@@ -48,7 +48,7 @@ from contracts.events import (
     text_value,
     to_record,
 )
-from contracts.profile import Profile
+from contracts.profile import Profile, sample_refusal
 from contracts.register import (
     AMENDABLE,
     ContractState,
@@ -222,6 +222,12 @@ def write_supplement(
 
 
 # ---------------------------------------------------------------- issue, sign, void
+def refuse_sample(profile: Profile) -> None:
+    problem = sample_refusal(profile)
+    if problem:
+        raise InvalidInput(problem)
+
+
 def _issued_body(
     profile: Profile, request: AgreementRequest, day: dt.date,
     files: Sequence[WrittenFile] = (), batch: Mapping[str, str] | None = None,
@@ -235,8 +241,12 @@ def _issued_body(
 def issue(
     store: Store, profile: Profile, request: AgreementRequest, out_dir: Path,
     formats: Sequence[str], *, issued_on: dt.date | None = None, now: dt.datetime | None = None,
+    allow_sample: bool = False,
 ) -> Recorded:
-    """Number, write and register a new agreement (the number and the record, or neither)."""
+    """Number, write and register a new agreement (the number and the record, or neither).
+    ALLOW_SAMPLE: only the demo register may carry the built-in sample provider."""
+    if not allow_sample:
+        refuse_sample(profile)
     now = now or now_shanghai()
     day = issued_on or local_date(now)
     with store.locked():

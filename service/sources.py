@@ -32,7 +32,8 @@ def load_source(name: str) -> dict[str, Any]:
 
 def load_profile(path: Path | None = None) -> Profile:
     """The default profile overlaid with the user's file, if any."""
-    data = tomllib.loads(DEFAULT_PROFILE.read_text(encoding="utf-8"))
+    defaults = tomllib.loads(DEFAULT_PROFILE.read_text(encoding="utf-8"))
+    data = defaults
     if path is not None:
         try:
             user = tomllib.loads(Path(path).read_text(encoding="utf-8"))
@@ -41,4 +42,4 @@ def load_profile(path: Path | None = None) -> Profile:
         except tomllib.TOMLDecodeError as exc:
             raise InvalidInput(Problem("profile", f"公司档案文件 {path} 格式错误：{exc}")) from None
         data = merge(data, user)
-    return profile_from_mapping(data)
+    return profile_from_mapping(data, sample_provider=defaults["provider"])

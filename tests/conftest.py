@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,15 @@ from service.sources import load_profile, load_source
 
 TODAY = dt.date(2026, 11, 24)
 
+# A provider of the tests' own: the built-in sample provider may never issue a contract.
+TEST_PROFILE = Path(__file__).resolve().parent / "data" / "profile.toml"
+
+
+@pytest.fixture(autouse=True)
+def _test_profile(monkeypatch):
+    """Commands run through the CLI use the tests' profile unless a test says otherwise."""
+    monkeypatch.setenv("VIPCONTRACT_PROFILE", str(TEST_PROFILE))
+
 # The demo's sample customers, without the fee (the agreement's parameter, not the customer's).
 INDIVIDUAL = {k: v for k, v in SAMPLE_INDIVIDUAL.items() if k != "annual_fee"}
 CORPORATE = {k: v for k, v in SAMPLE_CORPORATE.items() if k != "annual_fee"}
@@ -21,7 +31,7 @@ CORPORATE = {k: v for k, v in SAMPLE_CORPORATE.items() if k != "annual_fee"}
 
 @pytest.fixture(scope="session")
 def profile():
-    return load_profile()
+    return load_profile(TEST_PROFILE)
 
 
 def make_customer(kind: str) -> Customer:
@@ -32,7 +42,7 @@ def make_customer(kind: str) -> Customer:
 def make_agreement(
     kind: str, effective_date: dt.date | None = None, fee: str = "12800", contract_no: str = "VIP-2026-000001"
 ) -> Document:
-    profile = load_profile()
+    profile = load_profile(TEST_PROFILE)
     params = ContractParams(contract_no, TODAY, Decimal(fee), effective_date, profile.term_years)
     context = agreement_context(make_customer(kind), profile, params)
     return resolve(load_source("agreement"), context, contract_no=contract_no)

@@ -24,7 +24,7 @@ from renderers.docx import render_docx
 from renderers.pdf import render_pdf
 from service.sources import load_profile, load_source
 
-from .conftest import TODAY, make_customer
+from .conftest import TEST_PROFILE, TODAY, make_customer
 
 A = Attention
 L, R, P, U, DL, F, K = A.LIABILITY, A.RESTRICTION, A.PENALTY, A.UNILATERAL, A.DELIVERY, A.FORUM, A.KEY_TERM
@@ -51,7 +51,7 @@ EXPECTED = {
 
 
 def build(kind: str, method: DisputeMethod, counting: TermCounting, effective: dt.date | None) -> Document:
-    profile = dataclasses.replace(load_profile(), dispute_method=method, term_counting=counting)
+    profile = dataclasses.replace(load_profile(TEST_PROFILE), dispute_method=method, term_counting=counting)
     params = ContractParams("VIP-2026-000001", TODAY, Decimal("12800"), effective, profile.term_years)
     context = agreement_context(make_customer(kind), profile, params)
     return resolve(load_source("agreement"), context, contract_no="VIP-2026-000001")

@@ -17,6 +17,7 @@ from service import batch, output
 from service import register as register_service
 from service.sources import load_profile
 from store import open_store
+from tests.conftest import TEST_PROFILE
 
 TODAY = dt.date(2026, 11, 24)
 
@@ -130,7 +131,7 @@ def fake_render(doc, fmt, path):
 
 @pytest.fixture
 def profile():
-    return load_profile()
+    return load_profile(TEST_PROFILE)
 
 
 @pytest.fixture

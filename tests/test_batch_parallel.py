@@ -15,6 +15,7 @@ import pytest
 from service import batch
 from service import register as register_service
 from store import open_store
+from tests.conftest import TEST_PROFILE
 from tests.test_batch import (
     CSV_GOOD_ROWS,
     CSV_ROWS,
@@ -56,7 +57,7 @@ def many_rows(n: int) -> list[list[str]]:
 def profile():
     from service.sources import load_profile
 
-    return load_profile()
+    return load_profile(TEST_PROFILE)
 
 
 @pytest.fixture
@@ -115,12 +116,13 @@ sys.path.insert(0, {root!r})
 from service import batch
 from service.sources import load_profile
 from store import open_store
+from tests.conftest import TEST_PROFILE
 
 def slow_render(doc, fmt, path):
     time.sleep(0.15)
     Path(path).write_bytes(f"{{fmt}}|{{doc.doc_no}}".encode())
 
-profile = load_profile()
+profile = load_profile(TEST_PROFILE)
 store = open_store({db!r})
 result = batch.issue_batch(Path({source!r}), Path({out!r}), batch.StoreRegistrar(store, profile), profile,
                            today=dt.date(2026, 11, 24), jobs=2, renderer=slow_render)

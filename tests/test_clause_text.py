@@ -160,7 +160,7 @@ def test_cash_payment_only_for_individuals():
     assert "现金" not in text(corporate)
     for doc in (individual, corporate):
         assert "中国工商银行北京中关村支行" in clause(doc, "8.2")
-        assert "0200 0000 0000 0000 000" in clause(doc, "8.2")
+        assert "0200 0049 0920 0012 345" in clause(doc, "8.2")
 
 
 def test_payment_time_and_late_payment(agreement):

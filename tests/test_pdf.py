@@ -26,7 +26,7 @@ from renderers import fonts
 from renderers import pdf as pdf_renderer
 from renderers.pdf import render_html, render_pdf, running_header, subsetter_in_use
 from service.sources import load_profile, load_source
-from tests.conftest import INDIVIDUAL, TODAY, make_agreement
+from tests.conftest import INDIVIDUAL, TEST_PROFILE, TODAY, make_agreement
 from tests.readback_pdf import pdf_body_text, read_pages, squash, toc_pages
 
 A4 = (595.28, 841.89)
@@ -48,7 +48,7 @@ def rendered(request, tmp_path_factory) -> tuple[Document, Path]:
 
 def named_agreement(name: str) -> Document:
     """An individual agreement through the real pipeline, for a customer called `name`."""
-    profile = load_profile()
+    profile = load_profile(TEST_PROFILE)
     customer = customer_from_mapping(CustomerType.INDIVIDUAL, dict(INDIVIDUAL, name=name), TODAY)
     params = ContractParams("VIP-2026-000077", TODAY, Decimal("12800"), None, profile.term_years)
     context = agreement_context(customer, profile, params)

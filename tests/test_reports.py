@@ -54,7 +54,7 @@ from service import reports as S
 from service.generate import parse_request
 from service.sources import load_profile
 from store import MemoryStore, TinyDBStore
-from tests.conftest import CORPORATE, INDIVIDUAL
+from tests.conftest import CORPORATE, INDIVIDUAL, TEST_PROFILE
 
 D = dt.date.fromisoformat
 AS_OF = D("2026-11-24")
@@ -122,7 +122,7 @@ def fill_register(store, profile, out: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def profile():
-    return load_profile()
+    return load_profile(TEST_PROFILE)
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ import pytest
 from tinydb.table import Document
 
 from store import ConflictError, CorruptStore, MemoryStore, StoreError, TinyDBStore, open_store
+from tests.conftest import TEST_PROFILE
 from tests.test_register_fixtures import any_store  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -241,7 +242,7 @@ def _send_notices(path: str, contract_no: str, count: int, start: multiprocessin
     from service import register
     from service.sources import load_profile
 
-    profile, store = load_profile(), open_store(path)
+    profile, store = load_profile(TEST_PROFILE), open_store(path)
     start.wait()
     for _ in range(count):
         sent_at = dt.datetime(2026, 1, 5, 9, tzinfo=SHANGHAI)
@@ -261,7 +262,7 @@ def issued_contract(path: Path) -> str:
     from contracts.events import to_record
 
     store.append(events[0].contract_no, 0, [to_record(events[0])])
-    register.sign(store, load_profile(), events[0].contract_no, dt.date(2025, 3, 10))
+    register.sign(store, load_profile(TEST_PROFILE), events[0].contract_no, dt.date(2025, 3, 10))
     return events[0].contract_no
 
 
@@ -297,13 +298,14 @@ from contracts.events import NoticeKind
 from service import register
 from service.sources import load_profile
 from store import open_store
+from tests.conftest import TEST_PROFILE
 
 def slow_write(fd, payload):  # half the line, then the kill arrives
     os.write(fd, payload[: len(payload) // 2])
     print("half", flush=True)
     time.sleep(60)
 
-profile, store = load_profile(), open_store(sys.argv[1])
+profile, store = load_profile(TEST_PROFILE), open_store(sys.argv[1])
 for _ in range(int(sys.argv[3])):  # some whole events first
     register.send_notice(store, profile, sys.argv[2], register.NoticeRequest(
         NoticeKind.OTHER, DeliveryMethod.EMAIL, dt.datetime(2026, 1, 5, 9, tzinfo=SHANGHAI)))
