@@ -19,7 +19,7 @@ import click
 import yaml
 from platformdirs import user_config_dir
 
-from contracts.customer import CUSTOMER_FIELDS, CustomerType, field_label, required_fields
+from contracts.customer import CustomerType, field_label, required_fields
 from contracts.dates import SHANGHAI, DeliveryMethod
 from contracts.errors import ContractError, InvalidInput
 from contracts.events import NoticeKind
@@ -272,16 +272,47 @@ def collect_customer(kind: str | None, from_file: str | None, options: Mapping[s
     data.pop("type", None)
     interactive = stdin_is_terminal()
     if not kind and interactive:
-        kind = click.prompt("客户类型（individual 个人 / corporate 单位）", default="individual")
-    if not kind:
+        customer_type = click.prompt("客户类型（individual 个人 / corporate 单位）", default="individual",
+                                     value_proc=answer_check(CustomerType.parse))
+    elif not kind:
         raise click.ClickException("type：请用 --type 指明客户类型：individual（个人）或 corporate（单位）")
-    customer_type = CustomerType.parse(kind)
+    else:
+        customer_type = CustomerType.parse(kind)
     if interactive:
         for field in [*required_fields(customer_type), "annual_fee"]:
             if data.get(field) in (None, ""):
-                label = field_label(customer_type, field) if field in CUSTOMER_FIELDS else "年服务费（元）"
-                data[field] = click.prompt(label)
+                label, check = field_prompt(customer_type, field)
+                data[field] = click.prompt(label, value_proc=check)
     return customer_type, data
+
+
+def answer_check(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A prompt's value_proc: a wrong answer is said at once and asked again."""
+
+    def check(answer: str) -> Any:
+        try:
+            return parse(answer)
+        except InvalidInput as exc:
+            raise click.BadParameter("；".join(p.message for p in exc.problems)) from None
+
+    return check
+
+
+def field_prompt(kind: CustomerType, field: str) -> tuple[str, Any]:
+    """The label and checked value_proc of one prompt, by the rules the whole record obeys."""
+    from contracts.amounts import parse_amount
+    from contracts.customer import field_problems
+
+    if field == "annual_fee":
+        return "年服务费（元）", answer_check(lambda s: str(parse_amount(s, "annual_fee")))
+
+    def parse(answer: str) -> str:
+        problems = field_problems(kind, field, answer, today())
+        if problems:
+            raise InvalidInput(problems)
+        return answer
+
+    return field_label(kind, field), answer_check(parse)
 
 
 # ---------------------------------------------------------------- generate

@@ -140,3 +140,13 @@ def customer_from_mapping(kind: CustomerType, data: Mapping[str, Any], today: dt
     if problems:
         raise InvalidInput(problems)
     return Customer(type=kind, **customer)
+
+
+def field_problems(kind: CustomerType, field: str, value: str, today: dt.date) -> list[Problem]:
+    """The problems of one answer on its own, by the same rules as the whole record, so that
+    a prompt can ask again at once."""
+    try:
+        customer_from_mapping(kind, {field: value}, today)
+    except InvalidInput as exc:
+        return [p for p in exc.problems if p.field == field]
+    return []

@@ -119,3 +119,28 @@ def test_missing_fields_are_asked_for_on_a_terminal(tmp_path, monkeypatch):
     for prompt in ("客户类型", "姓名:", "身份证号:", "联系电话:", "通讯地址:", "电子邮箱:", "年服务费（元）:"):
         assert prompt in result.output
     assert (tmp_path / "VIP-2026-000009_王五.docx").exists()
+
+
+def test_a_wrong_answer_is_said_at_once_and_asked_again(tmp_path, monkeypatch):
+    import cli
+
+    monkeypatch.setattr(cli, "stdin_is_terminal", lambda: True)
+    answers = [
+        "个人户", "个人",  # not a type, then the Chinese label
+        "王五",
+        "110105194912310021", "11010519491231002X",  # wrong check digit, then right
+        "1380000", "13800000000",
+        "北京市东城区",
+        "ww@", "ww@example.com",
+        "-5", "12,800.5x", "12800",
+    ]
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "db.json"), "generate", "--format", "docx",
+                                       "--contract-no", "VIP-2026-000009", "--out", str(tmp_path)],
+                                input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("错误：")]
+    assert len(errors) == 6, result.output
+    assert "客户类型“个人户”无效" in errors[0] and "校验位" in errors[1]
+    assert all("Error" not in line for line in result.output.splitlines())
+    assert result.output.count("身份证号:") == 2 and result.output.count("年服务费（元）:") == 3
+    assert (tmp_path / "VIP-2026-000009_王五.docx").exists()
