@@ -413,6 +413,8 @@ class NoticeView:
 
 
 def _same_address(a: str, b: str) -> bool:
+    # Only a comparison, never stored or printed: an address typed once with full-width digits
+    # and once with ASCII ones is the same address, so NFKC here is on purpose.
     def norm(s: str) -> str:
         return "".join(unicodedata.normalize("NFKC", s).split()).lower()
 
@@ -722,13 +724,15 @@ def normalise_change(field: str, value: str) -> str:
         raise InvalidInput(Problem(key, f"不能变更 {field}；可变更：{'、'.join(AMENDABLE)}"))
     if field == "annual_fee":
         return format(parse_amount(value, key), "f")
+    # The same per-field rule as the customer at issue (customer.TEXT_AS_TYPED): codes in ASCII,
+    # names and addresses as typed.
     if field == "phone":
-        return v.phone(value, key)
+        return v.phone(v.canonical_code(value), key)
     if field == "email":
-        return v.email(value, key)
+        return v.email(v.canonical_code(value), key)
     if field == "address":
-        return v.text(value, key, AMENDABLE[field])
-    return v.person_or_company_name(value, key, AMENDABLE[field])
+        return v.text(v.as_typed(value), key, AMENDABLE[field])
+    return v.person_or_company_name(v.as_typed(value), key, AMENDABLE[field])
 
 
 def current_value(terms: TermsInForce, field: str) -> str:
