@@ -29,6 +29,7 @@ from .dates import (
     local_date,
     payment_due,
     service_years,
+    term_first_day,
     term_last_day,
 )
 from .errors import HistoryError, InvalidInput, Problem
@@ -236,9 +237,10 @@ def _apply_to(state: dict[str, Any], event: Event) -> None:
     issued: Issued = state["issued"]
     match body:
         case Signed():
-            last = term_last_day(body.effective_date, issued.term_years, issued.counting)
+            first = term_first_day(body.effective_date, issued.counting)
+            last = term_last_day(first, issued.term_years, issued.counting)
             state["signed"] = body
-            state["terms"] = (Term(1, body.effective_date, last, issued.term_years,
+            state["terms"] = (Term(1, first, last, issued.term_years,
                                    body.signed_on, state["contract_no"]),)
         case Amended():
             state["amendments"] += (body,)
@@ -334,7 +336,9 @@ def status_on(state: ContractState, as_of: dt.date, profile: Profile) -> Status:
     if state.terminated is not None and state.terminated.effective_on <= as_of:
         return Status.TERMINATED
     terms = agreed_terms(state, as_of)
-    if as_of < terms[0].first_day:
+    # In effect from the effective day, also under civil_code where the term's first day is the
+    # next day: 已签署待生效 is only the time before the day the agreement states.
+    if as_of < state.signed.effective_date:
         return Status.SIGNED
     term = current_term(state, as_of)
     assert term is not None
