@@ -622,6 +622,9 @@ def _terminated_problems(state: ContractState, event: Event, profile: Profile) -
     problem = _in_force_problem(state, body.effective_on, "解除")
     if problem:
         return [problem]
+    if body.signed_on is not None and body.signed_on < state.signed.signed_on:
+        return [Problem("signed_on", f"解除协议的签署日期 {body.signed_on} 早于合同 {no} 的签署日期 "
+                                     f"{state.signed.signed_on}")]
     if body.by_notice_id:
         return _termination_notice_problems(state, event, body)
     return []
