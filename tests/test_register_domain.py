@@ -246,6 +246,8 @@ def test_signing_twice_is_refused(profile):
          "合同 VIP-2025-000001 已于 2025-03-05 作废，不能再登记任何事项"),
         ((), Terminated(D("2025-04-01"), TerminationReason.MUTUAL),
          "合同 VIP-2025-000001 尚未签署，不能解除；未签署的合同请作废（void）"),
+        ((SIGNED,), Terminated(D("2026-07-01"), TerminationReason.MUTUAL, signed_on=D("2025-03-09")),
+         "解除协议的签署日期 2025-03-09 早于合同 VIP-2025-000001 的签署日期 2025-03-10"),
     ],
 )
 def test_events_that_do_not_fit_are_refused(profile, history, body, message):
