@@ -18,6 +18,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
+
 from . import validation as v
 from .amounts import parse_amount
 from .customer import Customer, mask_id
@@ -564,7 +566,11 @@ def _renewed_problems(state: ContractState, event: Event, profile: Profile) -> l
     if body.first_day != last + dt.timedelta(days=1):
         return [Problem("", f"续签期限应自 {last + dt.timedelta(days=1)} 起算")]
     expected = term_last_day(body.first_day, body.years, state.issued.counting)
-    if body.last_day != expected:
+    # Under civil_code a renewal used to be counted from its own first day, one day longer than
+    # the rule; such a renewal was signed with the dates it printed, and those dates stand.
+    signed_before = body.first_day + relativedelta(years=body.years)
+    legacy = state.issued.counting is TermCounting.CIVIL_CODE and body.last_day == signed_before
+    if body.last_day != expected and not legacy:
         return [Problem("", f"续签期限的最后一日应为 {expected}")]
     if state.terminated is not None:
         return [Problem("", f"合同 {state.contract_no} 已登记解除（{state.terminated.effective_on}"
