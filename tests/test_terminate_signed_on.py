@@ -61,6 +61,8 @@ def test_the_termination_agreement_carries_the_day_it_was_signed(signed):
         assert cn_date(TODAY) not in text or TODAY == dt.date(2026, 6, 20)
     ended = [h for h in history(run, no) if h["kind"] == "terminated"]
     assert ended[0]["signed_on"] == "2026-06-20" and ended[0]["effective_on"] == "2026-07-01"
+    view = json.loads(run("show", no, "--json").output)
+    assert view["terminated"]["signed_on"] == "2026-06-20"
 
 
 def test_by_default_it_is_signed_today(signed):
