@@ -137,25 +137,25 @@ def test_an_undated_agreement_leaves_the_year_and_the_dates_blank(tmp_path, kind
          "2026年1月4日前"),
     ],
 )
-def test_month_end_holiday_and_adjusted_working_day_in_the_tree(profile, counting, effective, term, year_one, due):
-    import dataclasses
-    import datetime as dt
-    from decimal import Decimal
-
-    from contracts.agreement import ContractParams, agreement_context
-    from contracts.resolver import resolve
-    from service.sources import load_source
-    from tests.conftest import TODAY, make_customer
-
-    chosen = dataclasses.replace(profile, term_counting=TermCounting(counting))
-    params = ContractParams("VIP-2026-000001", TODAY, Decimal("12800"), dt.date.fromisoformat(effective), 5)
-    context = agreement_context(make_customer("corporate"), chosen, params)
-    doc = resolve(load_source("agreement"), context, contract_no="VIP-2026-000001")
-    body = "\n".join(doc.text_lines())
-    assert term in body
-    schedule = next(b for b in doc.annexes[1].blocks if hasattr(b, "rows"))
-    assert schedule.rows[0][1] == year_one
-    assert schedule.rows[0][3] == due
+@pytest.mark.slow
+def test_month_end_holiday_and_adjusted_working_day(tmp_path, counting, effective, term, year_one, due):
+    """The issued agreement (read back from DOCX and PDF) and the register say the same."""
+    profile = write_profile(tmp_path, counting)
+    out = tmp_path / "out"
+    issued = invoke(tmp_path, profile, "issue", *customer_args("corporate"), "--issued-on", effective,
+                    "--effective-date", effective, "--out", str(out))
+    assert issued.exit_code == 0, issued.output
+    no = issued.output.splitlines()[0].removeprefix("已签发并登记合同 ").strip()
+    for path in sorted(out.iterdir()):
+        text = read_back(path)
+        assert term in text, path.suffix
+        assert f"第一个服务年度{year_one}¥98,000.00{squash(due)}" in text, path.suffix
+    assert invoke(tmp_path, profile, "sign", no, "--on", effective).exit_code == 0
+    view = json.loads(invoke(tmp_path, profile, "show", no, "--as-of", effective, "--json").output)
+    year = view["payment_deadlines"][0]
+    assert f"{cn(year['first_day'])}至{cn(year['last_day'])}" == year_one
+    assert due.startswith(cn(year["due_on"]) + "前")
+    assert (year["shifted_from"] is not None) == ("顺延" in due)
 
 
 @pytest.mark.parametrize("counting", COUNTINGS)
