@@ -19,10 +19,12 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class TermCounting(StrEnum):
-    # The effective day is the first day of the term: last day = (effective − 1 day) + N years.
+    # The effective day is the first day of the term; the last day is the day before the
+    # anniversary, or the month's last day where there is no anniversary (see term_last_day).
     EFFECTIVE_DAY_COUNTED = "effective_day_counted"
-    # 民法典 第二百零一条/第二百零二条: the effective day is not counted; the corresponding day
-    # N years later is the last day, or the month's last day where there is none.
+    # 民法典 第二百零一条/第二百零二条: the effective day is not counted, the term begins the next
+    # day; the corresponding day N years later is the last day, or the month's last day where
+    # there is none.
     CIVIL_CODE = "civil_code"
 
 
