@@ -766,7 +766,7 @@ def consolidated_context(state: ContractState, as_of: dt.date, profile: Profile)
     params = ContractParams(state.contract_no, issued.issued_on, terms.annual_fee, effective, issued.term_years)
     context = agreement_context(terms.customer, agreed, params)
     context["contract"]["for_signing"] = False
-    renewals = [t for t in agreed_terms(state, as_of)[1:]]
+    renewals = list(agreed_terms(state, as_of)[1:])
     term = current_term(state, as_of) if state.signed else None
     if renewals and term is not None:
         context["contract"]["renewals_note"] = (
