@@ -122,3 +122,23 @@ def test_issue_registers_them_as_typed(tmp_path):
     assert [c["customer"]["name"] for c in listing] == [COMPANY]
     for path in out.iterdir():
         assert squash(COMPANY) in _read_back(path)
+
+
+def test_batch_issue_keeps_them_as_typed(tmp_path):
+    header = ["单位名称", "统一社会信用代码", "法定代表人", "联系人", "联系电话", "通讯地址", "电子邮箱", "年服务费"]
+    keys = ["name", "credit_code", "legal_representative", "contact_person", "phone", "address", "email",
+            "annual_fee"]
+    rows = [",".join(header), ",".join(CORPORATE_TYPED[k].strip() for k in keys)]
+    sheet = tmp_path / "customers.csv"
+    sheet.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    db, out = str(tmp_path / "db.json"), tmp_path / "out"
+    runner = CliRunner()
+    result = runner.invoke(main, ["--db", db, "batch", "issue", str(sheet), "--type", "corporate", "--jobs", "1",
+                                  "--format", "docx", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    (view,) = json.loads(runner.invoke(main, ["--db", db, "list", "--json"]).output)
+    assert (view["customer"]["name"], view["customer"]["address"]) == (COMPANY, ADDRESS)
+    (docx,) = out.glob("*.docx")
+    assert docx.name.endswith(f"_{COMPANY}.docx")
+    text = _read_back(docx)
+    assert squash(COMPANY) in text and squash(ADDRESS) in text and squash(CONTACT) in text
