@@ -632,28 +632,33 @@ def notice_returned(settings: Settings, notice_id: str, on: str | None, reason: 
 @click.option("--reason", type=click.Choice(["mutual", "breach", "late_payment", "other"]),
               help="解除原因：mutual 协商一致，breach 违约，late_payment 逾期付款，other 其他。")
 @click.option("--note", default="", help="解除理由的说明。")
+@click.option("--signed-on", "signed_on", metavar="YYYY-MM-DD",
+              help="解除协议的签署日期（协商解除；默认今天，不得晚于今天或早于合同的签署日期）。")
 @format_option
 @pass_settings
 @domain_errors
-def terminate(settings: Settings, contract_no, by_notice, on, reason, note, formats, out) -> None:
+def terminate(settings: Settings, contract_no, by_notice, on, reason, note, signed_on, formats, out) -> None:
     """解除协议：依已送达的解除通知（民法典第五百六十五条），或协商一致（生成解除协议）。
 
     \b
     示例：
       vipcontract terminate VIP-2025-000123 --by-notice N-000046
       vipcontract terminate VIP-2025-000123 --on 2027-06-30 --reason mutual
+      vipcontract terminate VIP-2025-000123 --on 2027-06-30 --reason mutual --signed-on 2027-06-20
     """
     from service.register import terminate as terminate_contract
 
     chosen = parse_formats(formats)
     day = day_option(on, "on")
+    signed = day_option(signed_on, "signed_on")
     with opened_store(settings) as store:
         done = terminate_contract(store, settings.profile, contract_no, on=day, reason=reason,
-                                  reason_text=note, by_notice=by_notice, out_dir=Path(out),
-                                  formats=chosen)
+                                  reason_text=note, by_notice=by_notice, signed_on=signed,
+                                  out_dir=Path(out), formats=chosen)
     body = done.event.body
     how = f"依通知 {body.by_notice_id}" if body.by_notice_id else body.reason.label
-    click.echo(f"已登记合同 {contract_no} 解除（{how}），自 {body.effective_on} 起解除")
+    signed_text = f"，解除协议签署日期 {body.signed_on}" if body.signed_on else ""
+    click.echo(f"已登记合同 {contract_no} 解除（{how}），自 {body.effective_on} 起解除{signed_text}")
     echo_files(done.files)
 
 

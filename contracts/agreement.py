@@ -11,7 +11,7 @@ import cn2an
 
 from .amounts import rmb_capitals, rmb_figures
 from .customer import Customer
-from .dates import TermCounting, payment_due, service_years, term_last_day
+from .dates import TermCounting, payment_due, service_years, term_first_day, term_last_day
 from .document import Attention
 from .profile import Profile, sample_number
 
@@ -52,16 +52,21 @@ def payment_schedule(params: ContractParams, profile: Profile) -> list[list[str]
             for k in range(1, params.term_years + 1)
         ]
     rows = []
-    for year in service_years(params.effective_date, params.term_years, profile.term_counting):
+    first = term_first_day(params.effective_date, profile.term_counting)
+    for year in service_years(first, params.term_years, profile.term_counting):
         due = payment_due(year, profile.payment_days, profile.holidays)
-        # The last day of the period is itself in time: say so in every cell.
-        notes = ["含当日"]
-        notes += ["遇法定休假日顺延"] if due.shifted_from else []
-        notes += ["暂按周末推算"] if due.provisional else []
         rows.append([f"第{cn2an.an2cn(year.number)}个服务年度",
                      f"{cn_date(year.first_day)}至{cn_date(year.last_day)}", fee,
-                     f"{cn_date(due.due_on)}前（{'；'.join(notes)}）"])
+                     due_cell(due.due_on, bool(due.shifted_from), due.provisional)])
     return rows
+
+
+def due_cell(due_on: dt.date, shifted: bool, provisional: bool) -> str:
+    """Annex 2's deadline: the last day is itself in time, so every cell says 含当日."""
+    notes = ["含当日"]
+    notes += ["遇法定休假日顺延"] if shifted else []
+    notes += ["暂按周末推算"] if provisional else []
+    return f"{cn_date(due_on)}前（{'；'.join(notes)}）"
 
 
 def attention_kinds(customer: Customer) -> list[Attention]:
@@ -110,9 +115,16 @@ def profile_terms(profile: Profile, term_years: int) -> dict[str, Any]:
     }
 
 
+# The cover's 签订年份 when no date is known yet: the parties write it in, as they write the dates
+# on the signature page. The year of issue is not printed: an agreement issued in late December
+# is often signed in January, and the cover would then contradict the signature page.
+BLANK_YEAR = "＿＿＿＿年"
+
+
 def agreement_context(customer: Customer, profile: Profile, params: ContractParams) -> dict[str, Any]:
     effective = params.effective_date
-    last_day = term_last_day(effective, params.term_years, profile.term_counting) if effective else None
+    first_day = term_first_day(effective, profile.term_counting) if effective else None
+    last_day = term_last_day(first_day, params.term_years, profile.term_counting) if first_day else None
     return {
         **party_context(customer, profile),
         "terms": {
@@ -123,10 +135,17 @@ def agreement_context(customer: Customer, profile: Profile, params: ContractPara
         "contract": {
             "contract_no": sample_number(params.contract_no) if profile.sample else params.contract_no,
             "issue_date_cn": cn_date(params.issue_date),
-            "year_cn": cn_year(params.issue_date.year),
+            # The effective day is the later of the two signing days: its year is the year the
+            # agreement was concluded (签订).
+            "year_cn": cn_year(effective.year) if effective else BLANK_YEAR,
             "has_effective_date": effective is not None,
             "effective_date_cn": cn_date(effective),
+            "term_first_day_cn": cn_date(first_day),
             "term_last_day_cn": cn_date(last_day),
+            # A reading copy (contracts.reports.consolidated_context) prints no signature lines
+            # and adds the renewals to clause 1.4.
+            "for_signing": True,
+            "renewals_note": "",
         },
         "payment_schedule": payment_schedule(params, profile),
     }

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from .customer import CUSTOMER_FIELDS, CustomerType
+from .customer import CUSTOMER_FIELDS, TEXT_AS_TYPED, CustomerType
 from .errors import InvalidInput
 
 T = TypeVar("T")
@@ -201,7 +201,10 @@ def cell_value(field_name: str, value: object) -> tuple[Any, str | None]:
             label = FIELD_LABELS[field_name]
             return None, f"{label}被表格软件存成了数字（{value:g}），后几位已丢失；请把该列设为文本格式后重新填写"
         return value, None  # parse_amount reads a float through its repr, never through binary arithmetic
-    text = unicodedata.normalize("NFKC", str(value)).strip()
+    # Names and addresses as typed (customer.customer_from_mapping cleans them); the other cells
+    # are dates, amounts, types and codes, read in their ASCII form.
+    raw = str(value)
+    text = raw.strip() if field_name in TEXT_AS_TYPED else unicodedata.normalize("NFKC", raw).strip()
     if not text:
         return None, None
     if field_name == "effective_date":

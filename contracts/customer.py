@@ -86,6 +86,10 @@ CUSTOMER_FIELDS: dict[str, tuple[str, bool, bool]] = {
 }
 
 
+# Customer text printed as the user typed it (see validation.as_typed); every other field is a code.
+TEXT_AS_TYPED = frozenset({"name", "legal_representative", "contact_person", "address"})
+
+
 def field_label(kind: CustomerType, field: str) -> str:
     """The Chinese name of a customer field for this kind of customer."""
     if field == "name":
@@ -101,7 +105,10 @@ def required_fields(kind: CustomerType) -> list[str]:
 def customer_from_mapping(kind: CustomerType, data: Mapping[str, Any], today: dt.date) -> Customer:
     """Validate every field at once; raises InvalidInput listing every problem."""
     problems: list[Problem] = []
-    values = {k: nfkc(str(val)) for k, val in data.items() if val not in (None, "")}
+    # Names and addresses are kept as typed (they must read as on the licence); codes, phone and
+    # e-mail are identifiers, validated and stored in their ASCII form.
+    values = {k: (v.as_typed(str(val)) if k in TEXT_AS_TYPED else v.canonical_code(str(val)))
+              for k, val in data.items() if val not in (None, "")}
 
     def check(field: str, fn: Callable[[str], str]) -> str:
         if field not in values:

@@ -19,27 +19,45 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class TermCounting(StrEnum):
-    # The effective day is the first day of the term: last day = (effective − 1 day) + N years.
+    # The effective day is the first day of the term; the last day is the day before the
+    # anniversary, or the month's last day where there is no anniversary (see term_last_day).
     EFFECTIVE_DAY_COUNTED = "effective_day_counted"
-    # 民法典 第二百零一条/第二百零二条: the effective day is not counted; the corresponding day
-    # N years later is the last day, or the month's last day where there is none.
+    # 民法典 第二百零一条/第二百零二条: the effective day is not counted, the term begins the next
+    # day; the corresponding day N years later is the last day, or the month's last day where
+    # there is none.
     CIVIL_CODE = "civil_code"
 
 
+def term_first_day(effective: dt.date, counting: TermCounting) -> dt.date:
+    """First day of the term of an agreement that takes effect on `effective`.
+
+    With the effective day counted it is that day; under 第二百零一条 the day of effect is not
+    counted and the term begins the next day, as clause 1.4 states."""
+    return effective + ONE_DAY if counting is TermCounting.CIVIL_CODE else effective
+
+
 def term_last_day(first_day: dt.date, years: int, counting: TermCounting) -> dt.date:
-    """Last day of a term of `years` years that begins on `first_day`.
+    """Last day of a term of `years` years whose first day is `first_day` (term_first_day, or
+    the day after the previous term for a renewal).
 
     relativedelta clamps to the month's end (2024-02-29 + 5 years = 2029-02-28), which is
     第二百零二条's rule. With the effective day counted, the term ends the day before the
-    anniversary (2025-03-10 -> 2030-03-09; 2023-03-01 -> 2028-02-29, a leap day), except when
-    the anniversary does not exist: a term from 2024-02-29 ends on 2029-02-28, the month's last
-    day, as the agreement states. (Subtracting the day first, (first - 1 day) + N years, gets
-    2023-03-01 wrong: it gives 2028-02-28 and leaves the leap day out of the term.)
+    anniversary of its first day (2025-03-10 -> 2030-03-09; 2023-03-01 -> 2028-02-29, a leap
+    day), except when the anniversary does not exist: a term from 2024-02-29 ends on 2029-02-28,
+    the month's last day, as the agreement states. (Subtracting the day first, (first - 1 day)
+    + N years, gets 2023-03-01 wrong: it gives 2028-02-28 and leaves the leap day out.)
+
+    Under civil_code the period is counted from the day before the first day (the day of effect,
+    or the previous term's last day), which is not counted: its corresponding day N years later
+    is the last day, or the month's last day where there is none (effective 2025-03-10: first day
+    2025-03-11, last day 2030-03-10; effective 2024-02-29: 2024-03-01 to 2029-02-28).
     """
     if years < 1:
         raise ValueError("years must be at least 1")
+    if counting is TermCounting.CIVIL_CODE:
+        return first_day - ONE_DAY + relativedelta(years=years)
     anniversary = first_day + relativedelta(years=years)
-    if counting is TermCounting.CIVIL_CODE or anniversary.day != first_day.day:
+    if anniversary.day != first_day.day:
         return anniversary
     return anniversary - ONE_DAY
 
@@ -52,7 +70,8 @@ class ServiceYear:
 
 
 def service_years(first_day: dt.date, years: int, counting: TermCounting) -> list[ServiceYear]:
-    """The term split into service years; year k ends where a k-year term would end."""
+    """The term (from its first day, see term_first_day) split into service years: the first
+    begins on the term's first day, year k ends where a k-year term would end (clause 8.3)."""
     result, start = [], first_day
     for k in range(1, years + 1):
         end = term_last_day(first_day, k, counting)

@@ -213,6 +213,10 @@ class Terminated:
     by_notice_id: str = ""
     doc_no: str = ""
     files: tuple[FileHash, ...] = ()
+    # The day both parties signed the 解除协议 (a termination by agreement); it may be before the
+    # day the record is made. None for a termination by notice, and in records made before it
+    # was kept (their 解除协议 carries the day they were recorded).
+    signed_on: dt.date | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
+
 from . import validation as v
 from .amounts import parse_amount
 from .customer import Customer, mask_id
@@ -29,6 +31,7 @@ from .dates import (
     local_date,
     payment_due,
     service_years,
+    term_first_day,
     term_last_day,
 )
 from .errors import HistoryError, InvalidInput, Problem
@@ -236,9 +239,10 @@ def _apply_to(state: dict[str, Any], event: Event) -> None:
     issued: Issued = state["issued"]
     match body:
         case Signed():
-            last = term_last_day(body.effective_date, issued.term_years, issued.counting)
+            first = term_first_day(body.effective_date, issued.counting)
+            last = term_last_day(first, issued.term_years, issued.counting)
             state["signed"] = body
-            state["terms"] = (Term(1, body.effective_date, last, issued.term_years,
+            state["terms"] = (Term(1, first, last, issued.term_years,
                                    body.signed_on, state["contract_no"]),)
         case Amended():
             state["amendments"] += (body,)
@@ -334,7 +338,9 @@ def status_on(state: ContractState, as_of: dt.date, profile: Profile) -> Status:
     if state.terminated is not None and state.terminated.effective_on <= as_of:
         return Status.TERMINATED
     terms = agreed_terms(state, as_of)
-    if as_of < terms[0].first_day:
+    # In effect from the effective day, also under civil_code where the term's first day is the
+    # next day: 已签署待生效 is only the time before the day the agreement states.
+    if as_of < state.signed.effective_date:
         return Status.SIGNED
     term = current_term(state, as_of)
     assert term is not None
@@ -413,6 +419,8 @@ class NoticeView:
 
 
 def _same_address(a: str, b: str) -> bool:
+    # Only a comparison, never stored or printed: an address typed once with full-width digits
+    # and once with ASCII ones is the same address, so NFKC here is on purpose.
     def norm(s: str) -> str:
         return "".join(unicodedata.normalize("NFKC", s).split()).lower()
 
@@ -558,7 +566,11 @@ def _renewed_problems(state: ContractState, event: Event, profile: Profile) -> l
     if body.first_day != last + dt.timedelta(days=1):
         return [Problem("", f"续签期限应自 {last + dt.timedelta(days=1)} 起算")]
     expected = term_last_day(body.first_day, body.years, state.issued.counting)
-    if body.last_day != expected:
+    # Under civil_code a renewal used to be counted from its own first day, one day longer than
+    # the rule; such a renewal was signed with the dates it printed, and those dates stand.
+    signed_before = body.first_day + relativedelta(years=body.years)
+    legacy = state.issued.counting is TermCounting.CIVIL_CODE and body.last_day == signed_before
+    if body.last_day != expected and not legacy:
         return [Problem("", f"续签期限的最后一日应为 {expected}")]
     if state.terminated is not None:
         return [Problem("", f"合同 {state.contract_no} 已登记解除（{state.terminated.effective_on}"
@@ -616,6 +628,9 @@ def _terminated_problems(state: ContractState, event: Event, profile: Profile) -
     problem = _in_force_problem(state, body.effective_on, "解除")
     if problem:
         return [problem]
+    if body.signed_on is not None and body.signed_on < state.signed.signed_on:
+        return [Problem("signed_on", f"解除协议的签署日期 {body.signed_on} 早于合同 {no} 的签署日期 "
+                                     f"{state.signed.signed_on}")]
     if body.by_notice_id:
         return _termination_notice_problems(state, event, body)
     return []
@@ -722,13 +737,15 @@ def normalise_change(field: str, value: str) -> str:
         raise InvalidInput(Problem(key, f"不能变更 {field}；可变更：{'、'.join(AMENDABLE)}"))
     if field == "annual_fee":
         return format(parse_amount(value, key), "f")
+    # The same per-field rule as the customer at issue (customer.TEXT_AS_TYPED): codes in ASCII,
+    # names and addresses as typed.
     if field == "phone":
-        return v.phone(value, key)
+        return v.phone(v.canonical_code(value), key)
     if field == "email":
-        return v.email(value, key)
+        return v.email(v.canonical_code(value), key)
     if field == "address":
-        return v.text(value, key, AMENDABLE[field])
-    return v.person_or_company_name(value, key, AMENDABLE[field])
+        return v.text(v.as_typed(value), key, AMENDABLE[field])
+    return v.person_or_company_name(v.as_typed(value), key, AMENDABLE[field])
 
 
 def current_value(terms: TermsInForce, field: str) -> str:
@@ -826,7 +843,8 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
             "effective_on": _d(state.terminated.effective_on),
             "reason": state.terminated.reason.value, "reason_text": state.terminated.reason_text,
             "by_notice_id": state.terminated.by_notice_id or None,
-            "doc_no": state.terminated.doc_no or None},
+            "doc_no": state.terminated.doc_no or None,
+            "signed_on": _d(state.terminated.signed_on)},
         "voided_on": _d(state.voided.on if state.voided else None),
         "next_payment": deadline_json(upcoming) if upcoming else None,
         "payment_deadlines": [deadline_json(d) for d in deadlines],

@@ -32,9 +32,9 @@ from typing import Any
 
 import cn2an
 
-from .agreement import ContractParams, agreement_context, cn_date, payment_schedule
+from .agreement import ContractParams, agreement_context, cn_date, due_cell
 from .amounts import rmb_figures
-from .dates import DeliveryMethod, service_years
+from .dates import DeliveryMethod
 from .errors import InvalidInput, NotFound, Problem
 from .events import NoticeKind, ReturnReason
 from .profile import Profile
@@ -666,36 +666,51 @@ def pdf_view(report: Report) -> Report:
 # ---------------------------------------------------------------- the consolidated reading copy
 @dataclass(frozen=True)
 class Included:
-    """A document (or notice) whose changes a reading copy includes, or one not yet in force."""
+    """A document (or notice) whose changes a reading copy includes, or one not yet in force.
+
+    `effective_on` is the day the document itself took effect (a renewal: the day it was signed,
+    as its text says); `applies_from` the day its changes apply (a renewal: its term's first day)."""
 
     doc_no: str
     what: str
     signed_on: dt.date | None
     effective_on: dt.date
     summary: str
+    applies_from: dt.date
 
     def row(self) -> list[str]:
         return [self.doc_no, self.what, cn_date(self.signed_on) or "—", cn_date(self.effective_on),
-                self.summary]
+                cn_date(self.applies_from), self.summary]
+
+    def later_text(self) -> str:
+        if self.what == "续签协议":
+            return f"{self.doc_no}（续签期限自{cn_date(self.applies_from)}起）"
+        return f"{self.doc_no}（{cn_date(self.applies_from)}起生效）"
+
+
+def renewal_summary(state: ContractState, term: Term) -> str:
+    fee = terms_in_force(state, term.first_day).annual_fee
+    return (f"续签{cn2an.an2cn(term.years)}年，续签期限自{cn_date(term.first_day)}起至{cn_date(term.last_day)}止，"
+            f"年服务费{rmb_figures(fee)}元")
 
 
 def consolidation(state: ContractState, as_of: dt.date) -> tuple[list[Included], list[Included]]:
-    """(included, not yet in force): the amendments, renewals and address-change notices whose
-    changes bind on or before as_of, in the order they bind; those agreed but binding later."""
+    """(included, not yet applying): the amendments, renewals and address-change notices whose
+    changes apply on or before as_of, in the order they apply; those signed but applying later."""
     included: list[tuple[dt.date, int, Included]] = []
     later: list[tuple[dt.date, int, Included]] = []
     for body in state.amendments:
         summary = "；".join(change_text(c.field, c.old, c.new) for c in body.changes)
-        item = Included(body.doc_no, "补充协议", body.signed_on, body.effective_on, summary)
+        item = Included(body.doc_no, "补充协议", body.signed_on, body.effective_on, summary, body.effective_on)
         if body.effective_on <= as_of:
             included.append((body.effective_on, 0, item))
         elif body.signed_on <= as_of:
             later.append((body.effective_on, 0, item))
     for term in state.terms[1:]:
-        fee = terms_in_force(state, term.first_day).annual_fee
-        summary = f"续签{cn2an.an2cn(term.years)}年，期限自{cn_date(term.first_day)}起至{cn_date(term.last_day)}止，" \
-                  f"年服务费{rmb_figures(fee)}元"
-        item = Included(term.doc_no, "续签协议", term.signed_on, term.first_day, summary)
+        # A 续签协议 takes effect when signed (its last chapter); its term and fee apply from the
+        # term's first day.
+        item = Included(term.doc_no, "续签协议", term.signed_on, term.signed_on,
+                        renewal_summary(state, term), term.first_day)
         if term.first_day <= as_of:
             included.append((term.first_day, 0, item))
         elif term.signed_on <= as_of:
@@ -708,48 +723,79 @@ def consolidation(state: ContractState, as_of: dt.date) -> tuple[list[Included],
         changes = [f"通讯地址：{notice.sent.new_address}" if notice.sent.new_address else "",
                    f"电子邮箱：{notice.sent.new_email}" if notice.sent.new_email else ""]
         item = Included(view.notice_id, "变更通知地址的通知", None, view.deemed_delivered_on,
-                        "；".join(c for c in changes if c))
+                        "；".join(c for c in changes if c), view.deemed_delivered_on)
         if view.deemed_delivered_on <= as_of:
             included.append((view.deemed_delivered_on, 1, item))
     return ([i for *_k, i in sorted(included, key=lambda t: (t[0], t[1], t[2].doc_no))],
             [i for *_k, i in sorted(later, key=lambda t: (t[0], t[1], t[2].doc_no))])
 
 
+def consolidated_schedule(state: ContractState, as_of: dt.date, profile: Profile) -> list[list[str]]:
+    """Annex 2 of a reading copy: every service year of the original term and of each renewal
+    signed by as_of (numbered on, as the register numbers them), each at the fee in force when it
+    begins (one not begun yet: on as_of), with its due date as the register computes it."""
+    signed = {t.number for t in agreed_terms(state, as_of)}
+    rows = []
+    for item in payment_deadlines(state, profile):
+        if item.term not in signed:
+            continue
+        fee = terms_in_force(state, min(item.first_day, as_of)).annual_fee
+        rows.append([f"第{cn2an.an2cn(item.service_year)}个服务年度",
+                     f"{cn_date(item.first_day)}至{cn_date(item.last_day)}", "¥" + rmb_figures(fee),
+                     due_cell(item.due_on, bool(item.shifted_from), item.provisional)])
+    return rows
+
+
 def consolidated_context(state: ContractState, as_of: dt.date, profile: Profile) -> dict[str, Any]:
-    """The agreement's context (contracts.agreement.agreement_context) with the terms in force on
-    as_of: the customer's details and the fee as amended, the dates of the term in force on that
-    day (a renewal term once it has begun), each service year's fee in annex 2; the agreement's
-    parameters as issued (term counting, payment days, deemed delivery); and `reading`, what the
-    reading-copy blocks of templates/consolidated print."""
+    """The agreement's context (contracts.agreement.agreement_context) for a reading copy.
+
+    It invents nothing: the clause text keeps the original agreement's facts (its term in years,
+    its effective date and term dates, the year it was concluded); the customer's details and the
+    fee are those in force on as_of; clause 1.4 adds each renewal signed by as_of with its own
+    dates; annex 2 lists the service years of every term agreed by then; no signature lines are
+    printed (contract.for_signing). The agreement's parameters are those it was issued with (term
+    counting, payment days, deemed delivery). `reading` is what templates/consolidated prints."""
     issued = state.issued
     agreed = dataclasses.replace(profile, term_years=issued.term_years, term_counting=issued.counting,
                                  payment_days=issued.payment_days,
                                  courier_deemed_days=issued.courier_deemed_days)
     terms = terms_in_force(state, as_of)
-    term = current_term(state, as_of)
-    effective = term.first_day if term is not None else issued.effective_date
-    years = term.years if term is not None else issued.term_years
-    params = ContractParams(state.contract_no, issued.issued_on, terms.annual_fee, effective, years)
+    effective = state.signed.effective_date if state.signed else issued.effective_date
+    params = ContractParams(state.contract_no, issued.issued_on, terms.annual_fee, effective, issued.term_years)
     context = agreement_context(terms.customer, agreed, params)
-    if effective is not None:
-        schedule = payment_schedule(params, agreed)
-        for row, year in zip(schedule, service_years(effective, years, issued.counting), strict=True):
-            row[2] = "¥" + rmb_figures(terms_in_force(state, min(year.first_day, as_of)).annual_fee)
-        context["payment_schedule"] = schedule
+    context["contract"]["for_signing"] = False
+    renewals = list(agreed_terms(state, as_of)[1:])
+    term = current_term(state, as_of) if state.signed else None
+    if renewals and term is not None:
+        context["contract"]["renewals_note"] = (
+            "本协议已经续签："
+            + "；".join(f"{t.doc_no}续签协议（{cn_date(t.signed_on)}签署）约定{renewal_summary(state, t)}"
+                       for t in renewals)
+            + f"。截至{cn_date(as_of)}，本协议的现行期限为{cn_date(term.first_day)}至{cn_date(term.last_day)}。")
+    if state.signed is not None:
+        context["payment_schedule"] = consolidated_schedule(state, as_of, agreed)
     included, later = consolidation(state, as_of)
     ended = state.terminated if state.terminated and state.terminated.effective_on <= as_of else None
+    first = state.terms[0] if state.terms else None
     context["reading"] = {
         "as_of_cn": cn_date(as_of),
+        "signed": state.signed is not None,
+        "original_signed_on_cn": cn_date(state.signed.signed_on) if state.signed else "",
+        "original_effective_cn": cn_date(state.signed.effective_date) if state.signed else "",
+        "original_first_cn": cn_date(first.first_day) if first else "",
+        "original_last_cn": cn_date(first.last_day) if first else "",
+        "original_years_cn": cn2an.an2cn(issued.term_years),
         "included": bool(included),
         "included_rows": [i.row() for i in included],
         "later": bool(later),
-        "later_text": "、".join(f"{i.doc_no}（{cn_date(i.effective_on)}起生效）" for i in later),
+        "later_text": "、".join(i.later_text() for i in later),
         "term_number": term.number if term is not None else 1,
         "renewed": term is not None and term.number > 1,
-        "original_effective_cn": cn_date(state.signed.effective_date) if state.signed else "",
+        "term_first_cn": cn_date(term.first_day) if term is not None else "",
+        "term_last_cn": cn_date(term.last_day) if term is not None else "",
+        "term_doc_no": term.doc_no if term is not None else "",
         "terminated": ended is not None,
         "terminated_cn": cn_date(ended.effective_on) if ended else "",
         "terminated_reason": ended.reason.label if ended else "",
     }
     return context
-

@@ -271,7 +271,8 @@ def _attention(node: Mapping[str, Any]) -> tuple[Attention, ...]:
 def resolve(
     source: Mapping[str, Any], context: Mapping[str, Any], *, contract_no: str, doc_no: str = ""
 ) -> Document:
-    """Resolve `source` with `context` into a Document. Text is NFKC-normalised by the caller."""
+    """Resolve `source` with `context` into a Document. Customer text is cleaned by the caller
+    (contracts.validation.as_typed: kept as typed, look-alike hanzi mapped)."""
     kind = source.get("kind", "agreement")
     doc = _Resolver(source, context).document(kind, contract_no, doc_no or contract_no)
     return _marked_as_sample(doc) if context.get("sample") else doc
@@ -311,5 +312,7 @@ def undeclared_variables(source: Mapping[str, Any]) -> set[str]:
 
 
 def nfkc(text: str) -> str:
-    """Kangxi radicals and full-width forms look like ordinary text but are other code points."""
+    """For keywords the program reads (a customer type such as ｉｎｄｉｖｉｄｕａｌ), never for
+    customer text: Kangxi radicals and full-width forms look like ordinary text but are other
+    code points."""
     return unicodedata.normalize("NFKC", text).strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric, uscc
@@ -13,6 +14,34 @@ from .errors import InvalidInput, Problem
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|400-?\d{3}-?\d{4})$")
 EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
 NAME_FORBIDDEN = set("/\\<>*|:?\"\x00")
+
+# Kangxi radicals and CJK compatibility ideographs: each looks exactly like an ordinary hanzi
+# but is another code point, so a name typed with one would not match the licence when searched
+# or compared. Only these are mapped, each to what NFKC makes of that single character; a full
+# NFKC would also turn the full-width brackets, digits and letters of a registered name
+# (西安曲江旅游投资（集团）有限公司) into ASCII, and the agreement must carry the name as on the
+# licence.
+_LOOKALIKE_RANGES = ((0x2F00, 0x2FDF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F))
+_LOOKALIKE_HANZI: dict[int, str] = {
+    cp: unicodedata.normalize("NFKC", chr(cp))
+    for start, end in _LOOKALIKE_RANGES
+    for cp in range(start, end + 1)
+    if unicodedata.normalize("NFKC", chr(cp)) != chr(cp)
+}
+
+
+def as_typed(value: str) -> str:
+    """Customer text (names, addresses) as the user typed it: whitespace trimmed at both ends and
+    look-alike hanzi mapped to the unified ones; full-width brackets, digits, letters and ·
+    stay as they are."""
+    return value.translate(_LOOKALIKE_HANZI).strip()
+
+
+def canonical_code(value: str) -> str:
+    """NFKC for codes (ID number, credit code, phone, e-mail): these are identifiers whose
+    full-width digits and letters mean the same ASCII ones, and the checks and the register
+    compare them in their ASCII form."""
+    return unicodedata.normalize("NFKC", value).strip()
 
 
 def id_number(value: str, today: dt.date, field: str = "id_number") -> str:

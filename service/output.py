@@ -6,13 +6,13 @@ import hashlib
 import os
 import re
 import tempfile
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from contracts.document import Document
 from contracts.errors import InvalidInput, Problem
+from contracts.validation import as_typed
 
 FORMATS = ("docx", "pdf")
 
@@ -28,8 +28,10 @@ def parse_formats(value: str | Sequence[str]) -> tuple[str, ...]:
 
 def safe_stem(*parts: str) -> str:
     """File name stem from the document number and the customer's name, safe on any disk."""
-    text = "_".join(p for p in parts if p)
-    text = unicodedata.normalize("NFKC", text)
+    # The customer's name as on the licence: full-width brackets, digits and ·, and full-width
+    # ／ or ：, are ordinary characters on every file system, so only the ASCII ones that are not
+    # (and control characters) are replaced.
+    text = as_typed("_".join(p for p in parts if p))
     text = re.sub(r"[\\/:*?\"<>|\x00-\x1f]", "_", text)
     text = re.sub(r"\s+", "_", text).strip("._ ")
     return text[:120] or "document"

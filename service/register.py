@@ -484,22 +484,27 @@ def record_return(
 def terminate(
     store: Store, profile: Profile, contract_no: str, *, on: dt.date | None = None,
     reason: str | None = None, reason_text: str = "", by_notice: str | None = None,
-    out_dir: Path | None = None, formats: Sequence[str] = (), now: dt.datetime | None = None,
+    signed_on: dt.date | None = None, out_dir: Path | None = None, formats: Sequence[str] = (),
+    now: dt.datetime | None = None,
 ) -> Recorded:
     """By a delivered termination notice (effective on its delivery, 民法典 第五百六十五条),
-    or by agreement on `on` (writes a 解除协议)."""
+    or by agreement on `on` (writes a 解除协议 dated `signed_on`, by default today)."""
     now = now or now_shanghai()
+    if by_notice and signed_on is not None:
+        raise InvalidInput(Problem("signed_on", "签署日期只用于协商解除（解除协议的签署日期）；"
+                                                "依通知解除的，解除日期由通知的送达确定"))
     with store.locked():
         state = load_state(store, profile, contract_no)
         if by_notice:
             event = _seal(state, _by_notice_body(state, by_notice, on, local_date(now)), now)
             return _record_with_files(store, state, profile, event, None, now)
-        body = _agreed_termination(state, on, reason, reason_text)
+        body = _agreed_termination(state, on, reason, reason_text, signed_on, local_date(now))
         event = _seal(state, body, now)
+        signed = body.signed_on or local_date(now)
 
         def render() -> list[WrittenFile]:
             return _termination_files(state, profile, body.doc_no, body.reason.value,
-                                      body.reason_text, local_date(now), body.effective_on,
+                                      body.reason_text, signed, body.effective_on,
                                       False, out_dir, formats)
 
         return _record_with_files(store, state, profile, event,
@@ -519,11 +524,19 @@ def _by_notice_body(
 
 
 def _agreed_termination(
-    state: ContractState, on: dt.date | None, reason: str | None, reason_text: str
+    state: ContractState, on: dt.date | None, reason: str | None, reason_text: str,
+    signed_on: dt.date | None, today: dt.date,
 ) -> Terminated:
     problems = []
     if on is None:
         problems.append(Problem("on", "请用 --on 写明解除生效的日期，或用 --by-notice 指明解除通知"))
+    signed = signed_on or today
+    if signed > today:
+        problems.append(Problem("signed_on", f"解除协议的签署日期 {signed} 晚于今天（{today}），"
+                                             "请在签署后登记"))
+    elif state.signed is not None and signed < state.signed.signed_on:
+        problems.append(Problem("signed_on", f"解除协议的签署日期 {signed} 早于合同 {state.contract_no} "
+                                             f"的签署日期 {state.signed.signed_on}"))
     try:
         why = TerminationReason(reason or "")
     except ValueError:
@@ -533,7 +546,8 @@ def _agreed_termination(
     if problems:
         raise InvalidInput(problems)
     assert on is not None
-    return Terminated(on, why, reason_text.strip(), "", next_doc_no(state, "termination"))
+    return Terminated(on, why, reason_text.strip(), "", next_doc_no(state, "termination"),
+                      signed_on=signed)
 
 
 def _termination_files(

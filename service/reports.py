@@ -107,7 +107,8 @@ def _overlay() -> dict[str, Any]:
 def consolidated_source() -> dict[str, Any]:
     """templates/agreement with templates/consolidated laid over it (a new dict: the cached
     sources are not changed): its kind and watermark, its cover lines after the agreement's, its
-    reading note before the agreement's preamble. The chapters are the agreement's own."""
+    reading note before the agreement's preamble, its signature page (none). The chapters are the
+    agreement's own."""
     base, overlay = load_source("agreement"), _overlay()
     source = dict(base)
     source["kind"] = overlay.get("kind", "consolidated")
@@ -117,6 +118,8 @@ def consolidated_source() -> dict[str, Any]:
         cover["lines"] = [*cover.get("lines", []), *overlay.get("cover_lines", [])]
         source["cover"] = cover
     source["preamble"] = [*overlay.get("preamble_before", []), *base.get("preamble", [])]
+    if "signature" in overlay:  # a reading copy is never signed: no signature page
+        source["signature"] = overlay["signature"] or None
     return source
 
 

@@ -92,7 +92,8 @@ def test_title_and_cover(agreement):
     assert lines[0] == "合同编号：VIP-2026-000001"
     assert any(line.startswith("甲方：") for line in lines)
     assert any(line.startswith("乙方：") for line in lines)
-    assert "签订年份：二〇二六年" in lines
+    # no date known yet: the year is written in by hand, like the signature page's dates
+    assert "签订年份：＿＿＿＿年" in lines
 
 
 def test_fourteen_chapters_in_seed_order(agreement):
@@ -203,7 +204,8 @@ def test_term_under_the_civil_code_rule(profile):
     civil = dataclasses.replace(profile, term_counting=TermCounting.CIVIL_CODE)
     doc, _ = build("corporate", civil, D(2025, 3, 10))
     term = clause(doc, "1.4")
-    assert "自2025年3月10日起至2030年3月10日止" in term
+    assert "自2025年3月11日起至2030年3月10日止（生效之日2025年3月10日不计入）" in term
+    assert "自2025年3月10日起" not in term
     assert "第二百零一条、第二百零二条" in term and "生效当日不计入" in term
 
 
@@ -215,10 +217,12 @@ def test_term_without_an_effective_date(agreement):
         assert [ln.value for ln in party.lines if ln.label == "日期："] == [""]
 
 
-def test_signature_dates_when_the_effective_date_is_known():
-    doc = make_agreement("corporate", D(2025, 3, 10))
+@pytest.mark.parametrize("kind", VARIANTS)
+def test_signature_dates_are_left_blank_when_the_effective_date_is_known(kind):
+    # The effective date is the later of the two signing days, not each party's: both write theirs.
+    doc = make_agreement(kind, D(2025, 3, 10))
     for party in doc.signature.parties:
-        assert [ln.value for ln in party.lines if ln.label == "日期："] == ["2025年3月10日"]
+        assert [ln.value for ln in party.lines if ln.label == "日期："] == [""]
 
 
 def test_party_blocks_and_signatures_differ_by_variant():

@@ -14,6 +14,7 @@ from contracts.dates import (
     deemed_delivered_on,
     payment_due,
     service_years,
+    term_first_day,
     term_last_day,
 )
 from contracts.workdays import HolidaySupplement, shift_to_workday
@@ -24,7 +25,7 @@ CIVIL = TermCounting.CIVIL_CODE
 
 
 @pytest.mark.parametrize(
-    ("first", "counting", "last"),
+    ("effective", "counting", "last"),
     [
         ("2025-03-10", COUNTED, "2030-03-09"),
         ("2024-02-29", COUNTED, "2029-02-28"),  # leap day: the day before is 02-28
@@ -36,11 +37,51 @@ CIVIL = TermCounting.CIVIL_CODE
         ("2025-08-31", CIVIL, "2030-08-31"),
         ("2023-03-01", COUNTED, "2028-02-29"),  # the day before 2028-03-01 is a leap day
         ("2027-03-01", COUNTED, "2032-02-29"),
-        ("2024-02-29", CIVIL, "2029-02-28"),
+        ("2024-02-28", CIVIL, "2029-02-28"),  # first day 2024-02-29, a leap day
+        ("2023-03-01", CIVIL, "2028-03-01"),
+        ("2025-12-31", CIVIL, "2030-12-31"),  # a month end
     ],
 )
-def test_term_last_day(first, counting, last):
-    assert term_last_day(D(first), 5, counting) == D(last)
+def test_term_last_day(effective, counting, last):
+    assert term_last_day(term_first_day(D(effective), counting), 5, counting) == D(last)
+
+
+@pytest.mark.parametrize(
+    ("effective", "first"),
+    [("2025-03-10", "2025-03-11"), ("2024-02-28", "2024-02-29"), ("2024-02-29", "2024-03-01"),
+     ("2025-12-31", "2026-01-01")],
+)
+def test_under_civil_code_the_term_begins_the_day_after_the_effective_day(effective, first):
+    assert term_first_day(D(effective), CIVIL) == D(first)
+    assert term_first_day(D(effective), COUNTED) == D(effective)
+
+
+@pytest.mark.parametrize(
+    ("previous_last", "counting", "last"),
+    [("2030-03-10", CIVIL, "2035-03-10"), ("2029-02-28", CIVIL, "2034-02-28"),
+     ("2028-02-29", CIVIL, "2033-02-28"), ("2030-03-09", COUNTED, "2035-03-09")],
+)
+def test_a_renewal_term_is_counted_from_the_previous_last_day_the_same_way(previous_last, counting, last):
+    """A five-year renewal is five years, not five years and a day, under either counting."""
+    first = D(previous_last) + dt.timedelta(days=1)
+    assert term_last_day(first, 5, counting) == D(last)
+
+
+@pytest.mark.parametrize(
+    ("effective", "firsts", "lasts"),
+    [
+        # leap day effective: the term runs 2024-03-01 .. 2029-02-28
+        ("2024-02-29", ["2024-03-01", "2025-03-01", "2026-03-01", "2027-03-01", "2028-03-01"],
+         ["2025-02-28", "2026-02-28", "2027-02-28", "2028-02-29", "2029-02-28"]),
+        # month end
+        ("2025-12-31", ["2026-01-01", "2027-01-01", "2028-01-01", "2029-01-01", "2030-01-01"],
+         ["2026-12-31", "2027-12-31", "2028-12-31", "2029-12-31", "2030-12-31"]),
+    ],
+)
+def test_civil_code_service_years_begin_the_day_after_the_effective_day(effective, firsts, lasts):
+    years = service_years(term_first_day(D(effective), CIVIL), 5, CIVIL)
+    assert [y.first_day for y in years] == [D(d) for d in firsts]
+    assert [y.last_day for y in years] == [D(d) for d in lasts]
 
 
 def test_service_years_follow_each_other_and_end_with_the_term():

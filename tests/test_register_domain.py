@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from contracts.checks import check_history, check_notice_ids
-from contracts.dates import SHANGHAI, DeliveryMethod
+from contracts.dates import SHANGHAI, DeliveryMethod, TermCounting
 from contracts.events import (
     Amended,
     Change,
@@ -246,6 +246,8 @@ def test_signing_twice_is_refused(profile):
          "合同 VIP-2025-000001 已于 2025-03-05 作废，不能再登记任何事项"),
         ((), Terminated(D("2025-04-01"), TerminationReason.MUTUAL),
          "合同 VIP-2025-000001 尚未签署，不能解除；未签署的合同请作废（void）"),
+        ((SIGNED,), Terminated(D("2026-07-01"), TerminationReason.MUTUAL, signed_on=D("2025-03-09")),
+         "解除协议的签署日期 2025-03-09 早于合同 VIP-2025-000001 的签署日期 2025-03-10"),
     ],
 )
 def test_events_that_do_not_fit_are_refused(profile, history, body, message):
@@ -378,3 +380,26 @@ def test_duplicate_notice_ids_across_contracts(profile):
 def test_kinds_have_labels():
     assert all(kind.label for kind in EventKind)
     assert Issued.KIND is EventKind.ISSUED
+
+
+# ---------------------------------------------------------------- civil_code terms in the register
+def test_under_civil_code_the_first_term_begins_the_day_after_the_effective_day(profile):
+    state = replay(chain(dataclasses.replace(issued(), counting=TermCounting.CIVIL_CODE), Signed(D("2024-02-29"), D("2024-02-29"))))
+    (term,) = state.terms
+    assert (term.first_day, term.last_day) == (D("2024-03-01"), D("2029-02-28"))
+    # in effect on the effective day itself, although the term is counted from the next day
+    assert status_on(state, D("2024-02-29"), profile).value == "active"
+    assert status_on(state, D("2024-02-28"), profile).value == "draft"
+
+
+def test_a_civil_code_renewal_is_five_years_and_one_recorded_a_day_longer_still_stands(profile):
+    state = replay(chain(dataclasses.replace(issued(), counting=TermCounting.CIVIL_CODE), Signed(D("2025-03-10"), D("2025-03-10"))))
+    assert state.terms[0].last_day == D("2030-03-10")
+    renewal = Renewed("X1", D("2030-01-20"), 5, D("2030-03-11"), D("2035-03-10"), Decimal(1))
+    assert accepted(state, renewal, profile, at("2030-01-20"))
+    # recorded by an earlier version, which counted the renewal from its own first day: what was
+    # signed and printed stands, and `check` does not report it
+    older = dataclasses.replace(renewal, last_day=D("2035-03-11"))
+    assert accepted(state, older, profile, at("2030-01-20"))
+    wrong = dataclasses.replace(renewal, last_day=D("2035-03-12"))
+    assert refusal(state, wrong, profile, at("2030-01-20")) == "续签期限的最后一日应为 2035-03-10"

@@ -51,7 +51,8 @@ def text(doc) -> str:
 def test_the_source_is_the_agreement_with_the_reading_blocks_laid_over_it():
     agreement, source = load_source("agreement"), S.consolidated_source()
     assert source["chapters"] is agreement["chapters"]  # the clause text is the agreement's own
-    assert source["annexes"] is agreement["annexes"] and source["signature"] is agreement["signature"]
+    assert source["annexes"] is agreement["annexes"]
+    assert source["signature"] is None and agreement["signature"]  # a reading copy is not signed
     assert source["watermark"] == "仅供阅读" and source["kind"] == "consolidated"
     assert source["preamble"][-len(agreement["preamble"]):] == agreement["preamble"]
     assert "watermark" not in agreement and load_source("agreement")["kind"] == "agreement"
@@ -89,23 +90,28 @@ def test_before_the_amendments_take_effect(store, profile):  # noqa: F811
     assert included == [] and [i.doc_no for i in later] == [f"{DD}-B1"]
     body = text(S.consolidated_document(state, D("2026-02-01"), profile))
     assert "每年人民币12,800.00元" in body and f"通讯地址：{OLD_ADDRESS}" in body
-    assert f"下列文件已经签署、尚未生效，本文本未予并入：{DD}-B1（2026年3月1日起生效）" in body
-    assert "本协议没有生效的补充协议或续签协议" in body
+    assert f"下列文件已经签署，其约定的变更尚未开始适用，本文本未予并入：{DD}-B1（2026年3月1日起生效）" in body
+    assert "本协议没有已开始适用的补充协议或续签协议" in body
     # between the two: B1 in, B2 not yet signed
     included, later = consolidation(state, D("2026-03-15"))
     assert [i.doc_no for i in included] == [f"{DD}-B1"] and later == []
 
 
-def test_a_renewal_in_force_gives_the_renewal_term(store, profile):  # noqa: F811
+def test_a_renewal_in_force_is_stated_with_its_own_dates_beside_the_original_term(store, profile):  # noqa: F811
     state = state_of(store, profile, B)
     body = text(S.consolidated_document(state, D("2027-02-01"), profile))
-    assert "本协议期限自2027年1月10日起至2032年1月9日止" in body
+    # clause 1.4 and 12.1 keep the original facts; the renewal is added with its own dates
+    assert "本协议期限自2022年1月10日起至2027年1月9日止" in body
+    assert "生效日期为2022年1月10日" in body and "生效日期为2027年1月10日" not in body
+    assert f"{B}-X1续签协议" in body and "续签期限自2027年1月10日起至2032年1月9日止" in body
+    assert "现行期限为2027年1月10日至2032年1月9日" in body
+    assert "现行期限为续签期限（第二期" in body
     assert "每年人民币16,800.00元" in body and f"{B}-X1" in body
-    assert "原协议的生效日期为2022年1月10日" in body
-    # signed but not begun: the first term, the renewal listed as not yet in force
+    # signed but not begun: the first term, the renewal listed as not applying yet
     before = text(S.consolidated_document(state, D("2026-12-01"), profile))
     assert "本协议期限自2022年1月10日起至2027年1月9日止" in before and "每年人民币12,800.00元" in before
-    assert f"{B}-X1（2027年1月10日起生效）" in before
+    assert f"{B}-X1（续签期限自2027年1月10日起）" in before
+    assert "现行期限为2022年1月10日至2027年1月9日" in before
 
 
 def test_a_terminated_contract_says_so(store, profile):  # noqa: F811

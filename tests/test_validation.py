@@ -95,7 +95,7 @@ def test_customer_collects_every_problem_at_once():
     assert fields == ["address", "email", "credit_code", "phone", "id_number"]
 
 
-def test_customer_text_is_nfkc_normalised():
+def test_look_alike_hanzi_in_customer_text_become_the_ordinary_ones():
     # U+2F08 KANGXI RADICAL MAN looks like 人 but is another code point.
     customer = customer_from_mapping(
         CustomerType.INDIVIDUAL,
