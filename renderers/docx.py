@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import io
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,14 @@ TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "docx" / "docu
 
 # Runs left empty where docxtpl took a {%r …%} tag out of its run.
 _EMPTY_RUN = re.compile(r'<w:r><w:t(?: xml:space="preserve")?></w:t></w:r>')
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    """One line of 目录: its text and the bookmark on the heading it points to."""
+
+    text: str
+    bookmark: str
 
 
 class _Environment(jinja2.Environment):
@@ -68,9 +77,22 @@ def load_template() -> DocxTemplate:
     return _Template(io.BytesIO(template_bytes()))
 
 
+def toc_targets(doc: Document) -> list[TocEntry]:
+    """`doc.toc_entries()` with the bookmark the template puts on each heading:
+    _Toc_ch_N on chapter N, _Toc_signature, _Toc_annex_N on annex N."""
+    names = [f"_Toc_ch_{i}" for i, _ in enumerate(doc.chapters, 1)]
+    if doc.signature:
+        names.append("_Toc_signature")
+    names.extend(f"_Toc_annex_{i}" for i, _ in enumerate(doc.annexes, 1))
+    entries = doc.toc_entries()
+    if len(entries) != len(names):
+        raise ValueError(f"table of contents has {len(entries)} entries for {len(names)} headings")
+    return [TocEntry(text, name) for text, name in zip(entries, names, strict=True)]
+
+
 def docx_context(doc: Document) -> dict[str, Any]:
     """Everything the template reads: the tree itself and the table of contents."""
-    return {"doc": doc, "toc_entries": doc.toc_entries() if doc.toc else []}
+    return {"doc": doc, "toc": toc_targets(doc) if doc.toc else []}
 
 
 def render_docx(doc: Document, out_path: Path) -> None:
@@ -86,6 +108,9 @@ def warm() -> None:
 def _filled(doc: Document) -> DocxTemplate:
     tpl = load_template()
     tpl.render(docx_context(doc), jinja_env=jinja_env(), autoescape=True)
+    # The template's first page has its own, empty header and footer: the cover's. Without a
+    # cover, the first page is a page like any other.
+    tpl.docx.sections[0].different_first_page_header_footer = doc.cover is not None
     props = tpl.docx.core_properties
     props.title = doc.title
     props.identifier = doc.doc_no
