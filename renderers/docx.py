@@ -1,7 +1,10 @@
 """DOCX renderer: fill templates/docx/document.docx (a docxtpl template) from a Document tree.
 
 The template (built by renderers/build_docx_template.py) walks `doc` itself, in the order of
-`Document.text_lines()`; this module only supplies the context and the jinja2 environment.
+`Document.text_lines()`; this module supplies the context and the jinja2 environment, stamps
+the document's properties and writes the package so that the same tree always gives the same
+bytes: no clock time anywhere (core properties carry the document's issue date, zip entries a
+fixed one), and app.xml names this program.
 All text is escaped by jinja2 (autoescape), so names holding & < > stay text.
 """
 
@@ -11,9 +14,11 @@ import datetime as dt
 import functools
 import io
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import jinja2
 from docxtpl import DocxTemplate
@@ -21,6 +26,9 @@ from docxtpl import DocxTemplate
 from contracts.document import Document, Table
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "docx" / "document.docx"
+PROGRAM = "vipcontract"
+# Zip entries need some date; DOS dates start in 1980. Documents with an issue date use it.
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 # Runs left empty where docxtpl took a {%r …%} tag out of its run.
 _EMPTY_RUN = re.compile(r'<w:r><w:t(?: xml:space="preserve")?></w:t></w:r>')
@@ -73,6 +81,16 @@ def jinja_env() -> jinja2.Environment:
     return env
 
 
+@functools.cache
+def program_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(PROGRAM)
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def load_template() -> DocxTemplate:
     return _Template(io.BytesIO(template_bytes()))
 
@@ -95,14 +113,21 @@ def docx_context(doc: Document) -> dict[str, Any]:
     return {"doc": doc, "toc": toc_targets(doc) if doc.toc else []}
 
 
+def docx_bytes(doc: Document) -> bytes:
+    """DOC as a Word file; the same tree gives the same bytes."""
+    buffer = io.BytesIO()
+    _filled(doc).save(buffer)
+    return _repacked(buffer.getvalue(), doc.issued_on)
+
+
 def render_docx(doc: Document, out_path: Path) -> None:
     """Write DOC as a Word file to OUT_PATH (exactly that path)."""
-    _filled(doc).save(str(out_path))
+    Path(out_path).write_bytes(docx_bytes(doc))
 
 
 def warm() -> None:
     """Read the template and compile its parts once, before the first real render."""
-    _filled(_WARM_DOC).save(io.BytesIO())
+    docx_bytes(_WARM_DOC)
 
 
 def _filled(doc: Document) -> DocxTemplate:
@@ -115,8 +140,51 @@ def _filled(doc: Document) -> DocxTemplate:
     props.title = doc.title
     props.identifier = doc.doc_no
     props.language = "zh-CN"
-    props.created = props.modified = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    props.author = props.last_modified_by = PROGRAM
+    props.revision = 1
+    if doc.issued_on is not None:
+        # The day the document was issued, not the time it happened to be rendered: a file
+        # rendered again from the register is the same file.
+        issued = dt.datetime.combine(doc.issued_on, dt.time(), tzinfo=dt.UTC)
+        props.created = props.modified = issued
     return tpl
+
+
+def _app_xml() -> bytes:
+    """docProps/app.xml: this program is the application that wrote the file.
+
+    The version goes with the name, as LibreOffice writes its own ("LibreOffice/7.4…"): Office
+    expects AppVersion in its own XX.YYYY form, which a program version is not.
+    """
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
+        'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+        f"<Application>{escape(PROGRAM)}/{escape(program_version())}</Application>"
+        "<DocSecurity>0</DocSecurity><ScaleCrop>false</ScaleCrop>"
+        "<LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>"
+        "<HyperlinksChanged>false</HyperlinksChanged>"
+        "</Properties>"
+    ).encode()
+
+
+def _repacked(package: bytes, issued_on: dt.date | None) -> bytes:
+    """The package rewritten entry by entry with fixed zip metadata.
+
+    python-docx stamps every entry with the current time; here every entry gets the issue date
+    (or 1980-01-01), the same permissions and the same compression, in the same order.
+    """
+    when = (issued_on.year, issued_on.month, issued_on.day, 0, 0, 0) if issued_on else _ZIP_EPOCH
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as src, zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            data = _app_xml() if name == "docProps/app.xml" else src.read(name)
+            info = zipfile.ZipInfo(name, date_time=when)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 0
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, data, compresslevel=6)
+    return out.getvalue()
 
 
 _WARM_DOC = Document(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
+import time
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -13,6 +15,7 @@ from docx import Document as open_docx
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
+from contracts.customer import CustomerType
 from contracts.document import (
     Annex,
     Chapter,
@@ -31,6 +34,7 @@ from renderers.docx import (
     docx_context,
     jinja_env,
     load_template,
+    program_version,
     render_docx,
     template_bytes,
     warm,
@@ -372,6 +376,55 @@ def test_writes_exactly_the_given_path(tmp_path):
     render_docx(small_document(), out)
     assert [p.name for p in tmp_path.iterdir()] == [out.name]
     assert zipfile.is_zipfile(out)
+
+
+# --------------------------------------------------------------------------- properties and bytes
+
+
+def issued(doc: Document, day: dt.date = dt.date(2026, 11, 24)) -> Document:
+    return dataclasses.replace(doc, issued_on=day)
+
+
+def test_properties_carry_the_issue_date_and_this_program(tmp_path):
+    doc = issued(make_agreement("individual"))
+    path = render(tmp_path, doc)
+    props = open_docx(str(path)).core_properties
+    midnight = dt.datetime(2026, 11, 24, tzinfo=dt.UTC)
+    assert props.created == props.modified == midnight
+    assert props.author == props.last_modified_by == "vipcontract"
+    assert props.revision == 1
+    assert props.title == doc.title and props.identifier == doc.doc_no
+    app = xml_parts(path)["docProps/app.xml"]
+    assert f"<Application>vipcontract/{program_version()}</Application>" in app
+    assert "Word" not in app and "AppVersion" not in app
+
+
+def test_without_an_issue_date_no_date_at_all(tmp_path):
+    core = xml_parts(render(tmp_path, small_document()))["docProps/core.xml"]
+    assert "dcterms:created" not in core and "dcterms:modified" not in core
+
+
+@pytest.mark.parametrize("kind", VARIANTS)
+def test_same_tree_same_bytes(tmp_path, kind):
+    doc = issued(make_agreement(kind))
+    first = render(tmp_path, doc, "a.docx").read_bytes()
+    time.sleep(2.1)  # zip times have a two-second resolution: a clock stamp would differ now
+    second = render(tmp_path, doc, "b.docx").read_bytes()
+    assert first == second
+    with zipfile.ZipFile(tmp_path / "a.docx") as z:
+        assert {info.date_time for info in z.infolist()} == {(2026, 11, 24, 0, 0, 0)}
+    other_day = render(tmp_path, issued(doc, dt.date(2026, 11, 25)), "c.docx").read_bytes()
+    assert other_day != first
+
+
+def test_the_service_stamps_the_issue_date(tmp_path, profile):
+    from service.generate import build_agreement, parse_request
+    from tests.conftest import INDIVIDUAL, TODAY
+
+    request = parse_request(CustomerType.INDIVIDUAL, {**INDIVIDUAL, "annual_fee": "12800"}, TODAY)
+    doc = build_agreement(profile, request, "VIP-2026-000001", dt.date(2026, 3, 2))
+    assert doc.issued_on == dt.date(2026, 3, 2)
+    assert open_docx(str(render(tmp_path, doc))).core_properties.created == dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
 
 
 # --------------------------------------------------------------------------- bold, read by python-docx
