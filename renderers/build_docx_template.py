@@ -310,11 +310,8 @@ def define_styles(doc) -> set[str]:
         paragraph_style(
             doc, "Signature Line", line=pt(BODY_PT * 2.6), left=2 * EM, keep_next=True,
         ),
-        # @top-center / @bottom-center: 9pt, #333
-        paragraph_style(
-            doc, "Header", size=9, line=pt(9 * 1.75), color="333333",
-            tabs=((TEXT_W, right_tab, WD_TAB_LEADER.SPACES),),
-        ),
+        # @top-center / @bottom-center: 9pt, #333, centred
+        paragraph_style(doc, "Header", size=9, line=pt(9 * 1.75), align=center, color="333333"),
         paragraph_style(doc, "Footer", size=9, line=pt(9 * 1.75), align=center, color="333333"),
     ]
     doc.styles["Heading 1"].next_paragraph_style = doc.styles[BODY_STYLE]
@@ -651,17 +648,15 @@ def page_setup(doc) -> None:
     section.header_distance, section.footer_distance = Twips(HEADER_DISTANCE), Twips(FOOTER_DISTANCE)
     section.gutter = Twips(0)
 
+    # the PDF's running header (renderers.pdf.running_header): its parts joined by U+3000
     header = section.header.paragraphs[0]
     header.style = "Header"
     header.add_run(
         "合同编号：{{ doc.contract_no }}"
         "{% if doc.doc_no and doc.doc_no != doc.contract_no %}"
         "　文件编号：{{ doc.doc_no }}{% endif %}"
+        "{% if doc.watermark %}　{{ doc.watermark }}{% endif %}"
     )
-    header.add_run("{%r if doc.watermark %}")
-    header.add_run().add_tab()
-    header.add_run("{{ doc.watermark }}").bold = True
-    header.add_run("{%r endif %}")
 
     footer = section.footer.paragraphs[0]
     footer.style = "Footer"

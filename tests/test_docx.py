@@ -39,6 +39,7 @@ from renderers.docx import (
     template_bytes,
     warm,
 )
+from renderers.pdf import running_header
 from tests.conftest import make_agreement
 from tests.readback_docx import (
     bold_run_texts,
@@ -338,6 +339,7 @@ def test_header_shows_document_number_and_watermark(tmp_path):
     doc = small_document(watermark="仅供<阅读>&")
     header, _ = docx_header_footer_text(render(tmp_path, doc, "a.docx"))
     assert doc.contract_no in header and doc.doc_no in header and "仅供<阅读>&" in header
+    assert header == running_header(doc)  # the PDF's header, word for word
     plain = small_document(doc_no="VIP-2026-000009")
     header, _ = docx_header_footer_text(render(tmp_path, plain, "b.docx"))
     assert header.count("VIP-2026-000009") == 1 and "仅供阅读" not in header
