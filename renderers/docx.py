@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import io
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import jinja2
+from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 
 from contracts.document import Document, Table
@@ -133,6 +135,8 @@ def warm() -> None:
 def _filled(doc: Document) -> DocxTemplate:
     tpl = load_template()
     tpl.render(docx_context(doc), jinja_env=jinja_env(), autoescape=True)
+    for table in tpl.docx.element.body.iter(qn("w:tbl")):
+        _fit_columns(table)
     # The template's first page has its own, empty header and footer: the cover's. Without a
     # cover, the first page is a page like any other.
     tpl.docx.sections[0].different_first_page_header_footer = doc.cover is not None
@@ -148,6 +152,63 @@ def _filled(doc: Document) -> DocxTemplate:
         issued = dt.datetime.combine(doc.issued_on, dt.time(), tzinfo=dt.UTC)
         props.created = props.modified = issued
     return tpl
+
+
+# Tables: 9.5pt type, cells padded 2mm left and right (templates/html/document.css).
+_TABLE_EM = 190  # twips
+_CELL_PADDING = 2 * 113
+_UNBREAKABLE = re.compile(r"[^\s\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]+")
+
+
+def _text_width(text: str) -> int:
+    """Width of TEXT in twips at the table's size: hanzi and full-width forms one em, the rest
+    about half of one."""
+    return sum(_TABLE_EM if unicodedata.east_asian_width(c) in "WF" else _TABLE_EM // 2 for c in text)
+
+
+def _min_width(text: str, nowrap: bool) -> int:
+    """The narrowest the cell can be: its whole text when it may not wrap (th), else its widest
+    unbreakable piece (a number, a word, an e-mail address; any single hanzi)."""
+    if nowrap:
+        return _text_width(text)
+    pieces = [_text_width(m) for m in _UNBREAKABLE.findall(text)]
+    return max([_TABLE_EM if text.strip() else 0, *pieces])
+
+
+def _fit_columns(table) -> None:
+    """Column widths in the table grid as the PDF's automatic table layout gives them.
+
+    Word fits an auto-width table to its contents when it lays it out, LibreOffice takes the
+    grid's widths as they are: without this, every column of a LibreOffice table is equally
+    wide. CSS 2.1's automatic layout: a column is at least as wide as its widest unbreakable
+    content (th does not wrap) and at most as wide as its longest text; a table narrower than
+    the page when every column has its maximum grows in proportion, a wider one shares the room
+    above the minimums in proportion to what each column would still like.
+    """
+    grid = table.find(qn("w:tblGrid"))
+    columns = grid.findall(qn("w:gridCol")) if grid is not None else []
+    if not columns:
+        return
+    count = len(columns)
+    least, most = [0] * count, [0] * count
+    for row in table.iter(qn("w:tr")):
+        tr_pr = row.find(qn("w:trPr"))
+        header = tr_pr is not None and tr_pr.find(qn("w:tblHeader")) is not None
+        for i, cell in enumerate(row.findall(qn("w:tc"))[:count]):
+            text = "".join(t.text or "" for t in cell.iter(qn("w:t")))
+            least[i] = max(least[i], _min_width(text, header) + _CELL_PADDING)
+            most[i] = max(most[i], _text_width(text) + _CELL_PADDING)
+    available = sum(int(c.get(qn("w:w"), "0")) for c in columns)
+    if sum(most) <= available:
+        widths = [m * available / sum(most) for m in most]
+    elif sum(least) <= available:
+        room = available - sum(least)
+        wants = [m - n for m, n in zip(most, least, strict=True)]
+        widths = [n + room * w / sum(wants) for n, w in zip(least, wants, strict=True)]
+    else:
+        widths = [n * available / sum(least) for n in least]
+    for column, width in zip(columns, widths, strict=True):
+        column.set(qn("w:w"), str(round(width)))
 
 
 def _app_xml() -> bytes:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from docx import Document as open_docx
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Pt, Twips
 
 from contracts.customer import CustomerType
 from contracts.document import (
@@ -241,6 +241,21 @@ def test_tables_have_borders_and_a_repeating_bold_header(tmp_path):
         assert all(c.paragraphs[0].style.font.bold for c in header.cells)
         assert [[c.text for c in r.cells] for r in table.rows[1:]] == [list(r) for r in block.rows]
         assert len(table._tbl.tblGrid.findall(qn("w:gridCol"))) == len(block.header)
+
+
+@pytest.mark.parametrize("kind", VARIANTS)
+def test_table_columns_are_as_wide_as_their_contents_want(rendered, kind):
+    doc, path = rendered(kind)
+    word = open_docx(str(path))
+    text_width = word.sections[0].page_width - word.sections[0].left_margin - word.sections[0].right_margin
+    for table in word.tables:
+        widths = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+        assert abs(Twips(sum(widths)) - text_width) <= Twips(len(widths))  # the table is 100% wide
+    rights = word.tables[0]  # 附件一: 权益项目 | 具体内容 | 服务标准
+    assert [c.text for c in rights.rows[0].cells] == ["权益项目", "具体内容", "服务标准"]
+    item, content, standard = (int(c.get(qn("w:w"))) for c in rights._tbl.tblGrid.findall(qn("w:gridCol")))
+    assert item < standard < content
+    assert item >= 4 * 190  # th does not wrap: 权益项目 on one line
 
 
 @pytest.mark.parametrize("kind", VARIANTS)
