@@ -28,13 +28,15 @@ $(VENV)/.installed: pyproject.toml
 
 # System packages: the CJK font with a real Bold, HarfBuzz's subsetter (without it
 # WeasyPrint falls back to a subsetter ten times slower), Pango for WeasyPrint's layout,
-# and poppler's pdftoppm/pdftotext.
+# poppler's pdftoppm/pdftotext, and LibreOffice Writer (the tests lay the DOCX out with it
+# and compare it with the PDF).
 sysdeps:
 	@missing=""; \
 	fc-list 2>/dev/null | grep -q "Noto Serif CJK SC" || missing="$$missing fonts-noto-cjk"; \
 	ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so.0" || missing="$$missing libharfbuzz-subset0"; \
 	ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so.0" || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	command -v soffice >/dev/null || missing="$$missing libreoffice-writer-nogui"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "安装系统软件包:$$missing"; \

@@ -6,6 +6,7 @@ the table of contents, page headers and footers are derived and not part of it.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -146,6 +147,7 @@ class Document:
     watermark: str = ""  # e.g. 仅供阅读 on a consolidated reading copy
     toc: bool = True
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    issued_on: datetime.date | None = None  # issue date, set by the service; the DOCX properties carry it
 
     def toc_entries(self) -> list[str]:
         entries = [c.heading for c in self.chapters]

@@ -32,17 +32,48 @@ from docx.shared import Pt, RGBColor, Twips
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "templates" / "docx" / "document.docx"
 
-FONT = "Noto Serif CJK SC"
-FALLBACK_FONT = "宋体"  # SimSun: what Word substitutes where Noto Serif CJK SC is missing
+# Fonts every stock Chinese Windows has: 宋体 (SimSun) for the hanzi, Times New Roman for
+# Latin letters and digits. Headings are 宋体 in bold, as the PDF's headings are its serif face
+# in bold. Linux has neither: LibreOffice finds fonts through fontconfig, and
+# templates/docx/fonts.conf maps 宋体 and SimSun to Noto Serif CJK SC, the face the PDF
+# embeds; Times New Roman already has its metric twin there (Liberation Serif).
+EAST_ASIAN_FONT = "宋体"
+EAST_ASIAN_FONT_EN = "SimSun"
+LATIN_FONT = "Times New Roman"
 
-# A4, binding margin on the left. Text width 11906 - 1701 - 1417 = 8788 twips.
+
+def mm(value: float) -> int:
+    """Millimetres (the stylesheet's unit) in twips."""
+    return round(value * 1440 / 25.4)
+
+
+def pt(value: float) -> int:
+    """Points in twips."""
+    return round(value * 20)
+
+
+# templates/html/document.css, @page: A4, margin 26mm 22mm 24mm 25mm.
 PAGE_W, PAGE_H = 11906, 16838
-MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT = 1440, 1440, 1701, 1417
+MARGIN_TOP, MARGIN_RIGHT, MARGIN_BOTTOM, MARGIN_LEFT = mm(26), mm(22), mm(24), mm(25)
 TEXT_W = PAGE_W - MARGIN_LEFT - MARGIN_RIGHT
+# The PDF's header sits in the top margin, its text ending 7.5 mm above the body (margin-bottom
+# 5mm + padding 2.5mm, 9pt type); its footer starts 6 mm below the body. Word measures the header
+# from the top edge to the header's top and the footer from the bottom edge to the footer's bottom.
+HEADER_DISTANCE = mm(13)
+FOOTER_DISTANCE = mm(12.5)
+
+# Type sizes and line heights of the stylesheet. CSS line-height is a multiple of the font
+# size; Word's "multiple" line spacing is a multiple of the font's own line gap (about 1.45 em
+# for Noto CJK), so the DOCX states each CSS line height exactly, in twips.
+BODY_PT = 10.5  # html { font-size: 10.5pt; line-height: 1.75 }
+EM = pt(BODY_PT)  # text-indent: 2em is two of these
+BODY_LINE = pt(BODY_PT * 1.75)
+SIGNATURE_BLANK = mm(62)  # .sig-blank { width: 62mm }
 
 # Block paragraph style of the tree (Paragraph.style) -> Word style; anything else is body.
 BLOCK_STYLES = {"item": "List Item", "center": "Centered", "right": "Right Aligned", "note": "Note"}
 BODY_STYLE = "Body Text"
+PREAMBLE_STYLE = "Preamble"  # .preamble .p-body { text-indent: 0 }
 
 # Child order inside w:pPr and w:rPr (ECMA-376), for the elements python-docx has no API for.
 PPR_ORDER = (
@@ -75,7 +106,10 @@ def set_ordered(parent, tag: str, order: list[str], **attrs: str):
 
 
 def fonts_rpr(rpr) -> None:
-    set_ordered(rpr, "rFonts", RPR_ORDER, ascii=FONT, hAnsi=FONT, eastAsia=FONT, cs=FONT)
+    set_ordered(
+        rpr, "rFonts", RPR_ORDER,
+        ascii=LATIN_FONT, hAnsi=LATIN_FONT, eastAsia=EAST_ASIAN_FONT, cs=LATIN_FONT,
+    )
 
 
 # --------------------------------------------------------------------------- package clean-up
@@ -129,16 +163,15 @@ def paragraph_style(
     align=None,
     first_line: int | None = None,
     left: int | None = None,
-    before: float | None = None,
-    after: float | None = None,
-    exact: float | None = None,
-    multiple: float | None = None,
+    before: int | None = None,
+    after: int | None = None,
+    line: int | None = None,
     keep_next: bool = False,
     outline: int | None = None,
     tabs: tuple = (),
-    spacing: int | None = None,
     color: str | None = None,
 ):
+    """A paragraph style; lengths (indents, spacing, the exact line height) in twips."""
     styles = doc.styles
     try:
         style = styles[name]
@@ -147,7 +180,7 @@ def paragraph_style(
         style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
     if style_id:
         style.style_id = style_id
-    if name.startswith("toc "):  # Word's own "toc N" styles, which its TOC field fills in
+    if name.startswith("toc "):  # Word's own "toc N" styles
         style.element.attrib.pop(qn("w:customStyle"), None)
     style.base_style = styles[base] if base else None
     style.quick_style = True
@@ -156,14 +189,12 @@ def paragraph_style(
     pf, font = style.paragraph_format, style.font
     if size is not None:
         font.size = Pt(size)
-        set_ordered(style.element.get_or_add_rPr(), "szCs", RPR_ORDER, val=str(int(size * 2)))
+        set_ordered(style.element.get_or_add_rPr(), "szCs", RPR_ORDER, val=str(round(size * 2)))
     if bold:
         font.bold = True
         set_ordered(style.element.get_or_add_rPr(), "bCs", RPR_ORDER)
     if color:
         font.color.rgb = RGBColor.from_string(color)
-    if spacing is not None:
-        set_ordered(style.element.get_or_add_rPr(), "spacing", RPR_ORDER, val=str(spacing))
     if align is not None:
         pf.alignment = align
     if left is not None:
@@ -171,14 +202,12 @@ def paragraph_style(
     if first_line is not None:
         pf.first_line_indent = Twips(first_line)
     if before is not None:
-        pf.space_before = Pt(before)
+        pf.space_before = Twips(before)
     if after is not None:
-        pf.space_after = Pt(after)
-    if exact is not None:
+        pf.space_after = Twips(after)
+    if line is not None:
         pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-        pf.line_spacing = Pt(exact)
-    if multiple is not None:
-        pf.line_spacing = multiple
+        pf.line_spacing = Twips(line)
     if keep_next:
         pf.keep_with_next = True
     for pos, alignment, leader in tabs:
@@ -189,14 +218,16 @@ def paragraph_style(
 
 
 def table_style(doc, name: str):
+    """Ruled cells with the stylesheet's padding (th, td { padding: 1.2mm 2mm })."""
     style = doc.styles.add_style(name, WD_STYLE_TYPE.TABLE)
     style.base_style = doc.styles["Table Grid"]
     style.quick_style = True
+    v, h = mm(1.2), mm(2)
     style.element.append(
         parse_xml(
             f"<w:tblPr {nsdecls('w')}>{borders_xml('tblBorders', 4)}"
-            '<w:tblCellMar><w:top w:w="57" w:type="dxa"/><w:left w:w="85" w:type="dxa"/>'
-            '<w:bottom w:w="57" w:type="dxa"/><w:right w:w="85" w:type="dxa"/></w:tblCellMar>'
+            f'<w:tblCellMar><w:top w:w="{v}" w:type="dxa"/><w:left w:w="{h}" w:type="dxa"/>'
+            f'<w:bottom w:w="{v}" w:type="dxa"/><w:right w:w="{h}" w:type="dxa"/></w:tblCellMar>'
             "</w:tblPr>"
         )
     )
@@ -204,76 +235,91 @@ def table_style(doc, name: str):
 
 
 def borders_xml(tag: str, size: int, ns: str = "") -> str:
+    """Table borders; SIZE in eighths of a point (4 = the stylesheet's 0.5pt)."""
     sides = "".join(
-        f'<w:{side} w:val="single" w:sz="{size}" w:space="0" w:color="000000"/>'
+        f'<w:{side} w:val="single" w:sz="{size}" w:space="0" w:color="333333"/>'
         for side in ("top", "left", "bottom", "right", "insideH", "insideV")
     )
     return f"<w:{tag}{ns}>{sides}</w:{tag}>"
 
 
 def define_styles(doc) -> set[str]:
-    """All styles of the template; returns their style ids."""
+    """All styles of the template, each following its rule in templates/html/document.css;
+    returns their style ids."""
     center, right = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT
     justify = WD_ALIGN_PARAGRAPH.JUSTIFY
-    left_tab, right_tab = WD_TAB_ALIGNMENT.LEFT, WD_TAB_ALIGNMENT.RIGHT
-    no_leader = WD_TAB_LEADER.SPACES
+    right_tab, dots = WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS
     defined = [
-        # 小四 12 pt body, fixed 22 pt lines (Noto CJK's own line gap is large)
-        paragraph_style(doc, "Normal", base=None, size=12, exact=22),
-        paragraph_style(doc, BODY_STYLE, align=justify, first_line=480),
-        # the label (（1）…) hangs in the first 42 pt; the text wraps at the tab stop
-        paragraph_style(
-            doc, "List Item", align=justify, left=1320, first_line=-840,
-            tabs=((1320, left_tab, no_leader),),
-        ),
+        # html: 10.5pt (五号), line-height 1.75
+        paragraph_style(doc, "Normal", base=None, size=BODY_PT, line=BODY_LINE),
+        # .p-body: text-indent 2em, justified
+        paragraph_style(doc, BODY_STYLE, align=justify, first_line=2 * EM),
+        paragraph_style(doc, PREAMBLE_STYLE, style_id="Preamble", align=justify),
+        # .p-item: the label is inline, the paragraph indented like body text
+        paragraph_style(doc, "List Item", align=justify, first_line=2 * EM),
         paragraph_style(doc, "Centered", align=center),
         paragraph_style(doc, "Right Aligned", align=right),
-        paragraph_style(doc, "Note", size=10.5, exact=18, align=justify),
-        # cover
+        # .p-note: 9pt, #333, text-indent 2em (of 9pt)
         paragraph_style(
-            doc, "Cover Mark", align=center, size=16, bold=True, spacing=200, before=96,
-            after=24, exact=30, color="595959",
+            doc, "Note", size=9, line=pt(9 * 1.75), first_line=pt(18), color="333333",
         ),
-        paragraph_style(doc, "Title", align=center, size=22, bold=True, multiple=1.2, after=120),
-        paragraph_style(doc, "Cover Line", align=center, size=14, exact=32),
-        # headings (what the TOC field collects) and the table of contents
+        # .cover (padding-top 42mm), .cover-mark, .cover-title (margin-top 22mm), .cover-lines
+        # (margin-top 58mm: the title's space after)
         paragraph_style(
-            doc, "Heading 1", size=14, bold=True, align=center, before=12, after=6,
-            multiple=1.0, keep_next=True, outline=0,
+            doc, "Cover Mark", align=center, size=40, bold=True, line=pt(40 * 1.2),
+            before=mm(42), color="3A3A3A",
         ),
         paragraph_style(
-            doc, "Heading 2", size=12, bold=True, before=6, after=0, keep_next=True, outline=1,
+            doc, "Title", align=center, size=22, bold=True, line=pt(22 * 1.45), before=mm(22),
+            after=mm(58),
         ),
-        paragraph_style(doc, "TOC Heading", base="Heading 1", style_id="TOCHeading", outline=9),
+        paragraph_style(doc, "Cover Line", align=center, size=13, line=pt(13 * 2.3)),
+        # h2 of chapters, the signature page and annexes: 13pt bold, centred, line-height 1.5,
+        # margin 5mm 0 2mm, break-after avoid; the outline level names it for Word's navigation
         paragraph_style(
-            doc, "toc 1", style_id="TOC1", tabs=((TEXT_W, right_tab, WD_TAB_LEADER.DOTS),),
+            doc, "Heading 1", size=13, bold=True, align=center, line=pt(13 * 1.5), before=mm(5),
+            after=mm(2), keep_next=True, outline=0,
         ),
+        # .clause h3: 10.5pt bold, margin-top 2mm
         paragraph_style(
-            doc, "toc 2", style_id="TOC2", left=480,
-            tabs=((TEXT_W, right_tab, WD_TAB_LEADER.DOTS),),
+            doc, "Heading 2", size=BODY_PT, bold=True, line=pt(BODY_PT * 1.5), before=mm(2),
+            after=0, keep_next=True, outline=1,
         ),
-        # body
+        # .toc-title: 16pt bold, centred, margin-bottom 8mm; outside the outline (level 9)
+        paragraph_style(
+            doc, "TOC Heading", base="Heading 1", style_id="TOCHeading", size=16,
+            line=pt(16 * 1.5), before=0, after=mm(8), outline=9,
+        ),
+        # .toc li: line-height 2.2, a dotted leader to the page number at the right margin
+        paragraph_style(
+            doc, "toc 1", style_id="TOC1", line=pt(BODY_PT * 2.2), tabs=((TEXT_W, right_tab, dots),),
+        ),
+        # .doc-title: 18pt bold, centred, margin-bottom 6mm
         paragraph_style(
             doc, "Document Title", style_id="DocumentTitle", align=center, size=18, bold=True,
-            multiple=1.2, after=18,
+            line=pt(18 * 1.5), after=mm(6),
         ),
-        paragraph_style(doc, "Table Text", size=10.5, multiple=1.0),
-        paragraph_style(doc, "Table Heading", base="Table Text", bold=True, align=center),
-        paragraph_style(doc, "Signature Party", bold=True, before=18, keep_next=True),
+        # table: 9.5pt, line-height 1.5; th bold, left-aligned
+        paragraph_style(doc, "Table Text", size=9.5, line=pt(9.5 * 1.5)),
+        paragraph_style(doc, "Table Heading", base="Table Text", bold=True),
+        # .party (margin-top 9mm), .party-heading (bold, margin-bottom 2mm)
         paragraph_style(
-            doc, "Signature Line", exact=30, keep_next=True, tabs=((8200, left_tab, no_leader),),
+            doc, "Signature Party", bold=True, before=mm(9), after=mm(2), keep_next=True,
         ),
-        # running header and footer, 小五 9 pt
+        # .sig-line: line-height 2.6, padding-left 2em
         paragraph_style(
-            doc, "Header", size=9, multiple=1.0, tabs=((TEXT_W, right_tab, no_leader),),
+            doc, "Signature Line", line=pt(BODY_PT * 2.6), left=2 * EM, keep_next=True,
         ),
-        paragraph_style(doc, "Footer", size=9, multiple=1.0, align=center),
+        # @top-center / @bottom-center: 9pt, #333, centred
+        paragraph_style(doc, "Header", size=9, line=pt(9 * 1.75), align=center, color="333333"),
+        paragraph_style(doc, "Footer", size=9, line=pt(9 * 1.75), align=center, color="333333"),
     ]
     doc.styles["Heading 1"].next_paragraph_style = doc.styles[BODY_STYLE]
     doc.styles["Heading 2"].next_paragraph_style = doc.styles[BODY_STYLE]
+    # @top-center: border-bottom 0.5pt #777, padding-bottom 2.5mm (w:space is in points)
     header_ppr = doc.styles["Header"].element.get_or_add_pPr()
     set_ordered(header_ppr, "pBdr", PPR_ORDER).append(
-        parse_xml(f'<w:bottom {nsdecls("w")} w:val="single" w:sz="4" w:space="1" w:color="000000"/>')
+        parse_xml(f'<w:bottom {nsdecls("w")} w:val="single" w:sz="4" w:space="7" w:color="777777"/>')
     )
     fonts_rpr(doc.styles["Normal"].element.get_or_add_rPr())
     clean_style(doc.styles["Table Grid"])
@@ -285,31 +331,46 @@ def set_doc_defaults(doc) -> None:
     defaults = doc.styles.element.find(qn("w:docDefaults"))
     rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
     fonts_rpr(rpr)
-    set_ordered(rpr, "sz", RPR_ORDER, val="24")
-    set_ordered(rpr, "szCs", RPR_ORDER, val="24")
+    size = str(round(BODY_PT * 2))
+    set_ordered(rpr, "sz", RPR_ORDER, val=size)
+    set_ordered(rpr, "szCs", RPR_ORDER, val=size)
     set_ordered(rpr, "lang", RPR_ORDER, val="en-US", eastAsia="zh-CN", bidi="ar-SA")
     ppr = defaults.find(qn("w:pPrDefault")).find(qn("w:pPr"))
     set_ordered(ppr, "spacing", PPR_ORDER, after="0", line="240", lineRule="auto")
 
 
+def set_normal_paragraph(doc) -> None:
+    """Paragraph rules every style inherits from Normal. (LibreOffice reads these from the
+    Normal style but not from w:pPrDefault.)"""
+    ppr = doc.styles["Normal"].element.get_or_add_pPr()
+    # orphans: 2; widows: 2 (the stylesheet's body text; CSS's default everywhere else)
+    set_ordered(ppr, "widowControl", PPR_ORDER)
+    # No extra gap between hanzi and Latin letters or digits ("VIP客户", not "VIP 客户"): the PDF
+    # sets none, and Word adds a quarter em by default. (LibreOffice 7.4 ignores both elements
+    # when it reads a DOCX and always adds the gap.)
+    set_ordered(ppr, "autoSpaceDE", PPR_ORDER, val="0")
+    set_ordered(ppr, "autoSpaceDN", PPR_ORDER, val="0")
+
+
 def set_font_table_and_theme(doc) -> None:
-    """Name the CJK face (with its 宋体 fallback) in fontTable.xml and the theme."""
+    """Name 宋体 (and its English name SimSun) in fontTable.xml and in the theme."""
     for rel in doc.part.rels.values():
         if rel.reltype == RT.FONT_TABLE:
             rel.target_part._blob = FONT_TABLE.encode("utf-8")
         elif rel.reltype == RT.THEME:
             theme = rel.target_part.blob.decode("utf-8")
-            theme = theme.replace('<a:ea typeface=""/>', f'<a:ea typeface="{FONT}"/>')
+            theme = theme.replace('<a:ea typeface=""/>', f'<a:ea typeface="{EAST_ASIAN_FONT}"/>')
             rel.target_part._blob = theme.encode("utf-8")
 
 
+# panose, charset 86 (GB2312) and pitch as Word itself writes them for SimSun and Times New Roman
 FONT_TABLE = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <w:fonts {nsdecls("w")}>
-<w:font w:name="{FONT}"><w:altName w:val="{FALLBACK_FONT}"/><w:panose1 w:val="02020400000000000000"/>\
-<w:charset w:val="86"/><w:family w:val="roman"/><w:pitch w:val="variable"/></w:font>
-<w:font w:name="{FALLBACK_FONT}"><w:altName w:val="SimSun"/><w:panose1 w:val="02010600030101010101"/>\
-<w:charset w:val="86"/><w:family w:val="auto"/><w:pitch w:val="variable"/></w:font>
-<w:font w:name="Times New Roman"><w:panose1 w:val="02020603050405020304"/><w:charset w:val="00"/>\
+<w:font w:name="{EAST_ASIAN_FONT}"><w:altName w:val="{EAST_ASIAN_FONT_EN}"/>\
+<w:panose1 w:val="02010600030101010101"/><w:charset w:val="86"/><w:family w:val="auto"/>\
+<w:pitch w:val="variable"/><w:sig w:usb0="00000003" w:usb1="288F0000" w:usb2="00000016" \
+w:usb3="00000000" w:csb0="00040001" w:csb1="00000000"/></w:font>
+<w:font w:name="{LATIN_FONT}"><w:panose1 w:val="02020603050405020304"/><w:charset w:val="00"/>\
 <w:family w:val="roman"/><w:pitch w:val="variable"/></w:font>
 </w:fonts>
 """
@@ -317,18 +378,18 @@ FONT_TABLE = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 
 def set_settings(doc) -> None:
     settings = doc.settings.element
-    for tag in ("w:savePreviewPicture", "w:rsids", "w:proofState"):
+    for tag in ("w:savePreviewPicture", "w:rsids", "w:proofState", "w:updateFields"):
         for el in settings.findall(qn(tag)):
             settings.remove(el)
-    # Word rebuilds the table of contents and page numbers when it opens the file.
-    settings.find(qn("w:compat")).addprevious(
-        OxmlElement("w:updateFields", {qn("w:val"): "true"})
-    )
+    # No w:updateFields: it makes Word ask on every open whether to update the fields. Nothing
+    # needs it (see toc()): PAGE and NUMPAGES are laid out live, and the table of contents'
+    # page numbers are PAGEREF fields that LibreOffice computes and Word fills in on F9.
     lang = settings.find(qn("w:themeFontLang"))
     lang.set(qn("w:eastAsia"), "zh-CN")
 
 
 def set_properties(doc) -> None:
+    """Blank properties; the renderer stamps the document's own (renderers/docx.py)."""
     props = doc.core_properties
     props.author = ""
     props.last_modified_by = ""
@@ -337,7 +398,7 @@ def set_properties(doc) -> None:
     props.subject = ""
     props.keywords = ""
     props.revision = 1
-    for el in list(props._element):  # the render stamps its own dates
+    for el in list(props._element):
         if el.tag.split("}")[-1] in ("created", "modified", "lastPrinted"):
             props._element.remove(el)
 
@@ -371,18 +432,29 @@ def add_fld_char(paragraph, kind: str) -> None:
     paragraph.add_run()._r.append(OxmlElement("w:fldChar", {qn("w:fldCharType"): kind}))
 
 
-def runs_paragraph(container, style: str, *, item: bool = False, keep: bool = False):
+def bookmark(paragraph, bookmark_id: str, name: str) -> None:
+    """Mark the whole of PARAGRAPH as bookmark NAME (the target of a TOC entry)."""
+    p = paragraph._p
+    start = OxmlElement("w:bookmarkStart", {qn("w:id"): bookmark_id, qn("w:name"): name})
+    ppr = p.find(qn("w:pPr"))
+    if ppr is not None:
+        ppr.addnext(start)
+    else:
+        p.insert(0, start)
+    p.append(OxmlElement("w:bookmarkEnd", {qn("w:id"): bookmark_id}))
+
+
+def runs_paragraph(container, style: str, *, keep: bool = False):
     """A paragraph printing the label (if any) and the runs of `b`, bold where Run.bold.
 
-    An item's label is followed by a tab to the hanging indent.
+    Bold is the only direct run formatting in the body, and it comes from the tree alone:
+    headings are bold through their paragraph styles.
     """
     p = container.add_paragraph(style=style)
     if keep:
         p.paragraph_format.keep_with_next = True
     p.add_run("{%r if b.label %}")
     p.add_run("{{ b.label }}")
-    if item:
-        p.add_run().add_tab()
     p.add_run("{%r endif %}")
     p.add_run("{%r for run in b.runs %}")
     p.add_run("{%r if run.bold %}")
@@ -411,9 +483,10 @@ def with_page_break(doc, condition: str, style: str, text: str) -> None:
 
 
 def blocks_macro(doc) -> None:
-    """`blocks(items, keep)`: paragraphs and tables of a block list; keep=True keeps every
-    paragraph with the next one (the signature page)."""
-    tag(doc, "{%p macro blocks(items, keep=False) %}")
+    """`blocks(items, keep, preamble)`: paragraphs and tables of a block list; keep=True keeps
+    every paragraph with the next one (the signature page); preamble=True sets body paragraphs
+    without the first-line indent."""
+    tag(doc, "{%p macro blocks(items, keep=False, preamble=False) %}")
     tag(doc, "{%p for b in items %}")
     tag(doc, "{%p if b is table %}")
     block_table(doc)
@@ -422,8 +495,11 @@ def blocks_macro(doc) -> None:
         first = True
         for key, style in BLOCK_STYLES.items():
             tag(doc, f"{{%p {'if' if first else 'elif'} b.style == '{key}' %}}")
-            runs_paragraph(doc, style, item=key == "item", keep=keep)
+            runs_paragraph(doc, style, keep=keep)
             first = False
+        if not keep:
+            tag(doc, "{%p elif preamble %}")
+            runs_paragraph(doc, PREAMBLE_STYLE)
         tag(doc, "{%p else %}")
         runs_paragraph(doc, BODY_STYLE, keep=keep)
         tag(doc, "{%p endif %}")
@@ -456,6 +532,10 @@ def block_table(doc) -> None:
     tr_pr.append(OxmlElement("w:tblHeader"))
     body._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     cell_texts(header, "{%tc for h in b.header %}", "{{ h }}", "{%tc endfor %}", "Table Heading")
+    # th { background: #eee }
+    header.cells[1]._tc.get_or_add_tcPr().append(
+        OxmlElement("w:shd", {qn("w:val"): "clear", qn("w:color"): "auto", qn("w:fill"): "EEEEEE"})
+    )
     cell_texts(body, "{%tc for c in row %}", "{{ c }}", "{%tc endfor %}", "Table Text")
     open_rows.cells[0].paragraphs[0].text = "{%tr for row in b.rows %}"
     close_rows.cells[0].paragraphs[0].text = "{%tr endfor %}"
@@ -470,20 +550,41 @@ def cell_texts(row, opening: str, content: str, closing: str, style: str) -> Non
 
 
 def toc(doc) -> None:
-    """目录 and a TOC field whose cached result already lists the entries."""
-    tag(doc, "{%p if toc_entries %}")
+    """目录: one paragraph per entry of `Document.toc_entries()`, linked to its heading, with the
+    heading's page number as a PAGEREF field whose cached result is empty.
+
+    Not a TOC field, so that nothing in the file is left to an update: LibreOffice computes
+    PAGEREF from its own layout when it opens or converts the file (it keeps a TOC field's
+    cached text, page numbers included, as they are), and Word shows the entries at once and
+    fills in its own page numbers when fields are updated (F9, or printing). No page number is
+    ever a guess made before the file was laid out. An update cannot change the entries either:
+    they are the PDF's, not whatever the heading styles collect.
+    """
+    tag(doc, "{%p if toc %}")
     with_page_break(doc, "doc.cover", "TOC Heading", "目录")
-    tag(doc, "{%p for entry in toc_entries %}")
+    tag(doc, "{%p for entry in toc %}")
     p = doc.add_paragraph(style="toc 1")
-    p.add_run("{%r if loop.first %}")
-    field_start(p, r'TOC \o "1-2" \h \z \u')  # the field ends after the last entry
-    p.add_run("{%r endif %}")
-    p.add_run("{{ entry }}")
-    p.add_run("{%r if loop.last %}")
-    add_fld_char(p, "end")
-    p.add_run("{%r endif %}")
+    link = OxmlElement("w:hyperlink", {qn("w:anchor"): "{{ entry.bookmark }}", qn("w:history"): "1"})
+    p._p.append(link)
+    run = p.add_run("{{ entry.text }}")
+    link.append(run._r)
+    p.add_run().add_tab()
+    field_runs(p, r"PAGEREF {{ entry.bookmark }} \h", None)
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
+
+
+def heading(doc, text: str, bookmark_id: str, name: str, *, page_top: bool = False) -> None:
+    """A Heading 1 paragraph bookmarked for its TOC entry.
+
+    page_top: the signature page's and the annexes' headings, which start a page with no
+    space above and 4mm below (.signature h2, .annex h2).
+    """
+    p = styled(doc, "Heading 1", text, page_break=page_top)
+    if page_top:
+        p.paragraph_format.space_before = Twips(0)
+        p.paragraph_format.space_after = Twips(mm(4))
+    bookmark(p, bookmark_id, name)
 
 
 def body(doc) -> None:
@@ -498,11 +599,11 @@ def body(doc) -> None:
     tag(doc, "{%p endif %}")
     toc(doc)
     # title and preamble
-    with_page_break(doc, "doc.cover or toc_entries", "Document Title", "{{ doc.title }}")
-    tag(doc, "{{p blocks(doc.preamble) }}")
-    # chapters and clauses
+    with_page_break(doc, "doc.cover or toc", "Document Title", "{{ doc.title }}")
+    tag(doc, "{{p blocks(doc.preamble, preamble=True) }}")
+    # chapters and clauses; bookmark names and ids as renderers.docx.toc_targets() gives them
     tag(doc, "{%p for chapter in doc.chapters %}")
-    styled(doc, "Heading 1", "{{ chapter.heading }}")
+    heading(doc, "{{ chapter.heading }}", "{{ loop.index }}", "_Toc_ch_{{ loop.index }}")
     tag(doc, "{{p blocks(chapter.blocks) }}")
     tag(doc, "{%p for clause in chapter.clauses %}")
     styled(doc, "Heading 2", "{{ clause.heading }}")
@@ -511,12 +612,16 @@ def body(doc) -> None:
     tag(doc, "{%p endfor %}")
     # signature page: on a page of its own, every paragraph kept with the next
     tag(doc, "{%p if doc.signature %}")
-    styled(doc, "Heading 1", "{{ doc.signature.heading }}", page_break=True)
+    heading(doc, "{{ doc.signature.heading }}", "900", "_Toc_signature", page_top=True)
     tag(doc, "{{p blocks(doc.signature.blocks, keep=True) }}")
     tag(doc, "{%p for party in doc.signature.parties %}")
     styled(doc, "Signature Party", "{{ party.heading }}")
     tag(doc, "{%p for line in party.lines %}")
     p = doc.add_paragraph(style="Signature Line")
+    # a blank of 62mm after the label: a tab stop that far past the label's end (labels are
+    # hanzi, one em each)
+    stop = p.paragraph_format.tab_stops.add_tab_stop(Twips(0))
+    stop._element.set(qn("w:pos"), f"{{{{ {2 * EM + SIGNATURE_BLANK} + line.label|length * {EM} }}}}")
     p.add_run("{{ line.label }}")
     p.add_run("{%r if line.value %}")
     p.add_run("{{ line.value }}")
@@ -529,7 +634,8 @@ def body(doc) -> None:
     tag(doc, "{%p endif %}")
     # annexes, each on a new page
     tag(doc, "{%p for annex in doc.annexes %}")
-    styled(doc, "Heading 1", "{{ annex.title }}", page_break=True)
+    heading(doc, "{{ annex.title }}", "{{ 1000 + loop.index }}", "_Toc_annex_{{ loop.index }}",
+            page_top=True)
     tag(doc, "{{p blocks(annex.blocks) }}")
     tag(doc, "{%p endfor %}")
 
@@ -539,20 +645,18 @@ def page_setup(doc) -> None:
     section.page_width, section.page_height = Twips(PAGE_W), Twips(PAGE_H)
     section.top_margin, section.bottom_margin = Twips(MARGIN_TOP), Twips(MARGIN_BOTTOM)
     section.left_margin, section.right_margin = Twips(MARGIN_LEFT), Twips(MARGIN_RIGHT)
-    section.header_distance, section.footer_distance = Twips(851), Twips(851)
+    section.header_distance, section.footer_distance = Twips(HEADER_DISTANCE), Twips(FOOTER_DISTANCE)
     section.gutter = Twips(0)
 
+    # the PDF's running header (renderers.pdf.running_header): its parts joined by U+3000
     header = section.header.paragraphs[0]
     header.style = "Header"
     header.add_run(
         "合同编号：{{ doc.contract_no }}"
         "{% if doc.doc_no and doc.doc_no != doc.contract_no %}"
         "　文件编号：{{ doc.doc_no }}{% endif %}"
+        "{% if doc.watermark %}　{{ doc.watermark }}{% endif %}"
     )
-    header.add_run("{%r if doc.watermark %}")
-    header.add_run().add_tab()
-    header.add_run("{{ doc.watermark }}").bold = True
-    header.add_run("{%r endif %}")
 
     footer = section.footer.paragraphs[0]
     footer.style = "Footer"
@@ -561,6 +665,14 @@ def page_setup(doc) -> None:
     footer.add_run(" 页 共 ")
     field_runs(footer, "NUMPAGES", "1")
     footer.add_run(" 页")
+
+    # The cover has neither header nor footer (@page cover): a different, empty first-page
+    # header and footer. The renderer turns this off for documents without a cover. PAGE still
+    # counts the cover, as the PDF's footer does.
+    section.different_first_page_header_footer = True
+    for part in (section.first_page_header, section.first_page_footer):
+        part.is_linked_to_previous = False
+        part.paragraphs[0].style = "Normal"  # not "Header": no rule across the cover
 
 
 def build(out: Path = OUT) -> Path:
@@ -572,6 +684,7 @@ def build(out: Path = OUT) -> Path:
             body_el.remove(child)
     set_doc_defaults(doc)
     used = define_styles(doc)
+    set_normal_paragraph(doc)
     prune_styles(doc, used)
     set_font_table_and_theme(doc)
     set_settings(doc)

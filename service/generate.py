@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -63,7 +64,8 @@ def build_agreement(
         contract_no, issue_date, request.annual_fee, request.effective_date, profile.term_years
     )
     context = agreement_context(request.customer, profile, params)
-    return resolve(load_source("agreement"), context, contract_no=contract_no)
+    doc = resolve(load_source("agreement"), context, contract_no=contract_no)
+    return dataclasses.replace(doc, issued_on=issue_date)
 
 
 def write_agreement(

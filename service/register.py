@@ -215,9 +215,10 @@ def remove_files(written: Sequence[WrittenFile]) -> None:
 
 def write_supplement(
     kind: str, context: Mapping[str, Any], contract_no: str, doc_no: str, customer: Customer,
-    out_dir: Path, formats: Sequence[str],
+    out_dir: Path, formats: Sequence[str], issued_on: dt.date,
 ) -> list[WrittenFile]:
     doc = resolve(load_source(kind), context, contract_no=contract_no, doc_no=doc_no)
+    doc = dataclasses.replace(doc, issued_on=issued_on)
     return write_documents(doc, Path(out_dir), formats, safe_stem(doc_no, customer.name))
 
 
@@ -367,7 +368,7 @@ def _amendment_files(
         signed_on=body.signed_on, effective_on=body.effective_on, changes=rows,
         term_last_day=final_last_day(state) or body.effective_on)
     return write_supplement("amendment", context, state.contract_no, body.doc_no, customer,
-                            out_dir, formats)
+                            out_dir, formats, body.signed_on)
 
 
 def renew(
@@ -400,7 +401,7 @@ def _renewal_files(
         new_first_day=body.first_day, new_last_day=body.last_day, years=body.years,
         annual_fee=body.annual_fee)
     return write_supplement("renewal", context, state.contract_no, body.doc_no, customer,
-                            out_dir, formats)
+                            out_dir, formats, body.signed_on)
 
 
 # ---------------------------------------------------------------- notices
@@ -560,7 +561,7 @@ def _termination_files(
         customer, profile, contract_no=state.contract_no, doc_no=doc_no, issued_on=issued_on,
         reason=reason, reason_text=reason_text, effective_on=effective_on, by_notice=by_notice)
     return write_supplement("termination", context, state.contract_no, doc_no, customer,
-                            Path(out_dir or "."), formats)
+                            Path(out_dir or "."), formats, issued_on)
 
 
 # ---------------------------------------------------------------- correct

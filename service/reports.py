@@ -6,6 +6,7 @@ text is kept) with templates/consolidated laid over it, resolved with the terms 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Iterable, Sequence
@@ -127,7 +128,8 @@ def consolidated_document(state: ContractState, as_of: dt.date, profile: Profile
     if state.voided is not None:
         raise HistoryError(f"合同 {state.contract_no} 已于 {state.voided.on} 作废，没有可供阅读的有效文本")
     context = consolidated_context(state, as_of, profile)
-    return resolve(consolidated_source(), context, contract_no=state.contract_no)
+    doc = resolve(consolidated_source(), context, contract_no=state.contract_no)
+    return dataclasses.replace(doc, issued_on=as_of)  # the reading copy is as on as_of
 
 
 def consolidated_stem(state: ContractState, as_of: dt.date) -> str:

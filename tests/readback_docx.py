@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,11 +12,16 @@ from docx.oxml.ns import qn
 TOC_HEADING_STYLE = "TOC Heading"
 
 
+def _is_toc_style(name: str | None) -> bool:
+    """Word's styles of table-of-contents entries: "toc 1", "toc 2", …"""
+    return bool(name) and re.fullmatch(r"toc \d", name.lower()) is not None
+
+
 def docx_body_lines(path: Path) -> list[str]:
     """Non-empty paragraph texts of the body in document order, table cells row by row.
 
-    The table of contents is left out: its heading (style "TOC Heading") and everything
-    inside a TOC field. Tabs read as "\\t", line breaks as "\\n".
+    The table of contents is left out: its heading (style "TOC Heading"), its entries (styles
+    "toc N") and everything inside a TOC field. Tabs read as "\\t", line breaks as "\\n".
     """
     doc = open_docx(str(path))
     names = _style_names(doc)
@@ -23,7 +29,8 @@ def docx_body_lines(path: Path) -> list[str]:
     fields: list[dict] = []  # open complex fields, innermost last; shared across paragraphs
     for p in _paragraphs(doc.element.body):
         text = _paragraph_text(p, fields)
-        if names.get(_style_id(p)) == TOC_HEADING_STYLE:
+        name = names.get(_style_id(p))
+        if name == TOC_HEADING_STYLE or _is_toc_style(name):
             continue
         if text.strip():
             lines.append(text)
@@ -63,15 +70,51 @@ def field_instructions(element) -> list[str]:
 
 
 def toc_entries(path: Path) -> list[str]:
-    """The cached result of the TOC field: one text per paragraph, in order."""
+    """The entries of the table of contents, one per paragraph in order: paragraphs in a
+    "toc N" style or inside a TOC field, up to the tab before the page number."""
     doc = open_docx(str(path))
+    names = _style_names(doc)
     entries = []
     fields: list[dict] = []
     for p in _paragraphs(doc.element.body):
-        text = _paragraph_text(p, fields, want_toc=True)
-        if text.strip():
-            entries.append(text.strip())
+        in_field = _paragraph_text(p, fields, want_toc=True)
+        text = in_field or (_paragraph_text(p, []) if _is_toc_style(names.get(_style_id(p))) else "")
+        text = text.split("\t")[0].strip()
+        if text:
+            entries.append(text)
     return entries
+
+
+def toc_page_fields(path: Path) -> list[tuple[str, str]]:
+    """(instruction, cached result) of every field in the "toc N" paragraphs."""
+    doc = open_docx(str(path))
+    names = _style_names(doc)
+    found = []
+    for p in _paragraphs(doc.element.body):
+        if not _is_toc_style(names.get(_style_id(p))):
+            continue
+        instruction, result, state = "", "", None
+        for el in p.iter(qn("w:fldChar"), qn("w:instrText"), qn("w:t")):
+            if el.tag == qn("w:fldChar"):
+                state = {"begin": "instr", "separate": "result", "end": None}[el.get(qn("w:fldCharType"))]
+                if state is None:
+                    found.append((instruction.strip(), result))
+                    instruction, result = "", ""
+            elif el.tag == qn("w:instrText") and state == "instr":
+                instruction += el.text or ""
+            elif el.tag == qn("w:t") and state == "result":
+                result += el.text or ""
+    return found
+
+
+def bookmarks(path: Path) -> dict[str, str]:
+    """Bookmark name -> text of the paragraph it starts in."""
+    doc = open_docx(str(path))
+    found = {}
+    for p in _paragraphs(doc.element.body):
+        for start in p.iter(qn("w:bookmarkStart")):
+            found[start.get(qn("w:name"))] = _paragraph_text(p, [])
+    return found
 
 
 def bold_run_texts(path: Path) -> list[str]:
