@@ -32,7 +32,7 @@ from typing import Any
 
 import cn2an
 
-from .agreement import ContractParams, agreement_context, cn_date, payment_schedule
+from .agreement import ContractParams, agreement_context, cn_date, late_fee_terms, payment_schedule
 from .amounts import rmb_figures
 from .dates import DeliveryMethod, service_years
 from .errors import InvalidInput, NotFound, Problem
@@ -719,7 +719,7 @@ def consolidated_context(state: ContractState, as_of: dt.date, profile: Profile)
     """The agreement's context (contracts.agreement.agreement_context) with the terms in force on
     as_of: the customer's details and the fee as amended, the dates of the term in force on that
     day (a renewal term once it has begun), each service year's fee in annex 2; the agreement's
-    parameters as issued (term counting, payment days, deemed delivery); and `reading`, what the
+    parameters as issued (term counting, payment days, deemed delivery, late-payment rate); and `reading`, what the
     reading-copy blocks of templates/consolidated print."""
     issued = state.issued
     agreed = dataclasses.replace(profile, term_years=issued.term_years, term_counting=issued.counting,
@@ -731,6 +731,8 @@ def consolidated_context(state: ContractState, as_of: dt.date, profile: Profile)
     years = term.years if term is not None else issued.term_years
     params = ContractParams(state.contract_no, issued.issued_on, terms.annual_fee, effective, years)
     context = agreement_context(terms.customer, agreed, params)
+    # clause 8.4 as issued, never the profile's current LPR
+    context["terms"]["late_fee"] = late_fee_terms(issued.late_fee)
     if effective is not None:
         schedule = payment_schedule(params, agreed)
         for row, year in zip(schedule, service_years(effective, years, issued.counting), strict=True):

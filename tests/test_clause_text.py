@@ -164,7 +164,35 @@ def test_payment_time_and_late_payment(agreement):
     due = clause(agreement, "8.3")
     assert "15日内" in due and "第二百零三条" in due and "附件二" in due
     late = clause(agreement, "8.4")
-    assert "万分之五" in late and "30日" in late and "60日" in late and "第十一章" in late
+    assert "30日" in late and "60日" in late and "第十一章" in late
+    assert "万分之" not in late
+
+
+LATE_FEE = ("按逾期未付金额，以年利率4.5%按日计算（每日为年利率的三百六十五分之一），向甲方支付逾期付款违约金。"
+            "该年利率为全国银行间同业拆借中心于2025年5月20日公布的一年期贷款市场报价利率（LPR）3.0%的1.5倍，"
+            "在本协议期限内不变，不随此后公布的贷款市场报价利率调整。")
+
+
+@pytest.mark.parametrize("kind", VARIANTS)
+@pytest.mark.parametrize("method", list(DisputeMethod))
+def test_late_payment_rate_is_a_multiple_of_the_lpr_stated_once(kind, method, profile):
+    doc, _ = build(kind, dataclasses.replace(profile, dispute_method=method))
+    late = clause(doc, "8.4")
+    assert LATE_FEE in late
+    # one rule, stated once: the rate appears in 8.4 and nowhere else in the agreement
+    assert text(doc).count("年利率4.5%") == 1 and text(doc).count("贷款市场报价利率（LPR）") == 1
+    first = next(b for b in doc.chapters[7].clauses[3].blocks if isinstance(b, Paragraph))
+    assert first.bold and {a.value for r in first.runs for a in r.attention} == {"penalty"}
+
+
+def test_late_payment_rate_follows_the_profile(profile):
+    from contracts.late_fee import rate_from_lpr
+
+    rate = rate_from_lpr(Decimal("3.45"), D(2024, 6, 20), Decimal("1.3"))
+    doc, _ = build("individual", dataclasses.replace(profile, late_fee=rate))
+    late = clause(doc, "8.4")
+    assert "以年利率4.485%按日计算" in late
+    assert "于2024年6月20日公布的一年期贷款市场报价利率（LPR）3.45%的1.3倍" in late
 
 
 @pytest.mark.parametrize("kind", VARIANTS)
