@@ -298,6 +298,54 @@ def test_notices_clause(agreement):
     assert "vip@example.com" in notices and "北京市海淀区中关村大街1号示例大厦10层 客户服务部" in notices
 
 
+NOTICE_PRIORITY = ("依照前款各项，一份通知有两个以上可以作为送达日的日期的，以其中最早的一日为送达日。据此，邮寄的通知"
+                   "在交邮之日起第3日以后才被签收、拒收或者退回的，以该第3日为送达日。")
+
+
+def marked_delivery(doc: Document, text_part: str) -> bool:
+    """The paragraph holding `text_part` is bold throughout, for the delivery reason only."""
+    for block in doc._all_blocks():
+        if isinstance(block, Paragraph) and text_part in block.text:
+            return block.bold and {a.value for r in block.runs for a in r.attention} == {"delivery"}
+    raise KeyError(text_part)
+
+
+@pytest.mark.parametrize("kind", VARIANTS)
+@pytest.mark.parametrize("method", list(DisputeMethod))
+def test_notices_one_delivery_rule_with_its_priority(kind, method, profile):
+    doc, _ = build(kind, dataclasses.replace(profile, dispute_method=method))
+    notices = clause(doc, "13.5")
+    assert NOTICE_PRIORITY in notices
+    assert "但最迟以交邮之日起第3日为送达日" in notices
+    assert "以专人递送或者邮寄方式发出的通知被收件方拒收" in notices
+    # the rule is stated in 13.5 only: annex 3 refers to it
+    body = text(doc)
+    assert body.count("以其中最早的一日为送达日") == 1
+    assert body.count("以拒收之日或者退回之日为送达日") == 1
+    assert "以文件被退回或者被拒收之日为送达日" not in body
+    for part in ("但最迟以交邮之日起第3日", "进入收件方依照本条指定的电子邮箱之日", "拒收之日或者退回之日为送达日",
+                 "以其中最早的一日为送达日", "应当自变更之日起五日内书面通知对方"):
+        assert marked_delivery(doc, part), part
+    receipt = next(b for b in doc._all_blocks() if isinstance(b, Paragraph) and "签收回执之日" in b.text)
+    assert not receipt.bold
+
+
+@pytest.mark.parametrize("kind", VARIANTS)
+@pytest.mark.parametrize("method", list(DisputeMethod))
+def test_annex_3_refers_to_13_5(kind, method, profile):
+    doc, _ = build(kind, dataclasses.replace(profile, dispute_method=method))
+    annex = next(a for a in doc.annexes if a.title.endswith("通知送达地址确认书"))
+    items = [b for b in annex.blocks if isinstance(b, Paragraph) and b.label]
+    assert [b.label for b in items] == ["（1）", "（2）", "（3）", "（4）"]
+    assert [b.bold for b in items] == [True, False, False, True]
+    assert marked_delivery(doc, items[0].text[3:]) and marked_delivery(doc, items[3].text[3:])
+    assert "送达日依照本协议第13.5条的规定确定" in items[1].text
+    assert items[3].text.endswith("仍依照本协议第13.5条的规定确定送达日。")
+    forum = "仲裁程序中文书的送达，依照仲裁规则的规定" if method is DisputeMethod.ARBITRATION \
+        else "诉讼程序中文书的送达，依照法律的规定"
+    assert forum in items[1].text
+
+
 def test_variation_termination_and_effect(agreement):
     assert "补充协议" in clause(agreement, "11.1") and "30日" in clause(agreement, "11.1")
     assert "第五百六十三条" in clause(agreement, "11.2")
