@@ -3,7 +3,8 @@
 A fixed daily rate such as 万分之五 (18.25% a year) is far above the market rate of interest and
 invites reduction under 民法典 第五百八十五条 and 合同编通则解释 第六十五条. The agreement
 instead ties the rate to the one-year loan prime rate (LPR) published by 全国银行间同业拆借中心,
-times a multiple (courts commonly allow LPR plus 30%–50% for 逾期付款损失). The annual rate is
+times a multiple: for 逾期付款损失 without an agreed rate, courts use the LPR plus 30%–50%
+(买卖合同司法解释 第十八条第四款), so 1.5 times the LPR is a rate they uphold. The annual rate is
 fixed when the agreement is issued, printed with its basis, and kept in the issued event: a
 later LPR or profile edit never changes what a signed agreement says.
 
