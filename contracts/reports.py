@@ -481,8 +481,9 @@ def notices_report(
                 ("待签收", sum(1 for r in rows if r["outcome"].startswith("待签收"))),
                 ("逾期未确认", sum(1 for r in rows if r["overdue"])),
                 ("寄往非有效地址", sum(1 for r in rows if not r["to_address_in_force"]))),
-        notes=("视为送达日依协议 13.5 条：直接送达为签收之日；快递/EMS 为签收之日，最迟为交邮后第 N 日；"
-               "电子邮件为进入指定邮箱之日（北京时间）；拒收或退回的为拒收、退回之日。",
+        notes=("视为送达日依协议 13.5 条，取适用日期中最早的一日：直接送达为签收或拒收之日；快递/EMS 为签收之日、"
+               "在有效地址被拒收或退回之日、交邮后第 N 日中最早的一日；电子邮件为进入指定邮箱之日（北京时间），"
+               "被退回的不视为送达。",
                "“逾期未确认”：已过视为送达日，登记簿中仍没有签收或退回记录。"),
         generated_at=generated_at,
         empty_message=EMPTY_REGISTER if not states else
