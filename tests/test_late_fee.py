@@ -195,3 +195,9 @@ def test_issue_records_the_rate_and_show_prints_it(run, tmp_path):
     assert view["history"][0]["late_fee"]["lpr_published_on"] == "2025-05-20"
     table = run("show", no, "--as-of", "2025-06-01").output
     assert "逾期付款违约金：年利率 4.5%（2025-05-20 公布的一年期LPR 3.0% × 1.5，期限内不变）" in table
+
+
+def test_show_says_so_when_the_register_never_recorded_the_rate():
+    from cli import late_fee_line
+
+    assert late_fee_line(None) == "逾期付款违约金：登记簿未记录，以签署的协议文本为准"
