@@ -610,7 +610,7 @@ def notice_delivered(settings: Settings, notice_id: str, on: str | None) -> None
 @pass_settings
 @domain_errors
 def notice_returned(settings: Settings, notice_id: str, on: str | None, reason: str) -> None:
-    """登记通知被拒收或退回（拒收、退回之日视为送达；邮件被退回的不视为送达）。
+    """登记通知被拒收或退回（视为送达日为拒收、退回之日，快递/EMS 最迟为交邮后第 N 日；邮件被退回的不视为送达）。
 
     \b
     示例：
@@ -786,6 +786,14 @@ def console() -> Any:
     return out
 
 
+def late_fee_line(rate: Mapping[str, str] | None) -> str:
+    if rate is None:
+        # recorded before the rate was kept: the register cannot say which rate was printed
+        return "逾期付款违约金：登记簿未记录，以签署的协议文本为准"
+    return (f"逾期付款违约金：年利率 {rate['annual_rate']}%（{rate['lpr_published_on']} 公布的一年期LPR "
+            f"{rate['lpr_one_year']}% × {rate['lpr_multiple']}，期限内不变）")
+
+
 def render_contract(view: Mapping[str, Any]) -> None:
     from rich.table import Table
 
@@ -796,6 +804,7 @@ def render_contract(view: Mapping[str, Any]) -> None:
     out.print(f"客户：{customer['name']}  {identity}")
     out.print(f"生效日期：{view['effective_date'] or '—'}  期限至：{view['term_last_day'] or '—'}  "
               f"年服务费：{view['terms_in_force']['annual_fee']} 元")
+    out.print(late_fee_line(view["terms_in_force"]["late_fee"]))
     if view["terminated"]:
         from contracts.events import TerminationReason
 

@@ -13,6 +13,7 @@ from .amounts import rmb_capitals, rmb_figures
 from .customer import Customer
 from .dates import TermCounting, payment_due, service_years, term_first_day, term_last_day
 from .document import Attention
+from .late_fee import LateFeeRate, percent_text
 from .profile import Profile, sample_number
 
 
@@ -33,13 +34,14 @@ def cn_year(year: int) -> str:
     return "".join("〇一二三四五六七八九"[int(d)] for d in str(year)) + "年"
 
 
-def rate_text(rate: Decimal) -> str:
-    """0.0005 -> 万分之五; 0.001 -> 千分之一."""
-    for scale, name in ((1000, "千分之"), (10000, "万分之")):
-        n = rate * scale
-        if n == n.to_integral_value() and n > 0:
-            return name + cn2an.an2cn(int(n))
-    return f"{(rate * 100).normalize()}%"
+def late_fee_terms(rate: LateFeeRate | None) -> dict[str, Any]:
+    """Clause 8.4's figures. None: a contract issued before the rate was kept in the register;
+    its reading copy then refers to the signed text instead of printing a rate it never had."""
+    if rate is None:
+        return {"known": False, "annual_rate": "", "lpr": "", "lpr_published_on_cn": "", "multiple": ""}
+    return {"known": True, "annual_rate": percent_text(rate.annual_rate),
+            "lpr": percent_text(rate.lpr_one_year), "lpr_published_on_cn": cn_date(rate.lpr_published_on),
+            "multiple": format(rate.lpr_multiple, "f")}
 
 
 def payment_schedule(params: ContractParams, profile: Profile) -> list[list[str]]:
@@ -106,7 +108,7 @@ def profile_terms(profile: Profile, term_years: int) -> dict[str, Any]:
         "term_counting": profile.term_counting.value,
         "effective_day_counted": profile.term_counting is TermCounting.EFFECTIVE_DAY_COUNTED,
         "payment_days": profile.payment_days,
-        "late_fee_rate": rate_text(profile.late_fee_per_day),
+        "late_fee": late_fee_terms(profile.late_fee),
         "suspend_days": profile.late_payment_suspend_days,
         "terminate_days": profile.late_payment_terminate_days,
         "response_hours": profile.response_hours,

@@ -120,17 +120,17 @@ def deemed_delivered_on(
 ) -> dt.date | None:
     """When a notice takes effect under clause 13.5; None while it cannot be said yet.
 
-    personal: the day of the signed receipt. courier: the day signed for, at the latest the
-    Nth calendar day after posting. email: the day (Shanghai time) it entered the designated
-    address (第一百三十七条), unless it bounced. Refused or returned: the day of refusal/return.
+    The clause gives one rule: the earliest of the days that apply. Personal delivery: the day
+    of the signed receipt or of the refusal. Courier/EMS: the day signed for, the day refused
+    or returned (from the address in force: the caller passes `returned_on` only then), and the
+    Nth calendar day after posting, posting day not counted. So an item signed for, refused or
+    returned after day N is delivered on day N, and one returned before day N on the day it was
+    returned. Email: the day (Shanghai time) it entered the designated mailbox (第一百三十七条),
+    which is the day it was sent; never if it bounced.
     """
-    if returned_on is not None:
-        return returned_on
-    if method is DeliveryMethod.PERSONAL:
-        return receipt_on
+    if method is DeliveryMethod.EMAIL:
+        return None if bounced else local_date(sent_at)
+    days = [d for d in (receipt_on, returned_on) if d is not None]
     if method is DeliveryMethod.COURIER:
-        latest = local_date(sent_at) + dt.timedelta(days=courier_days)
-        return min(receipt_on, latest) if receipt_on else latest
-    if bounced:
-        return None
-    return local_date(sent_at)
+        days.append(local_date(sent_at) + dt.timedelta(days=courier_days))
+    return min(days, default=None)

@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 from .customer import Customer, CustomerType
 from .dates import DeliveryMethod, TermCounting
 from .errors import ContractError
+from .late_fee import LateFeeRate
 
 GENESIS = "0" * 64
 
@@ -142,6 +143,9 @@ class Issued:
     files: tuple[FileHash, ...] = ()
     batch: Mapping[str, str] = dataclasses.field(default_factory=dict)  # batch key, source row
     renewal_notice_days: int | None = None  # clause 11: renewal intention due this many days before
+    # clause 8.4 as printed: the annual rate and its LPR basis. None in contracts recorded before
+    # the rate was kept (their text had a fixed daily rate the register never recorded).
+    late_fee: LateFeeRate | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any
 from . import validation as v
 from .dates import TermCounting
 from .errors import InvalidInput, Problem
+from .late_fee import LateFeeRate, rate_from_lpr
 from .workdays import HolidaySupplement
 
 
@@ -42,7 +43,7 @@ class Profile:
     term_years: int
     term_counting: TermCounting
     payment_days: int
-    late_fee_per_day: Decimal
+    late_fee: LateFeeRate  # clause 8.4: a multiple of the one-year LPR, fixed at issue
     late_payment_suspend_days: int
     late_payment_terminate_days: int
     response_hours: int
@@ -86,6 +87,50 @@ def _int(section: Mapping[str, Any], key: str, low: int, high: int) -> int:
     return value
 
 
+# The profile key of the old fixed daily rate (万分之五 a day). Refused rather than read: honouring
+# it would keep printing a rate with no stated basis that courts reduce, and ignoring it silently
+# would change the rate of new agreements behind the back of whoever set it.
+RETIRED_LATE_FEE_KEY = "late_fee_per_day"
+
+# The interbank center publishes the LPR in percent with at most two decimals (e.g. 3.45).
+LPR_PLACES = 2
+# Four times the one-year LPR is the ceiling courts apply to interest in private lending
+# (民间借贷司法解释 第二十五条); a late-payment rate near it is certain to be reduced.
+MAX_LPR_MULTIPLE = Decimal(4)
+
+
+def _decimal(section: Mapping[str, Any], key: str, low: Decimal, high: Decimal, hint: str) -> Decimal:
+    """A decimal in (low, high], typed as a string or a number, with at most two decimals."""
+    message = f"应为大于 {low}、不超过 {high} 的数，最多两位小数，{hint}"
+    raw = section.get(key)
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise InvalidInput(Problem(f"contract.{key}", message))
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise InvalidInput(Problem(f"contract.{key}", message)) from None
+    if not value.is_finite() or not low < value <= high or -value.as_tuple().exponent > LPR_PLACES:
+        raise InvalidInput(Problem(f"contract.{key}", message))
+    return value
+
+
+def _late_fee(section: Mapping[str, Any]) -> LateFeeRate:
+    if RETIRED_LATE_FEE_KEY in section:
+        raise InvalidInput(Problem(
+            f"contract.{RETIRED_LATE_FEE_KEY}",
+            "已不再使用：逾期付款违约金改为按一年期贷款市场报价利率（LPR）的倍数计算。请从公司档案中删除"
+            "该项，并填写 contract.lpr_one_year、contract.lpr_published_on 和 "
+            "contract.late_fee_lpr_multiple（说明见 vipcontract init 生成的档案）"))
+    lpr = _decimal(section, "lpr_one_year", Decimal(0), Decimal(10),
+                   "即全国银行间同业拆借中心公布的一年期LPR的百分数，如 \"3.0\" 表示 3.0%")
+    if "lpr_published_on" not in section:
+        raise InvalidInput(Problem("contract.lpr_published_on", "不能为空：应为该LPR的公布日期，如 2025-05-20"))
+    published = v.iso_date(section["lpr_published_on"], "contract.lpr_published_on")
+    multiple = _decimal(section, "late_fee_lpr_multiple", Decimal(0), MAX_LPR_MULTIPLE,
+                        "即逾期付款违约金的年利率为一年期LPR的几倍，如 \"1.5\"")
+    return rate_from_lpr(lpr, published, multiple)
+
+
 def _holidays(section: Mapping[str, Any]) -> HolidaySupplement:
     years, rest, work = set(), set(), set()
     for year, spec in section.items():
@@ -121,12 +166,7 @@ def profile_from_mapping(data: Mapping[str, Any], sample_provider: Mapping[str, 
         method = DisputeMethod(d.get("method"))
     except ValueError:
         raise InvalidInput(Problem("disputes.method", "应为 arbitration（仲裁）或 litigation（诉讼）")) from None
-    try:
-        late_fee = Decimal(str(c.get("late_fee_per_day")))
-    except InvalidOperation:
-        late_fee = Decimal(-1)
-    if not Decimal(0) <= late_fee <= Decimal("0.01"):
-        raise InvalidInput(Problem("contract.late_fee_per_day", "应为 0 到 0.01 之间的小数，如 \"0.0005\""))
+    late_fee = _late_fee(c)
     needed = ("arbitration_commission",) if method is DisputeMethod.ARBITRATION else ("court", "consumer_court")
     blank = [k for k in needed if not str(d.get(k, "")).strip()]
     if blank:
@@ -140,7 +180,7 @@ def profile_from_mapping(data: Mapping[str, Any], sample_provider: Mapping[str, 
         term_years=_int(c, "term_years", 1, 30),
         term_counting=counting,
         payment_days=_int(c, "payment_days", 1, 90),
-        late_fee_per_day=late_fee,
+        late_fee=late_fee,
         late_payment_suspend_days=_int(c, "late_payment_suspend_days", 1, 365),
         late_payment_terminate_days=_int(c, "late_payment_terminate_days", 1, 365),
         response_hours=_int(c, "response_hours", 1, 168),

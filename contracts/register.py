@@ -58,6 +58,7 @@ from .events import (
     parse_text_value,
     stored_data,
 )
+from .late_fee import LateFeeRate
 from .profile import Profile
 from .workdays import Deadline, HolidaySupplement
 
@@ -801,6 +802,15 @@ def deadline_json(item: PaymentDeadline) -> dict[str, Any]:
             "provisional": item.provisional, "amount": format(item.amount, "f")}
 
 
+def late_fee_json(rate: LateFeeRate | None) -> dict[str, str] | None:
+    """Clause 8.4 as issued: percent figures as strings (as printed, no float rounding)."""
+    if rate is None:
+        return None
+    return {"annual_rate": format(rate.annual_rate, "f"), "lpr_one_year": format(rate.lpr_one_year, "f"),
+            "lpr_published_on": rate.lpr_published_on.isoformat(),
+            "lpr_multiple": format(rate.lpr_multiple, "f")}
+
+
 def documents_view(state: ContractState) -> list[dict[str, Any]]:
     docs = []
     for event in state.events:
@@ -838,6 +848,7 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
                            "term_counting": state.issued.counting.value,
                            "payment_days": state.issued.payment_days,
                            "courier_deemed_days": state.issued.courier_deemed_days,
+                           "late_fee": late_fee_json(state.issued.late_fee),
                            **customer_view(terms.customer)},
         "terminated": None if state.terminated is None else {
             "effective_on": _d(state.terminated.effective_on),

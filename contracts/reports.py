@@ -32,7 +32,7 @@ from typing import Any
 
 import cn2an
 
-from .agreement import ContractParams, agreement_context, cn_date, due_cell
+from .agreement import ContractParams, agreement_context, cn_date, due_cell, late_fee_terms
 from .amounts import rmb_figures
 from .dates import DeliveryMethod
 from .errors import InvalidInput, NotFound, Problem
@@ -481,8 +481,9 @@ def notices_report(
                 ("待签收", sum(1 for r in rows if r["outcome"].startswith("待签收"))),
                 ("逾期未确认", sum(1 for r in rows if r["overdue"])),
                 ("寄往非有效地址", sum(1 for r in rows if not r["to_address_in_force"]))),
-        notes=("视为送达日依协议 13.5 条：直接送达为签收之日；快递/EMS 为签收之日，最迟为交邮后第 N 日；"
-               "电子邮件为进入指定邮箱之日（北京时间）；拒收或退回的为拒收、退回之日。",
+        notes=("视为送达日依协议 13.5 条，取适用日期中最早的一日：直接送达为签收或拒收之日；快递/EMS 为签收之日、"
+               "在有效地址被拒收或退回之日、交邮后第 N 日中最早的一日；电子邮件为进入指定邮箱之日（北京时间），"
+               "被退回的不视为送达。",
                "“逾期未确认”：已过视为送达日，登记簿中仍没有签收或退回记录。"),
         generated_at=generated_at,
         empty_message=EMPTY_REGISTER if not states else
@@ -754,7 +755,8 @@ def consolidated_context(state: ContractState, as_of: dt.date, profile: Profile)
     fee are those in force on as_of; clause 1.4 adds each renewal signed by as_of with its own
     dates; annex 2 lists the service years of every term agreed by then; no signature lines are
     printed (contract.for_signing). The agreement's parameters are those it was issued with (term
-    counting, payment days, deemed delivery). `reading` is what templates/consolidated prints."""
+    counting, payment days, deemed delivery, late-payment rate). `reading` is what
+    templates/consolidated prints."""
     issued = state.issued
     agreed = dataclasses.replace(profile, term_years=issued.term_years, term_counting=issued.counting,
                                  payment_days=issued.payment_days,
@@ -764,6 +766,8 @@ def consolidated_context(state: ContractState, as_of: dt.date, profile: Profile)
     params = ContractParams(state.contract_no, issued.issued_on, terms.annual_fee, effective, issued.term_years)
     context = agreement_context(terms.customer, agreed, params)
     context["contract"]["for_signing"] = False
+    # clause 8.4 as issued, never the profile's current LPR
+    context["terms"]["late_fee"] = late_fee_terms(issued.late_fee)
     renewals = list(agreed_terms(state, as_of)[1:])
     term = current_term(state, as_of) if state.signed else None
     if renewals and term is not None:

@@ -33,7 +33,7 @@ L, R, P, U, DL, F, K = A.LIABILITY, A.RESTRICTION, A.PENALTY, A.UNILATERAL, A.DE
 SHARED = {
     "5.3": {F},  # (3) the forum
     "7.3": {R},  # personal data kept after the end
-    "8.4": {L, U},  # the late fee, suspension (no liability for it), termination
+    "8.4": {P, L, U},  # the late-payment rate, suspension (no liability for it), termination
     "9.2": {L},  # the three-miss threshold; force majeure
     "9.3": {L},  # third parties' own goods; the customer's wrong information
     "10.1": {F},
@@ -41,12 +41,16 @@ SHARED = {
     "10.3": {P},  # the costs of the dispute shifted to the party in breach
     "11.1": {R},  # no variation but in writing, not even a staff member's promise
     "11.3": {U},  # the provider's grounds for termination
+    "13.5": {DL},  # courier, email, refusal and return, the earliest day, the change of address
     "签署页": {A.ACKNOWLEDGEMENT},
     "附件一": {R},  # activity costs announced beforehand are the customer's
+    "附件三": {DL},  # (1) the addresses serve in arbitration or court, (4) the rule of 13.5 stays
 }
 EXPECTED = {
-    "individual": {**SHARED, "1.4": {K}, "8.1": {K}, "8.3": {K}},
-    "corporate": {**SHARED, "9.3": {L, P}},  # the 20% confidentiality penalty and the cap
+    # 附件四: the separate consent to processing the ID number (个人信息保护法 第二十九条)
+    "individual": {**SHARED, "1.4": {K}, "8.1": {K}, "8.3": {K}, "附件四": {R}},
+    # 7.2: the customer warrants its staff were told and agreed before their data are passed on
+    "corporate": {**SHARED, "7.2": {R}, "9.3": {L, P}},  # 9.3: the 20% confidentiality penalty, the cap
 }
 
 

@@ -168,7 +168,35 @@ def test_payment_time_and_late_payment(agreement):
     due = clause(agreement, "8.3")
     assert "15日内" in due and "第二百零三条" in due and "附件二" in due
     late = clause(agreement, "8.4")
-    assert "万分之五" in late and "30日" in late and "60日" in late and "第十一章" in late
+    assert "30日" in late and "60日" in late and "第十一章" in late
+    assert "万分之" not in late
+
+
+LATE_FEE = ("按逾期未付金额，以年利率4.5%按日计算（每日为年利率的三百六十五分之一），向甲方支付逾期付款违约金。"
+            "该年利率为全国银行间同业拆借中心于2025年5月20日公布的一年期贷款市场报价利率（LPR）3.0%的1.5倍，"
+            "在本协议期限内不变，不随此后公布的贷款市场报价利率调整。")
+
+
+@pytest.mark.parametrize("kind", VARIANTS)
+@pytest.mark.parametrize("method", list(DisputeMethod))
+def test_late_payment_rate_is_a_multiple_of_the_lpr_stated_once(kind, method, profile):
+    doc, _ = build(kind, dataclasses.replace(profile, dispute_method=method))
+    late = clause(doc, "8.4")
+    assert LATE_FEE in late
+    # one rule, stated once: the rate appears in 8.4 and nowhere else in the agreement
+    assert text(doc).count("年利率4.5%") == 1 and text(doc).count("贷款市场报价利率（LPR）") == 1
+    first = next(b for b in doc.chapters[7].clauses[3].blocks if isinstance(b, Paragraph))
+    assert first.bold and {a.value for r in first.runs for a in r.attention} == {"penalty"}
+
+
+def test_late_payment_rate_follows_the_profile(profile):
+    from contracts.late_fee import rate_from_lpr
+
+    rate = rate_from_lpr(Decimal("3.45"), D(2024, 6, 20), Decimal("1.3"))
+    doc, _ = build("individual", dataclasses.replace(profile, late_fee=rate))
+    late = clause(doc, "8.4")
+    assert "以年利率4.485%按日计算" in late
+    assert "于2024年6月20日公布的一年期贷款市场报价利率（LPR）3.45%的1.3倍" in late
 
 
 @pytest.mark.parametrize("kind", VARIANTS)
@@ -279,6 +307,130 @@ def test_notices_clause(agreement):
     assert "vip@example.com" in notices and "北京市海淀区中关村大街1号示例大厦10层 客户服务部" in notices
 
 
+NOTICE_PRIORITY = ("依照前款各项，一份通知有两个以上可以作为送达日的日期的，以其中最早的一日为送达日。据此，邮寄的通知"
+                   "在交邮之日起第3日以后才被签收、拒收或者退回的，以该第3日为送达日。")
+
+
+def marked_delivery(doc: Document, text_part: str) -> bool:
+    """The paragraph holding `text_part` is bold throughout, for the delivery reason only."""
+    for block in doc._all_blocks():
+        if isinstance(block, Paragraph) and text_part in block.text:
+            return block.bold and {a.value for r in block.runs for a in r.attention} == {"delivery"}
+    raise KeyError(text_part)
+
+
+@pytest.mark.parametrize("kind", VARIANTS)
+@pytest.mark.parametrize("method", list(DisputeMethod))
+def test_notices_one_delivery_rule_with_its_priority(kind, method, profile):
+    doc, _ = build(kind, dataclasses.replace(profile, dispute_method=method))
+    notices = clause(doc, "13.5")
+    assert NOTICE_PRIORITY in notices
+    assert "但最迟以交邮之日起第3日为送达日" in notices
+    assert "以专人递送或者邮寄方式发出的通知被收件方拒收" in notices
+    # the rule is stated in 13.5 only: annex 3 refers to it
+    body = text(doc)
+    assert body.count("以其中最早的一日为送达日") == 1
+    assert body.count("以拒收之日或者退回之日为送达日") == 1
+    assert "以文件被退回或者被拒收之日为送达日" not in body
+    for part in ("但最迟以交邮之日起第3日", "进入收件方依照本条指定的电子邮箱之日", "拒收之日或者退回之日为送达日",
+                 "以其中最早的一日为送达日", "应当自变更之日起五日内书面通知对方"):
+        assert marked_delivery(doc, part), part
+    receipt = next(b for b in doc._all_blocks() if isinstance(b, Paragraph) and "签收回执之日" in b.text)
+    assert not receipt.bold
+
+
+@pytest.mark.parametrize("kind", VARIANTS)
+@pytest.mark.parametrize("method", list(DisputeMethod))
+def test_annex_3_refers_to_13_5(kind, method, profile):
+    doc, _ = build(kind, dataclasses.replace(profile, dispute_method=method))
+    annex = next(a for a in doc.annexes if a.title.endswith("通知送达地址确认书"))
+    items = [b for b in annex.blocks if isinstance(b, Paragraph) and b.label]
+    assert [b.label for b in items] == ["（1）", "（2）", "（3）", "（4）"]
+    assert [b.bold for b in items] == [True, False, False, True]
+    assert marked_delivery(doc, items[0].text[3:]) and marked_delivery(doc, items[3].text[3:])
+    assert "送达日依照本协议第13.5条的规定确定" in items[1].text
+    assert items[3].text.endswith("仍依照本协议第13.5条的规定确定送达日。")
+    forum = "仲裁程序中文书的送达，依照仲裁规则的规定" if method is DisputeMethod.ARBITRATION \
+        else "诉讼程序中文书的送达，依照法律的规定"
+    assert forum in items[1].text
+
+
+def privacy_annex(doc: Document):
+    return next(a for a in doc.annexes if a.title.endswith("个人信息处理告知书"))
+
+
+@pytest.mark.parametrize("method", list(DisputeMethod))
+def test_personal_information_notice_for_individuals(method, profile):
+    doc, _ = build("individual", dataclasses.replace(profile, dispute_method=method))
+    annex = privacy_annex(doc)
+    assert annex.title == "附件四　个人信息处理告知书"
+    body = "\n".join(b.text for b in annex.blocks if isinstance(b, Paragraph))
+    # 第十七条: the processor and its contact, from the profile
+    for part in ("北京测试客户服务有限公司（即甲方）", "联系人赵六", "联系电话010-80001234", "电子邮箱vip@example.com",
+                 "通讯地址北京市海淀区中关村大街1号示例大厦10层 客户服务部"):
+        assert part in body, part
+    # purposes and categories
+    table = next(b for b in annex.blocks if not isinstance(b, Paragraph))
+    assert table.header == ("个人信息种类", "处理目的")
+    kinds = "".join(row[0] for row in table.rows)
+    for kind in ("姓名", "居民身份证号码（敏感个人信息）", "联系电话", "通讯地址", "电子邮箱", "服务记录", "付款记录"):
+        assert kind in kinds, kind
+    assert all(row[1] for row in table.rows)
+    assert "处理方式：" in body and "第十三条第一款第二项" in body
+    # retention: clause 7.3's rule by reference, no second rule
+    assert "保存期限：甲方保存乙方个人信息的期限，依照本协议第7.3条的规定确定" in body
+    assert "三年" not in body
+    # the rights of 第四十四条 to 第四十八条 and how to use them
+    for right in ("知情权", "决定权", "查阅、复制权", "更正、补充权", "删除权", "撤回同意权", "要求解释说明权"):
+        assert right in body, right
+    assert "第四十四条至第四十八条" in body
+    assert "自收到请求之日起七日内答复并办理" in body and "书面说明理由" in body
+    # the ID number: a separate consent, its purpose and necessity, signed separately
+    lines = [b.text for b in annex.blocks if isinstance(b, Paragraph)]
+    start = lines.index("乙方单独同意")
+    consent = next(b for b in annex.blocks if isinstance(b, Paragraph) and b.text.startswith("乙方已阅读本告知书"))
+    assert consent.bold and {a.value for r in consent.runs for a in r.attention} == {"restriction"}
+    assert "目的" in consent.text and "必要性" in consent.text and "第二十九条" in consent.text
+    assert lines[-2:] == ["乙方（签字）：", "日期：　　　　年　　月　　日"]
+    assert start < len(lines) - 2
+    # the notice never mentions a forum of its own (or-arbitrate-or-sue stays in chapter 10)
+    assert "诉讼" not in body and "仲裁" not in body
+    # 6.1 cites the annex instead of promising a notice that does not exist
+    duty = clause(doc, "6.1")
+    assert "见附件四《个人信息处理告知书》" in duty and "单独同意" in duty
+    assert "在处理前以显著方式" not in duty
+
+
+def test_no_personal_information_notice_for_companies():
+    corporate = make_agreement("corporate")
+    assert [a.title for a in corporate.annexes][-1] == "附件三　通知送达地址确认书"
+    assert "个人信息处理告知书" not in text(corporate)
+
+
+@pytest.mark.parametrize("method", list(DisputeMethod))
+def test_company_staff_data_come_with_the_customers_warranty(method, profile):
+    doc, _ = build("corporate", dataclasses.replace(profile, dispute_method=method))
+    use = clause(doc, "7.2")
+    assert "第十三条第一款第二项" not in text(doc)
+    assert "不是本协议的当事人" in use
+    warranty = next(b for b in doc._all_blocks() if isinstance(b, Paragraph) and "乙方保证" in b.text)
+    marked = [r for r in warranty.runs if r.bold]
+    assert len(marked) == 1 and marked[0].text.startswith("乙方保证：向甲方提供相关个人的个人信息前")
+    assert "第十七条、第二十三条" in marked[0].text and "单独同意" in marked[0].text
+    assert {a.value for a in marked[0].attention} == {"restriction"}
+    plain = "".join(r.text for r in warranty.runs if not r.bold)
+    assert "甲方仅处理提供本协议项下服务所必需的相关个人信息" in plain
+    # 1.2 and 6.1 no longer say the staff's data are processed under the agreement
+    basis, duty = clause(doc, "1.2"), clause(doc, "6.1")
+    assert "及本协议的约定处理" not in basis and "依照第7.2条的约定告知本人后提供给甲方" in basis
+    assert "在处理前以显著方式" not in duty and "依照第7.2条的约定" in duty
+
+
+def test_individual_7_2_keeps_the_contract_basis():
+    use = clause(make_agreement("individual"), "7.2")
+    assert "甲方处理乙方个人信息，以订立、履行本协议所必需为限（《中华人民共和国个人信息保护法》第十三条第一款第二项）" in use
+
+
 def test_variation_termination_and_effect(agreement):
     assert "补充协议" in clause(agreement, "11.1") and "30日" in clause(agreement, "11.1")
     assert "第五百六十三条" in clause(agreement, "11.2")
@@ -288,10 +440,14 @@ def test_variation_termination_and_effect(agreement):
 
 def test_annexes_listed_and_referenced(agreement):
     titles = [a.title for a in agreement.annexes]
-    assert titles == ["附件一　VIP服务权益清单", "附件二　服务费用及支付明细", "附件三　通知送达地址确认书"]
+    individual = "身份证号" in "".join(b.text for b in agreement.preamble)
+    assert titles == ["附件一　VIP服务权益清单", "附件二　服务费用及支付明细", "附件三　通知送达地址确认书",
+                      *(["附件四　个人信息处理告知书"] if individual else [])]
     listing = chapter_text(agreement, 14)
     for name in ("附件一", "附件二", "附件三"):
         assert name in listing
+    assert ("附件四：个人信息处理告知书" in listing) is individual
+    assert ("附件三：通知送达地址确认书；" if individual else "附件三：通知送达地址确认书。") in listing
     fees = agreement.annexes[1].blocks
     table = next(b for b in fees if not isinstance(b, Paragraph))
     assert table.header == ("服务年度", "服务期间", "服务费", "付款期限")

@@ -174,3 +174,60 @@ def test_payment_deadlines_use_the_profile_holidays(profile):
 def test_deemed_delivery(method, sent_at, kwargs, deemed):
     result = deemed_delivered_on(method, sent_at, 3, **kwargs)
     assert result == (D(deemed) if deemed else None)
+
+
+def posted(day: str, hour: int = 10) -> dt.datetime:
+    return dt.datetime.combine(D(day), dt.time(hour), SHANGHAI)
+
+
+# Clause 13.5: the earliest of the days that apply (signed for, refused/returned, day N after
+# posting for the post; the day it entered the mailbox for email, unless it bounced).
+@pytest.mark.parametrize(
+    ("method", "sent_at", "kwargs", "deemed"),
+    [
+        # returned after day N: day N, not the return date (the old text gave both)
+        (DeliveryMethod.COURIER, posted("2026-03-02"), {"returned_on": D("2026-03-09")}, "2026-03-05"),
+        # returned on day N or before: the return date
+        (DeliveryMethod.COURIER, posted("2026-03-02"), {"returned_on": D("2026-03-05")}, "2026-03-05"),
+        (DeliveryMethod.COURIER, posted("2026-03-02"), {"returned_on": D("2026-03-03")}, "2026-03-03"),
+        # refused two days after posting
+        (DeliveryMethod.COURIER, posted("2026-03-02"), {"returned_on": D("2026-03-04")}, "2026-03-04"),
+        # refused by hand
+        (DeliveryMethod.PERSONAL, posted("2026-03-02"), {"returned_on": D("2026-03-02")}, "2026-03-02"),
+        # signed for after day N: day N
+        (DeliveryMethod.COURIER, posted("2026-03-02"), {"receipt_on": D("2026-03-20")}, "2026-03-05"),
+        # across the leap day: 2024-02-27 + 3 = 2024-03-01 (28, 29, 1)
+        (DeliveryMethod.COURIER, posted("2024-02-27"), {}, "2024-03-01"),
+        (DeliveryMethod.COURIER, posted("2024-02-27"), {"returned_on": D("2024-03-04")}, "2024-03-01"),
+        (DeliveryMethod.COURIER, posted("2024-02-27"), {"returned_on": D("2024-02-29")}, "2024-02-29"),
+        (DeliveryMethod.COURIER, posted("2025-02-27"), {}, "2025-03-02"),
+        # month and year ends
+        (DeliveryMethod.COURIER, posted("2025-01-30"), {}, "2025-02-02"),
+        (DeliveryMethod.COURIER, posted("2026-12-30"), {"returned_on": D("2027-01-05")}, "2027-01-02"),
+        # posted late in the evening: the Shanghai date of posting counts, not UTC's
+        (DeliveryMethod.COURIER, dt.datetime(2026, 4, 30, 16, 30, tzinfo=dt.UTC), {}, "2026-05-04"),
+        # email: the day it entered the mailbox, unless it bounced; a later receipt changes nothing
+        (DeliveryMethod.EMAIL, posted("2026-03-02"), {"receipt_on": D("2026-03-04")}, "2026-03-02"),
+        (DeliveryMethod.EMAIL, posted("2026-03-02"), {"bounced": True}, None),
+    ],
+    ids=["returned-after-day-n", "returned-on-day-n", "returned-before-day-n", "refused",
+         "refused-by-hand", "signed-after-day-n", "leap-day", "leap-day-returned-later",
+         "returned-on-the-leap-day", "no-leap-day", "month-end", "year-end-returned-later",
+         "shanghai-date", "email", "email-bounced"],
+)
+def test_deemed_delivery_is_the_earliest_day_that_applies(method, sent_at, kwargs, deemed):
+    result = deemed_delivered_on(method, sent_at, 3, **kwargs)
+    assert result == (D(deemed) if deemed else None)
+
+
+def test_a_return_after_day_n_in_the_register(profile):
+    from contracts.events import NoticeKind, NoticeReturned, NoticeSent, ReturnReason
+    from contracts.register import notice_views
+    from tests.test_register_fixtures import CUSTOMER, history_state
+
+    sent = NoticeSent("N-000001", NoticeKind.OTHER, DeliveryMethod.COURIER, CUSTOMER.address,
+                      posted("2026-03-02"))
+    state = history_state("2025-03-10", sent,
+                          NoticeReturned("N-000001", D("2026-03-09"), ReturnReason.UNDELIVERABLE))
+    [view] = notice_views(state, profile)
+    assert (view.returned_on, view.deemed_delivered_on) == (D("2026-03-09"), D("2026-03-05"))
