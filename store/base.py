@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from contracts.errors import ContractError
+
+if TYPE_CHECKING:
+    from .chain import Head, Journal
 
 Record = dict[str, Any]
 
@@ -28,6 +33,19 @@ class ConflictError(StoreError):
         self.contract_no, self.expected_seq, self.actual_seq = contract_no, expected_seq, actual_seq
         super().__init__(f"合同 {contract_no} 的记录已被其他操作更新"
                          f"（应为第 {expected_seq} 条，实为第 {actual_seq} 条），请重试")
+
+
+@dataclass(frozen=True)
+class TornLine:
+    """Bytes after the register's last newline: an append cut short, or one that lost its
+    newline (a copy, a restore, an editor). Never deleted: a writer copies them to a file of
+    their own (`set_aside`) before it cuts them from the register, and `check` lists both kinds
+    until a person has looked."""
+
+    path: Path  # the register (still at its end) or the file they were copied to
+    size: int
+    set_aside: bool
+    record: str = ""  # "合同 VIP-2026-000001 第 3 条" when the bytes are a whole append
 
 
 @runtime_checkable
@@ -59,6 +77,18 @@ class Store(Protocol):
 
     def locked(self) -> AbstractContextManager[None]:
         """Hold the writers' lock (re-entrant) for allocate-then-append."""
+
+    def head(self) -> Head | None:
+        """The last append as this store last read the register (store.chain); None: empty."""
+
+    def journal(self) -> Journal:
+        """Every append in the order made, as stored, for checking the chain (store.chain)."""
+
+    def torn_lines(self) -> list[TornLine]:
+        """Unfinished last lines: still in the register, or set aside and not yet dealt with."""
+
+    def set_aside(self) -> list[TornLine]:
+        """The torn lines this store copied aside since the last call (for the caller to say)."""
 
     def close(self) -> None: ...
 
