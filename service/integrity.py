@@ -18,7 +18,7 @@ from contracts.checks import check_chain, check_history, check_notice_ids
 from contracts.errors import ContractError, InvalidInput, Problem
 from contracts.events import EventKind
 from contracts.profile import Profile
-from store import Store
+from store import CorruptStore, Store
 from store.base import TornLine
 from store.chain import Head, Journal, Walk, extends, parse_head, walk
 
@@ -52,7 +52,7 @@ def check(store: Store, profile: Profile, expect: Head | None = None) -> CheckRe
     """Every break of the chain, gap, rule broken, torn line; and the register's head."""
     try:
         found = walk(store.journal(), expect)
-    except ContractError as exc:
+    except CorruptStore as exc:  # a damaged line: reported; a file that is not a register: raised
         return CheckReport(0, 0, (Problem("", str(exc)), *torn_problems(store)))
     problems = list(found.problems)
     if expect is not None and (why := extends(found, expect)):
@@ -123,7 +123,8 @@ class Verified:
 
 def verify(store: Store, path: Path, expect: Head | None = None) -> Verified | None:
     """Which contract and event issued the file with this content, if the register did; trusted
-    only when the chain over the whole journal up to that line holds (and the contract's own)."""
+    only when the chain over the whole journal holds (a break anywhere may hide a line changed and
+    re-hashed before it), the contract's own chain holds, and the line is within `expect`."""
     digest = sha256_file(Path(path))
     journal = store.journal()
     lines = list(journal.lines)
@@ -139,14 +140,12 @@ def verify(store: Store, path: Path, expect: Head | None = None) -> Verified | N
 def _verified(found: Walk, position: int, contract_no: str, record: Mapping[str, Any],
               item: Mapping[str, Any], expect: Head | None) -> Verified:
     doubt = ""
-    if not found.proven(position):
-        doubt = f"登记簿的哈希链在第 {found.first_break} 行断裂，该行及其后的登记都无法证明"
+    if found.problems:  # a break anywhere: a line before it may have been changed and re-hashed
+        doubt = f"登记簿的哈希链有问题（{found.problems[0]}），其中的任何登记都无法证明未被改动"
     elif expect is not None and (why := extends(found, expect)):
         doubt = why
     elif expect is not None and position > expect.position:
         doubt = f"该行在给定的末端（第 {expect.position} 行）之后，给定末端时尚未登记"
-    elif any(p.field == f"{contract_no}#{record.get('seq')}" for p in found.problems):
-        doubt = "该条记录在登记簿中被重复登记"
     else:
         seq = record.get("seq")
         history = [r for r in found.histories.get(contract_no, []) if r.get("seq", 0) <= seq]

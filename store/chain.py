@@ -110,17 +110,23 @@ class Walk:
     head: Head | None = None
     histories: dict[str, list[Record]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    first_break: int | None = None  # the first position the chain does not prove
+    # Where the stored chain first disagrees with the content. Whoever changed a line could have
+    # re-hashed every line after it up to here, so a break proves nothing about any line before
+    # it either: with a break, no line of the register is proven.
+    first_break: int | None = None
     legacy_lines: int = 0  # version-1 appends made before the chain began
     expect_hash: str | None = None  # the hash the register has at the expected head's position
 
-    def proven(self, position: int) -> bool:
-        return self.first_break is None or position < self.first_break
+    @property
+    def intact(self) -> bool:
+        return self.first_break is None
 
 
 def walk(journal: Journal, expect: Head | None = None) -> Walk:
-    """Recompute the chain line by line; report the first break (what follows is unproven), every
-    second line for a (contract, seq) already stored, and whether the register extends `expect`."""
+    """Recompute the chain line by line from the content; report the first line where the stored
+    chain disagrees, every second line for a (contract, seq), and the hash at `expect`'s position.
+    The recomputed hashes never take a stored one on trust, so the head and the hash at `expect`
+    are those of the content as it is now."""
     result = Walk(journal.version)
     prev, position = GENESIS, FIRST_POSITION - 1
     seen: dict[tuple[str, str], int] = {}
@@ -134,7 +140,7 @@ def walk(journal: Journal, expect: Head | None = None) -> Walk:
         if expect is not None and position == expect.position:
             result.expect_hash = computed
         _collect(line, seen, result)
-        prev = line.hash if line.chained and not problem else computed
+        prev = computed
     if position >= FIRST_POSITION:
         result.head = Head(position, prev)
     return result
