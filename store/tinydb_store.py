@@ -380,20 +380,26 @@ class JournalStorage(Storage):
             raise StoreError(f"登记簿文件 {self.path} 被截短，请运行 vipcontract check")
         if st.st_size > self._offset:
             self._set_aside_tail(fd, st.st_size)
-        payload, number = self._lines_for(entries)
-        _write_all(fd, payload)
-        os.fsync(fd)
+        payload, head = self._lines_for(entries)
+        try:
+            _write_all(fd, payload)
+            os.fsync(fd)
+        except OSError as exc:  # e.g. a full disk: what was written is a torn line, set aside next time
+            raise StoreError(f"写入登记簿 {self.path} 失败：{exc.strerror}；本次登记未完成") from None
         if self._offset == 0 and self.lock.created:
             fsync_dir(self.path.resolve().parent)
+        # Only now, on disk: after a failed write the next one chains to what is really there.
         self._offset += len(payload)
-        self._lines = number
+        self._lines, self._last = head.position, head
+        if self._offset == len(payload):
+            self.version = VERSION
         self._ident = (st.st_dev, st.st_ino)
 
-    def _lines_for(self, entries: list[tuple[str, dict[str, Any]]]) -> tuple[bytes, int]:
-        """The bytes to append (the header first in a new file) and the last line's number."""
+    def _lines_for(self, entries: list[tuple[str, dict[str, Any]]]) -> tuple[bytes, Head]:
+        """The bytes to append (the header first in a new file) and the head they make."""
         payload, number = b"", self._lines
         if self._offset == 0:
-            payload, number, self.version = HEADER_LINES[-1], 1, VERSION
+            payload, number = HEADER_LINES[-1], 1
         head = self.head()
         prev = head.hash if head else GENESIS
         for name, docs in entries:
@@ -401,8 +407,7 @@ class JournalStorage(Storage):
             line = sealed_line(number, prev, name, docs)
             payload += orjson.dumps(line) + b"\n"
             prev = line["h"]
-        self._last = Head(number, prev)
-        return payload, number
+        return payload, Head(number, prev)
 
     def _set_aside_tail(self, fd: int, size: int) -> None:
         """Copy the bytes after the last newline aside, then cut them from the register."""

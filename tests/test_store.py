@@ -235,6 +235,31 @@ def test_a_set_aside_file_never_overwrites_another(tmp_path, monkeypatch):
     assert [t.path for t in torn.set_aside_files(register)] == [first.path, second.path]
 
 
+def test_a_write_that_failed_half_way_is_set_aside_and_the_chain_goes_on(tmp_path, monkeypatch):
+    import errno
+
+    import store.tinydb_store as journal
+    from store.chain import walk
+
+    path = tmp_path / "register.json"
+    store = TinyDBStore(path)
+    fill(store)
+    real = journal._write_all
+
+    def disk_full(fd, payload):
+        real(fd, payload[:10])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(journal, "_write_all", disk_full)
+    with pytest.raises(StoreError, match="写入登记簿 .* 失败：No space left on device"):
+        store.append("A", 2, [rec("A", 3)])
+    monkeypatch.setattr(journal, "_write_all", real)
+    store.append("A", 2, [rec("A", 3)])  # the same store object, after the failure
+    assert [t.size for t in store.set_aside()] == [10]
+    found = walk(TinyDBStore(path).journal())
+    assert found.problems == [] and found.head.position == 5
+
+
 NOT_REGISTERS = [
     b'{"_default": {"1": {"contract_no": "A"}}}',  # TinyDB's own JSON: one line, no newline
     b'{"_default": {}}\n',
