@@ -8,6 +8,7 @@ writers can never both append seq 7. Anything that allocates a number from what 
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -24,6 +25,19 @@ Record = dict[str, Any]
 
 class StoreError(ContractError):
     """The register file cannot be read or written."""
+
+
+OS_REASONS = {
+    errno.EACCES: "没有权限", errno.EPERM: "没有权限", errno.ENOSPC: "磁盘空间已满",
+    errno.EDQUOT: "超出磁盘配额", errno.EROFS: "文件系统只读", errno.ENOENT: "文件或目录不存在",
+    errno.ENOTDIR: "路径中有一段不是目录", errno.EISDIR: "是目录", errno.ELOOP: "符号链接循环",
+    errno.EIO: "输入输出错误",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why the system refused, in the clerk's language (the system's own words otherwise)."""
+    return OS_REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
 
 
 class ConflictError(StoreError):

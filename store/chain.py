@@ -26,7 +26,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from contracts.errors import Problem
@@ -102,20 +102,20 @@ def parse_head(text: str) -> Head:
     return Head(int(position), digest)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Walk:
     """What walking the journal found: the histories it holds and every break of the chain."""
 
     version: int
-    head: Head | None = None
-    histories: dict[str, list[Record]] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
+    head: Head | None
+    histories: Mapping[str, list[Record]]
+    problems: tuple[Problem, ...]
     # Where the stored chain first disagrees with the content. Whoever changed a line could have
     # re-hashed every line after it up to here, so a break proves nothing about any line before
     # it either: with a break, no line of the register is proven.
-    first_break: int | None = None
-    legacy_lines: int = 0  # version-1 appends made before the chain began
-    expect_hash: str | None = None  # the hash the register has at the expected head's position
+    first_break: int | None
+    legacy_lines: int  # version-1 appends made before the chain began
+    expect_hash: str | None  # the hash the register has at the expected head's position
 
     @property
     def intact(self) -> bool:
@@ -127,40 +127,69 @@ def walk(journal: Journal, expect: Head | None = None) -> Walk:
     chain disagrees, every second line for a (contract, seq), and the hash at `expect`'s position.
     The recomputed hashes never take a stored one on trust, so the head and the hash at `expect`
     are those of the content as it is now."""
-    result = Walk(journal.version)
-    prev, position = GENESIS, FIRST_POSITION - 1
-    seen: dict[tuple[str, str], int] = {}
+    walker = _Walker(journal.version)
     for line in journal.lines:
-        position = line.position
-        computed = line_hash(position, prev, line.contract_no, line.docs)
-        problem = _link_problem(line, prev, computed, result)
-        if problem and result.first_break is None:
-            result.first_break = position
-            result.problems.append(Problem(f"第 {position} 行", problem))
-        if expect is not None and position == expect.position:
-            result.expect_hash = computed
-        _collect(line, seen, result)
-        prev = computed
-    if position >= FIRST_POSITION:
-        result.head = Head(position, prev)
-    return result
+        walker.step(line, expect)
+    return walker.result()
 
 
-def _link_problem(line: JournalLine, prev: str, computed: str, result: Walk) -> str:
-    if not line.chained:
-        # A version-1 register: the lines written before the chain began come first, in a row.
-        if result.version == 1 and line.position == FIRST_POSITION + result.legacy_lines:
-            result.legacy_lines += 1
-            return ""
-        return "这一行没有全登记簿哈希链（不是本程序写入的，或是被插入的）"
-    if line.stored_position != line.position:
-        return (f"这一行记载自己是第 {line.stored_position} 行"
-                "（前面有行被删除或插入）")
-    if line.prev != prev:
-        return "这一行记载的前一行哈希与实际不符（前面的行被改动、删除或插入）"
-    if line.hash != computed:
-        return "这一行的内容与其哈希不符（内容被改动）"
-    return ""
+class _Walker:
+    """The walk in progress, one line at a time."""
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        self.prev, self.position = GENESIS, FIRST_POSITION - 1
+        self.histories: dict[str, list[Record]] = {}
+        self.problems: list[Problem] = []
+        self.first_break: int | None = None
+        self.legacy_lines = 0
+        self.expect_hash: str | None = None
+        self.seen: dict[tuple[str, str], int] = {}
+
+    def step(self, line: JournalLine, expect: Head | None) -> None:
+        self.position = line.position
+        computed = line_hash(line.position, self.prev, line.contract_no, line.docs)
+        problem = self._link_problem(line, computed)
+        if problem and self.first_break is None:
+            self.first_break = line.position
+            self.problems.append(Problem(f"第 {line.position} 行", problem))
+        if expect is not None and line.position == expect.position:
+            self.expect_hash = computed
+        self._collect(line)
+        self.prev = computed
+
+    def _link_problem(self, line: JournalLine, computed: str) -> str:
+        if not line.chained:
+            # A version-1 register: the lines written before the chain began come first, in a row.
+            if self.version == 1 and line.position == FIRST_POSITION + self.legacy_lines:
+                self.legacy_lines += 1
+                return ""
+            return "这一行没有全登记簿哈希链（不是本程序写入的，或是被插入的）"
+        if line.stored_position != line.position:
+            return f"这一行记载自己是第 {line.stored_position} 行（前面有行被删除或插入）"
+        if line.prev != self.prev:
+            return "这一行记载的前一行哈希与实际不符（前面的行被改动、删除或插入）"
+        if line.hash != computed:
+            return "这一行的内容与其哈希不符（内容被改动）"
+        return ""
+
+    def _collect(self, line: JournalLine) -> None:
+        """Keep the first line of each (contract, seq); a second one is reported, never preferred."""
+        history = self.histories.setdefault(line.contract_no, [])
+        for key, record in line.docs.items():
+            first = self.seen.setdefault((line.contract_no, key), line.position)
+            if first != line.position:
+                self.problems.append(Problem(
+                    f"{line.contract_no}#{key}",
+                    f"第 {line.position} 行重复登记了合同 {line.contract_no} 第 {key} 条记录"
+                    f"（第 {first} 行已有该条）：两者都不可信，请核对后登记更正"))
+                continue
+            history.append(record)
+
+    def result(self) -> Walk:
+        head = Head(self.position, self.prev) if self.position >= FIRST_POSITION else None
+        return Walk(self.version, head, self.histories, tuple(self.problems), self.first_break,
+                    self.legacy_lines, self.expect_hash)
 
 
 def extends(result: Walk, expect: Head) -> str:
@@ -175,17 +204,3 @@ def extends(result: Walk, expect: Head) -> str:
         return (f"登记簿不再延续给定的末端：第 {expect.position} 行的哈希现为 {result.expect_hash}，"
                 f"与给定的 {expect.hash} 不符（该行或其前面的登记被改动、删除、插入或整体重算）")
     return ""  # the hash is recomputed from the content: a match proves every line up to it
-
-
-def _collect(line: JournalLine, seen: dict[tuple[str, str], int], result: Walk) -> None:
-    """Keep the first line of each (contract, seq); a second one is reported, never preferred."""
-    history = result.histories.setdefault(line.contract_no, [])
-    for key, record in line.docs.items():
-        first = seen.setdefault((line.contract_no, key), line.position)
-        if first != line.position:
-            result.problems.append(Problem(
-                f"{line.contract_no}#{key}",
-                f"第 {line.position} 行重复登记了合同 {line.contract_no} 第 {key} 条记录"
-                f"（第 {first} 行已有该条）：两者都不可信，请核对后登记更正"))
-            continue
-        history.append(record)

@@ -16,7 +16,7 @@ import time
 import weakref
 from pathlib import Path
 
-from .base import StoreError
+from .base import StoreError, os_reason
 
 POLL = 0.02
 
@@ -76,7 +76,7 @@ class RegisterLock:
             except FileExistsError:
                 return os.open(target, flags), False
         except OSError as exc:
-            raise StoreError(f"无法打开登记簿 {self.path} 写入：{exc.strerror}") from None
+            raise StoreError(f"无法打开登记簿 {self.path} 写入：{os_reason(exc)}") from None
 
     def _lock(self, fd: int, deadline: float) -> bool:
         while True:
@@ -85,7 +85,7 @@ class RegisterLock:
                 return True
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise StoreError(f"无法锁定登记簿 {self.path}：{exc.strerror}") from None
+                    raise StoreError(f"无法锁定登记簿 {self.path}：{os_reason(exc)}") from None
             if time.monotonic() >= deadline:
                 os.close(fd)
                 raise StoreError(f"登记簿 {self.path} 正被其他程序写入，请稍后再试")

@@ -40,7 +40,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
-from .base import ConflictError, Record, StoreError, TornLine, check_batch
+from .base import ConflictError, Record, StoreError, TornLine, check_batch, os_reason
 from .chain import GENESIS, Head, Journal, JournalLine, line_hash, sealed_line
 from .locking import RegisterLock
 from .torn import describe, fsync_dir, set_aside, set_aside_files, write_all
@@ -234,7 +234,7 @@ class JournalStorage(Storage):
                 self._reset()
             return
         except OSError as exc:
-            raise StoreError(f"无法读取登记簿 {self.path}：{exc.strerror}") from None
+            raise StoreError(f"无法读取登记簿 {self.path}：{os_reason(exc)}") from None
         ident = (st.st_dev, st.st_ino)
         if ident != self._ident or st.st_size < self._offset:
             self._reset(ident)
@@ -247,7 +247,7 @@ class JournalStorage(Storage):
                 fh.seek(self._offset)
                 chunk = fh.read(size - self._offset)
         except OSError as exc:
-            raise StoreError(f"无法读取登记簿 {self.path}：{exc.strerror}") from None
+            raise StoreError(f"无法读取登记簿 {self.path}：{os_reason(exc)}") from None
         if self._offset == 0 and b"\n" not in chunk and not _is_header_start(chunk):
             self._refuse()
         end = chunk.rfind(b"\n") + 1  # a last line without its newline is not there yet
@@ -313,7 +313,7 @@ class JournalStorage(Storage):
         except FileNotFoundError:
             return
         except OSError as exc:
-            raise StoreError(f"无法读取登记簿 {self.path}：{exc.strerror}") from None
+            raise StoreError(f"无法读取登记簿 {self.path}：{os_reason(exc)}") from None
         for number, line in enumerate(data.split(b"\n")[1:-1], start=2):
             entry = _parse(line, number)
             prev, digest = entry.get("p"), entry.get("h")
@@ -385,7 +385,7 @@ class JournalStorage(Storage):
             _write_all(fd, payload)
             os.fsync(fd)
         except OSError as exc:  # e.g. a full disk: what was written is a torn line, set aside next time
-            raise StoreError(f"写入登记簿 {self.path} 失败：{exc.strerror}；本次登记未完成") from None
+            raise StoreError(f"写入登记簿 {self.path} 失败：{os_reason(exc)}；本次登记未完成") from None
         if self._offset == 0 and self.lock.created:
             fsync_dir(self.path.resolve().parent)
         # Only now, on disk: after a failed write the next one chains to what is really there.
@@ -486,7 +486,7 @@ class TinyDBStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"无法建立登记簿所在目录 {self.path.parent}：{exc.strerror}") from None
+            raise StoreError(f"无法建立登记簿所在目录 {self.path.parent}：{os_reason(exc)}") from None
         self._lock.acquire()
         try:
             yield

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import orjson
 
-from .base import StoreError, TornLine
+from .base import StoreError, TornLine, os_reason
 
 TORN = ".torn-"
 
@@ -57,13 +57,13 @@ def set_aside(register: Path, data: bytes, now: dt.datetime | None = None) -> To
         except FileExistsError:
             continue
         except OSError as exc:
-            raise StoreError(f"无法另存登记簿末尾的残行到 {target}：{exc.strerror}；登记簿未作改动") from None
+            raise StoreError(f"无法另存登记簿末尾的残行到 {target}：{os_reason(exc)}；登记簿未作改动") from None
         try:
             write_all(fd, data)
             os.fsync(fd)
         except OSError as exc:
             target.unlink(missing_ok=True)  # the register still holds the bytes
-            raise StoreError(f"无法另存登记簿末尾的残行到 {target}：{exc.strerror}；登记簿未作改动") from None
+            raise StoreError(f"无法另存登记簿末尾的残行到 {target}：{os_reason(exc)}；登记簿未作改动") from None
         finally:
             os.close(fd)
         fsync_dir(target.parent)

@@ -251,13 +251,13 @@ def test_a_write_that_failed_half_way_is_set_aside_and_the_chain_goes_on(tmp_pat
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(journal, "_write_all", disk_full)
-    with pytest.raises(StoreError, match="写入登记簿 .* 失败：No space left on device"):
+    with pytest.raises(StoreError, match="写入登记簿 .* 失败：磁盘空间已满"):
         store.append("A", 2, [rec("A", 3)])
     monkeypatch.setattr(journal, "_write_all", real)
     store.append("A", 2, [rec("A", 3)])  # the same store object, after the failure
     assert [t.size for t in store.set_aside()] == [10]
     found = walk(TinyDBStore(path).journal())
-    assert found.problems == [] and found.head.position == 5
+    assert found.problems == () and found.head.position == 5
 
 
 NOT_REGISTERS = [
