@@ -90,7 +90,7 @@ def torn_problems(store: Store) -> list[Problem]:
 
 def torn_problem(torn: TornLine) -> str:
     if not torn.set_aside:
-        return (f"文件末尾有 {torn.size} 字节没有换行符{torn_text(torn)}：可能是被中断的写入，"
+        return (f"文件末尾有没有换行符的内容（{torn.size} 字节{torn_text(torn)}）：可能是被中断的写入，"
                 "也可能是丢失了换行符的已登记记录。它不计入登记簿；下一次登记时会先另存为 "
                 f"{torn.path.name}.torn-<时间> 再从登记簿中移除")
     return (f"登记簿末尾的残行（{torn.size} 字节{torn_text(torn)}）另存于此，尚待处理：请核对其内容，"
@@ -99,7 +99,7 @@ def torn_problem(torn: TornLine) -> str:
 
 def set_aside_warning(torn: TornLine) -> str:
     """What the command line says when a write set a torn line aside."""
-    return (f"警告：登记簿末尾没有换行符的 {torn.size} 字节{torn_text(torn)}已另存为 {torn.path}，"
+    return (f"警告：登记簿末尾没有换行符的内容（{torn.size} 字节{torn_text(torn)}）已另存为 {torn.path}，"
             "并从登记簿中移除；请核对其内容（vipcontract check 会一直列出该文件，直到它被移走）")
 
 

@@ -192,6 +192,11 @@ def _write_all(fd: int, payload: bytes) -> None:
     write_all(fd, payload)  # a module global, so that a test can stand in for a killed writer
 
 
+def _ident(fd: int) -> tuple[int, int]:
+    st = os.fstat(fd)
+    return st.st_dev, st.st_ino
+
+
 def _stored_hash(line: bytes) -> str | None:
     """The "h" a chained line ends with, read without parsing the line."""
     match = STORED_HASH.search(line, max(0, len(line) - 80))
@@ -409,14 +414,28 @@ class JournalStorage(Storage):
             prev = line["h"]
         return payload, Head(number, prev)
 
-    def _set_aside_tail(self, fd: int, size: int) -> None:
+    def settle_tail(self) -> TornLine | None:
+        """Under the lock, before anything is read to allocate a number: set a torn last line
+        aside, so that no writer works from a register that ends in one."""
+        fd = self.lock.fd
+        if fd is None:
+            raise StoreError("写入登记簿时须持有文件锁")
+        self.refresh()
+        size = os.fstat(fd).st_size
+        if size <= self._offset or self._ident != _ident(fd):
+            return None
+        return self._set_aside_tail(fd, size)
+
+    def _set_aside_tail(self, fd: int, size: int) -> TornLine:
         """Copy the bytes after the last newline aside, then cut them from the register."""
         tail = os.pread(fd, size - self._offset, self._offset)
         if b"\n" in tail:  # whole lines this reader has not seen: never cut
             raise StoreError(f"登记簿 {self.path} 在读取之后被其他程序写入，未作改动，请重试")
-        self.set_aside_log.append(set_aside(self.path.resolve(), tail))
+        torn = set_aside(self.path.resolve(), tail)
+        self.set_aside_log.append(torn)
         os.ftruncate(fd, self._offset)
         os.fsync(fd)
+        return torn
 
     def close(self) -> None:
         pass
@@ -487,11 +506,24 @@ class TinyDBStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"无法建立登记簿所在目录 {self.path.parent}：{os_reason(exc)}") from None
+        outermost = not self._lock.held
         self._lock.acquire()
         try:
+            if outermost:
+                self._settle_tail()
             yield
         finally:
             self._lock.release()
+
+    def _settle_tail(self) -> None:
+        """A torn last line that is a whole append lost only its newline: a committed event. The
+        command that finds it is not carried out, since the numbers it would give may be that
+        event's; the person told decides first (see service.integrity)."""
+        torn = self._storage.settle_tail()
+        if torn is not None and torn.record:
+            raise StoreError(
+                f"本次操作未执行：登记簿末尾的一条完整登记（{torn.record}）缺少换行符，已另存为 {torn.path}"
+                "并从登记簿中移除。请核对：如它是已发生的事项，请先按其内容重新登记，再重试本次操作")
 
     def head(self) -> Head | None:
         if self._storage._lines == 0:  # nothing read yet: read now

@@ -15,7 +15,7 @@ from cli import main
 from contracts.dates import DeliveryMethod
 from contracts.events import NoticeKind, content_hash
 from service import register as R
-from store import TinyDBStore
+from store import StoreError, TinyDBStore
 from store.chain import GENESIS, sealed_line
 from tests.test_register_fixtures import fake_renderer  # noqa: F401  (fixture)
 from tests.test_register_service import NOW, D, issue, when
@@ -156,7 +156,7 @@ def test_a_file_cut_in_the_middle_of_a_line_is_reported(register):
     result = check(register, "--expect-head", kept)
     assert result.exit_code == 1
     assert "登记簿现在只到第" in result.output
-    assert "字节没有换行符" in result.output  # the cut line: never read, never silently cut
+    assert "没有换行符的内容" in result.output  # the cut line: never read, never silently cut
 
 
 def test_a_file_cut_between_lines_is_found_by_the_head(register):
@@ -226,18 +226,35 @@ def test_a_file_that_is_not_a_register_is_left_byte_for_byte(tmp_path, content):
     assert [p.name for p in tmp_path.iterdir()] == ["db.json"]
 
 
-def test_a_write_that_sets_a_torn_line_aside_says_so_and_check_lists_it(register):
+def test_a_write_that_finds_a_whole_event_without_its_newline_stops_and_says_so(register):
     entries = lines(register)
     register.write_bytes(register.read_bytes()[:-1])  # C's voiding lost its newline
     c = entries[-1]["t"]
     listed = check(register)
     assert listed.exit_code == 1 and f"内容是一条完整的登记：合同 {c} 第 2 条" in listed.output
-    runner = CliRunner()
-    signed = runner.invoke(main, ["--db", str(register), "void", c, "--on", "2025-03-06"])
-    assert signed.exit_code == 0, signed.output
+    refused = CliRunner().invoke(main, ["--db", str(register), "void", c, "--on", "2025-03-06"])
     [aside] = register.parent.glob("register.json.torn-*")
-    assert "警告：登记簿末尾没有换行符的" in signed.stderr and str(aside) in signed.stderr
-    assert "警告" not in signed.stdout
+    assert refused.exit_code == 1 and refused.stdout == ""
+    assert refused.stderr.splitlines() == [
+        f"警告：登记簿末尾没有换行符的内容（{aside.stat().st_size} 字节，内容是一条完整的登记：合同 {c} 第 2 条）已另存为 "
+        f"{aside}，并从登记簿中移除；请核对其内容（vipcontract check 会一直列出该文件，直到它被移走）",
+        f"错误：本次操作未执行：登记簿末尾的一条完整登记（合同 {c} 第 2 条）缺少换行符，已另存为 {aside}"
+        "并从登记簿中移除。请核对：如它是已发生的事项，请先按其内容重新登记，再重试本次操作"]
     result = check(register)
     assert result.exit_code == 1
     assert f"{aside}：登记簿末尾的残行" in result.output and "尚待处理" in result.output
+    again = CliRunner().invoke(main, ["--db", str(register), "void", c, "--on", "2025-03-05"])
+    assert again.exit_code == 0 and again.stderr == ""  # re-registered as it was; told once
+
+
+def test_a_notice_number_is_not_given_again_behind_the_clerks_back(tmp_path, profile, fake_renderer):  # noqa: F811
+    path = tmp_path / "register.json"
+    store = TinyDBStore(path)
+    no = issue(store, profile, tmp_path / "out").contract_no
+    R.sign(store, profile, no, D("2025-03-10"), now=NOW)
+    notice = R.NoticeRequest(NoticeKind.OTHER, DeliveryMethod.EMAIL, when("2025-04-01"))
+    assert R.send_notice(store, profile, no, notice, now=NOW).event.body.notice_id == "N-000001"
+    path.write_bytes(path.read_bytes()[:-1])  # the notice's line lost its newline
+    with pytest.raises(StoreError, match=f"合同 {no} 第 3 条"):
+        R.send_notice(TinyDBStore(path), profile, no, notice, now=NOW)
+    assert TinyDBStore(path).history(no)[-1]["seq"] == 2  # nothing registered in its place
