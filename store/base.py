@@ -4,6 +4,12 @@ Records are plain JSON objects (see contracts.events). A backend keeps them per 
 seq order and appends only when the caller's idea of the last seq is still right, so that two
 writers can never both append seq 7. Anything that allocates a number from what is stored
 (contract numbers, notice ids) does it inside `locked()`, together with the append.
+
+Every append is also one entry of the register's journal, chained to the entry before it
+(store.chain: the format and its checks, the same for every backend). A backend seals each
+append with `chain.sealed_line` and gives the entries back through `journal()`; `head()` is the
+last one. `torn_lines()`/`set_aside()` are for a file backend's unfinished last line; a database
+backend returns [] for both.
 """
 
 from __future__ import annotations
