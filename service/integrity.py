@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.checks import check_chain, check_history, check_notice_ids
-from contracts.errors import ContractError, InvalidInput, Problem
+from contracts.errors import InvalidInput, Problem
 from contracts.events import EventKind
 from contracts.profile import Profile
 from store import CorruptStore, Store
@@ -83,8 +83,8 @@ def torn_text(torn: TornLine) -> str:
 def torn_problems(store: Store) -> list[Problem]:
     try:
         found = store.torn_lines()
-    except ContractError:
-        return []  # the register itself could not be read: already the problem reported
+    except CorruptStore:
+        return []  # a damaged line: already the problem reported
     return [Problem(str(t.path), torn_problem(t)) for t in found]
 
 

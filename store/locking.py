@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import stat
 import time
 import weakref
 from pathlib import Path
@@ -45,6 +46,7 @@ class RegisterLock:
         deadline = time.monotonic() + self.timeout
         while True:
             fd, created = self._open()
+            self._check_regular(fd)
             if self._lock(fd, deadline) and self._same_file(fd):
                 self.fd, self.created, self._depth = fd, created, 1
                 _HELD.add(self)
@@ -77,6 +79,12 @@ class RegisterLock:
                 return os.open(target, flags), False
         except OSError as exc:
             raise StoreError(f"无法打开登记簿 {self.path} 写入：{os_reason(exc)}") from None
+
+    def _check_regular(self, fd: int) -> None:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise StoreError(f"{self.path} 不是 vipcontract 登记簿文件（不是普通文件），"
+                             "未作任何改动；请检查 --db 或环境变量 VIPCONTRACT_DB 指向的文件")
 
     def _lock(self, fd: int, deadline: float) -> bool:
         while True:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -240,6 +241,8 @@ class JournalStorage(Storage):
             return
         except OSError as exc:
             raise StoreError(f"无法读取登记簿 {self.path}：{os_reason(exc)}") from None
+        if not stat.S_ISREG(st.st_mode):  # a device, a pipe: never read as a register
+            self._refuse("不是普通文件")
         ident = (st.st_dev, st.st_ino)
         if ident != self._ident or st.st_size < self._offset:
             self._reset(ident)
@@ -281,8 +284,8 @@ class JournalStorage(Storage):
         else:
             self._pending.append((self._lines, line))
 
-    def _refuse(self) -> None:
-        raise StoreError(f"{self.path} 不是 vipcontract 登记簿文件（第一行不是登记簿标识），"
+    def _refuse(self, why: str = "第一行不是登记簿标识") -> None:
+        raise StoreError(f"{self.path} 不是 vipcontract 登记簿文件（{why}），"
                          "未作任何改动；请检查 --db 或环境变量 VIPCONTRACT_DB 指向的文件")
 
     def _check_header(self, line: bytes) -> None:
@@ -334,6 +337,8 @@ class JournalStorage(Storage):
                 tail = fh.read()
         except OSError:
             return None
+        if self._offset == 0 and tail and not _is_header_start(tail):
+            self._refuse()  # a file whose size the system does not tell (see refresh)
         return TornLine(self.path, len(tail), False, describe(tail)) if tail else None
 
     def last_of(self, kind: str) -> Record | None:

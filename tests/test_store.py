@@ -554,3 +554,14 @@ def test_eight_processes_through_three_paths_give_no_number_twice(tmp_path, prof
     assert all(len(store.history(no)) == 2 for no in issued)
     assert register.check(store, profile).ok
     assert store.head().position == 1 + 96
+
+
+def test_a_device_or_pipe_is_not_a_register(tmp_path):
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    for path in (Path("/dev/null"), pipe):
+        store = TinyDBStore(path, timeout=0.1)
+        with pytest.raises(StoreError, match="不是普通文件"):
+            store.history("A")
+        with pytest.raises(StoreError, match="不是普通文件"):
+            store.append("A", 0, [rec("A", 1)])
