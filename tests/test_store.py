@@ -87,6 +87,20 @@ def test_locked_is_reentrant(any_store):  # noqa: F811
     assert len(any_store.history("A")) == 1
 
 
+def test_every_append_is_one_journal_line_chained_to_the_one_before(any_store):  # noqa: F811
+    from store.chain import GENESIS, walk
+
+    assert any_store.head() is None and list(any_store.journal().lines) == []
+    fill(any_store)
+    lines = list(any_store.journal().lines)
+    assert [(line.position, line.contract_no, list(line.docs)) for line in lines] == \
+        [(2, "B", ["1", "2"]), (3, "A", ["1"]), (4, "A", ["2"])]
+    assert lines[0].prev == GENESIS and [line.prev for line in lines[1:]] == [line.hash for line in lines[:-1]]
+    found = walk(any_store.journal())
+    assert found.intact and found.problems == () and found.head == any_store.head()
+    assert any_store.head().position == 4 and any_store.torn_lines() == [] and any_store.set_aside() == []
+
+
 # ---------------------------------------------------------------- the file
 def test_reload_from_disk_gives_the_same_histories(tmp_path):
     path = tmp_path / "register.json"
