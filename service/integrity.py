@@ -21,6 +21,7 @@ from contracts.profile import Profile
 from store import CorruptStore, Store
 from store.base import TornLine
 from store.chain import Head, Journal, Walk, extends, parse_head, walk
+from store.torn import TORN
 
 from .output import sha256_file
 
@@ -94,7 +95,8 @@ def torn_problem(torn: TornLine) -> str:
                 "也可能是丢失了换行符的已登记记录。它不计入登记簿；下一次登记时会先另存为 "
                 f"{torn.path.name}.torn-<时间> 再从登记簿中移除")
     return (f"登记簿末尾的残行（{torn.size} 字节{torn_text(torn)}）另存于此，尚待处理：请核对其内容，"
-            "如确是已登记的事项，请重新登记；处理后把该文件移出登记簿所在目录（或删除），本检查即不再提示")
+            f"如确是已登记的事项，请重新登记；处理后把该文件移出登记簿所在目录、删除，或改成不以 "
+            f"{torn.path.name.split(TORN)[0]}{TORN} 开头的名称，本检查即不再提示")
 
 
 def set_aside_warning(torn: TornLine) -> str:
