@@ -692,7 +692,10 @@ def check(settings: Settings, expect_head: str | None) -> None:
         click.echo(f"  {problem}")
     for note in report.notes:
         click.echo(f"注：{note}")
-    echo_head(report.head, expect is not None and report.ok)
+    if not report.readable:
+        click.echo("登记簿末端：无法确定（文件中有无法读取的行）")
+    else:
+        echo_head(report.head, expect is not None and report.ok)
     if not report.ok:
         raise SystemExit(1)
 

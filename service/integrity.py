@@ -33,6 +33,7 @@ class CheckReport:
     problems: tuple[Problem, ...]
     head: Head | None = None
     notes: tuple[str, ...] = ()
+    readable: bool = True  # False: a damaged line stopped the walk, the head is unknown
 
     @property
     def ok(self) -> bool:
@@ -54,7 +55,7 @@ def check(store: Store, profile: Profile, expect: Head | None = None) -> CheckRe
     try:
         found = walk(store.journal(), expect)
     except CorruptStore as exc:  # a damaged line: reported; a file that is not a register: raised
-        return CheckReport(0, 0, (Problem("", str(exc)), *torn_problems(store)))
+        return CheckReport(0, 0, (Problem("", str(exc)), *torn_problems(store)), readable=False)
     problems = list(found.problems)
     if expect is not None and (why := extends(found, expect)):
         problems.append(Problem("--expect-head", why))

@@ -166,6 +166,16 @@ def test_a_file_cut_between_lines_is_found_by_the_head(register):
     assert result.exit_code == 1 and "登记簿现在只到第 4 行" in result.output
 
 
+def test_a_damaged_line_is_reported_and_the_head_is_unknown(register):
+    data = register.read_bytes().split(b"\n")
+    data[3] = data[3][:20]
+    register.write_bytes(b"\n".join(data))
+    result = check(register)
+    assert result.exit_code == 1
+    assert result.output.splitlines() == ["已检查 0 份合同、0 条记录，发现 1 个问题：", "  登记簿文件第 4 行已损坏，无法读取",
+                                          "登记簿末端：无法确定（文件中有无法读取的行）"]
+
+
 def test_a_bad_expected_head_is_one_message(register):
     for bad in ("7", "x:abc", "7:abc", "7:" + "g" * 64):
         result = check(register, "--expect-head", bad)
