@@ -372,6 +372,11 @@ def opened_store(settings: Settings) -> Iterator[Any]:
     try:
         yield store
     finally:
+        # The store never prints: a torn line it set aside is said here, whatever happened next.
+        from service.integrity import set_aside_warning
+
+        for torn in store.set_aside():
+            click.echo(set_aside_warning(torn), err=True)
         store.close()
 
 
@@ -740,39 +745,69 @@ def list_command(settings: Settings, status: str | None, as_of: str | None, as_j
         render_list(views, day)
 
 
+EXPECT_HEAD_HELP = ("上次记下的登记簿末端“行号:哈希”（check 打印的那一行；哈希至少 16 位）："
+                    "登记簿不再延续它时报告问题。")
+
+
 @main.command(context_settings=CONTEXT)
+@click.option("--expect-head", metavar="POS:HASH", help=EXPECT_HEAD_HELP)
 @pass_settings
 @domain_errors
-def check(settings: Settings) -> None:
-    """检查登记簿：逐份重放历史，核对哈希链、记录序号和各项规则。发现问题时退出码为 1。"""
+def check(settings: Settings, expect_head: str | None) -> None:
+    """检查登记簿：核对全登记簿哈希链、逐份重放历史、核对每份合同的哈希链、记录序号和各项规则，
+    列出末尾的残行；打印登记簿末端。发现问题时退出码为 1。"""
+    from service.integrity import expected_head
     from service.register import check as check_register
 
+    expect = expected_head(expect_head)
     with opened_store(settings) as store:
-        report = check_register(store, settings.profile)
-    if report.ok:
-        click.echo(f"已检查 {report.contracts} 份合同、{report.events} 条记录，未发现问题。")
-        return
-    click.echo(f"已检查 {report.contracts} 份合同、{report.events} 条记录，发现 {len(report.problems)} 个问题：")
+        report = check_register(store, settings.profile, expect)
+    counted = f"已检查 {report.contracts} 份合同、{report.events} 条记录"
+    click.echo(f"{counted}，未发现问题。" if report.ok else f"{counted}，发现 {len(report.problems)} 个问题：")
     for problem in report.problems:
         click.echo(f"  {problem}")
-    raise SystemExit(1)
+    for note in report.notes:
+        click.echo(f"注：{note}")
+    if not report.readable:
+        click.echo("登记簿末端：无法确定（文件中有无法读取的行）")
+    else:
+        echo_head(report.head, expect is not None and report.ok)
+    if not report.ok:
+        raise SystemExit(1)
+
+
+def echo_head(head: Any, confirmed: bool) -> None:
+    if head is None:
+        click.echo("登记簿末端：（登记簿为空）")
+        return
+    click.echo(f"登记簿末端：{head.text()}")
+    if confirmed:
+        click.echo("登记簿延续给定的末端。")
+    click.echo(f"请在登记簿之外记下末端（如写在月报上），下次核对：vipcontract check --expect-head {head.token()}")
 
 
 @main.command(context_settings=CONTEXT)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--expect-head", metavar="POS:HASH", help=EXPECT_HEAD_HELP)
 @pass_settings
 @domain_errors
-def verify(settings: Settings, file: str) -> None:
-    """核验一个 DOCX 或 PDF 文件是否为本登记簿签发的文书（按文件内容的 SHA-256）。"""
+def verify(settings: Settings, file: str, expect_head: str | None) -> None:
+    """核验一个 DOCX 或 PDF 文件是否为本登记簿签发的文书（按文件内容的 SHA-256；只信任哈希链核对无误的登记）。"""
+    from service.integrity import expected_head
     from service.register import verify as verify_file
 
+    expect = expected_head(expect_head)
     with opened_store(settings) as store:
-        found = verify_file(store, Path(file))
+        found = verify_file(store, Path(file), expect)
     if found is None:
         click.echo(f"{file}：不是本登记簿签发的文件")
         raise SystemExit(1)
-    click.echo(f"{file}：本登记簿签发的文书 {found.doc_no}（合同 {found.contract_no}，"
-               f"第 {found.seq} 条记录：{found.kind.label}）")
+    what = (f"文书 {found.doc_no}（合同 {found.contract_no}，第 {found.seq} 条记录：{found.kind.label}，"
+            f"登记簿第 {found.position} 行）")
+    if not found.trusted:
+        click.echo(f"{file}：登记簿中有{what}，但该登记不可信：{found.doubt}。请运行 vipcontract check")
+        raise SystemExit(1)
+    click.echo(f"{file}：本登记簿签发的{what}")
 
 
 # ---------------------------------------------------------------- register tables

@@ -1,7 +1,7 @@
 """Section 4: the register at 1,000 / 10,000 / 100,000 contracts of five events each.
 
 The store file is generated in its on-disk format (store/tinydb_store.py: a header line, then one
-JSON line per append, `{"t": contract_no, "d": {"seq": record}}`) from records sealed with the
+JSON line per append, `{"t": contract_no, "d": {"seq": record}, "n", "p", "h"}`) from records sealed with the
 project's own `contracts.events.seal` / `to_record` and serialised with orjson as the store does.
 Building 500,000 events through fsync'ed appends would take minutes; at the smallest size the
 register is also built through `TinyDBStore.append` (one fsync'ed append per event) and the two
@@ -107,7 +107,8 @@ def history(i: int) -> list[dict[str, Any]]:
 
 
 def store_line(record: dict[str, Any]) -> bytes:
-    """One append of one record, as store.tinydb_store.JournalStorage writes it."""
+    """One append of one record, as store.tinydb_store.JournalStorage writes it but for the chain
+    over the journal, which `write_bulk` adds when it puts the lines in their order."""
     import orjson
 
     return orjson.dumps({"t": record["contract_no"], "d": {str(record["seq"]): record}}) + b"\n"
@@ -144,6 +145,8 @@ def write_bulk(path: Path, n: int, workers: int = 1) -> tuple[float, float]:
     concatenated in phase order, which gives the same bytes as one process writing them in turn."""
     import orjson
 
+    from store.chain import GENESIS as GENESIS_LINE
+    from store.chain import sealed_line
     from store.tinydb_store import HEADER
 
     started = time.perf_counter()
@@ -159,12 +162,17 @@ def write_bulk(path: Path, n: int, workers: int = 1) -> tuple[float, float]:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(orjson.dumps(HEADER) + b"\n")
+        position, prev = 1, GENESIS_LINE
         for phase in range(len(KINDS)):
             for _first, _last, chunk in bounds:
                 part = _phase_file(path, phase, chunk)
                 with open(part, "rb") as src:
-                    while block := src.read(1 << 22):
-                        out.write(block)
+                    for line in src:  # the chain over the journal runs in file order
+                        entry = orjson.loads(line)
+                        position += 1
+                        sealed = sealed_line(position, prev, entry["t"], entry["d"])
+                        out.write(orjson.dumps(sealed) + b"\n")
+                        prev = sealed["h"]
                 part.unlink()
         out.flush()
         os.fsync(out.fileno())

@@ -20,6 +20,7 @@ flag       bool                            是 / 否               "是" / true
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -32,6 +33,7 @@ from stdnum.cn import ric
 
 CENT = Decimal("0.01")
 DEFAULT_EMPTY_MESSAGE = "没有符合条件的记录。"
+HEAD_LABEL = "登记簿末端"
 FLAG_TEXT = {True: "是", False: "否"}
 
 
@@ -146,6 +148,7 @@ class Report:
     key is an error (it would otherwise be silently dropped). Values are checked against the
     column's kind; an `id` column refuses a complete (unmasked) resident identity number.
     generated_at: timezone-aware, or None for reproducible output (``--no-timestamp``).
+    register_head: the head of the register read (one line in every format), "" when none.
     """
 
     name: str
@@ -159,6 +162,7 @@ class Report:
     calendar_events: tuple[CalendarEvent, ...] = ()
     chart: MonthlyChart | None = None
     empty_message: str = DEFAULT_EMPTY_MESSAGE
+    register_head: str = ""  # "第 N 行 <hash>": the register as the report read it (store.chain)
 
     def __post_init__(self) -> None:
         if isinstance(self.as_of, dt.datetime) or not isinstance(self.as_of, dt.date):
@@ -189,6 +193,13 @@ class Report:
     @property
     def is_empty(self) -> bool:
         return not self.rows
+
+    def with_register_head(self, head: str) -> Report:
+        """The same report stamped with the register head it was made from (the rows were
+        checked when it was built: not again, a full report has thousands)."""
+        stamped = copy.copy(self)
+        object.__setattr__(stamped, "register_head", head)
+        return stamped
 
     def column(self, key: str) -> Column:
         for c in self.columns:
@@ -273,6 +284,13 @@ def display_total(value: int | Decimal | str) -> str:
     if isinstance(value, Decimal):
         return amount_figures(value)
     return str(value)
+
+
+def short_head(head: str) -> str:
+    """"第 N 行 9f2c4e…" (16 digits, what `check --expect-head` takes at the least), to fit a line
+    of 80 columns; the other formats carry the whole hash."""
+    position, _sep, digest = head.rpartition(" ")
+    return f"{position} {digest[:16]}…" if len(digest) > 16 else head
 
 
 def format_generated_at(moment: dt.datetime) -> str:

@@ -15,6 +15,7 @@ JSON schema (`render_json`; keys sorted, UTF-8, indent 2, newline at the end)::
       "rows":         [{<column key>: value, ...}, ...],   # every column key in every row
       "totals":       [{"label": str, "value": int | str}, ...],
       "notes":        [str, ...],
+      "register_head": "第 N 行 <sha256>",   # the register read; absent when not made from one
       "chart":        {"caption": str, "labels": ["YYYY-MM", ...], "counts": [int, ...]}
                                       # absent when the report has no chart
     }
@@ -42,6 +43,7 @@ from typing import Any
 
 from contracts.report_model import (
     FLAG_TEXT,
+    HEAD_LABEL,
     ColumnKind,
     Report,
     amount_plain,
@@ -60,12 +62,15 @@ PRODID = "-//vipcontract//CN"
 def render_csv(report: Report) -> bytes:
     """UTF-8 with a BOM (Excel then reads the Chinese right), CRLF line ends; a header row of the
     column labels, then one line per row: ISO dates, amounts like 12800.00, flags 是/否.
-    Only the rows: title, totals and notes are in the other formats. An empty report is the header."""
+    Only the rows: title, totals and notes are in the other formats. An empty report is the header.
+    A report made from a register ends with one line "登记簿末端：第 N 行 <hash>" (one cell)."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([c.label for c in report.columns])
     for row in report.rows:
         writer.writerow([plain_value(c, row[c.key]) for c in report.columns])
+    if report.register_head:
+        writer.writerow([f"{HEAD_LABEL}：{report.register_head}"])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -99,6 +104,8 @@ def report_data(report: Report) -> dict[str, Any]:
     }
     if report.generated_at is not None:
         data["generated_at"] = report.generated_at.isoformat(timespec="seconds")
+    if report.register_head:
+        data["register_head"] = report.register_head
     if report.chart is not None:
         data["chart"] = {"caption": report.chart.caption, "labels": list(report.chart.labels),
                          "counts": list(report.chart.counts)}
@@ -194,6 +201,8 @@ def render_xlsx(report: Report) -> bytes:
             lines.append((label, str(value), None))
     for note in report.notes:
         lines.append(("说明", note, None))
+    if report.register_head:
+        lines.append((HEAD_LABEL, report.register_head, None))
     for r, (label, value, fmt) in enumerate(lines, start=1):
         summary.cell(row=r, column=1, value=label).font = bold
         cell = summary.cell(row=r, column=2, value=value)

@@ -16,11 +16,13 @@ from rich.table import Table
 from rich.text import Text
 
 from contracts.report_model import (
+    HEAD_LABEL,
     ColumnKind,
     Report,
     display_total,
     display_value,
     format_generated_at,
+    short_head,
     text_width,
 )
 
@@ -190,6 +192,8 @@ def render_table(report: Report, console: Console) -> None:
         console.print(build_totals(report))
     for note in report.notes:
         console.print(Text(f"注：{note}", overflow="fold"))
+    if report.register_head:
+        console.print(Text(f"{HEAD_LABEL}：{short_head(report.register_head)}", style="dim", overflow="fold"))
 
 
 def render_text(report: Report, width: int = 80) -> str:

@@ -45,9 +45,11 @@ from contracts.errors import ContractError, HistoryError, InvalidInput, Problem
 from contracts.events import Issued
 from contracts.profile import Profile
 from contracts.register import issued_problems
+from contracts.report_model import HEAD_LABEL
 
 from . import output, register
 from .generate import AgreementRequest, build_agreement, parse_request
+from .integrity import set_aside_warning
 from .output import WrittenFile, parse_formats, safe_stem, sha256_file
 from .sources import load_profile
 
@@ -416,6 +418,9 @@ class Registrar(Protocol):
     def next_numbers(self, count: int, issue_date: dt.date) -> list[str]:
         """The next `count` free contract numbers, in order, without taking them."""
 
+    def head(self) -> str:
+        """The register's head as last read ("第 N 行 <hash>"), "" for an empty register."""
+
     def record_issued(
         self, contract_no: str, request: AgreementRequest, issue_date: dt.date, batch: Mapping[str, str],
         place_files: Callable[[], Sequence[WrittenFile]],
@@ -450,6 +455,10 @@ class StoreRegistrar:
 
     def next_numbers(self, count: int, issue_date: dt.date) -> list[str]:
         return register.next_contract_numbers(self.store, self.profile.number_prefix, issue_date.year, count)
+
+    def head(self) -> str:
+        head = self.store.head()
+        return head.text() if head else ""
 
     def record_issued(
         self, contract_no: str, request: AgreementRequest, issue_date: dt.date, batch: Mapping[str, str],
@@ -569,6 +578,7 @@ class BatchResult:
     cancelled: bool = False  # stopped by Ctrl-C
     errors_path: Path | None = None
     index_paths: tuple[Path, ...] = ()
+    register_head: str = ""  # the head of the register the index was made from
 
     @property
     def invalid(self) -> list[CheckedRow[AgreementRequest]]:
@@ -636,7 +646,9 @@ def issue_batch(
         except KeyboardInterrupt:
             result.interrupted, result.cancelled = "已按 Ctrl-C 中断", True
         finally:
-            result.index_paths = write_index(registrar.issued_in_batch(key), out_dir, key)
+            records = registrar.issued_in_batch(key)
+            result.register_head = registrar.head()  # of the read that gave `records`
+            result.index_paths = write_index(records, out_dir, key, result.register_head)
     return result
 
 
@@ -906,10 +918,13 @@ def _relative(path: str, out_dir: Path) -> str:
         return str(path)
 
 
-def write_index(records: Iterable[IssuedRecord], out_dir: Path, batch_key: str) -> tuple[Path, Path]:
+def write_index(records: Iterable[IssuedRecord], out_dir: Path, batch_key: str, head: str = "") -> tuple[Path, Path]:
     """`<batch>-index.csv` (UTF-8 with BOM, for Excel) and `.xlsx`: every contract of the batch,
-    rebuilt from the register each run, so it always lists the earlier runs too."""
+    rebuilt from the register each run, so it always lists the earlier runs too; the last line
+    names the register head it was made from."""
     rows = index_rows(records, out_dir)
+    if head:
+        rows.append([f"{HEAD_LABEL}：{head}"])
     csv_path, xlsx_path = index_paths(out_dir, batch_key)
 
     def save_csv(tmp: Path) -> None:
@@ -946,16 +961,18 @@ def read_index(path: Path) -> list[dict[str, str]]:
     path = Path(path)
     if path.suffix.lower() == ".csv":
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            return list(csv.DictReader(fh))
-    from openpyxl import load_workbook
+            rows = list(csv.DictReader(fh))
+    else:
+        from openpyxl import load_workbook
 
-    wb = load_workbook(path, read_only=True)
-    try:
-        values = list(wb.active.iter_rows(values_only=True))
-    finally:
-        wb.close()
-    headers = [str(h) for h in values[0]]
-    return [{h: "" if v is None else str(v) for h, v in zip(headers, row, strict=False)} for row in values[1:]]
+        wb = load_workbook(path, read_only=True)
+        try:
+            values = list(wb.active.iter_rows(values_only=True))
+        finally:
+            wb.close()
+        headers = [str(h) for h in values[0]]
+        rows = [{h: "" if v is None else str(v) for h, v in zip(headers, row, strict=False)} for row in values[1:]]
+    return [row for row in rows if not str(row.get(INDEX_HEADERS[0]) or "").startswith(HEAD_LABEL)]
 
 
 # ---------------------------------------------------------------- for the command line
@@ -991,6 +1008,8 @@ def summary_lines(result: BatchResult) -> list[str]:
     lines.append(f"协议文件：{result.out_dir}")
     if result.index_paths:
         lines.append(f"签发清单：{'、'.join(str(p) for p in result.index_paths)}")
+    if result.register_head:
+        lines.append(f"{HEAD_LABEL}：{result.register_head}")
     if result.errors_path:
         lines.append(f"有误的行及错误说明：{result.errors_path}（修改后可直接用它重新运行 batch issue）")
     return lines
@@ -1088,6 +1107,7 @@ def run_issue(
             jobs=jobs, skip_invalid=skip_invalid, batch_key=batch_key, default_type=default_type,
             progress=RichProgress() if show_progress else None,
         )
+        warnings = [set_aside_warning(torn) for torn in store.set_aside()]
     finally:
         store.close()
-    return result.exit_code, summary_lines(result)
+    return result.exit_code, summary_lines(result) + warnings

@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from contracts.amounts import parse_amount, rmb_capitals, rmb_figures
-from contracts.checks import check_history, check_notice_ids
 from contracts.customer import Customer
 from contracts.dates import SHANGHAI, DeliveryMethod, local_date, term_last_day
-from contracts.errors import ContractError, HistoryError, InvalidInput, NotFound, Problem
+from contracts.errors import HistoryError, InvalidInput, NotFound, Problem
 from contracts.events import (
     GENESIS,
     Amended,
@@ -69,9 +68,12 @@ from contracts.resolver import resolve
 from contracts.supplements import amendment_context, renewal_context, termination_context
 from store import Store, open_store
 from store.base import Record
+from store.chain import Head
 
+from . import integrity
 from .generate import AgreementRequest, build_agreement, write_agreement
-from .output import WrittenFile, safe_stem, sha256_file, write_documents
+from .integrity import CheckReport, Verified
+from .output import WrittenFile, safe_stem, write_documents
 from .sources import load_source
 
 # Letters of the documents numbered from the contract: VIP-2026-000001-B1 (补充协议),
@@ -597,51 +599,14 @@ def list_contracts(
                 if wanted is None or status_on(state, as_of, profile) is wanted]
 
 
-@dataclass(frozen=True)
-class CheckReport:
-    contracts: int
-    events: int
-    problems: tuple[Problem, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def check(store: Store, profile: Profile) -> CheckReport:
-    """Replay every history; every broken chain, gap or rule that a history breaks."""
-    contracts = events = 0
-    problems: list[Problem] = []
+def check(store: Store, profile: Profile, expect_head: Head | None = None) -> CheckReport:
+    """Walk the whole register: the chain over every append, every history replayed, torn lines
+    (see service.integrity)."""
     with bulk_read():
-        try:
-            histories = list(store.histories())
-        except ContractError as exc:
-            return CheckReport(0, 0, (Problem("", str(exc)),))
-        for contract_no, records in histories:
-            contracts += 1
-            events += len(records)
-            problems += check_history(contract_no, records, profile)
-        problems += check_notice_ids(histories)
-    return CheckReport(contracts, events, tuple(problems))
+        return integrity.check(store, profile, expect_head)
 
 
-@dataclass(frozen=True)
-class Verified:
-    contract_no: str
-    seq: int
-    kind: EventKind
-    doc_no: str
-    file: FileHash
-
-
-def verify(store: Store, path: Path) -> Verified | None:
+def verify(store: Store, path: Path, expect_head: Head | None = None) -> Verified | None:
     """Which contract and event issued the file with this content, if the register did."""
-    digest = sha256_file(Path(path))
-    for contract_no, records in store.histories():
-        for record in records:
-            for item in record.get("data", {}).get("files", ()):
-                if item.get("sha256") == digest:
-                    doc_no = record["data"].get("doc_no") or contract_no
-                    return Verified(contract_no, record["seq"], EventKind(record["kind"]),
-                                    doc_no, FileHash(**item))
-    return None
+    with bulk_read():
+        return integrity.verify(store, path, expect_head)

@@ -49,8 +49,11 @@ def load_states(store: Store, profile: Profile) -> list[ContractState]:
 
 
 def report_from_store(store: Store, profile: Profile, name: str, as_of: dt.date, **filters: Any) -> Report:
+    """The report, stamped with the head of the register as it was read for it."""
     with bulk_read():
-        return build_report(name, load_states(store, profile), as_of, profile, **filters)
+        report = build_report(name, load_states(store, profile), as_of, profile, **filters)
+    head = store.head()  # after the read: the head of exactly what was read
+    return report.with_register_head(head.text()) if head else report
 
 
 def check_output(name: str, fmt: str, out: str | Path | None) -> None:

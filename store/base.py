@@ -4,21 +4,46 @@ Records are plain JSON objects (see contracts.events). A backend keeps them per 
 seq order and appends only when the caller's idea of the last seq is still right, so that two
 writers can never both append seq 7. Anything that allocates a number from what is stored
 (contract numbers, notice ids) does it inside `locked()`, together with the append.
+
+Every append is also one entry of the register's journal, chained to the entry before it
+(store.chain: the format and its checks, the same for every backend). A backend seals each
+append with `chain.sealed_line` and gives the entries back through `journal()`; `head()` is the
+last one. `torn_lines()`/`set_aside()` are for a file backend's unfinished last line; a database
+backend returns [] for both.
 """
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from contracts.errors import ContractError
+
+if TYPE_CHECKING:
+    from .chain import Head, Journal
 
 Record = dict[str, Any]
 
 
 class StoreError(ContractError):
     """The register file cannot be read or written."""
+
+
+OS_REASONS = {
+    errno.EACCES: "没有权限", errno.EPERM: "没有权限", errno.ENOSPC: "磁盘空间已满",
+    errno.EDQUOT: "超出磁盘配额", errno.EROFS: "文件系统只读", errno.ENOENT: "文件或目录不存在",
+    errno.ENOTDIR: "路径中有一段不是目录", errno.EISDIR: "是目录", errno.ELOOP: "符号链接循环",
+    errno.EIO: "输入输出错误",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why the system refused, in the clerk's language (the system's own words otherwise)."""
+    return OS_REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
 
 
 class ConflictError(StoreError):
@@ -28,6 +53,19 @@ class ConflictError(StoreError):
         self.contract_no, self.expected_seq, self.actual_seq = contract_no, expected_seq, actual_seq
         super().__init__(f"合同 {contract_no} 的记录已被其他操作更新"
                          f"（应为第 {expected_seq} 条，实为第 {actual_seq} 条），请重试")
+
+
+@dataclass(frozen=True)
+class TornLine:
+    """Bytes after the register's last newline: an append cut short, or one that lost its
+    newline (a copy, a restore, an editor). Never deleted: a writer copies them to a file of
+    their own (`set_aside`) before it cuts them from the register, and `check` lists both kinds
+    until a person has looked."""
+
+    path: Path  # the register (still at its end) or the file they were copied to
+    size: int
+    set_aside: bool
+    record: str = ""  # "合同 VIP-2026-000001 第 3 条" when the bytes are a whole append
 
 
 @runtime_checkable
@@ -59,6 +97,18 @@ class Store(Protocol):
 
     def locked(self) -> AbstractContextManager[None]:
         """Hold the writers' lock (re-entrant) for allocate-then-append."""
+
+    def head(self) -> Head | None:
+        """The last append as this store last read the register (store.chain); None: empty."""
+
+    def journal(self) -> Journal:
+        """Every append in the order made, as stored, for checking the chain (store.chain)."""
+
+    def torn_lines(self) -> list[TornLine]:
+        """Unfinished last lines: still in the register, or set aside and not yet dealt with."""
+
+    def set_aside(self) -> list[TornLine]:
+        """The torn lines this store copied aside since the last call (for the caller to say)."""
 
     def close(self) -> None: ...
 

@@ -8,7 +8,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from .base import ConflictError, Record, check_batch
+from .base import ConflictError, Record, TornLine, check_batch
+from .chain import FIRST_POSITION, GENESIS, Head, Journal, JournalLine, sealed_line
 
 
 class MemoryStore:
@@ -16,6 +17,7 @@ class MemoryStore:
         # Records are kept as JSON text: what comes back is what a file would give back.
         self._data: dict[str, list[str]] = {}
         self._order: list[tuple[str, int]] = []  # (contract_no, index) in the order appended
+        self._lines: list[str] = []  # the journal: one sealed line per append (store.chain)
         self._lock = threading.RLock()
 
     def append(
@@ -27,6 +29,11 @@ class MemoryStore:
                 raise ConflictError(contract_no, expected_seq, len(current))
             check_batch(contract_no, expected_seq, records)
             encoded = [json.dumps(r, ensure_ascii=False) for r in records]
+            docs = {str(r["seq"]): json.loads(text) for r, text in zip(records, encoded, strict=True)}
+            head = self.head()
+            line = sealed_line(FIRST_POSITION + len(self._lines), head.hash if head else GENESIS,
+                               contract_no, docs)
+            self._lines.append(json.dumps(line, ensure_ascii=False))
             self._data[contract_no] = [*current, *encoded]
             self._order += [(contract_no, len(current) + i) for i in range(len(encoded))]
 
@@ -53,6 +60,23 @@ class MemoryStore:
 
     def locked(self) -> AbstractContextManager[None]:
         return self._lock  # type: ignore[return-value]
+
+    def head(self) -> Head | None:
+        if not self._lines:
+            return None
+        last = json.loads(self._lines[-1])
+        return Head(last["n"], last["h"])
+
+    def journal(self) -> Journal:
+        lines = [json.loads(text) for text in self._lines]
+        return Journal(2, [JournalLine(FIRST_POSITION + i, line["t"], line["d"], line["p"], line["h"],
+                                       line["n"]) for i, line in enumerate(lines)])
+
+    def torn_lines(self) -> list[TornLine]:
+        return []
+
+    def set_aside(self) -> list[TornLine]:
+        return []
 
     def close(self) -> None:
         pass

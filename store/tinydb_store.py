@@ -4,18 +4,25 @@ TinyDB's default JSONStorage reads and rewrites the whole file for every insert,
 would cost more the bigger the register grows. Here TinyDB keeps one table per contract
 (document id = the event's seq) over `JournalStorage`, which stores the data as JSON lines:
 
-    {"format": "vipcontract-register", "version": 1}                 <- line 1, the header
-    {"t": "VIP-2026-000001", "d": {"1": {...record...}}}             <- one line per append
-    {"t": "VIP-2026-000001", "d": {"2": {...}, "3": {...}}}
+    {"format": "vipcontract-register", "version": 2}                          <- line 1, the header
+    {"t": "VIP-2026-000001", "d": {"1": {...record...}}, "n": 2, "p": …, "h": …}  <- one per append
+    {"t": "VIP-2026-000001", "d": {"2": {...}, "3": {...}}, "n": 3, "p": …, "h": …}
 
+("n", "p", "h": the chain over the whole journal, see store.chain; version-1 files lack them.)
+
+- Only a file that starts with the header is opened; anything else (another program's JSON, a
+  file given by mistake) is refused and left as it is. An empty file holds nothing to lose and
+  is taken as a new register: it is what a writer killed between creating and writing leaves.
 - An append writes one line (one or more records of one contract) with O_APPEND, then fsyncs.
   It is the only kind of write: TinyDB operations that change or remove documents are refused.
-- Writers hold a file lock (`PATH.lock`) across processes; the store re-reads under the lock
-  before it checks the expected seq, so two writers can never both append the same seq.
+- Writers hold `flock` on the register file itself (store.locking), so every path to the file
+  shares one lock; the store re-reads under the lock before it checks the expected seq, so two
+  writers can never both append the same seq.
 - Readers take no lock. They read from where they stopped (an in-process cache keyed by the
   file's device, inode and size) and only up to the last newline: a line being written, or
-  torn by a writer that was killed, is never seen. The next writer cuts such a torn tail off
-  under the lock before it appends, so a killed writer loses at most the append in progress.
+  torn by a writer that was killed, is never seen. The next writer copies such a torn tail
+  aside (store.torn) before it cuts it off under the lock: nothing committed is ever deleted.
+- A second line for a (contract, seq) already read is a corruption, never silently preferred.
 - The file is created with mode 0600 (it holds personal data).
 """
 
@@ -23,20 +30,27 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import filelock
 import orjson
 from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
-from .base import ConflictError, Record, StoreError, check_batch
+from .base import ConflictError, Record, StoreError, TornLine, check_batch, os_reason
+from .chain import GENESIS, Head, Journal, JournalLine, line_hash, sealed_line
+from .locking import RegisterLock
+from .torn import describe, fsync_dir, set_aside, set_aside_files, write_all
 
-HEADER = {"format": "vipcontract-register", "version": 1}
+FORMAT = "vipcontract-register"
+VERSION = 2  # 2: every append carries the chain over the whole journal (store.chain)
+HEADER = {"format": FORMAT, "version": VERSION}
+HEADER_LINES = tuple(orjson.dumps({"format": FORMAT, "version": v}) + b"\n" for v in (1, VERSION))
+STORED_HASH = re.compile(rb',"h":"([0-9a-f]{64})"\}$')
 TAIL_BLOCK = 1 << 16
 LOCK_TIMEOUT = 60.0
 
@@ -61,9 +75,8 @@ class _Tables(dict):
     def __getitem__(self, name: str) -> dict[str, Any]:
         table = dict.__getitem__(self, name)
         if name in self.raw:
-            parsed = [_parse(line, number)["d"] for number, line in self.raw[name]]
-            for docs in parsed:
-                table.update(docs)
+            for number, line in self.raw[name]:
+                _add_docs(name, table, _parse(line, number)["d"], number)
             del self.raw[name]
         return table
 
@@ -111,10 +124,10 @@ class _Tables(dict):
         for kind in kinds:
             self.kinds.setdefault(kind, set()).add(name)  # type: ignore[union-attr]
 
-    def merge(self, name: str, docs: Mapping[str, Any]) -> None:
+    def merge(self, name: str, docs: Mapping[str, Any], number: int) -> None:
         if name not in self:
             dict.__setitem__(self, name, {})
-        self[name].update(docs)
+        _add_docs(name, self[name], docs, number)
         self.index_docs(name, docs)
 
     def take_replaced(self) -> dict[str, dict[str, Any]]:
@@ -127,6 +140,15 @@ class _Tables(dict):
                 dict.__setitem__(self, name, old)
             else:
                 dict.pop(self, name, None)
+
+
+def _add_docs(name: str, table: dict[str, Any], docs: Mapping[str, Any], number: int) -> None:
+    """A second line for a seq already read makes both untrustworthy: neither is preferred."""
+    again = [key for key in docs if key in table]
+    if again:
+        raise CorruptStore(f"登记簿文件第 {number} 行重复登记了合同 {name} 第 {'、'.join(again)} 条记录，"
+                           "请运行 vipcontract check")
+    table.update(docs)
 
 
 KIND = re.compile(rb'"kind":"([^"\\]+)"')
@@ -168,25 +190,32 @@ def _added(name: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[st
 
 
 def _write_all(fd: int, payload: bytes) -> None:
-    view = memoryview(payload)
-    while view:
-        view = view[os.write(fd, view):]
+    write_all(fd, payload)  # a module global, so that a test can stand in for a killed writer
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _ident(fd: int) -> tuple[int, int]:
+    st = os.fstat(fd)
+    return st.st_dev, st.st_ino
+
+
+def _stored_hash(line: bytes) -> str | None:
+    """The "h" a chained line ends with, read without parsing the line."""
+    match = STORED_HASH.search(line, max(0, len(line) - 80))
+    return match.group(1).decode() if match else None
+
+
+def _is_header_start(data: bytes) -> bool:
+    """`data` is the beginning of a header line: a first write cut short, not another file."""
+    return any(header.startswith(data) for header in HEADER_LINES)
 
 
 class JournalStorage(Storage):
     """A TinyDB storage that appends new documents as JSON lines and reads incrementally."""
 
-    def __init__(self, path: str, lock: filelock.BaseFileLock) -> None:
+    def __init__(self, path: str, lock: RegisterLock) -> None:
         self.path = Path(path)
         self.lock = lock
+        self.set_aside_log: list[TornLine] = []
         self._reset()
 
     def _reset(self, ident: tuple[int, int] | None = None) -> None:
@@ -194,6 +223,9 @@ class JournalStorage(Storage):
         self._offset = 0  # bytes consumed: always just after a newline
         self._lines = 0
         self._ident = ident
+        self.version = VERSION  # what a new register is written as
+        self._last: Head | None = None  # the last line whose hash is known
+        self._pending: list[tuple[int, bytes]] = []  # lines after it without a stored hash
 
     # ------------------------------------------------------------ reading
     def read(self) -> dict[str, dict[str, Any]]:
@@ -207,6 +239,10 @@ class JournalStorage(Storage):
             if self._offset:
                 self._reset()
             return
+        except OSError as exc:
+            raise StoreError(f"无法读取登记簿 {self.path}：{os_reason(exc)}") from None
+        if not stat.S_ISREG(st.st_mode):  # a device, a pipe: never read as a register
+            self._refuse("不是普通文件")
         ident = (st.st_dev, st.st_ino)
         if ident != self._ident or st.st_size < self._offset:
             self._reset(ident)
@@ -214,12 +250,21 @@ class JournalStorage(Storage):
             self._consume(st.st_size)
 
     def _consume(self, size: int) -> None:
-        with open(self.path, "rb") as fh:
-            fh.seek(self._offset)
-            chunk = fh.read(size - self._offset)
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self._offset)
+                chunk = fh.read(size - self._offset)
+        except OSError as exc:
+            raise StoreError(f"无法读取登记簿 {self.path}：{os_reason(exc)}") from None
+        if self._offset == 0 and b"\n" not in chunk and not _is_header_start(chunk):
+            self._refuse()
         end = chunk.rfind(b"\n") + 1  # a last line without its newline is not there yet
-        for line in chunk[:end].split(b"\n")[:-1]:
-            self._apply(line)
+        try:
+            for line in chunk[:end].split(b"\n")[:-1]:
+                self._apply(line)
+        except StoreError:
+            self._reset(self._ident)  # read it all again next time, and refuse it again
+            raise
         self._offset += end
 
     def _apply(self, line: bytes) -> None:
@@ -230,17 +275,71 @@ class JournalStorage(Storage):
         name = _table_name(line)
         if name is not None:
             self._tables.add_line(name, self._lines, line)
-            return
-        entry = _parse(line, self._lines)
-        self._tables.merge(str(entry["t"]), entry["d"])
+        else:
+            entry = _parse(line, self._lines)
+            self._tables.merge(str(entry["t"]), entry["d"], self._lines)
+        stored = _stored_hash(line)
+        if stored:
+            self._last, self._pending = Head(self._lines, stored), []
+        else:
+            self._pending.append((self._lines, line))
+
+    def _refuse(self, why: str = "第一行不是登记簿标识") -> None:
+        raise StoreError(f"{self.path} 不是 vipcontract 登记簿文件（{why}），"
+                         "未作任何改动；请检查 --db 或环境变量 VIPCONTRACT_DB 指向的文件")
 
     def _check_header(self, line: bytes) -> None:
         try:
             header = orjson.loads(line)
         except orjson.JSONDecodeError:
             header = None
-        if not isinstance(header, dict) or header.get("format") != HEADER["format"]:
-            raise StoreError(f"{self.path} 不是 vipcontract 登记簿文件")
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
+            self._refuse()
+        version = header.get("version")
+        if not isinstance(version, int) or version < 1:
+            self._refuse()
+        if version > VERSION:
+            raise StoreError(f"登记簿 {self.path} 是较新版本的 vipcontract 写入的（格式版本 {version}），"
+                             "请升级 vipcontract 后再用；未作任何改动")
+        self.version = version
+
+    def head(self) -> Head | None:
+        """The last line read and its hash (computed for lines of a version-1 register)."""
+        if self._pending:
+            prev = self._last.hash if self._last else GENESIS
+            for number, line in self._pending:
+                entry = _parse(line, number)
+                prev = line_hash(number, prev, str(entry["t"]), entry["d"])
+            self._last, self._pending = Head(self._pending[-1][0], prev), []
+        return self._last
+
+    def journal_lines(self, end: int) -> Iterator[JournalLine]:
+        """The appends up to byte `end`, each parsed whole (for check and verify)."""
+        try:
+            with open(self.path, "rb") as fh:
+                data = fh.read(end)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StoreError(f"无法读取登记簿 {self.path}：{os_reason(exc)}") from None
+        for number, line in enumerate(data.split(b"\n")[1:-1], start=2):
+            entry = _parse(line, number)
+            prev, digest = entry.get("p"), entry.get("h")
+            yield JournalLine(number, str(entry["t"]), entry["d"],
+                              None if prev is None else str(prev),
+                              None if digest is None else str(digest), entry.get("n"))
+
+    def unfinished(self) -> TornLine | None:
+        """What follows the last newline, left in the file for now."""
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self._offset)
+                tail = fh.read()
+        except OSError:
+            return None
+        if self._offset == 0 and tail and not _is_header_start(tail):
+            self._refuse()  # a file whose size the system does not tell (see refresh)
+        return TornLine(self.path, len(tail), False, describe(tail)) if tail else None
 
     def last_of(self, kind: str) -> Record | None:
         """The record of `kind` appended last: the file read backwards from where this reader
@@ -271,40 +370,77 @@ class JournalStorage(Storage):
         replaced = self._tables.take_replaced()
         try:
             added = {name: _added(name, old, self._tables[name]) for name, old in replaced.items()}
-            payload = b"".join(orjson.dumps({"t": name, "d": docs}) + b"\n"
-                               for name, docs in added.items() if docs)
-            if payload:
-                self._append(payload)
+            entries = [(name, docs) for name, docs in added.items() if docs]
+            if entries:
+                self._append(entries)
         except BaseException:
             self._tables.restore(replaced)
             raise
         for name, docs in added.items():
             self._tables.index_docs(name, docs)
 
-    def _append(self, payload: bytes) -> None:
-        if not self.lock.is_locked:
+    def _append(self, entries: list[tuple[str, dict[str, Any]]]) -> None:
+        fd = self.lock.fd
+        if not self.lock.held or fd is None:
             raise StoreError("写入登记簿时须持有文件锁")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        created = not self.path.exists()
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        st = os.fstat(fd)
+        if self._ident is not None and (st.st_dev, st.st_ino) != self._ident:
+            raise StoreError(f"登记簿文件 {self.path} 在读取后被替换，未作改动，请重试")
+        if st.st_size < self._offset:
+            raise StoreError(f"登记簿文件 {self.path} 被截短，请运行 vipcontract check")
+        if st.st_size > self._offset:
+            self._set_aside_tail(fd, st.st_size)
+        payload, head = self._lines_for(entries)
         try:
-            size = os.fstat(fd).st_size
-            if size < self._offset:
-                raise StoreError(f"登记簿文件 {self.path} 被截短，请运行 vipcontract check")
-            if size > self._offset:  # the torn last line of a writer that was killed
-                os.ftruncate(fd, self._offset)
-            if self._offset == 0:
-                payload = orjson.dumps(HEADER) + b"\n" + payload
             _write_all(fd, payload)
             os.fsync(fd)
-            st = os.fstat(fd)
-        finally:
-            os.close(fd)
-        if created:
-            _fsync_dir(self.path.parent)
+        except OSError as exc:  # e.g. a full disk: what was written is a torn line, set aside next time
+            raise StoreError(f"写入登记簿 {self.path} 失败：{os_reason(exc)}；本次登记未完成") from None
+        if self._offset == 0 and self.lock.created:
+            fsync_dir(self.path.resolve().parent)
+        # Only now, on disk: after a failed write the next one chains to what is really there.
         self._offset += len(payload)
-        self._lines += payload.count(b"\n")
+        self._lines, self._last = head.position, head
+        if self._offset == len(payload):
+            self.version = VERSION
         self._ident = (st.st_dev, st.st_ino)
+
+    def _lines_for(self, entries: list[tuple[str, dict[str, Any]]]) -> tuple[bytes, Head]:
+        """The bytes to append (the header first in a new file) and the head they make."""
+        payload, number = b"", self._lines
+        if self._offset == 0:
+            payload, number = HEADER_LINES[-1], 1
+        head = self.head()
+        prev = head.hash if head else GENESIS
+        for name, docs in entries:
+            number += 1
+            line = sealed_line(number, prev, name, docs)
+            payload += orjson.dumps(line) + b"\n"
+            prev = line["h"]
+        return payload, Head(number, prev)
+
+    def settle_tail(self) -> TornLine | None:
+        """Under the lock, before anything is read to allocate a number: set a torn last line
+        aside, so that no writer works from a register that ends in one."""
+        fd = self.lock.fd
+        if fd is None:
+            raise StoreError("写入登记簿时须持有文件锁")
+        self.refresh()
+        size = os.fstat(fd).st_size
+        if size <= self._offset or self._ident != _ident(fd):
+            return None
+        return self._set_aside_tail(fd, size)
+
+    def _set_aside_tail(self, fd: int, size: int) -> TornLine:
+        """Copy the bytes after the last newline aside, then cut them from the register."""
+        tail = os.pread(fd, size - self._offset, self._offset)
+        if b"\n" in tail:  # whole lines this reader has not seen: never cut
+            raise StoreError(f"登记簿 {self.path} 在读取之后被其他程序写入，未作改动，请重试")
+        torn = set_aside(self.path.resolve(), tail)
+        self.set_aside_log.append(torn)
+        os.ftruncate(fd, self._offset)
+        os.fsync(fd)
+        return torn
 
     def close(self) -> None:
         pass
@@ -328,7 +464,7 @@ class TinyDBStore:
 
     def __init__(self, path: str | os.PathLike[str], timeout: float = LOCK_TIMEOUT) -> None:
         self.path = Path(path)
-        self._lock = filelock.FileLock(f"{self.path}.lock", timeout=timeout, mode=0o600)
+        self._lock = RegisterLock(self.path, timeout)
         self._db = RegisterDB(str(self.path), storage=JournalStorage, lock=self._lock)
         self._storage: JournalStorage = self._db.storage  # type: ignore[assignment]
 
@@ -371,15 +507,46 @@ class TinyDBStore:
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._lock.acquire()
-        except filelock.Timeout:
-            raise StoreError(f"登记簿 {self.path} 正被其他程序写入，请稍后再试") from None
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"无法建立登记簿所在目录 {self.path.parent}：{os_reason(exc)}") from None
+        outermost = not self._lock.held
+        self._lock.acquire()
         try:
+            if outermost:
+                self._settle_tail()
             yield
         finally:
             self._lock.release()
+
+    def _settle_tail(self) -> None:
+        """A torn last line that is a whole append lost only its newline: a committed event. The
+        command that finds it is not carried out, since the numbers it would give may be that
+        event's; the person told decides first (see service.integrity)."""
+        torn = self._storage.settle_tail()
+        if torn is not None and torn.record:
+            raise StoreError(
+                f"本次操作未执行：登记簿末尾的一条完整登记（{torn.record}）缺少换行符，已另存为 {torn.path}"
+                "并从登记簿中移除。请核对：如它是已发生的事项，请先按其内容重新登记，再重试本次操作")
+
+    def head(self) -> Head | None:
+        if self._storage._lines == 0:  # nothing read yet: read now
+            self._storage.refresh()
+        return self._storage.head()
+
+    def journal(self) -> Journal:
+        self._storage.refresh()
+        return Journal(self._storage.version, self._storage.journal_lines(self._storage._offset))
+
+    def torn_lines(self) -> list[TornLine]:
+        self._storage.refresh()
+        unfinished = self._storage.unfinished()
+        return ([unfinished] if unfinished else []) + set_aside_files(self.path.resolve())
+
+    def set_aside(self) -> list[TornLine]:
+        log, self._storage.set_aside_log = self._storage.set_aside_log, []
+        return log
 
     def close(self) -> None:
         self._db.close()

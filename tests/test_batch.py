@@ -426,6 +426,12 @@ def test_batch_index_csv_and_xlsx(tmp_path, store, profile, fake_renderer):
     assert first["DOCX SHA-256"] == output.sha256_file(out / first["DOCX 文件"])
     assert first["PDF SHA-256"] == output.sha256_file(out / first["PDF 文件"])
     assert from_csv[1]["证件号码"] == USCC[0]
+    head = store.head().text()  # the last line of both, left out when read back
+    assert result.register_head == head and f"登记簿末端：{head}" in batch.summary_lines(result)
+    assert csv_path.read_text(encoding="utf-8-sig").splitlines()[-1] == f"登记簿末端：{head}"
+    from openpyxl import load_workbook
+
+    assert list(load_workbook(xlsx_path).active.iter_rows(values_only=True))[-1][0] == f"登记簿末端：{head}"
 
 
 def test_docx_only(tmp_path, store, profile, fake_renderer):

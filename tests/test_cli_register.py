@@ -14,6 +14,12 @@ from tests.test_register_fixtures import fake_renderer  # noqa: F401  (fixture)
 NO = "VIP-2025-000001"
 
 
+def open_store_head(tmp_path):
+    from store import open_store
+
+    return open_store(tmp_path / "register.json").head()
+
+
 @pytest.fixture
 def run(tmp_path, fake_renderer, monkeypatch):  # noqa: F811
     db = tmp_path / "register.json"
@@ -118,7 +124,8 @@ def test_amend_renew_notices_and_terminate(run, signed, tmp_path):
     again = run("terminate", NO, "--on", "2026-12-01", "--reason", "mutual")
     assert (again.exit_code, again.output) == (1, f"错误：合同 {NO} 已登记解除（2026-11-02 生效）\n")
     check = run("check")
-    assert (check.exit_code, check.output) == (0, "已检查 1 份合同、8 条记录，未发现问题。\n")
+    assert (check.exit_code, check.output.splitlines()[:2]) == (
+        0, ["已检查 1 份合同、8 条记录，未发现问题。", f"登记簿末端：第 9 行 {open_store_head(tmp_path).hash}"])
 
 
 def test_terminate_by_a_notice_not_yet_delivered(run, signed, tmp_path):
@@ -165,7 +172,7 @@ def test_verify(run, issued, tmp_path):
     pdf = tmp_path / "out" / f"{NO}_张三.pdf"
     ours = run("verify", str(pdf))
     assert (ours.exit_code, ours.output) == (
-        0, f"{pdf}：本登记簿签发的文书 {NO}（合同 {NO}，第 1 条记录：签发）\n")
+        0, f"{pdf}：本登记簿签发的文书 {NO}（合同 {NO}，第 1 条记录：签发，登记簿第 2 行）\n")
     other = tmp_path / "other.pdf"
     other.write_bytes(b"%PDF other")
     theirs = run("verify", str(other))
@@ -177,8 +184,9 @@ def test_check_reports_a_tampered_file(run, signed, tmp_path):
     db.write_text(db.read_text(encoding="utf-8").replace("12800.00", "1.00"), encoding="utf-8")
     result = run("check")
     assert result.exit_code == 1
-    assert result.output.splitlines() == [
-        "已检查 1 份合同、2 条记录，发现 1 个问题：",
+    assert result.output.splitlines()[:3] == [
+        "已检查 1 份合同、2 条记录，发现 2 个问题：",
+        "  第 2 行：这一行的内容与其哈希不符（内容被改动）",
         f"  {NO}#1：哈希链断裂：第 1 条事件的内容与其哈希值不符（内容被改动）"]
 
 

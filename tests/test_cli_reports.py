@@ -87,7 +87,7 @@ def test_files(run, tmp_path):
     result = run("report", "amendments", "--as-of", AS_OF, "--format", "csv", "--out", str(csv_file))
     assert result.exit_code == 0 and result.output == f"已生成：{csv_file}\n"
     rows = list(csv.reader(io.StringIO(csv_file.read_text(encoding="utf-8-sig"))))
-    assert [r[0] for r in rows] == ["补充协议编号", f"{DD}-B1", f"{DD}-B2"]
+    assert [r[0] for r in rows] == ["补充协议编号", f"{DD}-B1", f"{DD}-B2", f"登记簿末端：{head_text(tmp_path)}"]
     assert run("report", "deadlines", "--as-of", AS_OF, "--from", "2026-09-01", "--to", "2027-01-31",
                "--format", "xlsx", "--out", str(xlsx_file)).exit_code == 0
     ws = load_workbook(xlsx_file).worksheets[0]
@@ -97,6 +97,30 @@ def test_files(run, tmp_path):
     assert {str(e["uid"]) for e in cal.walk("VEVENT")} >= {f"{B}-payment-6@vipcontract"}
     directory = run("report", "renewals", "--as-of", AS_OF, "--format", "csv", "--out", str(tmp_path))
     assert directory.exit_code == 0 and (tmp_path / "report-renewals-2026-11-24.csv").exists()
+
+
+def head_text(tmp_path: Path) -> str:
+    from store import open_store
+
+    return open_store(tmp_path / "register.json").head().text()
+
+
+@pytest.mark.slow
+def test_every_report_names_the_register_head_it_was_made_from(run, tmp_path):
+    from pypdf import PdfReader
+
+    head = head_text(tmp_path)
+    assert head.startswith("第 ") and len(head.split()[-1]) == 64
+    table = run("report", "expiring", "--as-of", AS_OF)
+    assert table.output.rstrip("\n").splitlines()[-1] == f"登记簿末端：{head[:-48]}…"  # 16 digits
+    data = json.loads(run("report", "notices", "--as-of", AS_OF, "--format", "json").output)
+    assert data["register_head"] == head
+    assert run("report", "renewals", "--as-of", AS_OF, "--format", "xlsx", "--out", str(tmp_path / "r.xlsx")).exit_code == 0
+    summary = load_workbook(tmp_path / "r.xlsx")["汇总"]
+    assert ["登记簿末端", head] in [[c.value for c in row[:2]] for row in summary.iter_rows()]
+    assert run("report", "deadlines", "--as-of", AS_OF, "--format", "pdf", "--out", str(tmp_path / "d.pdf")).exit_code == 0
+    text = "".join(page.extract_text() for page in PdfReader(tmp_path / "d.pdf").pages)
+    assert head.split()[-1] in "".join(text.split())
 
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "xlsx", "json", "ics"])

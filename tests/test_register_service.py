@@ -250,7 +250,9 @@ def test_check_names_a_tampered_event(profile, tmp_path):
                     encoding="utf-8")
     report = R.check(TinyDBStore(path), profile)
     assert not report.ok
-    assert str(report.problems[0]) == f"{no}#2：哈希链断裂：第 2 条事件的内容与其哈希值不符（内容被改动）"
+    assert [str(p) for p in report.problems] == [
+        "第 3 行：这一行的内容与其哈希不符（内容被改动）",
+        f"{no}#2：哈希链断裂：第 2 条事件的内容与其哈希值不符（内容被改动）"]
 
 
 @pytest.mark.usefixtures("fake_renderer")
