@@ -751,16 +751,21 @@ EXPECT_HEAD_HELP = ("上次记下的登记簿末端“行号:哈希”（check �
 
 @main.command(context_settings=CONTEXT)
 @click.option("--expect-head", metavar="POS:HASH", help=EXPECT_HEAD_HELP)
+@click.option("--repair", is_flag=True,
+              help="先完成被中断的写入：已登记的文书改为正式文件名，删除未登记的临时文件。")
 @pass_settings
 @domain_errors
-def check(settings: Settings, expect_head: str | None) -> None:
+def check(settings: Settings, expect_head: str | None, repair: bool) -> None:
     """检查登记簿：核对全登记簿哈希链、逐份重放历史、核对每份合同的哈希链、记录序号和各项规则，
-    列出末尾的残行；打印登记簿末端。发现问题时退出码为 1。"""
+    列出末尾的残行和被中断的写入；打印登记簿末端。发现问题时退出码为 1。"""
     from service.integrity import expected_head
     from service.register import check as check_register
+    from service.writes import recover
 
     expect = expected_head(expect_head)
     with opened_store(settings) as store:
+        if repair:
+            recover(store)
         report = check_register(store, settings.profile, expect)
     counted = f"已检查 {report.contracts} 份合同、{report.events} 条记录"
     click.echo(f"{counted}，未发现问题。" if report.ok else f"{counted}，发现 {len(report.problems)} 个问题：")

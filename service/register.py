@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import gc
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import Any
 from contracts.amounts import parse_amount, rmb_capitals, rmb_figures
 from contracts.customer import Customer
 from contracts.dates import SHANGHAI, DeliveryMethod, local_date, term_last_day
+from contracts.document import Document
 from contracts.errors import HistoryError, InvalidInput, NotFound, Problem
 from contracts.events import (
     GENESIS,
@@ -69,11 +70,12 @@ from contracts.supplements import amendment_context, renewal_context, terminatio
 from store import Store, open_store
 from store.base import Record
 from store.chain import Head
+from store.fault import fault_point
 
-from . import integrity
-from .generate import AgreementRequest, build_agreement, write_agreement
+from . import integrity, output, writes
+from .generate import AgreementRequest, build_agreement
 from .integrity import CheckReport, Verified
-from .output import WrittenFile, safe_stem, write_documents
+from .output import WrittenFile, safe_stem
 from .sources import load_source
 
 # Letters of the documents numbered from the contract: VIP-2026-000001-B1 (补充协议),
@@ -189,39 +191,95 @@ def _append(store: Store, state: ContractState, event: Event, profile: Profile) 
     store.append(state.contract_no, state.last_seq, [to_record(event)])
 
 
-def _record_with_files(
-    store: Store, state: ContractState, profile: Profile, event: Event,
-    render: Any, now: dt.datetime | None,
+@dataclass(frozen=True)
+class Draft:
+    """An event as the register stands now, and the documents it issues: (document, file stem),
+    each rendered in every format asked for."""
+
+    state: ContractState | None  # None: a new contract
+    event: Event
+    documents: tuple[tuple[Document, str], ...] = ()
+
+
+# Rendering happens outside the register's lock, from a draft of the event; under the lock the
+# draft is made again and must give the same documents (same number, same text), else another
+# writer came first and the documents are rendered again. The last attempt renders under the
+# lock, so that a register written to without pause still lets every command through.
+ATTEMPTS = 4
+
+
+def _record_drafted(
+    store: Store, profile: Profile, draft: Callable[[], Draft], out_dir: Path | None,
+    formats: Sequence[str],
 ) -> Recorded:
-    """Check `event`, write its documents with `render()`, then append it with their hashes."""
-    refuse(check_new_event(state, event, profile))
-    written = tuple(render()) if render else ()
-    if written:
-        event = _seal(state, dataclasses.replace(event.body, files=file_hashes(written)), now)
-    try:
-        _append(store, state, event, profile)
-    except BaseException:
-        remove_files(written)
-        raise
-    return Recorded(event, written)
+    """Draft, render (outside the lock), then under the lock append the event with the files'
+    hashes, then name the files (service.writes: a crash at any point leaves either nothing or
+    a registered event whose files `recover` completes)."""
+    writes.recover(store)
+    for attempt in range(ATTEMPTS):
+        hold = store.locked() if attempt == ATTEMPTS - 1 else contextlib.nullcontext()
+        with hold:
+            first = draft()
+            refuse(check_new_event(first.state, first.event, profile))
+            if not first.documents or out_dir is None or not formats:
+                return _commit_without_files(store, profile, draft)
+            targets = [writes.Target(Path(out_dir) / f"{stem}.{fmt}", fmt)
+                       for _doc, stem in first.documents for fmt in formats]
+            with writes.Staging(store, first.event.contract_no, targets) as stage:
+                stage.render([doc for doc, _stem in first.documents for _fmt in formats],
+                             output.render_to)
+                recorded = _commit_staged(store, profile, draft, first, stage)
+                if recorded is not None:
+                    return recorded
+    raise AssertionError("the last attempt holds the lock throughout")
+
+
+def _commit_without_files(store: Store, profile: Profile, draft: Callable[[], Draft]) -> Recorded:
+    with store.locked():
+        current = draft()
+        refuse(check_new_event(current.state, current.event, profile))
+        store.append(current.event.contract_no, current.event.seq - 1, [to_record(current.event)])
+    return Recorded(current.event)
+
+
+def _commit_staged(
+    store: Store, profile: Profile, draft: Callable[[], Draft], first: Draft, stage: writes.Staging
+) -> Recorded | None:
+    """Under the lock: the event with the files' hashes, one append; then the names. None: the
+    register moved on since the draft (the documents would differ): render again."""
+    with writes.interrupt_guard() as guard:
+        with store.locked():
+            current = draft()
+            if current.documents != first.documents:
+                return None
+            files = stage.files()
+            event = _with_files(current.event, files)
+            refuse(check_new_event(current.state, event, profile))
+            stage.check_free()
+            guard.hold()  # from the append on, the event and its files' names go together
+            store.append(event.contract_no, event.seq - 1, [to_record(event)])
+            stage.committed = True
+            fault_point("appended")
+        stage.place()
+    return Recorded(event, files)
+
+
+def _with_files(event: Event, files: Sequence[WrittenFile]) -> Event:
+    body = dataclasses.replace(event.body, files=file_hashes(files))
+    return seal(event.contract_no, event.seq, event.recorded_at, body, event.prev_hash)
 
 
 def file_hashes(written: Sequence[WrittenFile]) -> tuple[FileHash, ...]:
     return tuple(FileHash(w.format, w.path.name, w.sha256) for w in written)
 
 
-def remove_files(written: Sequence[WrittenFile]) -> None:
-    for item in written:
-        Path(item.path).unlink(missing_ok=True)
-
-
-def write_supplement(
+def supplement_document(
     kind: str, context: Mapping[str, Any], contract_no: str, doc_no: str, customer: Customer,
-    out_dir: Path, formats: Sequence[str], issued_on: dt.date,
-) -> list[WrittenFile]:
+    issued_on: dt.date,
+) -> tuple[Document, str]:
+    """A supplement's document and its file stem."""
     doc = resolve(load_source(kind), context, contract_no=contract_no, doc_no=doc_no)
-    doc = dataclasses.replace(doc, issued_on=issued_on)
-    return write_documents(doc, Path(out_dir), formats, safe_stem(doc_no, customer.name))
+    return dataclasses.replace(doc, issued_on=issued_on), safe_stem(doc_no, customer.name)
 
 
 # ---------------------------------------------------------------- issue, sign, void
@@ -252,18 +310,15 @@ def issue(
         refuse_sample(profile)
     now = now or now_shanghai()
     day = issued_on or local_date(now)
-    with store.locked():
+    stem_name = request.customer.name
+
+    def draft() -> Draft:
         contract_no = next_contract_no(store, profile.number_prefix, day.year)
         event = seal(contract_no, 1, now, _issued_body(profile, request, day), GENESIS)
-        refuse(check_new_event(None, event, profile))
         doc = build_agreement(profile, request, contract_no, day)
-        written = write_agreement(doc, request.customer, Path(out_dir), formats)
-        try:
-            recorded = record_issued(store, profile, contract_no, request, day, written, now=now)
-        except BaseException:
-            remove_files(written)
-            raise
-    return dataclasses.replace(recorded, files=tuple(written))
+        return Draft(None, event, ((doc, safe_stem(doc.doc_no, stem_name)),))
+
+    return _record_drafted(store, profile, draft, Path(out_dir), formats)
 
 
 def record_issued(
@@ -345,22 +400,22 @@ def amend(
     if not changes:
         raise InvalidInput(Problem("set", "请用 --set 字段=新值 写明要变更的内容，如 --set annual_fee=15800"))
     new_values = {field: normalise_change(field, value) for field, value in changes.items()}
-    with store.locked():
+
+    def draft() -> Draft:
         state = load_state(store, profile, contract_no)
         before = terms_in_force(state, effective_on)
         diff = tuple(Change(f, current_value(before, f), new) for f, new in new_values.items())
         same = [AMENDABLE[c.field] for c in diff if c.old == c.new]
         if same:
             raise HistoryError(f"{'、'.join(same)}与现行约定相同，无需变更")
-        doc_no = next_doc_no(state, "amendment")
-        event = _seal(state, Amended(doc_no, signed_on, effective_on, diff), now)
-        return _record_with_files(store, state, profile, event, lambda: _amendment_files(
-            state, profile, event.body, out_dir, formats), now)
+        body = Amended(next_doc_no(state, "amendment"), signed_on, effective_on, diff)
+        return Draft(state, _seal(state, body, now), (_amendment_document(state, profile, body),))
+
+    now = now or now_shanghai()
+    return _record_drafted(store, profile, draft, out_dir, formats)
 
 
-def _amendment_files(
-    state: ContractState, profile: Profile, body: Amended, out_dir: Path, formats: Sequence[str]
-) -> list[WrittenFile]:
+def _amendment_document(state: ContractState, profile: Profile, body: Amended) -> tuple[Document, str]:
     customer = terms_in_force(state, body.signed_on).customer
     rows = [(AMENDABLE[c.field], display_value(c.field, c.old), display_value(c.field, c.new))
             for c in body.changes]
@@ -369,8 +424,8 @@ def _amendment_files(
         contract_signed_on=state.signed.signed_on if state.signed else None,
         signed_on=body.signed_on, effective_on=body.effective_on, changes=rows,
         term_last_day=final_last_day(state) or body.effective_on)
-    return write_supplement("amendment", context, state.contract_no, body.doc_no, customer,
-                            out_dir, formats, body.signed_on)
+    return supplement_document("amendment", context, state.contract_no, body.doc_no, customer,
+                               body.signed_on)
 
 
 def renew(
@@ -379,31 +434,31 @@ def renew(
     formats: Sequence[str], now: dt.datetime | None = None,
 ) -> Recorded:
     """A 续签协议: a new term from the day after the current last day, counted as the term."""
-    with store.locked():
+    now = now or now_shanghai()
+
+    def draft() -> Draft:
         state = load_state(store, profile, contract_no)
-        years = years or state.issued.term_years
+        term_years = years or state.issued.term_years
         last = final_last_day(state) or signed_on
         first = last + dt.timedelta(days=1)
         fee = (parse_amount(annual_fee, "annual_fee") if annual_fee not in (None, "")
                else terms_in_force(state, last).annual_fee)
-        body = Renewed(next_doc_no(state, "renewal"), signed_on, years, first,
-                       term_last_day(first, years, state.issued.counting), fee)
-        event = _seal(state, body, now)
-        return _record_with_files(store, state, profile, event, lambda: _renewal_files(
-            state, profile, body, out_dir, formats), now)
+        body = Renewed(next_doc_no(state, "renewal"), signed_on, term_years, first,
+                       term_last_day(first, term_years, state.issued.counting), fee)
+        return Draft(state, _seal(state, body, now), (_renewal_document(state, profile, body),))
+
+    return _record_drafted(store, profile, draft, out_dir, formats)
 
 
-def _renewal_files(
-    state: ContractState, profile: Profile, body: Renewed, out_dir: Path, formats: Sequence[str]
-) -> list[WrittenFile]:
+def _renewal_document(state: ContractState, profile: Profile, body: Renewed) -> tuple[Document, str]:
     customer = terms_in_force(state, body.signed_on).customer
     context = renewal_context(
         customer, profile, contract_no=state.contract_no, doc_no=body.doc_no,
         signed_on=body.signed_on, current_last_day=body.first_day - dt.timedelta(days=1),
         new_first_day=body.first_day, new_last_day=body.last_day, years=body.years,
         annual_fee=body.annual_fee)
-    return write_supplement("renewal", context, state.contract_no, body.doc_no, customer,
-                            out_dir, formats, body.signed_on)
+    return supplement_document("renewal", context, state.contract_no, body.doc_no, customer,
+                               body.signed_on)
 
 
 # ---------------------------------------------------------------- notices
@@ -449,17 +504,19 @@ def send_notice(
     out_dir: Path | None = None, formats: Sequence[str] = (), now: dt.datetime | None = None,
 ) -> Recorded:
     """Record a notice sent; a termination notice also writes its 解除通知书."""
-    with store.locked():
+    now = now or now_shanghai()
+
+    def draft() -> Draft:
         state = load_state(store, profile, contract_no)
         body = _notice_body(state, next_notice_id(store), request)
-        event = _seal(state, body, now)
-        render = None
-        if body.notice_kind is NoticeKind.TERMINATION and out_dir is not None and formats:
-            def render() -> list[WrittenFile]:
-                return _termination_files(state, profile, body.doc_no, body.reason,
-                                          request.reason_text, local_date(body.sent_at), None,
-                                          True, out_dir, formats)
-        return _record_with_files(store, state, profile, event, render, now)
+        documents = ()
+        if body.notice_kind is NoticeKind.TERMINATION:
+            documents = (_termination_document(state, profile, body.doc_no, body.reason,
+                                               request.reason_text, local_date(body.sent_at),
+                                               None, True),)
+        return Draft(state, _seal(state, body, now), documents)
+
+    return _record_drafted(store, profile, draft, out_dir, formats)
 
 
 def record_delivery(
@@ -496,22 +553,19 @@ def terminate(
     if by_notice and signed_on is not None:
         raise InvalidInput(Problem("signed_on", "签署日期只用于协商解除（解除协议的签署日期）；"
                                                 "依通知解除的，解除日期由通知的送达确定"))
-    with store.locked():
+    today = local_date(now)
+
+    def draft() -> Draft:
         state = load_state(store, profile, contract_no)
         if by_notice:
-            event = _seal(state, _by_notice_body(state, by_notice, on, local_date(now)), now)
-            return _record_with_files(store, state, profile, event, None, now)
-        body = _agreed_termination(state, on, reason, reason_text, signed_on, local_date(now))
-        event = _seal(state, body, now)
-        signed = body.signed_on or local_date(now)
+            return Draft(state, _seal(state, _by_notice_body(state, by_notice, on, today), now))
+        body = _agreed_termination(state, on, reason, reason_text, signed_on, today)
+        document = _termination_document(state, profile, body.doc_no, body.reason.value,
+                                         body.reason_text, body.signed_on or today,
+                                         body.effective_on, False)
+        return Draft(state, _seal(state, body, now), (document,))
 
-        def render() -> list[WrittenFile]:
-            return _termination_files(state, profile, body.doc_no, body.reason.value,
-                                      body.reason_text, signed, body.effective_on,
-                                      False, out_dir, formats)
-
-        return _record_with_files(store, state, profile, event,
-                                  render if out_dir is not None and formats else None, now)
+    return _record_drafted(store, profile, draft, out_dir, formats)
 
 
 def _by_notice_body(
@@ -553,17 +607,16 @@ def _agreed_termination(
                       signed_on=signed)
 
 
-def _termination_files(
+def _termination_document(
     state: ContractState, profile: Profile, doc_no: str, reason: str, reason_text: str,
-    issued_on: dt.date, effective_on: dt.date | None, by_notice: bool, out_dir: Path | None,
-    formats: Sequence[str],
-) -> list[WrittenFile]:
+    issued_on: dt.date, effective_on: dt.date | None, by_notice: bool,
+) -> tuple[Document, str]:
     customer = terms_in_force(state, issued_on).customer
     context = termination_context(
         customer, profile, contract_no=state.contract_no, doc_no=doc_no, issued_on=issued_on,
         reason=reason, reason_text=reason_text, effective_on=effective_on, by_notice=by_notice)
-    return write_supplement("termination", context, state.contract_no, doc_no, customer,
-                            Path(out_dir or "."), formats, issued_on)
+    return supplement_document("termination", context, state.contract_no, doc_no, customer,
+                               issued_on)
 
 
 # ---------------------------------------------------------------- correct
