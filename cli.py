@@ -206,8 +206,11 @@ def init(path: str | None, force: bool) -> None:
     target = Path(path) if path else profile_path_default()
     if target.exists() and not force:
         raise click.ClickException(f"{target} 已存在；如需覆盖请加 --force")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(DEFAULT_PROFILE.read_text(encoding="utf-8"), encoding="utf-8")
+    from store.atomic import atomic_write
+
+    # 0600: the profile holds the company's bank account
+    text = DEFAULT_PROFILE.read_text(encoding="utf-8")
+    atomic_write(target, lambda tmp: tmp.write_text(text, encoding="utf-8"), overwrite=force)
     click.echo(f"已生成公司档案：{target}")
     click.echo("请用文本编辑器修改其中的甲方名称、地址、银行账户和争议解决方式。")
 

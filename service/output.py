@@ -9,8 +9,7 @@ from pathlib import Path
 from contracts.document import Document
 from contracts.errors import InvalidInput, Problem
 from contracts.validation import as_typed
-from store.atomic import WriteFailed, WrittenFile, atomic_write, refuse_existing, sha256_file
-from store.base import os_reason
+from store.atomic import WrittenFile, atomic_write, refuse_existing, sha256_file
 
 __all__ = ["FORMATS", "WrittenFile", "parse_formats", "render_to", "safe_stem", "sha256_file",
            "write_documents"]
@@ -58,10 +57,7 @@ def write_documents(
     targets = [Path(out_dir) / f"{stem}.{fmt}" for fmt in formats]
     if not overwrite:
         refuse_existing(targets)
-    try:
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise WriteFailed(f"无法建立输出目录 {out_dir}：{os_reason(exc)}") from None
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
     written: list[WrittenFile] = []
     try:
         for fmt, target in zip(formats, targets, strict=True):

@@ -35,8 +35,8 @@ from store import Store
 from store.atomic import (
     PRIVATE,
     OutputExists,
-    WriteFailed,
     WrittenFile,
+    as_target_error,
     fsync_dir,
     publish,
     refuse_existing,
@@ -44,7 +44,6 @@ from store.atomic import (
     temp_path,
     write_all,
 )
-from store.base import os_reason
 from store.fault import fault_point
 
 PENDING = ".pending-"
@@ -85,9 +84,11 @@ class Staging:
             for name in names:
                 os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE))
                 self.temps += (name,)
-        except OSError as exc:
+        except BaseException as exc:
             self.discard()
-            raise WriteFailed(f"无法在 {self.targets[0].final.parent} 写入文件：{os_reason(exc)}") from None
+            if isinstance(exc, OSError):
+                raise as_target_error(exc, self.targets[0].final) from None
+            raise
         fault_point("staged")
 
     def _write_note(self, register: Path, contract_no: str, temps: Sequence[Path]) -> None:
@@ -106,8 +107,11 @@ class Staging:
     def render(self, documents: Sequence[Any], render_to: Any) -> None:
         """`documents[i]` rendered into temps[i] by `render_to(doc, fmt, path)`."""
         for doc, temp, target in zip(documents, self.temps, self.targets, strict=True):
-            render_to(doc, target.format, temp)
-            os.chmod(temp, PRIVATE)  # a renderer that replaced the file keeps it private
+            try:
+                render_to(doc, target.format, temp)
+                os.chmod(temp, PRIVATE)  # a renderer that replaced the file keeps it private
+            except OSError as exc:  # e.g. a full disk: said of the file asked for
+                raise as_target_error(exc, target.final) from None
             fault_point("rendered")
 
     def files(self) -> tuple[WrittenFile, ...]:

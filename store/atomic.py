@@ -24,18 +24,12 @@ from pathlib import Path
 
 from contracts.errors import ContractError
 
-from .base import os_reason
-
 TEMP_SUFFIX = ".vipcontract-tmp"
 PRIVATE = 0o600
 
 
 class OutputExists(ContractError):
     """The file to be written is already there: nothing is written over it."""
-
-
-class WriteFailed(ContractError):
-    """The system refused a write (a full disk, no permission): said in one Chinese line."""
 
 
 @dataclass(frozen=True)
@@ -150,11 +144,8 @@ def atomic_write(
     path = Path(path)
     if not overwrite:
         refuse_existing([path])
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = new_temp(path)
-    except OSError as exc:
-        raise WriteFailed(f"无法写入 {path}：{os_reason(exc)}") from None
+    path.parent.mkdir(parents=True, exist_ok=True)  # its error names the folder at fault
+    temp = new_temp(path)
     try:
         if callable(content):
             content(temp)
@@ -166,7 +157,15 @@ def atomic_write(
         publish(temp, path, overwrite=overwrite)
         fsync_dir(path.parent)
     except OSError as exc:
-        raise WriteFailed(f"无法写入 {path}：{os_reason(exc)}；未留下任何文件") from None
+        raise as_target_error(exc, path) from None
     finally:
         temp.unlink(missing_ok=True)
     return WrittenFile(path, fmt or path.suffix.lstrip("."), digest)
+
+
+def as_target_error(exc: OSError, path: Path) -> OSError:
+    """The system's error, naming the file the clerk asked for rather than our temporary one
+    (the command line turns it into one Chinese line, service.failures)."""
+    if exc.filename and Path(exc.filename).name.endswith(TEMP_SUFFIX):
+        return type(exc)(exc.errno, exc.strerror, str(path))
+    return exc
