@@ -30,7 +30,6 @@ from contracts.events import (
     Change,
     Corrected,
     Event,
-    EventKind,
     FileHash,
     Issued,
     NoticeDelivered,
@@ -68,7 +67,6 @@ from contracts.register import (
 from contracts.resolver import resolve
 from contracts.supplements import amendment_context, renewal_context, termination_context
 from store import Store, open_store
-from store.base import Record
 from store.chain import Head
 from store.fault import fault_point
 
@@ -137,9 +135,7 @@ def states(store: Store, profile: Profile) -> Iterator[ContractState]:
 def next_contract_no(store: Store, prefix: str, year: int) -> str:
     """One more than the highest number of the year in the store: PREFIX-YYYY-NNNNNN."""
     head = f"{prefix}-{year}-"
-    used = [int(n[len(head):]) for n in store.contract_numbers()
-            if n.startswith(head) and n[len(head):].isdigit()]
-    return f"{head}{max(used, default=0) + 1:06d}"
+    return f"{head}{store.next_number('contract', head):06d}"
 
 
 def peek_contract_no(db_path: Path, prefix: str, today: dt.date) -> str:
@@ -153,25 +149,16 @@ def peek_contract_no(db_path: Path, prefix: str, today: dt.date) -> str:
         store.close()
 
 
-def _notice_records(store: Store) -> Iterator[tuple[str, Record]]:
-    for record in store.find(EventKind.NOTICE_SENT.value):
-        yield str(record.get("contract_no")), record
-
-
 def next_notice_id(store: Store) -> str:
-    """One more than the newest notice's number (numbers are given under the store's lock, so
-    the notice appended last has the highest)."""
-    last = store.last(EventKind.NOTICE_SENT.value)
-    number = str((last or {}).get("data", {}).get("notice_id", "")).removeprefix(NOTICE_PREFIX)
-    return f"{NOTICE_PREFIX}{int(number) + 1 if number.isdigit() else 1:06d}"
+    return f"{NOTICE_PREFIX}{store.next_number('notice', NOTICE_PREFIX):06d}"
 
 
 def find_notice(store: Store, notice_id: str) -> str:
     """The contract a notice belongs to."""
-    for contract_no, record in _notice_records(store):
-        if record["data"].get("notice_id") == notice_id:
-            return contract_no
-    raise NotFound(f"通知 {notice_id} 从未发出（登记簿中没有该通知），不能登记送达或退回")
+    contract_no = store.notice_contract(notice_id)
+    if contract_no is None:
+        raise NotFound(f"通知 {notice_id} 从未发出（登记簿中没有该通知），不能登记送达或退回")
+    return contract_no
 
 
 def next_doc_no(state: ContractState, kind: str) -> str:
@@ -344,13 +331,7 @@ def record_issued(
 
 def issued_in_batch(store: Store, batch_key: str) -> list[tuple[str, Issued]]:
     """(contract_no, issued) of every contract issued under `batch_key`."""
-    found = []
-    for contract_no, records in store.histories():
-        first = records[0] if records else {}
-        if first.get("kind") == EventKind.ISSUED.value and \
-                first.get("data", {}).get("batch", {}).get("key") == batch_key:
-            found.append((contract_no, from_record(first).body))
-    return found  # type: ignore[return-value]
+    return [(str(r["contract_no"]), from_record(r).body) for r in store.batch_issued(batch_key)]  # type: ignore[misc]
 
 
 def next_contract_numbers(store: Store, prefix: str, year: int, count: int) -> list[str]:
