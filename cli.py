@@ -326,9 +326,10 @@ def field_prompt(kind: CustomerType, field: str) -> tuple[str, Any]:
               help="输出格式，用逗号分隔。")
 @click.option("--out", default=".", show_default=True, type=click.Path(file_okay=False),
               help="输出目录。")
+@click.option("--force", is_flag=True, help="覆盖已存在的预览文件（登记簿中登记的文书不会被覆盖）。")
 @pass_settings
 @domain_errors
-def generate(settings: Settings, kind, from_file, contract_no, formats, out, **fields) -> None:
+def generate(settings: Settings, kind, from_file, contract_no, formats, out, force, **fields) -> None:
     """生成一份协议（不登记）。正式签发并登记请用 `vipcontract issue`。
 
     \b
@@ -338,7 +339,8 @@ def generate(settings: Settings, kind, from_file, contract_no, formats, out, **f
           --annual-fee 12800 --out ./out
       vipcontract generate --type corporate --from customer.yaml --format pdf --out ./out
     """
-    from service.generate import build_agreement, parse_request, write_agreement
+    from service.generate import agreement_paths, build_agreement, parse_request, write_agreement
+    from service.register import check_preview
 
     chosen = parse_formats(formats)
     customer_type, data = collect_customer(kind, from_file, fields)
@@ -346,7 +348,8 @@ def generate(settings: Settings, kind, from_file, contract_no, formats, out, **f
     request = parse_request(customer_type, data, today())
     number = contract_no or preview_contract_no(settings, profile.number_prefix)
     doc = build_agreement(profile, request, number, today())
-    written = write_agreement(doc, request.customer, Path(out), chosen)
+    check_preview(settings.db_path, contract_no, agreement_paths(doc, request.customer, Path(out), chosen), force)
+    written = write_agreement(doc, request.customer, Path(out), chosen, overwrite=force)
     for item in written:
         click.echo(f"已生成：{item.path}")
     if not contract_no:

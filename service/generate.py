@@ -68,7 +68,13 @@ def build_agreement(
     return dataclasses.replace(doc, issued_on=issue_date)
 
 
+def agreement_paths(doc: Document, customer: Customer, out_dir: Path, formats: Sequence[str]) -> list[Path]:
+    stem = safe_stem(doc.doc_no, customer.name)
+    return [Path(out_dir) / f"{stem}.{fmt}" for fmt in formats]
+
+
 def write_agreement(
-    doc: Document, customer: Customer, out_dir: Path, formats: Sequence[str]
+    doc: Document, customer: Customer, out_dir: Path, formats: Sequence[str], *, overwrite: bool = False
 ) -> list[WrittenFile]:
-    return write_documents(doc, out_dir, formats, safe_stem(doc.doc_no, customer.name))
+    """A preview (never registered): refuses an existing file unless `overwrite`."""
+    return write_documents(doc, out_dir, formats, safe_stem(doc.doc_no, customer.name), overwrite=overwrite)

@@ -67,6 +67,7 @@ from contracts.register import (
 from contracts.resolver import resolve
 from contracts.supplements import amendment_context, renewal_context, termination_context
 from store import Store, open_store
+from store.atomic import OutputExists, exists_message, sha256_file
 from store.chain import Head
 from store.fault import fault_point
 
@@ -147,6 +148,29 @@ def peek_contract_no(db_path: Path, prefix: str, today: dt.date) -> str:
         return next_contract_no(store, prefix, today.year)
     finally:
         store.close()
+
+
+def check_preview(db_path: Path, contract_no: str | None, targets: Sequence[Path], force: bool) -> None:
+    """What `generate` may not write: an agreement under a number the register gave (the
+    registered agreement is the only one), or over an existing file; with `force` over a file
+    not in the register, never over one it holds."""
+    store = open_store(db_path) if Path(db_path).exists() else None
+    try:
+        if store is not None and contract_no and store.history(contract_no):
+            raise HistoryError(f"合同编号 {contract_no} 已在登记簿中登记，generate 只生成未登记的预览；"
+                               f"查看已登记的合同请用 vipcontract show {contract_no}")
+        for path in targets:
+            if not (path.exists() or path.is_symlink()):
+                continue
+            if not force:
+                raise OutputExists(exists_message(path) + "；确认它只是预览时可加 --force 覆盖")
+            held = store.find_file(sha256_file(path)) if store is not None and path.is_file() else []
+            if held:
+                raise OutputExists(f"文件 {path} 是登记簿中合同 {held[0]['contract_no']} 的登记文书，"
+                                   "--force 也不能覆盖；请换一个输出目录（--out）")
+    finally:
+        if store is not None:
+            store.close()
 
 
 def next_notice_id(store: Store) -> str:

@@ -125,7 +125,8 @@ def publish(temp: Path, final: Path, *, overwrite: bool = False) -> None:
 
 
 def exists_message(path: Path) -> str:
-    return f"文件 {path} 已存在，未作改动；请换一个输出目录（--out），或先移走该文件"
+    return (f"文件 {path} 已存在（可能是 generate 留下的预览或另一登记簿的文书），未作改动；"
+            "请换一个输出目录（--out），或先移走该文件")
 
 
 def refuse_existing(paths: list[Path]) -> None:
