@@ -55,6 +55,7 @@ from .base import (
     series_number,
 )
 from .chain import GENESIS, Head, Journal, JournalLine, line_hash, sealed_line
+from .fault import fault_point
 from .locking import RegisterLock
 from .torn import describe, fsync_dir, set_aside, set_aside_files, write_all
 
@@ -438,6 +439,7 @@ class JournalStorage(Storage):
         payload, head = self._lines_for(entries)
         try:
             _write_all(fd, payload)
+            fault_point("written")
             os.fsync(fd)
         except OSError as exc:  # e.g. a full disk: what was written is a torn line, set aside next time
             raise StoreError(f"写入登记簿 {self.path} 失败：{os_reason(exc)}；本次登记未完成") from None
