@@ -1174,7 +1174,7 @@ def demo(settings: Settings, out: str) -> None:
       vipcontract demo --out demo-out
       VIPCONTRACT_DB=demo-out/demo-register.json vipcontract list
     """
-    from service.demo import fill_demo_register, write_sample_agreements
+    from service.demo import clear_demo_register, fill_demo_register, write_sample_agreements
 
     out_dir = Path(out)
     samples = out_dir / "samples"
@@ -1182,8 +1182,8 @@ def demo(settings: Settings, out: str) -> None:
     for item in write_sample_agreements(settings.profile, samples, today()):
         click.echo(f"  {item.path}")
     register = out_dir / "demo-register.json"
-    for leftover in (register, Path(f"{register}.lock")):
-        leftover.unlink(missing_ok=True)
+    clear_demo_register(register, out_dir / "register")
+    Path(f"{register}.lock").unlink(missing_ok=True)
     click.echo("正在建立示例登记簿（签署、补充协议、续签、通知、解除）……")
     for contract_no, what in fill_demo_register(register, settings.profile, out_dir / "register", today()):
         click.echo(f"  {contract_no}  {what}")
