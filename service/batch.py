@@ -476,7 +476,7 @@ class StoreRegistrar:
         writes.recover(self.store)
 
     def staging(self, contract_no: str, targets: Sequence[writes.Target]) -> writes.Staging:
-        return writes.Staging(self.store, contract_no, targets)
+        return writes.Staging(self.store, contract_no, targets, self.profile.document_mode)
 
 
 # ---------------------------------------------------------------- workers

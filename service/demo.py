@@ -44,7 +44,8 @@ def write_sample_agreements(
         number = f"{profile.number_prefix}-{today.year}-S{n:05d}"
         doc = build_agreement(profile, request, number, today)
         # samples, made again by every `demo`: the previous ones are replaced
-        written += write_agreement(doc, request.customer, out_dir, ("docx", "pdf"), overwrite=True)
+        written += write_agreement(doc, request.customer, out_dir, ("docx", "pdf"), overwrite=True,
+                                   mode=profile.document_mode)
     return written
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from contracts.document import Document
 from contracts.errors import InvalidInput, Problem
 from contracts.validation import as_typed
-from store.atomic import WrittenFile, atomic_write, refuse_existing, sha256_file
+from store.atomic import PRIVATE, WrittenFile, atomic_write, refuse_existing, sha256_file
 
 __all__ = ["FORMATS", "WrittenFile", "parse_formats", "render_to", "safe_stem", "sha256_file",
            "write_documents"]
@@ -49,7 +49,8 @@ def render_to(doc: Document, fmt: str, path: Path) -> None:
 
 
 def write_documents(
-    doc: Document, out_dir: Path, formats: Sequence[str], stem: str, *, overwrite: bool = False
+    doc: Document, out_dir: Path, formats: Sequence[str], stem: str, *, overwrite: bool = False,
+    mode: int = PRIVATE,
 ) -> list[WrittenFile]:
     """A document no register holds (a preview, a reading copy): every format rendered to a 0600
     temporary file first, then all named; on any failure, nothing stays. An existing file is
@@ -63,7 +64,7 @@ def write_documents(
         for fmt, target in zip(formats, targets, strict=True):
             # render_to is looked up on each call: the tests stand in a fake renderer
             written.append(atomic_write(target, lambda tmp, f=fmt: render_to(doc, f, tmp),
-                                        fmt=fmt, overwrite=overwrite))
+                                        fmt=fmt, overwrite=overwrite, mode=mode))
     except BaseException:
         for item in written:  # ours, just written, registered nowhere
             item.path.unlink(missing_ok=True)

@@ -236,7 +236,7 @@ def _record_drafted(
                 return _commit_without_files(store, profile, draft)
             targets = [writes.Target(Path(out_dir) / f"{stem}.{fmt}", fmt)
                        for _doc, stem in first.documents for fmt in formats]
-            with writes.Staging(store, first.event.contract_no, targets) as stage:
+            with writes.Staging(store, first.event.contract_no, targets, profile.document_mode) as stage:
                 stage.render([doc for doc, _stem in first.documents for _fmt in formats],
                              output.render_to)
                 recorded = _commit_staged(store, profile, draft, first, stage)
@@ -271,7 +271,12 @@ def _commit_staged(
             store.append(event.contract_no, event.seq - 1, [to_record(event)])
             stage.committed = True
             fault_point("appended")
-        stage.place()
+        try:
+            stage.place()
+        except OutputExists as exc:  # a file took the name between the check and the rename
+            raise HistoryError(f"{event.contract_no} 的本次登记已完成，但{exc}。登记的文书仍在临时文件中，"
+                               "vipcontract check 会列出；移走占用该名称的文件后运行 "
+                               "vipcontract check --repair") from None
     return Recorded(event, files)
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from contracts.errors import Problem
+from contracts.errors import ContractError, Problem
 from store import Store
 from store.atomic import (
     PRIVATE,
@@ -64,8 +64,9 @@ class Target:
 class Staging:
     """The temporary files of one write and the note that claims them, until placed or removed."""
 
-    def __init__(self, store: Store, contract_no: str, targets: Sequence[Target]) -> None:
+    def __init__(self, store: Store, contract_no: str, targets: Sequence[Target], mode: int = PRIVATE) -> None:
         self.targets = tuple(targets)
+        self.mode = mode  # of the named files; the temporary ones are always 0600
         self.temps: tuple[Path, ...] = ()
         self.committed = False
         self._note: Path | None = None
@@ -130,6 +131,8 @@ class Staging:
     def place(self) -> None:
         """The registered files get their names; then the note goes (the write is complete)."""
         for temp, target in zip(self.temps, self.targets, strict=True):
+            if self.mode != PRIVATE:
+                os.chmod(temp, self.mode)  # [output] document_mode, set just before the name
             publish(temp, target.final)
             fault_point("placed")
         for directory in {t.final.parent for t in self.targets}:
@@ -278,17 +281,25 @@ def recover(store: Store) -> list[Leftover]:
         with _abandoned(note) as content:
             if content is None:
                 continue
-            left = survey(store, note, content)
-            for item in left:
-                if item.state == "unregistered" or item.state == "done":
-                    item.temp.unlink(missing_ok=True)
-                elif item.state == "unnamed":
-                    publish(item.temp, item.final)
-                    fsync_dir(item.final.parent)
-            needs_person += [i for i in left if i.state in ("missing", "conflict")]
-            if not any(i.state in ("missing", "conflict") for i in left):
-                note.unlink(missing_ok=True)
+            try:
+                needs_person += _finish(store, note, content)
+            except (OSError, ContractError):
+                continue  # e.g. a folder gone read-only: left for `check` to report
     return needs_person
+
+
+def _finish(store: Store, note: Path, content: Mapping[str, Any]) -> list[Leftover]:
+    left = survey(store, note, content)
+    for item in left:
+        if item.state in ("unregistered", "done"):
+            item.temp.unlink(missing_ok=True)
+        elif item.state == "unnamed":
+            publish(item.temp, item.final)
+            fsync_dir(item.final.parent)
+    stuck = [i for i in left if i.state in ("missing", "conflict")]
+    if not stuck:
+        note.unlink(missing_ok=True)
+    return stuck
 
 
 def pending_problems(store: Store) -> list[Problem]:

@@ -114,3 +114,29 @@ def test_ctrl_c_after_the_append_waits_for_the_names(tmp_path, profile, monkeypa
     assert store.contract_numbers() == ["VIP-2025-000001"]
     assert names(tmp_path / "out") == ["VIP-2025-000001_张三.docx", "VIP-2025-000001_张三.pdf"]
     assert R.check(store, profile).ok
+
+
+@pytest.mark.parametrize("setting, expected", [(None, 0o600), ("0640", 0o640)])
+def test_documents_follow_the_profile_s_document_mode(any_store, tmp_path, monkeypatch, setting, expected):  # noqa: F811
+    from service.sources import load_profile
+    from tests.conftest import TEST_PROFILE
+
+    text = TEST_PROFILE.read_text(encoding="utf-8")
+    if setting:
+        text += f'\n[output]\ndocument_mode = "{setting}"\n'
+    path = tmp_path / "profile.toml"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(output, "render_to", fake_render)
+    done = issue(any_store, load_profile(path), tmp_path / "out")
+    assert [stat.S_IMODE(f.path.stat().st_mode) for f in done.files] == [expected, expected]
+
+
+def test_a_document_mode_the_profile_may_not_give_is_refused(tmp_path):
+    from contracts.errors import InvalidInput
+    from service.sources import load_profile
+    from tests.conftest import TEST_PROFILE
+
+    path = tmp_path / "profile.toml"
+    path.write_text(TEST_PROFILE.read_text(encoding="utf-8") + '\n[output]\ndocument_mode = "0666"\n', encoding="utf-8")
+    with pytest.raises(InvalidInput, match="output.document_mode"):
+        load_profile(path)
