@@ -551,6 +551,7 @@ def render_task(task: RenderTask) -> Rendered:
         with open(path, "rb") as fh:
             os.fsync(fh.fileno())
         hashes.append((fmt, sha256_file(path)))
+        fault_point("rendered")
     return Rendered(task.index, tuple(hashes))
 
 

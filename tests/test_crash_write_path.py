@@ -161,6 +161,22 @@ def test_a_kill_at_every_step_leaves_nothing_or_a_registered_recoverable_event(t
     assert_complete(office, profile)
 
 
+@pytest.mark.parametrize("step", ["noted#2", "rendered#3", "written#2", "appended#2", "placed#3"])
+def test_batch_issue_killed_mid_way_is_completed_by_the_next_run(tmp_path, profile, step):
+    from tests.test_batch import CSV_ROWS, write_csv
+
+    office = Office(tmp_path)
+    source = write_csv(tmp_path / "customers.csv", rows=[CSV_ROWS[0], CSV_ROWS[1], CSV_ROWS[7]])
+    args = ("batch", "issue", str(source), "--out", str(office.out), "--jobs", "1")
+    crashed = office.run(*args, fault=step)
+    assert crashed.returncode == -9, crashed.stderr + crashed.stdout
+    assert_invariants(office, {}, profile)
+    assert office.run(*args).returncode == 0
+    assert len(office.numbers()) == 3
+    assert_complete(office, profile)
+    assert len([f for f in office.finals() if f.suffix in (".docx", ".pdf")]) == 6
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not os.environ.get("VIPCONTRACT_SOAK"), reason="make soak: VIPCONTRACT_SOAK=200")
 def test_soak_random_kills(tmp_path, profile):
