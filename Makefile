@@ -4,13 +4,20 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench lint sysdeps venv clean
+.PHONY: demo test soak bench lint sysdeps venv clean
 
 demo: sysdeps venv
 	$(BIN)/vipcontract demo --out demo-out
 
+# The suite includes a short crash test: every step of issue, amend and notice send killed once.
 test: sysdeps venv
 	$(BIN)/python -m pytest -n 2 -q
+
+# The long crash test: SOAK random SIGKILLs across issue, amend and notice send, the register's
+# promises checked after each (tests/test_crash_write_path.py). About a second per kill.
+SOAK ?= 200
+soak: venv
+	VIPCONTRACT_SOAK=$(SOAK) $(BIN)/python -m pytest -q tests/test_crash_write_path.py -k soak
 
 bench: sysdeps venv
 	$(BIN)/python bench/run.py

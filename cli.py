@@ -206,8 +206,11 @@ def init(path: str | None, force: bool) -> None:
     target = Path(path) if path else profile_path_default()
     if target.exists() and not force:
         raise click.ClickException(f"{target} 已存在；如需覆盖请加 --force")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(DEFAULT_PROFILE.read_text(encoding="utf-8"), encoding="utf-8")
+    from store.atomic import atomic_write
+
+    # 0600: the profile holds the company's bank account
+    text = DEFAULT_PROFILE.read_text(encoding="utf-8")
+    atomic_write(target, lambda tmp: tmp.write_text(text, encoding="utf-8"), overwrite=force)
     click.echo(f"已生成公司档案：{target}")
     click.echo("请用文本编辑器修改其中的甲方名称、地址、银行账户和争议解决方式。")
 
@@ -323,9 +326,10 @@ def field_prompt(kind: CustomerType, field: str) -> tuple[str, Any]:
               help="输出格式，用逗号分隔。")
 @click.option("--out", default=".", show_default=True, type=click.Path(file_okay=False),
               help="输出目录。")
+@click.option("--force", is_flag=True, help="覆盖已存在的预览文件（登记簿中登记的文书不会被覆盖）。")
 @pass_settings
 @domain_errors
-def generate(settings: Settings, kind, from_file, contract_no, formats, out, **fields) -> None:
+def generate(settings: Settings, kind, from_file, contract_no, formats, out, force, **fields) -> None:
     """生成一份协议（不登记）。正式签发并登记请用 `vipcontract issue`。
 
     \b
@@ -335,7 +339,8 @@ def generate(settings: Settings, kind, from_file, contract_no, formats, out, **f
           --annual-fee 12800 --out ./out
       vipcontract generate --type corporate --from customer.yaml --format pdf --out ./out
     """
-    from service.generate import build_agreement, parse_request, write_agreement
+    from service.generate import agreement_paths, build_agreement, parse_request, write_agreement
+    from service.register import check_preview
 
     chosen = parse_formats(formats)
     customer_type, data = collect_customer(kind, from_file, fields)
@@ -343,7 +348,8 @@ def generate(settings: Settings, kind, from_file, contract_no, formats, out, **f
     request = parse_request(customer_type, data, today())
     number = contract_no or preview_contract_no(settings, profile.number_prefix)
     doc = build_agreement(profile, request, number, today())
-    written = write_agreement(doc, request.customer, Path(out), chosen)
+    check_preview(settings.db_path, contract_no, agreement_paths(doc, request.customer, Path(out), chosen), force)
+    written = write_agreement(doc, request.customer, Path(out), chosen, overwrite=force, mode=profile.document_mode)
     for item in written:
         click.echo(f"已生成：{item.path}")
     if not contract_no:
@@ -751,16 +757,21 @@ EXPECT_HEAD_HELP = ("上次记下的登记簿末端“行号:哈希”（check �
 
 @main.command(context_settings=CONTEXT)
 @click.option("--expect-head", metavar="POS:HASH", help=EXPECT_HEAD_HELP)
+@click.option("--repair", is_flag=True,
+              help="先完成被中断的写入：已登记的文书改为正式文件名，删除未登记的临时文件。")
 @pass_settings
 @domain_errors
-def check(settings: Settings, expect_head: str | None) -> None:
+def check(settings: Settings, expect_head: str | None, repair: bool) -> None:
     """检查登记簿：核对全登记簿哈希链、逐份重放历史、核对每份合同的哈希链、记录序号和各项规则，
-    列出末尾的残行；打印登记簿末端。发现问题时退出码为 1。"""
+    列出末尾的残行和被中断的写入；打印登记簿末端。发现问题时退出码为 1。"""
     from service.integrity import expected_head
     from service.register import check as check_register
+    from service.writes import recover
 
     expect = expected_head(expect_head)
     with opened_store(settings) as store:
+        if repair:
+            recover(store)
         report = check_register(store, settings.profile, expect)
     counted = f"已检查 {report.contracts} 份合同、{report.events} 条记录"
     click.echo(f"{counted}，未发现问题。" if report.ok else f"{counted}，发现 {len(report.problems)} 个问题：")
@@ -1163,7 +1174,7 @@ def demo(settings: Settings, out: str) -> None:
       vipcontract demo --out demo-out
       VIPCONTRACT_DB=demo-out/demo-register.json vipcontract list
     """
-    from service.demo import fill_demo_register, write_sample_agreements
+    from service.demo import clear_demo_register, fill_demo_register, write_sample_agreements
 
     out_dir = Path(out)
     samples = out_dir / "samples"
@@ -1171,8 +1182,8 @@ def demo(settings: Settings, out: str) -> None:
     for item in write_sample_agreements(settings.profile, samples, today()):
         click.echo(f"  {item.path}")
     register = out_dir / "demo-register.json"
-    for leftover in (register, Path(f"{register}.lock")):
-        leftover.unlink(missing_ok=True)
+    clear_demo_register(register, out_dir / "register")
+    Path(f"{register}.lock").unlink(missing_ok=True)
     click.echo("正在建立示例登记簿（签署、补充协议、续签、通知、解除）……")
     for contract_no, what in fill_demo_register(register, settings.profile, out_dir / "register", today()):
         click.echo(f"  {contract_no}  {what}")

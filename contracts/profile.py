@@ -59,6 +59,9 @@ class Profile:
     # The provider's details are still the built-in sample's: fit for a preview, never for a
     # contract a customer signs (nor for the register).
     sample: bool = False
+    # The mode of the documents written ([output] document_mode): 0600 unless the profile says
+    # otherwise, since an agreement carries the customer's full ID number.
+    document_mode: int = 0o600
 
 
 # The fields by which the built-in sample provider is recognised, even in a copy `init` wrote.
@@ -195,7 +198,18 @@ def profile_from_mapping(data: Mapping[str, Any], sample_provider: Mapping[str, 
         holidays=_holidays(data.get("holidays", {})),
         sample=any(str(p.get(k, "")).strip() == str((sample_provider or {}).get(k, "")).strip()
                    for k in SAMPLE_MARKERS) if sample_provider else False,
+        document_mode=_document_mode(data.get("output", {})),
     )
+
+
+DOCUMENT_MODES = {"0600": 0o600, "0640": 0o640, "0644": 0o644}
+
+
+def _document_mode(section: Mapping[str, Any]) -> int:
+    value = str(section.get("document_mode", "0600")).strip()
+    if value not in DOCUMENT_MODES:
+        raise InvalidInput(Problem("output.document_mode", f"“{value}”无效，可选：{'、'.join(DOCUMENT_MODES)}"))
+    return DOCUMENT_MODES[value]
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -30,10 +30,11 @@ import logging
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from store.atomic import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -187,15 +188,8 @@ def build_subset(source: Path, index: int, weight: int, target: Path) -> None:
     finally:
         subset_log.setLevel(level)
     _rename(font, weight)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        font.save(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    # A cache of a public font: readable by all, replaced when rebuilt.
+    atomic_write(target, lambda tmp: font.save(str(tmp)), mode=0o644, overwrite=True)
 
 
 def _rename(font, weight: int) -> None:

@@ -34,7 +34,6 @@ import io
 import json
 import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Callable
 from decimal import Decimal
@@ -50,6 +49,7 @@ from contracts.report_model import (
     plain_value,
     text_width,
 )
+from store.atomic import atomic_write
 
 FORMATS = ("table", "csv", "xlsx", "json", "pdf", "ics")
 SUFFIXES = {"table": ".txt", "csv": ".csv", "xlsx": ".xlsx", "json": ".json", "pdf": ".pdf", "ics": ".ics"}
@@ -332,20 +332,8 @@ def render_report(report: Report, fmt: str) -> bytes:
 
 
 def write_report(report: Report, fmt: str, path: str | os.PathLike[str]) -> Path:
-    """Render, then write `path` atomically: a temporary file in the same directory, flushed to
-    disk, renamed over `path`. On any error the temporary file goes and `path` is untouched."""
+    """Render, then write `path` atomically (store.atomic: a 0600 temporary file, synced, renamed
+    over `path`). A report is made again from the register at will, so an older one of the same
+    name is replaced; on any error `path` is untouched and no temporary file stays."""
     data = render_report(report, fmt)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write(Path(path), data, fmt=fmt, overwrite=True).path

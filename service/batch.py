@@ -1,12 +1,14 @@
 """Batch issuing from a customer list (.xlsx or .csv): template, check, issue in parallel.
 
-The parent process is the register's only writer: it allocates the contract numbers, hands
-rendering to worker processes (which write temporary `.part` files only), renames each finished
-row's files into place and THEN records its `issued` event. A row is recognised by the customer's
+The parent process is the register's only writer: it reads the next contract numbers, claims
+each row's temporary files (service.writes: a note next to the register, 0600 files in the output
+directory), hands rendering to worker processes (which write those temporary files only), then for
+each finished row, in number order, appends its `issued` event with the files' hashes under the
+register's lock and only THEN gives the files their names. A row is recognised by the customer's
 identity (ID number or credit code) and the batch key, so a second run issues nothing twice and
-a run stopped at any point is carried on by the next one. A crash between the rename and the
-event leaves finished files without an event: the next run renders that row again, with the same
-number when it is still free, and replaces them.
+a run stopped at any point is carried on by the next one. A crash before the append leaves
+temporary files the next run removes; a crash after it, a registered row whose files the next run
+(or `check --repair`) names. No final name ever names a file the register does not hold.
 """
 
 from __future__ import annotations
@@ -16,14 +18,12 @@ import datetime as dt
 import io
 import os
 import signal
-import tempfile
-import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -46,14 +46,16 @@ from contracts.events import Issued
 from contracts.profile import Profile
 from contracts.register import issued_problems
 from contracts.report_model import HEAD_LABEL
+from store.atomic import OutputExists, atomic_write
+from store.fault import fault_point
 
-from . import output, register
+from . import output, register, writes
 from .generate import AgreementRequest, build_agreement, parse_request
 from .integrity import set_aside_warning
 from .output import WrittenFile, parse_formats, safe_stem, sha256_file
 from .sources import load_profile
 
-PART_SUFFIX = ".batch.part"
+LEGACY_PART_SUFFIX = ".batch.part"  # what earlier versions rendered into (0644): removed on sight
 EXIT_INTERRUPTED = 130
 ERRORS_SUFFIX = "-errors"
 
@@ -172,17 +174,8 @@ def check_file(
 
 # ---------------------------------------------------------------- writing workbooks
 def _atomic_save(path: Path, save: Callable[[Path], None]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        save(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """The index, the errors workbook and the template: rebuilt by each run, so replaced."""
+    atomic_write(path, save, overwrite=True)
 
 
 _WIDTHS = {"type": 8, "name": 24, "id_number": 22, "credit_code": 22, "legal_representative": 12,
@@ -423,12 +416,18 @@ class Registrar(Protocol):
 
     def record_issued(
         self, contract_no: str, request: AgreementRequest, issue_date: dt.date, batch: Mapping[str, str],
-        place_files: Callable[[], Sequence[WrittenFile]],
+        files: Sequence[WrittenFile],
     ) -> None:
         """Under the register's writers' lock: raise AlreadyTaken if `contract_no` is taken or the
-        customer was already issued under `batch["key"]`; otherwise call `place_files()` (which
-        moves the finished files into place and returns them with their sha256) and append the
-        `issued` event with those files and `batch` in its data."""
+        customer was already issued under `batch["key"]`; otherwise append the `issued` event with
+        `files` (their final names and sha256; the caller names them once this returns) and
+        `batch` in its data."""
+
+    def recover(self) -> None:
+        """Finish or remove what a killed writer left (service.writes.recover)."""
+
+    def staging(self, contract_no: str, targets: Sequence[writes.Target]) -> writes.Staging:
+        """Claim the temporary files of one row (service.writes.Staging)."""
 
 
 class AlreadyTaken(ContractError):
@@ -462,17 +461,22 @@ class StoreRegistrar:
 
     def record_issued(
         self, contract_no: str, request: AgreementRequest, issue_date: dt.date, batch: Mapping[str, str],
-        place_files: Callable[[], Sequence[WrittenFile]],
+        files: Sequence[WrittenFile],
     ) -> None:
         with self.store.locked():  # re-entrant: register.record_issued takes it again
             if self.store.history(contract_no):
                 raise AlreadyTaken(f"合同编号 {contract_no} 已被其他签发占用")
-            written = place_files()
             try:
-                register.record_issued(self.store, self.profile, contract_no, request, issue_date, written,
+                register.record_issued(self.store, self.profile, contract_no, request, issue_date, files,
                                        batch=batch, now=self._now() if self._now else None)
             except HistoryError as exc:
                 raise AlreadyTaken(str(exc)) from None
+
+    def recover(self) -> None:
+        writes.recover(self.store)
+
+    def staging(self, contract_no: str, targets: Sequence[writes.Target]) -> writes.Staging:
+        return writes.Staging(self.store, contract_no, targets, self.profile.document_mode)
 
 
 # ---------------------------------------------------------------- workers
@@ -515,14 +519,18 @@ class RenderTask:
     request: AgreementRequest
     issue_date: dt.date
     out_dir: str
-    stem: str  # the files are out_dir/stem.fmt, rendered first to out_dir/.stem.fmt.batch.part
+    stem: str  # the files are out_dir/stem.fmt, rendered first to the temporary files in `temps`
     formats: tuple[str, ...]
+    temps: tuple[str, ...] = ()  # one per format, claimed by the parent (service.writes.Staging)
 
     def part(self, fmt: str) -> Path:
-        return Path(self.out_dir) / f".{self.stem}.{fmt}{PART_SUFFIX}"
+        return Path(self.temps[self.formats.index(fmt)])
 
     def final(self, fmt: str) -> Path:
         return Path(self.out_dir) / f"{self.stem}.{fmt}"
+
+    def targets(self) -> list[writes.Target]:
+        return [writes.Target(self.final(fmt), fmt) for fmt in self.formats]
 
 
 @dataclass(frozen=True)
@@ -539,9 +547,11 @@ def render_task(task: RenderTask) -> Rendered:
     for fmt in task.formats:
         path = task.part(fmt)
         render(doc, fmt, path)
+        os.chmod(path, 0o600)  # a renderer that replaced the file keeps it private
         with open(path, "rb") as fh:
             os.fsync(fh.fileno())
         hashes.append((fmt, sha256_file(path)))
+        fault_point("rendered")
     return Rendered(task.index, tuple(hashes))
 
 
@@ -632,6 +642,7 @@ def issue_batch(
     out_dir.mkdir(parents=True, exist_ok=True)
     with _batch_lock(out_dir):
         _remove_stale_parts(out_dir)
+        registrar.recover()
         if check.invalid:
             result.errors_path = write_errors_workbook(check.invalid, errors_workbook_path(source, out_dir), kind)
         done = {r.identity for r in registrar.issued_in_batch(key)}
@@ -667,8 +678,9 @@ def _batch_lock(out_dir: Path) -> Iterator[None]:
 
 
 def _remove_stale_parts(out_dir: Path) -> None:
-    """Temporary files a killed run left behind (we hold the directory's batch lock)."""
-    for part in out_dir.glob(f".*{PART_SUFFIX}"):
+    """Temporary files an earlier version left behind (we hold the directory's batch lock); this
+    version's are named in notes next to the register and finished or removed by `recover`."""
+    for part in out_dir.glob(f".*{LEGACY_PART_SUFFIX}"):
         part.unlink(missing_ok=True)
 
 
@@ -709,13 +721,14 @@ def _run_here(tasks: list[RenderTask], committer: _Committer, profile: Profile,
               renderer: Callable[[Any, str, Path], None] | None, progress: Progress) -> None:
     _WORKER["profile"], _WORKER["renderer"] = profile, renderer
     for task in tasks:
-        try:
-            rendered = render_task(task)
-        except Exception as exc:  # one row's rendering failed: report it, carry on
-            _unlink_parts(task)
-            committer.failed(task.index, exc)
-        else:
-            committer.done(rendered)
+        claimed = committer.claim(task)
+        if claimed is not None:
+            try:
+                rendered = render_task(claimed)
+            except Exception as exc:  # one row's rendering failed: report it, carry on
+                committer.failed(task.index, exc)
+            else:
+                committer.done(rendered)
         progress.advance(committer.take_advance())
 
 
@@ -727,9 +740,15 @@ def _run_pool(tasks: list[RenderTask], committer: _Committer, profile: Profile,
     pending: dict[Future[Rendered], RenderTask] = {}
     queue = iter(tasks)
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(profile, renderer, formats))
+
+    def submit(task: RenderTask) -> None:
+        claimed = committer.claim(task)  # a row refused here is settled by the committer
+        if claimed is not None:
+            pending[pool.submit(render_task, claimed)] = claimed
+
     try:
         for task in queue:
-            pending[pool.submit(render_task, task)] = task
+            submit(task)
             if len(pending) >= window:
                 break
         while pending:
@@ -745,9 +764,8 @@ def _run_pool(tasks: list[RenderTask], committer: _Committer, profile: Profile,
                 else:
                     committer.done(rendered)
                 progress.advance(committer.take_advance())
-                following = next(queue, None)
-                if following is not None:
-                    pending[pool.submit(render_task, following)] = following
+                while len(pending) < window and (following := next(queue, None)) is not None:
+                    submit(following)
     except BrokenProcessPool:
         # Raised by a future's result or by submit() once the pool has broken: either way a
         # worker died.
@@ -763,15 +781,29 @@ def _run_pool(tasks: list[RenderTask], committer: _Committer, profile: Profile,
 
 
 class _Committer:
-    """Moves finished rows into place and records them, in number order, from the parent only."""
+    """Claims each row's temporary files, then records finished rows and names their files, in
+    number order, from the parent only."""
 
     def __init__(self, rows: list[CheckedRow[AgreementRequest]], tasks: list[RenderTask],
                  result: BatchResult, registrar: Registrar):
         self.rows, self.tasks, self.result, self.registrar = rows, tasks, result, registrar
         self.ready: dict[int, Rendered | BaseException] = {}
+        self.staged: dict[int, writes.Staging] = {}
         self.next = 0  # every task before this one is recorded or has failed
         self.settled = 0
         self._advance = 0
+
+    def claim(self, task: RenderTask) -> RenderTask | None:
+        """The task with its temporary files claimed; None (the row failed) when they cannot
+        be, e.g. a file of that name is already in the output directory."""
+        try:
+            stage = self.registrar.staging(task.contract_no, task.targets())
+        except ContractError as exc:
+            self.failed(task.index, exc)
+            return None
+        self.staged[task.index] = stage
+        self.tasks[task.index] = task = replace(task, temps=tuple(str(t) for t in stage.temps))
+        return task
 
     def done(self, rendered: Rendered) -> None:
         self.ready[rendered.index] = rendered
@@ -787,67 +819,46 @@ class _Committer:
 
     def _flush(self) -> None:
         while self.next in self.ready:
-            # Ctrl-C waits until a row's files and its event are both in place (or neither).
-            with _sigint_deferred():
+            # Ctrl-C waits until a row's event is written and its files named (or neither).
+            with writes.interrupt_guard() as guard:
+                guard.hold()
                 outcome = self.ready[self.next]
                 task, row = self.tasks[self.next], self.rows[self.next]
+                stage = self.staged.pop(self.next, None)
                 if isinstance(outcome, BaseException):
-                    _unlink_parts(task)
+                    if stage is not None:
+                        stage.discard()
                     self.result.failed.append((row, _describe(outcome)))
                 else:
-                    self._commit(task, row, outcome)
+                    assert stage is not None
+                    self._commit(task, row, stage)
                 del self.ready[self.next]
                 self.next += 1
                 self.settled += 1
                 self._advance += 1
 
-    def _commit(self, task: RenderTask, row: CheckedRow[AgreementRequest], rendered: Rendered) -> None:
-        hashes = dict(rendered.hashes)
-        placed: list[WrittenFile] = []
-
-        def place_files() -> list[WrittenFile]:
-            for fmt in task.formats:
-                final = task.final(fmt)
-                os.replace(task.part(fmt), final)
-                placed.append(WrittenFile(final, fmt, hashes[fmt]))
-            _fsync_dir(Path(task.out_dir))
-            return placed
-
+    def _commit(self, task: RenderTask, row: CheckedRow[AgreementRequest], stage: writes.Staging) -> None:
         batch = {"key": self.result.batch_key, "source": self.result.source.name,
                  "sheet": row.source.sheet, "row": str(row.source.row)}
-        try:
-            self.registrar.record_issued(task.contract_no, task.request, task.issue_date, batch, place_files)
-        except (AlreadyTaken, InvalidInput) as exc:
-            # Refused: the files (if placed) name a number the register did not give this row.
-            _unlink_parts(task)
-            for item in placed:
-                item.path.unlink(missing_ok=True)
-            again = "；请重新运行本命令" if isinstance(exc, AlreadyTaken) else ""
-            self.result.failed.append((row, _describe(exc) + again))
-            return
-        self.result.issued.append(_record(task, row, placed, self.result.batch_key))
+        with stage:  # not committed: the temporary files and the note go
+            files = stage.files()
+            try:
+                stage.check_free()
+                self.registrar.record_issued(task.contract_no, task.request, task.issue_date, batch, files)
+            except (AlreadyTaken, InvalidInput, OutputExists) as exc:
+                again = "；请重新运行本命令" if isinstance(exc, AlreadyTaken) else ""
+                self.result.failed.append((row, _describe(exc) + again))
+                return
+            stage.committed = True
+            fault_point("appended")
+            stage.place()
+        self.result.issued.append(_record(task, row, files, self.result.batch_key))
 
     def discard_uncommitted(self) -> None:
-        for task in self.tasks[self.next :]:
-            _unlink_parts(task)
+        for stage in self.staged.values():
+            stage.discard()
+        self.staged.clear()
         self.ready.clear()
-
-
-@contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Hold a Ctrl-C that arrives inside the block and raise it when the block is done."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-    previous = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, lambda signum, _frame: received.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
-    if received:
-        raise KeyboardInterrupt
 
 
 def _record(task: RenderTask, row: CheckedRow[AgreementRequest], written: Sequence[WrittenFile],
@@ -859,24 +870,6 @@ def _record(task: RenderTask, row: CheckedRow[AgreementRequest], written: Sequen
         tuple(IssuedFile(w.format, str(w.path), w.sha256) for w in written), batch_key,
         row.source.sheet + (" " if row.source.sheet else "") + f"第{row.source.row}行",
     )
-
-
-def _unlink_parts(task: RenderTask) -> None:
-    for fmt in task.formats:
-        task.part(fmt).unlink(missing_ok=True)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _describe(exc: BaseException) -> str:

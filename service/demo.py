@@ -43,8 +43,27 @@ def write_sample_agreements(
         request = parse_request(kind, payload, today)
         number = f"{profile.number_prefix}-{today.year}-S{n:05d}"
         doc = build_agreement(profile, request, number, today)
-        written += write_agreement(doc, request.customer, out_dir, ("docx", "pdf"))
+        # samples, made again by every `demo`: the previous ones are replaced
+        written += write_agreement(doc, request.customer, out_dir, ("docx", "pdf"), overwrite=True,
+                                   mode=profile.document_mode)
     return written
+
+
+def clear_demo_register(store_path: Path, docs_dir: Path) -> None:
+    """Remove the previous demo register and the documents it lists (and nothing else in
+    `docs_dir`), so that `demo` can start again: no other command writes over a document."""
+    from store import open_store
+
+    if Path(store_path).exists():
+        store = open_store(store_path)
+        try:
+            names = {str(item["name"]) for _no, records in store.histories() for r in records
+                     for item in r.get("data", {}).get("files", ())}
+        finally:
+            store.close()
+        for name in names:
+            (Path(docs_dir) / name).unlink(missing_ok=True)
+    Path(store_path).unlink(missing_ok=True)
 
 
 def _shift(day: dt.date, years: int = 0, days: int = 0) -> dt.date:
@@ -141,7 +160,7 @@ def fill_demo_register(
         request = parse_request(CustomerType.CORPORATE, SAMPLE_CORPORATE, today)
         start = _shift(today, years=-3, days=-100)
         corp = reg.issue(store, profile, request, out_dir, formats, issued_on=_shift(start, days=-7),
-                         now=at(_shift(start, days=-7))).event.contract_no
+                         now=at(_shift(start, days=-7)), allow_sample=True).event.contract_no
         reg.sign(store, profile, corp, start, now=at(start))
         made.append((corp, "单位客户，履行中（active）"))
     finally:

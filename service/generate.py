@@ -18,6 +18,7 @@ from contracts.errors import InvalidInput, Problem
 from contracts.profile import Profile
 from contracts.resolver import resolve
 from contracts.validation import iso_date
+from store.atomic import PRIVATE
 
 from .output import WrittenFile, safe_stem, write_documents
 from .sources import load_source
@@ -68,7 +69,15 @@ def build_agreement(
     return dataclasses.replace(doc, issued_on=issue_date)
 
 
+def agreement_paths(doc: Document, customer: Customer, out_dir: Path, formats: Sequence[str]) -> list[Path]:
+    stem = safe_stem(doc.doc_no, customer.name)
+    return [Path(out_dir) / f"{stem}.{fmt}" for fmt in formats]
+
+
 def write_agreement(
-    doc: Document, customer: Customer, out_dir: Path, formats: Sequence[str]
+    doc: Document, customer: Customer, out_dir: Path, formats: Sequence[str], *, overwrite: bool = False,
+    mode: int = PRIVATE,
 ) -> list[WrittenFile]:
-    return write_documents(doc, out_dir, formats, safe_stem(doc.doc_no, customer.name))
+    """A preview (never registered): refuses an existing file unless `overwrite`."""
+    return write_documents(doc, out_dir, formats, safe_stem(doc.doc_no, customer.name), overwrite=overwrite,
+                           mode=mode)

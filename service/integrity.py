@@ -4,7 +4,8 @@ torn lines set aside.
 `check` walks the whole journal once (store.chain): the chain over every append, a second line
 for a (contract, seq), the head and whether it still extends a head written down earlier; then
 replays each contract's history (contracts.checks) from what the walk collected; then lists the
-torn lines still at the end of the file or set aside next to it.
+torn lines still at the end of the file or set aside next to it, and what a writer killed in the
+middle of writing documents left (service.writes).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from store.chain import Head, Journal, Walk, extends, parse_head, walk
 from store.torn import TORN
 
 from .output import sha256_file
+from .writes import pending_problems
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ def check(store: Store, profile: Profile, expect: Head | None = None) -> CheckRe
         problems += check_history(contract_no, records, profile)
     problems += check_notice_ids(histories)
     problems += torn_problems(store)
+    problems += pending_problems(store)
     events = sum(len(records) for _no, records in histories)
     return CheckReport(len(histories), events, tuple(problems), found.head, legacy_notes(found))
 

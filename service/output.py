@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from contracts.document import Document
 from contracts.errors import InvalidInput, Problem
 from contracts.validation import as_typed
+from store.atomic import PRIVATE, WrittenFile, atomic_write, refuse_existing, sha256_file
+
+__all__ = ["FORMATS", "WrittenFile", "parse_formats", "render_to", "safe_stem", "sha256_file",
+           "write_documents"]
 
 FORMATS = ("docx", "pdf")
 
@@ -37,13 +37,6 @@ def safe_stem(*parts: str) -> str:
     return text[:120] or "document"
 
 
-@dataclass(frozen=True)
-class WrittenFile:
-    path: Path
-    format: str
-    sha256: str
-
-
 def render_to(doc: Document, fmt: str, path: Path) -> None:
     if fmt == "docx":
         from renderers.docx import render_docx
@@ -56,37 +49,24 @@ def render_to(doc: Document, fmt: str, path: Path) -> None:
 
 
 def write_documents(
-    doc: Document, out_dir: Path, formats: Sequence[str], stem: str
+    doc: Document, out_dir: Path, formats: Sequence[str], stem: str, *, overwrite: bool = False,
+    mode: int = PRIVATE,
 ) -> list[WrittenFile]:
-    """Render every format to a temporary name, then rename all; on any failure, nothing stays."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[Path, Path, str]] = []
+    """A document no register holds (a preview, a reading copy): every format rendered to a 0600
+    temporary file first, then all named; on any failure, nothing stays. An existing file is
+    refused unless `overwrite`."""
+    targets = [Path(out_dir) / f"{stem}.{fmt}" for fmt in formats]
+    if not overwrite:
+        refuse_existing(targets)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    written: list[WrittenFile] = []
     try:
-        for fmt in formats:
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".{fmt}.part", dir=out_dir)
-            os.close(fd)
-            tmp = Path(tmp_name)
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; documents follow the umask
-            staged.append((tmp, out_dir / f"{stem}.{fmt}", fmt))
-            render_to(doc, fmt, tmp)
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-        written = []
-        for tmp, final, fmt in staged:
-            digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
-            os.replace(tmp, final)
-            written.append(WrittenFile(final, fmt, digest))
-        return written
-    finally:
-        for tmp, _final, _fmt in staged:
-            tmp.unlink(missing_ok=True)
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        for fmt, target in zip(formats, targets, strict=True):
+            # render_to is looked up on each call: the tests stand in a fake renderer
+            written.append(atomic_write(target, lambda tmp, f=fmt: render_to(doc, f, tmp),
+                                        fmt=fmt, overwrite=overwrite, mode=mode))
+    except BaseException:
+        for item in written:  # ours, just written, registered nowhere
+            item.path.unlink(missing_ok=True)
+        raise
+    return written

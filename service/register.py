@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import gc
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import Any
 from contracts.amounts import parse_amount, rmb_capitals, rmb_figures
 from contracts.customer import Customer
 from contracts.dates import SHANGHAI, DeliveryMethod, local_date, term_last_day
+from contracts.document import Document
 from contracts.errors import HistoryError, InvalidInput, NotFound, Problem
 from contracts.events import (
     GENESIS,
@@ -29,7 +30,6 @@ from contracts.events import (
     Change,
     Corrected,
     Event,
-    EventKind,
     FileHash,
     Issued,
     NoticeDelivered,
@@ -67,13 +67,14 @@ from contracts.register import (
 from contracts.resolver import resolve
 from contracts.supplements import amendment_context, renewal_context, termination_context
 from store import Store, open_store
-from store.base import Record
+from store.atomic import OutputExists, exists_message, sha256_file
 from store.chain import Head
+from store.fault import fault_point
 
-from . import integrity
-from .generate import AgreementRequest, build_agreement, write_agreement
+from . import integrity, output, writes
+from .generate import AgreementRequest, build_agreement
 from .integrity import CheckReport, Verified
-from .output import WrittenFile, safe_stem, write_documents
+from .output import WrittenFile, safe_stem
 from .sources import load_source
 
 # Letters of the documents numbered from the contract: VIP-2026-000001-B1 (补充协议),
@@ -135,9 +136,7 @@ def states(store: Store, profile: Profile) -> Iterator[ContractState]:
 def next_contract_no(store: Store, prefix: str, year: int) -> str:
     """One more than the highest number of the year in the store: PREFIX-YYYY-NNNNNN."""
     head = f"{prefix}-{year}-"
-    used = [int(n[len(head):]) for n in store.contract_numbers()
-            if n.startswith(head) and n[len(head):].isdigit()]
-    return f"{head}{max(used, default=0) + 1:06d}"
+    return f"{head}{store.next_number('contract', head):06d}"
 
 
 def peek_contract_no(db_path: Path, prefix: str, today: dt.date) -> str:
@@ -151,25 +150,39 @@ def peek_contract_no(db_path: Path, prefix: str, today: dt.date) -> str:
         store.close()
 
 
-def _notice_records(store: Store) -> Iterator[tuple[str, Record]]:
-    for record in store.find(EventKind.NOTICE_SENT.value):
-        yield str(record.get("contract_no")), record
+def check_preview(db_path: Path, contract_no: str | None, targets: Sequence[Path], force: bool) -> None:
+    """What `generate` may not write: an agreement under a number the register gave (the
+    registered agreement is the only one), or over an existing file; with `force` over a file
+    not in the register, never over one it holds."""
+    store = open_store(db_path) if Path(db_path).exists() else None
+    try:
+        if store is not None and contract_no and store.history(contract_no):
+            raise HistoryError(f"合同编号 {contract_no} 已在登记簿中登记，generate 只生成未登记的预览；"
+                               f"查看已登记的合同请用 vipcontract show {contract_no}")
+        for path in targets:
+            if not (path.exists() or path.is_symlink()):
+                continue
+            if not force:
+                raise OutputExists(exists_message(path) + "；确认它只是预览时可加 --force 覆盖")
+            held = store.find_file(sha256_file(path)) if store is not None and path.is_file() else []
+            if held:
+                raise OutputExists(f"文件 {path} 是登记簿中合同 {held[0]['contract_no']} 的登记文书，"
+                                   "--force 也不能覆盖；请换一个输出目录（--out）")
+    finally:
+        if store is not None:
+            store.close()
 
 
 def next_notice_id(store: Store) -> str:
-    """One more than the newest notice's number (numbers are given under the store's lock, so
-    the notice appended last has the highest)."""
-    last = store.last(EventKind.NOTICE_SENT.value)
-    number = str((last or {}).get("data", {}).get("notice_id", "")).removeprefix(NOTICE_PREFIX)
-    return f"{NOTICE_PREFIX}{int(number) + 1 if number.isdigit() else 1:06d}"
+    return f"{NOTICE_PREFIX}{store.next_number('notice', NOTICE_PREFIX):06d}"
 
 
 def find_notice(store: Store, notice_id: str) -> str:
     """The contract a notice belongs to."""
-    for contract_no, record in _notice_records(store):
-        if record["data"].get("notice_id") == notice_id:
-            return contract_no
-    raise NotFound(f"通知 {notice_id} 从未发出（登记簿中没有该通知），不能登记送达或退回")
+    contract_no = store.notice_contract(notice_id)
+    if contract_no is None:
+        raise NotFound(f"通知 {notice_id} 从未发出（登记簿中没有该通知），不能登记送达或退回")
+    return contract_no
 
 
 def next_doc_no(state: ContractState, kind: str) -> str:
@@ -189,39 +202,100 @@ def _append(store: Store, state: ContractState, event: Event, profile: Profile) 
     store.append(state.contract_no, state.last_seq, [to_record(event)])
 
 
-def _record_with_files(
-    store: Store, state: ContractState, profile: Profile, event: Event,
-    render: Any, now: dt.datetime | None,
+@dataclass(frozen=True)
+class Draft:
+    """An event as the register stands now, and the documents it issues: (document, file stem),
+    each rendered in every format asked for."""
+
+    state: ContractState | None  # None: a new contract
+    event: Event
+    documents: tuple[tuple[Document, str], ...] = ()
+
+
+# Rendering happens outside the register's lock, from a draft of the event; under the lock the
+# draft is made again and must give the same documents (same number, same text), else another
+# writer came first and the documents are rendered again. The last attempt renders under the
+# lock, so that a register written to without pause still lets every command through.
+ATTEMPTS = 4
+
+
+def _record_drafted(
+    store: Store, profile: Profile, draft: Callable[[], Draft], out_dir: Path | None,
+    formats: Sequence[str],
 ) -> Recorded:
-    """Check `event`, write its documents with `render()`, then append it with their hashes."""
-    refuse(check_new_event(state, event, profile))
-    written = tuple(render()) if render else ()
-    if written:
-        event = _seal(state, dataclasses.replace(event.body, files=file_hashes(written)), now)
-    try:
-        _append(store, state, event, profile)
-    except BaseException:
-        remove_files(written)
-        raise
-    return Recorded(event, written)
+    """Draft, render (outside the lock), then under the lock append the event with the files'
+    hashes, then name the files (service.writes: a crash at any point leaves either nothing or
+    a registered event whose files `recover` completes)."""
+    writes.recover(store)
+    for attempt in range(ATTEMPTS):
+        hold = store.locked() if attempt == ATTEMPTS - 1 else contextlib.nullcontext()
+        with hold:
+            first = draft()
+            refuse(check_new_event(first.state, first.event, profile))
+            if not first.documents or out_dir is None or not formats:
+                return _commit_without_files(store, profile, draft)
+            targets = [writes.Target(Path(out_dir) / f"{stem}.{fmt}", fmt)
+                       for _doc, stem in first.documents for fmt in formats]
+            with writes.Staging(store, first.event.contract_no, targets, profile.document_mode) as stage:
+                stage.render([doc for doc, _stem in first.documents for _fmt in formats],
+                             output.render_to)
+                recorded = _commit_staged(store, profile, draft, first, stage)
+                if recorded is not None:
+                    return recorded
+    raise AssertionError("the last attempt holds the lock throughout")
+
+
+def _commit_without_files(store: Store, profile: Profile, draft: Callable[[], Draft]) -> Recorded:
+    with store.locked():
+        current = draft()
+        refuse(check_new_event(current.state, current.event, profile))
+        store.append(current.event.contract_no, current.event.seq - 1, [to_record(current.event)])
+    return Recorded(current.event)
+
+
+def _commit_staged(
+    store: Store, profile: Profile, draft: Callable[[], Draft], first: Draft, stage: writes.Staging
+) -> Recorded | None:
+    """Under the lock: the event with the files' hashes, one append; then the names. None: the
+    register moved on since the draft (the documents would differ): render again."""
+    with writes.interrupt_guard() as guard:
+        with store.locked():
+            current = draft()
+            if current.documents != first.documents:
+                return None
+            files = stage.files()
+            event = _with_files(current.event, files)
+            refuse(check_new_event(current.state, event, profile))
+            stage.check_free()
+            guard.hold()  # from the append on, the event and its files' names go together
+            store.append(event.contract_no, event.seq - 1, [to_record(event)])
+            stage.committed = True
+            fault_point("appended")
+        try:
+            stage.place()
+        except OutputExists as exc:  # a file took the name between the check and the rename
+            raise HistoryError(f"{event.contract_no} 的本次登记已完成，但{exc}。登记的文书仍在临时文件中，"
+                               "vipcontract check 会列出；移走占用该名称的文件后运行 "
+                               "vipcontract check --repair") from None
+    return Recorded(event, files)
+
+
+def _with_files(event: Event, files: Sequence[WrittenFile]) -> Event:
+    body = dataclasses.replace(event.body, files=file_hashes(files))
+    return seal(event.contract_no, event.seq, event.recorded_at, body, event.prev_hash)
 
 
 def file_hashes(written: Sequence[WrittenFile]) -> tuple[FileHash, ...]:
     return tuple(FileHash(w.format, w.path.name, w.sha256) for w in written)
 
 
-def remove_files(written: Sequence[WrittenFile]) -> None:
-    for item in written:
-        Path(item.path).unlink(missing_ok=True)
-
-
-def write_supplement(
+def supplement_document(
     kind: str, context: Mapping[str, Any], contract_no: str, doc_no: str, customer: Customer,
-    out_dir: Path, formats: Sequence[str], issued_on: dt.date,
-) -> list[WrittenFile]:
+    issued_on: dt.date,
+) -> tuple[Document, str]:
+    """A supplement's document and its file stem."""
     doc = resolve(load_source(kind), context, contract_no=contract_no, doc_no=doc_no)
-    doc = dataclasses.replace(doc, issued_on=issued_on)
-    return write_documents(doc, Path(out_dir), formats, safe_stem(doc_no, customer.name))
+    return dataclasses.replace(doc, issued_on=issued_on), safe_stem(doc_no, customer.name)
 
 
 # ---------------------------------------------------------------- issue, sign, void
@@ -252,18 +326,15 @@ def issue(
         refuse_sample(profile)
     now = now or now_shanghai()
     day = issued_on or local_date(now)
-    with store.locked():
+    stem_name = request.customer.name
+
+    def draft() -> Draft:
         contract_no = next_contract_no(store, profile.number_prefix, day.year)
         event = seal(contract_no, 1, now, _issued_body(profile, request, day), GENESIS)
-        refuse(check_new_event(None, event, profile))
         doc = build_agreement(profile, request, contract_no, day)
-        written = write_agreement(doc, request.customer, Path(out_dir), formats)
-        try:
-            recorded = record_issued(store, profile, contract_no, request, day, written, now=now)
-        except BaseException:
-            remove_files(written)
-            raise
-    return dataclasses.replace(recorded, files=tuple(written))
+        return Draft(None, event, ((doc, safe_stem(doc.doc_no, stem_name)),))
+
+    return _record_drafted(store, profile, draft, Path(out_dir), formats)
 
 
 def record_issued(
@@ -289,13 +360,7 @@ def record_issued(
 
 def issued_in_batch(store: Store, batch_key: str) -> list[tuple[str, Issued]]:
     """(contract_no, issued) of every contract issued under `batch_key`."""
-    found = []
-    for contract_no, records in store.histories():
-        first = records[0] if records else {}
-        if first.get("kind") == EventKind.ISSUED.value and \
-                first.get("data", {}).get("batch", {}).get("key") == batch_key:
-            found.append((contract_no, from_record(first).body))
-    return found  # type: ignore[return-value]
+    return [(str(r["contract_no"]), from_record(r).body) for r in store.batch_issued(batch_key)]  # type: ignore[misc]
 
 
 def next_contract_numbers(store: Store, prefix: str, year: int, count: int) -> list[str]:
@@ -345,22 +410,22 @@ def amend(
     if not changes:
         raise InvalidInput(Problem("set", "请用 --set 字段=新值 写明要变更的内容，如 --set annual_fee=15800"))
     new_values = {field: normalise_change(field, value) for field, value in changes.items()}
-    with store.locked():
+
+    def draft() -> Draft:
         state = load_state(store, profile, contract_no)
         before = terms_in_force(state, effective_on)
         diff = tuple(Change(f, current_value(before, f), new) for f, new in new_values.items())
         same = [AMENDABLE[c.field] for c in diff if c.old == c.new]
         if same:
             raise HistoryError(f"{'、'.join(same)}与现行约定相同，无需变更")
-        doc_no = next_doc_no(state, "amendment")
-        event = _seal(state, Amended(doc_no, signed_on, effective_on, diff), now)
-        return _record_with_files(store, state, profile, event, lambda: _amendment_files(
-            state, profile, event.body, out_dir, formats), now)
+        body = Amended(next_doc_no(state, "amendment"), signed_on, effective_on, diff)
+        return Draft(state, _seal(state, body, now), (_amendment_document(state, profile, body),))
+
+    now = now or now_shanghai()
+    return _record_drafted(store, profile, draft, out_dir, formats)
 
 
-def _amendment_files(
-    state: ContractState, profile: Profile, body: Amended, out_dir: Path, formats: Sequence[str]
-) -> list[WrittenFile]:
+def _amendment_document(state: ContractState, profile: Profile, body: Amended) -> tuple[Document, str]:
     customer = terms_in_force(state, body.signed_on).customer
     rows = [(AMENDABLE[c.field], display_value(c.field, c.old), display_value(c.field, c.new))
             for c in body.changes]
@@ -369,8 +434,8 @@ def _amendment_files(
         contract_signed_on=state.signed.signed_on if state.signed else None,
         signed_on=body.signed_on, effective_on=body.effective_on, changes=rows,
         term_last_day=final_last_day(state) or body.effective_on)
-    return write_supplement("amendment", context, state.contract_no, body.doc_no, customer,
-                            out_dir, formats, body.signed_on)
+    return supplement_document("amendment", context, state.contract_no, body.doc_no, customer,
+                               body.signed_on)
 
 
 def renew(
@@ -379,31 +444,31 @@ def renew(
     formats: Sequence[str], now: dt.datetime | None = None,
 ) -> Recorded:
     """A 续签协议: a new term from the day after the current last day, counted as the term."""
-    with store.locked():
+    now = now or now_shanghai()
+
+    def draft() -> Draft:
         state = load_state(store, profile, contract_no)
-        years = years or state.issued.term_years
+        term_years = years or state.issued.term_years
         last = final_last_day(state) or signed_on
         first = last + dt.timedelta(days=1)
         fee = (parse_amount(annual_fee, "annual_fee") if annual_fee not in (None, "")
                else terms_in_force(state, last).annual_fee)
-        body = Renewed(next_doc_no(state, "renewal"), signed_on, years, first,
-                       term_last_day(first, years, state.issued.counting), fee)
-        event = _seal(state, body, now)
-        return _record_with_files(store, state, profile, event, lambda: _renewal_files(
-            state, profile, body, out_dir, formats), now)
+        body = Renewed(next_doc_no(state, "renewal"), signed_on, term_years, first,
+                       term_last_day(first, term_years, state.issued.counting), fee)
+        return Draft(state, _seal(state, body, now), (_renewal_document(state, profile, body),))
+
+    return _record_drafted(store, profile, draft, out_dir, formats)
 
 
-def _renewal_files(
-    state: ContractState, profile: Profile, body: Renewed, out_dir: Path, formats: Sequence[str]
-) -> list[WrittenFile]:
+def _renewal_document(state: ContractState, profile: Profile, body: Renewed) -> tuple[Document, str]:
     customer = terms_in_force(state, body.signed_on).customer
     context = renewal_context(
         customer, profile, contract_no=state.contract_no, doc_no=body.doc_no,
         signed_on=body.signed_on, current_last_day=body.first_day - dt.timedelta(days=1),
         new_first_day=body.first_day, new_last_day=body.last_day, years=body.years,
         annual_fee=body.annual_fee)
-    return write_supplement("renewal", context, state.contract_no, body.doc_no, customer,
-                            out_dir, formats, body.signed_on)
+    return supplement_document("renewal", context, state.contract_no, body.doc_no, customer,
+                               body.signed_on)
 
 
 # ---------------------------------------------------------------- notices
@@ -449,17 +514,19 @@ def send_notice(
     out_dir: Path | None = None, formats: Sequence[str] = (), now: dt.datetime | None = None,
 ) -> Recorded:
     """Record a notice sent; a termination notice also writes its 解除通知书."""
-    with store.locked():
+    now = now or now_shanghai()
+
+    def draft() -> Draft:
         state = load_state(store, profile, contract_no)
         body = _notice_body(state, next_notice_id(store), request)
-        event = _seal(state, body, now)
-        render = None
-        if body.notice_kind is NoticeKind.TERMINATION and out_dir is not None and formats:
-            def render() -> list[WrittenFile]:
-                return _termination_files(state, profile, body.doc_no, body.reason,
-                                          request.reason_text, local_date(body.sent_at), None,
-                                          True, out_dir, formats)
-        return _record_with_files(store, state, profile, event, render, now)
+        documents = ()
+        if body.notice_kind is NoticeKind.TERMINATION:
+            documents = (_termination_document(state, profile, body.doc_no, body.reason,
+                                               request.reason_text, local_date(body.sent_at),
+                                               None, True),)
+        return Draft(state, _seal(state, body, now), documents)
+
+    return _record_drafted(store, profile, draft, out_dir, formats)
 
 
 def record_delivery(
@@ -496,22 +563,19 @@ def terminate(
     if by_notice and signed_on is not None:
         raise InvalidInput(Problem("signed_on", "签署日期只用于协商解除（解除协议的签署日期）；"
                                                 "依通知解除的，解除日期由通知的送达确定"))
-    with store.locked():
+    today = local_date(now)
+
+    def draft() -> Draft:
         state = load_state(store, profile, contract_no)
         if by_notice:
-            event = _seal(state, _by_notice_body(state, by_notice, on, local_date(now)), now)
-            return _record_with_files(store, state, profile, event, None, now)
-        body = _agreed_termination(state, on, reason, reason_text, signed_on, local_date(now))
-        event = _seal(state, body, now)
-        signed = body.signed_on or local_date(now)
+            return Draft(state, _seal(state, _by_notice_body(state, by_notice, on, today), now))
+        body = _agreed_termination(state, on, reason, reason_text, signed_on, today)
+        document = _termination_document(state, profile, body.doc_no, body.reason.value,
+                                         body.reason_text, body.signed_on or today,
+                                         body.effective_on, False)
+        return Draft(state, _seal(state, body, now), (document,))
 
-        def render() -> list[WrittenFile]:
-            return _termination_files(state, profile, body.doc_no, body.reason.value,
-                                      body.reason_text, signed, body.effective_on,
-                                      False, out_dir, formats)
-
-        return _record_with_files(store, state, profile, event,
-                                  render if out_dir is not None and formats else None, now)
+    return _record_drafted(store, profile, draft, out_dir, formats)
 
 
 def _by_notice_body(
@@ -553,17 +617,16 @@ def _agreed_termination(
                       signed_on=signed)
 
 
-def _termination_files(
+def _termination_document(
     state: ContractState, profile: Profile, doc_no: str, reason: str, reason_text: str,
-    issued_on: dt.date, effective_on: dt.date | None, by_notice: bool, out_dir: Path | None,
-    formats: Sequence[str],
-) -> list[WrittenFile]:
+    issued_on: dt.date, effective_on: dt.date | None, by_notice: bool,
+) -> tuple[Document, str]:
     customer = terms_in_force(state, issued_on).customer
     context = termination_context(
         customer, profile, contract_no=state.contract_no, doc_no=doc_no, issued_on=issued_on,
         reason=reason, reason_text=reason_text, effective_on=effective_on, by_notice=by_notice)
-    return write_supplement("termination", context, state.contract_no, doc_no, customer,
-                            Path(out_dir or "."), formats, issued_on)
+    return supplement_document("termination", context, state.contract_no, doc_no, customer,
+                               issued_on)
 
 
 # ---------------------------------------------------------------- correct

@@ -148,7 +148,8 @@ def write_consolidated(
     """Write the reading copy of `contract_no` as on `as_of` (every format, or none)."""
     state = load_state(store, profile, contract_no)
     doc = consolidated_document(state, as_of, profile)
-    return write_documents(doc, Path(out_dir), formats, consolidated_stem(state, as_of))
+    return write_documents(doc, Path(out_dir), formats, consolidated_stem(state, as_of),
+                           mode=profile.document_mode)
 
 
 def print_table(report: Report, console: Any = None) -> None:

@@ -98,6 +98,22 @@ class Store(Protocol):
     def locked(self) -> AbstractContextManager[None]:
         """Hold the writers' lock (re-entrant) for allocate-then-append."""
 
+    # What a writer looks up under the lock, answered by the store (a database: an index each)
+    # rather than by the caller reading every history.
+    def next_number(self, series: str, prefix: str) -> int:
+        """One more than the highest number in a series (1 for none): series "contract", the
+        contract numbers PREFIXdigits; series "notice", the notice ids PREFIXdigits of the
+        notice_sent records."""
+
+    def notice_contract(self, notice_id: str) -> str | None:
+        """The contract a notice was sent under (None: never sent)."""
+
+    def find_file(self, sha256: str) -> list[Record]:
+        """Every record naming a document with this sha256 in data.files."""
+
+    def batch_issued(self, batch_key: str) -> list[Record]:
+        """The issued records made under this batch key (data.batch.key), by contract number."""
+
     def head(self) -> Head | None:
         """The last append as this store last read the register (store.chain); None: empty."""
 
@@ -123,3 +139,29 @@ def check_batch(contract_no: str, expected_seq: int, records: Sequence[Mapping[s
         if record.get("seq") != expected_seq + offset:
             raise StoreError(f"合同 {contract_no} 的记录序号应为 {expected_seq + offset}，"
                              f"实为 {record.get('seq')}")
+
+
+SERIES = ("contract", "notice")
+
+
+def series_number(value: str, prefix: str) -> int | None:
+    """The number of PREFIXdigits, else None."""
+    rest = value[len(prefix):] if value.startswith(prefix) else ""
+    return int(rest) if rest.isdigit() and rest.isascii() else None
+
+
+def names_file(record: Mapping[str, Any], sha256: str) -> bool:
+    return any(item.get("sha256") == sha256 for item in record.get("data", {}).get("files", ()))
+
+
+def in_batch(record: Mapping[str, Any], batch_key: str) -> bool:
+    return record.get("kind") == "issued" and record.get("data", {}).get("batch", {}).get("key") == batch_key
+
+
+def sent_notice(record: Mapping[str, Any], notice_id: str) -> bool:
+    return record.get("kind") == "notice_sent" and record.get("data", {}).get("notice_id") == notice_id
+
+
+def check_series(series: str) -> None:
+    if series not in SERIES:
+        raise ValueError(f"unknown series {series!r}; one of {', '.join(SERIES)}")

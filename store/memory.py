@@ -8,7 +8,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from .base import ConflictError, Record, TornLine, check_batch
+from .base import (
+    ConflictError,
+    Record,
+    TornLine,
+    check_batch,
+    check_series,
+    in_batch,
+    names_file,
+    sent_notice,
+    series_number,
+)
 from .chain import FIRST_POSITION, GENESIS, Head, Journal, JournalLine, sealed_line
 
 
@@ -57,6 +67,25 @@ class MemoryStore:
             if record.get("kind") == kind:
                 return record
         return None
+
+    def next_number(self, series: str, prefix: str) -> int:
+        check_series(series)
+        if series == "contract":
+            values = self.contract_numbers()
+        else:
+            values = [str(r["data"].get("notice_id", "")) for r in self.find("notice_sent")]
+        numbers = [n for n in (series_number(v, prefix) for v in values) if n is not None]
+        return max(numbers, default=0) + 1
+
+    def notice_contract(self, notice_id: str) -> str | None:
+        found = [r for r in self.find("notice_sent") if sent_notice(r, notice_id)]
+        return str(found[0]["contract_no"]) if found else None
+
+    def find_file(self, sha256: str) -> list[Record]:
+        return [r for _no, records in self.histories() for r in records if names_file(r, sha256)]
+
+    def batch_issued(self, batch_key: str) -> list[Record]:
+        return [records[0] for _no, records in self.histories() if records and in_batch(records[0], batch_key)]
 
     def locked(self) -> AbstractContextManager[None]:
         return self._lock  # type: ignore[return-value]

@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -41,8 +41,21 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
-from .base import ConflictError, Record, StoreError, TornLine, check_batch, os_reason
+from .base import (
+    ConflictError,
+    Record,
+    StoreError,
+    TornLine,
+    check_batch,
+    check_series,
+    in_batch,
+    names_file,
+    os_reason,
+    sent_notice,
+    series_number,
+)
 from .chain import GENESIS, Head, Journal, JournalLine, line_hash, sealed_line
+from .fault import fault_point
 from .locking import RegisterLock
 from .torn import describe, fsync_dir, set_aside, set_aside_files, write_all
 
@@ -71,6 +84,9 @@ class _Tables(dict):
         self.replaced: dict[str, dict[str, Any]] = {}
         self.raw: dict[str, list[tuple[int, bytes]]] = {}  # unparsed (line number, line)
         self.kinds: dict[str, set[str]] | None = None  # kind -> tables; built on first use
+        # (field, value) -> tables, for the store's lookups (notice ids, file hashes, batch keys);
+        # built on first use from the lines' bytes, then kept up to date like `kinds`
+        self.tokens: dict[tuple[str, str], set[str]] | None = None
 
     def __getitem__(self, name: str) -> dict[str, Any]:
         table = dict.__getitem__(self, name)
@@ -104,6 +120,8 @@ class _Tables(dict):
         self.raw.setdefault(name, []).append((number, line))
         if self.kinds is not None:
             self._index(name, _kinds_in(line))
+        if self.tokens is not None:
+            self._index_tokens(name, _tokens_in(line))
 
     def tables_with(self, kind: str) -> set[str]:
         """The tables holding a record of `kind` (an index kept up to date once built)."""
@@ -119,6 +137,27 @@ class _Tables(dict):
     def index_docs(self, name: str, docs: Mapping[str, Any]) -> None:
         if self.kinds is not None:
             self._index(name, {str(doc.get("kind")) for doc in docs.values()})
+        if self.tokens is not None:
+            self._index_tokens(name, _tokens_in(orjson.dumps(docs)))
+
+    def tables_with_token(self, field: str, value: str) -> set[str]:
+        """The tables whose records hold `"field":"value"` somewhere (a superset: callers check
+        the records themselves)."""
+        return self.token_index().get((field, value), set())
+
+    def token_index(self) -> dict[tuple[str, str], set[str]]:
+        if self.tokens is None:
+            self.tokens = {}
+            for name in self:
+                lines = self.raw.get(name)
+                found = {t for _n, line in lines for t in _tokens_in(line)} if lines else \
+                    _tokens_in(orjson.dumps(dict.__getitem__(self, name)))
+                self._index_tokens(name, found)
+        return self.tokens
+
+    def _index_tokens(self, name: str, tokens: Any) -> None:
+        for token in tokens:
+            self.tokens.setdefault(token, set()).add(name)  # type: ignore[union-attr]
 
     def _index(self, name: str, kinds: Any) -> None:
         for kind in kinds:
@@ -156,6 +195,13 @@ KIND = re.compile(rb'"kind":"([^"\\]+)"')
 
 def _kinds_in(line: bytes) -> set[str]:
     return {match.decode() for match in KIND.findall(line)}
+
+
+TOKEN = re.compile(rb'"(sha256|notice_id|key)":"((?:[^"\\]|\\.)*)"')
+
+
+def _tokens_in(line: bytes) -> set[tuple[str, str]]:
+    return {(field.decode(), orjson.loads(b'"' + value + b'"')) for field, value in TOKEN.findall(line)}
 
 
 LINE_PREFIX = b'{"t":"'
@@ -393,6 +439,7 @@ class JournalStorage(Storage):
         payload, head = self._lines_for(entries)
         try:
             _write_all(fd, payload)
+            fault_point("written")
             os.fsync(fd)
         except OSError as exc:  # e.g. a full disk: what was written is a torn line, set aside next time
             raise StoreError(f"写入登记簿 {self.path} 失败：{os_reason(exc)}；本次登记未完成") from None
@@ -504,6 +551,38 @@ class TinyDBStore:
     def last(self, kind: str) -> Record | None:
         self._storage.refresh()
         return self._storage.last_of(kind)
+
+    def next_number(self, series: str, prefix: str) -> int:
+        check_series(series)
+        tables = self._storage.read()
+        if series == "contract":
+            numbers = [n for n in (series_number(v, prefix) for v in tables) if n is not None]
+            return max(numbers, default=0) + 1
+        # Every notice id in the register, highest first, until one is a notice sent (a delivery
+        # or a return names a sent one: the first candidate nearly always is).
+        candidates = sorted(((n, value) for field, value in tables.token_index()
+                             if field == "notice_id" and (n := series_number(value, prefix)) is not None),
+                            reverse=True)
+        for number, value in candidates:
+            if self.notice_contract(value) is not None:
+                return number + 1
+        return 1
+
+    def _matching(self, field: str, value: str, match: Callable[[Record], bool]) -> list[Record]:
+        tables = self._storage.read()
+        found = [doc for name in sorted(tables.tables_with_token(field, value))
+                 for doc in tables[name].values() if match(doc)]
+        return orjson.loads(orjson.dumps(found))
+
+    def notice_contract(self, notice_id: str) -> str | None:
+        found = self._matching("notice_id", notice_id, lambda r: sent_notice(r, notice_id))
+        return str(found[0]["contract_no"]) if found else None
+
+    def find_file(self, sha256: str) -> list[Record]:
+        return self._matching("sha256", sha256, lambda r: names_file(r, sha256))
+
+    def batch_issued(self, batch_key: str) -> list[Record]:
+        return self._matching("key", batch_key, lambda r: in_batch(r, batch_key))
 
     @contextmanager
     def locked(self) -> Iterator[None]:

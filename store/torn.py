@@ -12,28 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import itertools
-import os
 from pathlib import Path
 
 import orjson
 
+from .atomic import OutputExists, atomic_write, fsync_dir, write_all
 from .base import StoreError, TornLine, os_reason
 
+__all__ = ["fsync_dir", "set_aside", "set_aside_files", "write_all"]
+
 TORN = ".torn-"
-
-
-def write_all(fd: int, payload: bytes) -> None:
-    view = memoryview(payload)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def describe(data: bytes) -> str:
@@ -53,20 +41,11 @@ def set_aside(register: Path, data: bytes, now: dt.datetime | None = None) -> To
     for n in itertools.count(1):
         target = register.with_name(f"{register.name}{TORN}{stamp}{'' if n == 1 else f'-{n}'}")
         try:
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        except FileExistsError:
+            atomic_write(target, data)  # 0600, synced, never over an existing file
+        except OutputExists:
             continue
-        except OSError as exc:
+        except OSError as exc:  # the register still holds the bytes
             raise StoreError(f"无法另存登记簿末尾的残行到 {target}：{os_reason(exc)}；登记簿未作改动") from None
-        try:
-            write_all(fd, data)
-            os.fsync(fd)
-        except OSError as exc:
-            target.unlink(missing_ok=True)  # the register still holds the bytes
-            raise StoreError(f"无法另存登记簿末尾的残行到 {target}：{os_reason(exc)}；登记簿未作改动") from None
-        finally:
-            os.close(fd)
-        fsync_dir(target.parent)
         return TornLine(target, len(data), True, describe(data))
     raise AssertionError("unreachable")
 

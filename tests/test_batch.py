@@ -163,7 +163,9 @@ def files_in(out: Path) -> list[str]:
 
 
 def parts_in(out: Path) -> list[str]:
-    return sorted(p.name for p in out.iterdir() if p.name.endswith(".part")) if out.exists() else []
+    """Temporary files, of this version or an earlier one."""
+    return sorted(p.name for p in out.iterdir() if p.name.endswith((".part", ".vipcontract-tmp"))) \
+        if out.exists() else []
 
 
 def assert_register_consistent(store, profile, out: Path):
@@ -490,33 +492,46 @@ def test_interrupted_run_leaves_nothing_half_written_and_the_next_run_carries_on
     assert_register_consistent(store, profile, out)
 
 
-class CrashAfterPlacing(batch.StoreRegistrar):
-    """The process dies after the files of the `at`-th row are in place, before its event."""
+class StopAfterRecording(batch.StoreRegistrar):
+    """The run stops (as if killed) right after the `at`-th row's event, before its files are named."""
 
     def __init__(self, store, profile, at):
         super().__init__(store, profile)
         self.at, self.calls = at, 0
 
-    def record_issued(self, contract_no, request, issue_date, batch_data, place_files):
+    def record_issued(self, contract_no, request, issue_date, batch_data, files):
         self.calls += 1
+        super().record_issued(contract_no, request, issue_date, batch_data, files)
         if self.calls == self.at:
-            place_files()
-            raise KeyboardInterrupt
-        super().record_issued(contract_no, request, issue_date, batch_data, place_files)
+            raise SystemExit("killed")
 
 
-def test_crash_between_files_and_event_is_redone_under_the_same_number(tmp_path, store, profile):
+def test_a_row_recorded_but_not_named_is_named_by_the_next_run(tmp_path, store, profile, monkeypatch):
+    import os
+
+    from service import writes
+
     source = write_csv(tmp_path / "c.csv", rows=[CSV_ROWS[0], CSV_ROWS[1], CSV_ROWS[7]])
     out = tmp_path / "out"
-    registrar = CrashAfterPlacing(store, profile, at=2)
-    first = batch.issue_batch(source, out, registrar, profile, today=TODAY, jobs=1, renderer=fake_render)
-    assert first.interrupted and [r.contract_no for r in first.issued] == ["VIP-2026-000001"]
-    orphan = out / "VIP-2026-000002_北京某某科技有限公司.docx"
-    assert orphan.exists() and store.contract_numbers() == ["VIP-2026-000001"]
-    orphan.write_bytes(b"stale")  # whatever was there is replaced by the next run
+    # A killed process runs no clean-up: the staging of the row being recorded is left as it is.
+    def killed(self, *exc):  # the note's lock goes with the process, the note stays
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    monkeypatch.setattr(writes.Staging, "__exit__", killed)
+    monkeypatch.setattr(batch._Committer, "discard_uncommitted", lambda self: None)
+    with pytest.raises(SystemExit):
+        batch.issue_batch(source, out, StopAfterRecording(store, profile, at=2), profile, today=TODAY, jobs=1,
+                          renderer=fake_render)
+    monkeypatch.undo()
+    assert store.contract_numbers() == ["VIP-2026-000001", "VIP-2026-000002"]
+    assert not (out / "VIP-2026-000002_北京某某科技有限公司.docx").exists()  # no final name before the event
+    assert len(parts_in(out)) == 2
+    problems = [p.message for p in register_service.check(store, profile).problems]
+    assert len(problems) == 2 and all("已登记的文书仍是临时文件" in m for m in problems)
     second = issue(source, out, store, profile, renderer=fake_render)
-    assert [r.contract_no for r in second.issued] == ["VIP-2026-000002", "VIP-2026-000003"]
-    assert orphan.read_bytes() != b"stale"
+    assert [r.contract_no for r in second.issued] == ["VIP-2026-000003"]
     assert len(files_in(out)) == 6 and parts_in(out) == []
     assert_register_consistent(store, profile, out)
 
@@ -602,13 +617,9 @@ def test_ctrl_c_while_a_row_is_being_recorded_waits_for_its_event(tmp_path, stor
     import signal
 
     class CtrlCWhileRecording(batch.StoreRegistrar):
-        def record_issued(self, contract_no, request, issue_date, batch_data, place_files):
-            def place_and_press_ctrl_c():
-                placed = place_files()
-                os.kill(os.getpid(), signal.SIGINT)
-                return placed
-
-            super().record_issued(contract_no, request, issue_date, batch_data, place_and_press_ctrl_c)
+        def record_issued(self, contract_no, request, issue_date, batch_data, files):
+            super().record_issued(contract_no, request, issue_date, batch_data, files)
+            os.kill(os.getpid(), signal.SIGINT)
 
     source = write_csv(tmp_path / "c.csv", rows=[CSV_ROWS[0], CSV_ROWS[1]])
     out = tmp_path / "out"
