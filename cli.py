@@ -22,7 +22,7 @@ from platformdirs import user_config_dir
 from contracts.customer import CustomerType, field_label, required_fields
 from contracts.dates import SHANGHAI, DeliveryMethod
 from contracts.errors import ContractError, InvalidInput
-from contracts.events import NoticeKind
+from contracts.events import NoticeKind, ReturnReason, TerminationReason
 from contracts.register import Status
 from service.output import parse_formats
 from service.sources import DEFAULT_PROFILE, load_profile
@@ -53,6 +53,55 @@ _ZH = {
     "{value!r} is not one of {choices}.": "{value!r} 不在可选值 {choices} 之中。",
     "{value!r} is not {choice}.": "{value!r} 不是 {choice}。",
     "{name} {filename!r} does not exist.": "{name} {filename!r} 不存在。",
+    # every other message of click 8.5 a user can see (its gettext strings)
+    "Got unexpected extra argument ({args})": "多余的参数（{args}）",
+    "Got unexpected extra arguments ({args})": "多余的参数（{args}）",
+    "Did you mean {possibility}?": "是否要输入 {possibility}？",
+    "(Did you mean one of: {possibilities}?)": "（是否要输入以下之一：{possibilities}？）",
+    "Option {name!r} requires an argument.": "选项 {name!r} 后面要写一个值。",
+    "Option {name!r} requires {nargs} arguments.": "选项 {name!r} 后面要写 {nargs} 个值。",
+    "Option {name!r} does not take a value.": "选项 {name!r} 后面不能写值。",
+    "Argument {name!r} takes {nargs} values.": "参数 {name!r} 要写 {nargs} 个值。",
+    "Invalid start character for option ({option})": "选项的开头字符无效（{option}）",
+    "Missing {param_type}": "缺少{param_type}",
+    "Missing parameter: {param_name}": "缺少参数：{param_name}",
+    "Choose from:\n\t{choices}": "可选：{choices}",
+    "required": "必填",
+    "deprecated": "已停用",
+    "(dynamic)": "（运行时确定）",
+    "Positional arguments": "参数",
+    "{value} is not in the range {range}.": "{value} 超出允许的范围（{range}）。",
+    "{value!r} is not a valid boolean. Recognized values: {states}": "{value!r} 不是有效的是/否值。",
+    "{value!r} is not a valid UUID.": "{value!r} 不是有效的 UUID。",
+    "{value!r} does not match the format {format}.": "{value!r} 不符合格式 {format}。",
+    "{value!r} does not match the formats {formats}.": "{value!r} 不符合格式 {formats}。",
+    "{name} {filename!r} is a file.": "{name} {filename!r} 是文件，应为文件夹。",
+    "{name} {filename!r} is a directory.": "{name} {filename!r} 是文件夹，应为文件。",
+    "{name} {filename!r} is not readable.": "{name} {filename!r} 无法读取（没有权限）。",
+    "{name} {filename!r} is not writable.": "{name} {filename!r} 无法写入（没有权限）。",
+    "{name} {filename!r} is not executable.": "{name} {filename!r} 不能执行。",
+    "file": "文件",
+    "directory": "文件夹",
+    "path": "路径",
+    "{len_type} values are required, but {len_value} was given.": "需要 {len_type} 个值，只写了 {len_value} 个。",
+    "{len_type} values are required, but {len_value} were given.": "需要 {len_type} 个值，写了 {len_value} 个。",
+    "Takes {nargs} values but 1 was given.": "需要 {nargs} 个值，只写了 1 个。",
+    "Takes {nargs} values but {len} were given.": "需要 {nargs} 个值，写了 {len} 个。",
+    "Value must be an iterable.": "应为多个值。",
+    "Repeat for confirmation": "请再输入一次确认",
+    "Error: The two entered values do not match.": "错误：两次输入不一致。",
+    "Do you want to continue?": "是否继续？",
+    "Confirm the action without prompting.": "不询问，直接确认。",
+    "Press any key to continue...": "按任意键继续……",
+    "unknown error": "未知错误",
+    "Windows error: {error}": "Windows 错误：{error}",
+    "{editor}: Editing failed": "{editor}：编辑失败",
+    "{editor}: Editing failed: {e}": "{editor}：编辑失败：{e}",
+    "%(prog)s, version %(version)s": "%(prog)s，版本 %(version)s",
+    "DeprecationWarning: The command {name!r} is deprecated.{extra_message}":
+        "注意：命令 {name!r} 已停用。{extra_message}",
+    "DeprecationWarning: The {param_type} {name!r} is deprecated.{extra_message}":
+        "注意：{param_type} {name!r} 已停用。{extra_message}",
 }
 
 
@@ -71,6 +120,124 @@ for _module in ("core", "exceptions", "formatting", "decorators", "parser", "typ
         _target.ngettext = _zh_plural
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+# ---------------------------------------------------------------- help that fits the terminal
+# click measures text in characters and wraps at spaces; a Chinese character takes two columns
+# and Chinese has no spaces, so its help overflowed 80 columns, placeholders such as 字段=新值
+# pushed the help column out of line and field names were cut mid-word. These two functions are
+# click's own, measuring in terminal cells and breaking lines where Chinese text may break.
+def _cells(text: str) -> int:
+    from click._compat import strip_ansi
+
+    from contracts.report_model import text_width
+
+    return text_width(strip_ansi(text))
+
+
+def _join_lines(lines: Sequence[str]) -> str:
+    """A paragraph's lines as one: a space between Latin words, none between Chinese ones."""
+    text = ""
+    for line in lines:
+        if text and not (_cells(text[-1]) == 2 or _cells(line[0]) == 2):
+            text += " "
+        text += line
+    return text
+
+
+def _fill(text: str, width: int, first: str, rest: str) -> str:
+    from renderers.report_table import wrap_cell
+
+    lines = wrap_cell(text, max(width - max(_cells(first), _cells(rest)), 10)).split("\n")
+    return "\n".join((first if i == 0 else rest) + line for i, line in enumerate(lines))
+
+
+def _wrap_help(text: str, width: int = 78, initial_indent: str = "", subsequent_indent: str = "",
+               preserve_paragraphs: bool = False) -> str:
+    """click.formatting.wrap_text in terminal cells; a paragraph after a line of "\\b" is kept as written."""
+    text = text.expandtabs()
+    if not preserve_paragraphs:
+        return _fill(_join_lines(text.splitlines()) if text else "", width, initial_indent, subsequent_indent)
+    paragraphs: list[tuple[int, list[str]]] = []
+    for line in [*text.splitlines(), ""]:
+        if not line.strip():
+            paragraphs.append((0, []))
+        elif not paragraphs or not paragraphs[-1][1]:
+            paragraphs[-1:] = [(_cells(line) - _cells(line.lstrip()), [line.lstrip()])]
+        else:
+            paragraphs[-1][1].append(line.lstrip() if paragraphs[-1][1][0] != "\b" else line)
+    out = []
+    for indent, lines in (p for p in paragraphs if p[1]):
+        pad = " " * indent
+        if lines[0] == "\b":
+            out.append("\n".join(subsequent_indent + pad + line[indent:] if i else initial_indent + pad
+                                 + line[indent:] for i, line in enumerate(lines[1:])))
+        else:
+            out.append(_fill(_join_lines(lines), width, initial_indent + pad, subsequent_indent + pad))
+    return "\n\n".join(out)
+
+
+class _ZhHelpFormatter(click.HelpFormatter):
+    """Headings with a full-width colon, "用法：" without a gap after it."""
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, "用法：" if prefix is None else prefix)
+
+
+click.formatting.term_len = _cells
+click.formatting.wrap_text = _wrap_help
+click.Context.formatter_class = _ZhHelpFormatter
+
+
+# ---------------------------------------------------------------- choices typed in Chinese
+class LabelChoice(click.ParamType):
+    """One of an enum's members, typed by its Chinese label (续签提醒), its code
+    (renewal-reminder) or a short form (快递); the command receives the member."""
+
+    def __init__(self, enum: type, what: str, allowed: tuple[Any, ...] | None = None):
+        self.enum, self.what, self.allowed = enum, what, allowed
+        self.name = what
+
+    @property
+    def members(self) -> tuple[Any, ...]:
+        return tuple(self.enum) if self.allowed is None else self.allowed
+
+    def help(self, lead: str) -> str:
+        from contracts.labels import choices_text
+
+        return f"{lead}：{choices_text(self.members)}。"
+
+    def get_missing_message(self, param: click.Parameter, ctx: click.Context | None) -> str:
+        from contracts.labels import choices_text
+
+        return f"可选：{choices_text(self.members)}"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from contracts.labels import parse_choice
+
+        if isinstance(value, self.enum):
+            return value
+        try:
+            return parse_choice(self.enum, value, param.name if param else "", self.what, self.allowed)
+        except InvalidInput as exc:
+            self.fail(exc.problems[0].message, param, ctx)
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(m.value) for m in self.members if m.value.startswith(incomplete)]
+
+
+class ZhIntRange(click.IntRange):
+    """click.IntRange saying its range in Chinese (1 至 30) rather than as 1<=x<=30."""
+
+    def _describe_range(self) -> str:
+        if self.min is not None and self.max is not None:
+            return f"{self.min} 至 {self.max}"
+        return f"不小于 {self.min}" if self.min is not None else f"不大于 {self.max}"
 
 
 # ---------------------------------------------------------------- shared plumbing
@@ -254,7 +421,9 @@ def read_data_file(path: str) -> dict[str, Any]:
         else:
             data = yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
-        raise click.ClickException(f"文件 {path} 格式错误：{exc}") from None
+        from service.parse_errors import describe_parse_error
+
+        raise click.ClickException(f"文件 {path} 格式错误，{describe_parse_error(exc)}") from None
     if not isinstance(data, Mapping):
         raise click.ClickException(f"文件 {path} 应包含键值对（如 name: 张三）")
     return {str(k).strip(): v for k, v in data.items()}
@@ -330,10 +499,12 @@ def generate(settings: Settings, kind, from_file, contract_no, formats, out, **f
 
     \b
     示例：
-      vipcontract generate --type individual --name 张三 --id-number 11010519491231002X \\
-          --phone 13800000000 --address "北京市朝阳区……" --email zhangsan@example.com \\
+      vipcontract generate --type 个人 --name 张三 \\
+          --id-number 11010519491231002X --phone 13800000000 \\
+          --address "北京市朝阳区……" --email zhangsan@example.com \\
           --annual-fee 12800 --out ./out
-      vipcontract generate --type corporate --from customer.yaml --format pdf --out ./out
+      vipcontract generate --type 单位 --from customer.yaml \\
+          --format pdf --out ./out
     """
     from service.generate import build_agreement, parse_request, write_agreement
 
@@ -362,6 +533,14 @@ DATE_HELP = "日期 YYYY-MM-DD"
 NOTICE_KINDS = [k.value for k in NoticeKind]
 METHODS = [m.value for m in DeliveryMethod]
 STATUSES = [s.value for s in Status]
+KIND_CHOICE = LabelChoice(NoticeKind, "通知类型")
+METHOD_CHOICE = LabelChoice(DeliveryMethod, "送达方式")
+STATUS_CHOICE = LabelChoice(Status, "状态")
+RETURN_CHOICE = LabelChoice(ReturnReason, "退回原因")
+END_CHOICE = LabelChoice(TerminationReason, "解除原因")
+# a notice terminates for a breach, a late payment or another cause; agreeing is a 解除协议
+NOTICE_END_CHOICE = LabelChoice(TerminationReason, "解除原因",
+                                tuple(r for r in TerminationReason if r is not TerminationReason.MUTUAL))
 
 
 @contextlib.contextmanager
@@ -405,9 +584,22 @@ def set_options(values: Sequence[str], option: str = "--set") -> dict[str, str]:
     for item in values:
         field, sep, value = item.partition("=")
         if not sep or not field.strip():
-            raise click.ClickException(f"{option} 应写成 字段=新值，如 {option} annual_fee=15800")
+            raise click.ClickException(f"{option} 应写成 字段=新值，如 {option} 年服务费=15800")
         result[field.strip()] = value.strip()
     return result
+
+
+def amend_changes(values: Sequence[str]) -> dict[str, str]:
+    """--set 年服务费=15800 or --set annual_fee=15800: the field by its Chinese name or its code."""
+    from contracts.labels import amendable_field
+
+    return {amendable_field(field): value for field, value in set_options(values).items()}
+
+
+def correct_changes(values: Sequence[str]) -> dict[str, str]:
+    """--set 签署日=2025-03-11 as well as --set signed_on=2025-03-11 (the names show prints)."""
+    by_label = {label: field for field, label in HISTORY_LABELS.items()}
+    return {by_label.get(field, field): value for field, value in set_options(values).items()}
 
 
 def print_json(data: Any) -> None:
@@ -476,8 +668,9 @@ def sign(settings: Settings, contract_no: str, on: str | None) -> None:
 @click.option("--signed-on", metavar="YYYY-MM-DD", help="补充协议签署日期。")
 @click.option("--effective-on", metavar="YYYY-MM-DD", help="变更生效日期（须在协议期限内）。")
 @click.option("--set", "changes", multiple=True, metavar="字段=新值",
-              help="要变更的内容，可重复：annual_fee、name、phone、address、email、"
-                   "legal_representative、contact_person。")
+              help="要变更的内容，可重复；字段写中文名或代码：年服务费（annual_fee）、客户名称（name）、"
+                   "联系电话（phone）、通讯地址（address）、电子邮箱（email）、法定代表人（legal_representative）、"
+                   "联系人（contact_person）。")
 @format_option
 @pass_settings
 @domain_errors
@@ -486,8 +679,8 @@ def amend(settings: Settings, contract_no, signed_on, effective_on, changes, for
 
     \b
     示例：
-      vipcontract amend VIP-2025-000123 --signed-on 2026-01-05 --effective-on 2026-03-11 \\
-          --set annual_fee=15800 --out ./out
+      vipcontract amend VIP-2025-000123 --signed-on 2026-01-05 \\
+          --effective-on 2026-03-11 --set 年服务费=15800 --out ./out
     """
     from service.register import amend as amend_contract
 
@@ -496,7 +689,7 @@ def amend(settings: Settings, contract_no, signed_on, effective_on, changes, for
     effective = required_day(effective_on, "effective_on")
     with opened_store(settings) as store:
         done = amend_contract(store, settings.profile, contract_no, signed_on=signed,
-                              effective_on=effective, changes=set_options(changes),
+                              effective_on=effective, changes=amend_changes(changes),
                               out_dir=Path(out), formats=chosen)
     from contracts.register import AMENDABLE
 
@@ -510,7 +703,7 @@ def amend(settings: Settings, contract_no, signed_on, effective_on, changes, for
 @main.command(context_settings=CONTEXT)
 @click.argument("contract_no")
 @click.option("--signed-on", metavar="YYYY-MM-DD", help="续签协议签署日期（须在现期限届满之前）。")
-@click.option("--years", type=click.IntRange(1, 30), help="续签年限（默认与原协议相同）。")
+@click.option("--years", type=ZhIntRange(1, 30), metavar="年数", help="续签年限（默认与原协议相同）。")
 @click.option("--annual-fee", metavar="金额", help="续签期间的年服务费（默认沿用现行费用）。")
 @format_option
 @pass_settings
@@ -520,7 +713,8 @@ def renew(settings: Settings, contract_no, signed_on, years, annual_fee, formats
 
     \b
     示例：
-      vipcontract renew VIP-2025-000123 --signed-on 2030-01-20 --years 5 --out ./out
+      vipcontract renew VIP-2025-000123 --signed-on 2030-01-20 --years 5 \\
+          --out ./out
     """
     from service.register import renew as renew_contract
 
@@ -542,15 +736,13 @@ def notice() -> None:
 
 @notice.command("send", context_settings=CONTEXT)
 @click.argument("contract_no")
-@click.option("--kind", type=click.Choice(NOTICE_KINDS), required=True,
-              help="通知类型：续签提醒、解除通知、变更通知地址、付款提醒、其他。")
-@click.option("--method", type=click.Choice(METHODS), required=True,
-              help="送达方式：personal 直接送达，courier 快递/EMS，email 电子邮件。")
+@click.option("--kind", type=KIND_CHOICE, required=True, metavar="类型", help=KIND_CHOICE.help("通知类型"))
+@click.option("--method", type=METHOD_CHOICE, required=True, metavar="方式",
+              help=METHOD_CHOICE.help("送达方式（快递/EMS 也可写“快递”）"))
 @click.option("--to", default="", help="寄往的地址或邮箱（默认：当日有效的客户地址或邮箱）。")
 @click.option("--on", "on", metavar="日期或时间",
               help="发出时间：YYYY-MM-DD 或带时区的 ISO 时间（不带时区按北京时间），默认现在。")
-@click.option("--reason", type=click.Choice(["breach", "late_payment", "other"]),
-              help="解除通知的解除原因。")
+@click.option("--reason", type=NOTICE_END_CHOICE, metavar="原因", help=NOTICE_END_CHOICE.help("解除通知的解除原因"))
 @click.option("--note", default="", help="说明（解除通知：解除理由）。")
 @click.option("--new-address", default="", help="变更通知地址：客户的新通讯地址。")
 @click.option("--new-email", default="", help="变更通知地址：客户的新电子邮箱。")
@@ -563,7 +755,7 @@ def notice_send(settings: Settings, contract_no, kind, method, to, on, reason, n
 
     \b
     示例：
-      vipcontract notice send VIP-2025-000123 --kind renewal-reminder --method courier \\
+      vipcontract notice send VIP-2025-000123 --kind 续签提醒 --method 快递 \\
           --to "北京市…" --on 2029-12-01
     """
     from contracts.validation import moment
@@ -610,8 +802,7 @@ def notice_delivered(settings: Settings, notice_id: str, on: str | None) -> None
 @notice.command("returned", context_settings=CONTEXT)
 @click.argument("notice_id")
 @click.option("--on", "on", metavar="YYYY-MM-DD", help="拒收或退回日期。")
-@click.option("--reason", type=click.Choice(["refused", "undeliverable", "bounced"]), required=True,
-              help="refused 拒收，undeliverable 无法投递退回，bounced 邮件被退回。")
+@click.option("--reason", type=RETURN_CHOICE, required=True, metavar="原因", help=RETURN_CHOICE.help("退回原因"))
 @pass_settings
 @domain_errors
 def notice_returned(settings: Settings, notice_id: str, on: str | None, reason: str) -> None:
@@ -619,9 +810,8 @@ def notice_returned(settings: Settings, notice_id: str, on: str | None, reason: 
 
     \b
     示例：
-      vipcontract notice returned N-000045 --on 2029-12-04 --reason refused
+      vipcontract notice returned N-000045 --on 2029-12-04 --reason 拒收
     """
-    from contracts.events import ReturnReason
     from service.register import record_return
 
     day = required_day(on, "on")
@@ -634,8 +824,7 @@ def notice_returned(settings: Settings, notice_id: str, on: str | None, reason: 
 @click.argument("contract_no")
 @click.option("--by-notice", metavar="N-NNNNNN", help="据以解除的解除通知编号（通知送达时解除）。")
 @click.option("--on", "on", metavar="YYYY-MM-DD", help="解除生效日期（协商解除时必填）。")
-@click.option("--reason", type=click.Choice(["mutual", "breach", "late_payment", "other"]),
-              help="解除原因：mutual 协商一致，breach 违约，late_payment 逾期付款，other 其他。")
+@click.option("--reason", type=END_CHOICE, metavar="原因", help=END_CHOICE.help("解除原因"))
 @click.option("--note", default="", help="解除理由的说明。")
 @click.option("--signed-on", "signed_on", metavar="YYYY-MM-DD",
               help="解除协议的签署日期（协商解除；默认今天，不得晚于今天或早于合同的签署日期）。")
@@ -648,8 +837,9 @@ def terminate(settings: Settings, contract_no, by_notice, on, reason, note, sign
     \b
     示例：
       vipcontract terminate VIP-2025-000123 --by-notice N-000046
-      vipcontract terminate VIP-2025-000123 --on 2027-06-30 --reason mutual
-      vipcontract terminate VIP-2025-000123 --on 2027-06-30 --reason mutual --signed-on 2027-06-20
+      vipcontract terminate VIP-2025-000123 --on 2027-06-30 --reason 协商一致
+      vipcontract terminate VIP-2025-000123 --on 2027-06-30 --reason 协商一致 \\
+          --signed-on 2027-06-20
     """
     from service.register import terminate as terminate_contract
 
@@ -685,8 +875,9 @@ def void(settings: Settings, contract_no: str, on: str | None, note: str) -> Non
 
 @main.command(context_settings=CONTEXT)
 @click.argument("contract_no")
-@click.option("--seq", type=int, required=True, help="要更正的记录序号（见 show 的历史记录）。")
-@click.option("--set", "changes", multiple=True, metavar="字段=正确值", help="更正的内容，可重复。")
+@click.option("--seq", type=int, required=True, metavar="序号", help="要更正的记录序号（见 show 的历史记录）。")
+@click.option("--set", "changes", multiple=True, metavar="字段=正确值",
+              help="更正的内容，可重复；字段写 show 历史记录中的名称（如 签署日）或代码（如 signed_on）。")
 @click.option("--retract", is_flag=True, help="撤销该条记录（记录仍保留，但不再计入）。")
 @click.option("--note", default="", help="更正原因。")
 @pass_settings
@@ -696,13 +887,14 @@ def correct(settings: Settings, contract_no: str, seq: int, changes, retract: bo
 
     \b
     示例：
-      vipcontract correct VIP-2025-000123 --seq 4 --set on=2029-12-04 --note "签收日期登记错误"
+      vipcontract correct VIP-2025-000123 --seq 4 --set on=2029-12-04 \\
+          --note "签收日期登记错误"
     """
     from service.register import correct as correct_event
 
     with opened_store(settings) as store:
         done = correct_event(store, settings.profile, contract_no, seq,
-                             changes=set_options(changes), retract=retract, note=note)
+                             changes=correct_changes(changes), retract=retract, note=note)
     what = "撤销" if retract else "更正"
     click.echo(f"已登记{what}合同 {contract_no} 第 {seq} 条记录（第 {done.event.seq} 条记录）")
 
@@ -710,7 +902,7 @@ def correct(settings: Settings, contract_no: str, seq: int, changes, retract: bo
 @main.command(context_settings=CONTEXT)
 @click.argument("contract_no")
 @click.option("--as-of", metavar="YYYY-MM-DD", help="按该日期计算状态（默认今天）。")
-@click.option("--json", "as_json", is_flag=True, help="输出 JSON（字段见 README）。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON（字段说明见 README.md）。")
 @pass_settings
 @domain_errors
 def show(settings: Settings, contract_no: str, as_of: str | None, as_json: bool) -> None:
@@ -727,7 +919,7 @@ def show(settings: Settings, contract_no: str, as_of: str | None, as_json: bool)
 
 
 @main.command("list", context_settings=CONTEXT)
-@click.option("--status", type=click.Choice(STATUSES), help="只列出该状态的合同。")
+@click.option("--status", type=STATUS_CHOICE, metavar="状态", help=STATUS_CHOICE.help("只列出该状态的合同"))
 @click.option("--as-of", metavar="YYYY-MM-DD", help="按该日期计算状态（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON（每份合同与 show --json 相同）。")
 @pass_settings
@@ -876,8 +1068,14 @@ HISTORY_LABELS = {
 }
 
 
+REASON_LABELS = {r.value: r.label for r in (*TerminationReason, *ReturnReason)}
+
+
 def history_note(item: Mapping[str, Any]) -> str:
-    return "，".join(f"{label} {item[k]}" for k, label in HISTORY_LABELS.items()
+    def shown(key: str) -> str:  # a reason is read as its label, never as its code
+        return REASON_LABELS.get(item[key], item[key]) if key == "reason" else item[key]
+
+    return "，".join(f"{label} {shown(k)}" for k, label in HISTORY_LABELS.items()
                     if item.get(k) not in (None, "", [], {}))
 
 
@@ -947,7 +1145,7 @@ def batch_check(settings: Settings, file: str, kind: str | None) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="输出目录：协议文件、签发清单（‹批次>-index.csv/.xlsx）和错误名单。")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+@click.option("--jobs", type=ZhIntRange(min=1), default=None, metavar="N",
               help="并行进程数（默认：CPU 核数）。")
 @click.option("--format", "formats", default="docx,pdf", show_default=True, metavar="docx,pdf",
               help="输出格式，用逗号分隔。")
@@ -1033,14 +1231,15 @@ def report_group() -> None:
     \b
     每个报表都可以：
       --as-of 日期        按该日计算（默认今天）
-      --format 格式       table（默认，终端表格）、csv、xlsx、json、pdf；expiring 和 deadlines 还有 ics
+      --format 格式       table（默认，终端表格）、csv、xlsx、json、pdf；
+                          expiring 和 deadlines 还有 ics
       --out 文件          写入文件（csv、xlsx、pdf、ics 必须给出）
       --no-timestamp      不写生成时间，同样的输入得到逐字节相同的文件
     """
 
 
 @report_group.command("expiring", context_settings=CONTEXT)
-@click.option("--within", type=click.IntRange(0, 3660), metavar="天数",
+@click.option("--within", type=ZhIntRange(0, 3660), metavar="天数",
               help="到期窗口：期限最后一日在基准日起多少日内（默认为公司档案的到期预警天数，90）。")
 @report_options
 @pass_settings
@@ -1084,7 +1283,8 @@ def report_amendments(settings: Settings, contract, date_from, date_to, as_of, f
     \b
     示例：
       vipcontract report amendments --contract VIP-2025-000123
-      vipcontract report amendments --from 2026-01-01 --to 2026-06-30 --format xlsx --out amendments.xlsx
+      vipcontract report amendments --from 2026-01-01 --to 2026-06-30 \\
+          --format xlsx --out amendments.xlsx
     """
     run_report(settings, "amendments", as_of, fmt, out, no_timestamp, contract=contract,
                date_from=date_from, date_to=date_to)
@@ -1178,6 +1378,29 @@ def demo(settings: Settings, out: str) -> None:
         click.echo(f"  {contract_no}  {what}")
     click.echo(f"示例登记簿：{register}")
     click.echo(f"查看：VIPCONTRACT_DB={register} .venv/bin/vipcontract list")
+
+
+# ---------------------------------------------------------------- usage lines and command lists
+def _first_paragraph(help_text: str) -> str:
+    """A command's line in its group's list: the first paragraph whole (click would cut it after
+    45 characters, 90 columns of Chinese, and leave "..."), its lines joined without a gap."""
+    import inspect
+
+    lines = inspect.cleandoc(help_text).split("\n\n")[0].splitlines()
+    return _join_lines([line.strip() for line in lines])
+
+
+def _chinese_usage(command: click.Command) -> None:
+    command.options_metavar = "[选项]"
+    if command.help and not command.short_help:
+        command.short_help = _first_paragraph(command.help)
+    if isinstance(command, click.Group):
+        command.subcommand_metavar = "命令 [参数]..."
+        for sub in command.commands.values():
+            _chinese_usage(sub)
+
+
+_chinese_usage(main)
 
 
 if __name__ == "__main__":  # pragma: no cover
