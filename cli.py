@@ -918,23 +918,76 @@ def show(settings: Settings, contract_no: str, as_of: str | None, as_json: bool)
         render_contract(view)
 
 
+LIST_FORMATS = ["table", "csv", "xlsx", "json", "pdf"]
+
+
 @main.command("list", context_settings=CONTEXT)
 @click.option("--status", type=STATUS_CHOICE, metavar="状态", help=STATUS_CHOICE.help("只列出该状态的合同"))
 @click.option("--as-of", metavar="YYYY-MM-DD", help="按该日期计算状态（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON（每份合同与 show --json 相同）。")
+@click.option("--format", "fmt", default="table", show_default=True, metavar="|".join(LIST_FORMATS),
+              help="输出格式：table（终端表格）；csv、xlsx、json、pdf 把登记簿输出为表格文件"
+                   "（每份合同一行、全部各列，与报表相同）。")
+@click.option("--out", metavar="FILE", type=click.Path(),
+              help="输出文件（csv、xlsx、pdf 必填）；给已存在的目录时文件名为 report-register-基准日.扩展名。")
+@click.option("--no-timestamp", is_flag=True, help="不写生成时间：同一登记簿、同一基准日的输出逐字节相同。")
 @pass_settings
 @domain_errors
-def list_command(settings: Settings, status: str | None, as_of: str | None, as_json: bool) -> None:
-    """列出登记簿中的合同。"""
+def list_command(settings: Settings, status: Status | None, as_of: str | None, as_json: bool, fmt: str,
+                 out: str | None, no_timestamp: bool) -> None:
+    """列出登记簿中的合同；也可输出为 CSV、XLSX、JSON 或 PDF 文件。
+
+    \b
+    示例：
+      vipcontract list --status 履行中
+      vipcontract list --format xlsx --out 登记簿.xlsx
+    """
     from service.register import list_contracts
+    from service.reports import check_output, register_from_store, render, save
 
     day = day_option(as_of, "as_of") or today()
+    fmt = fmt.strip().lower()
+    if fmt != "table" or out:
+        check_output("register", fmt, out)
+        with opened_store(settings) as store:
+            report = register_from_store(store, settings.profile, day, status=status,
+                                         generated_at=None if no_timestamp else now())
+        if out:
+            click.echo(f"已生成：{save(report, fmt, out)}")
+        else:
+            click.echo(render(report, fmt).decode("utf-8"), nl=False)
+        return
     with opened_store(settings) as store:
         views = list_contracts(store, settings.profile, day, status)
     if as_json:
         print_json(views)
     else:
         render_list(views, day)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("query", metavar="查找内容")
+@click.option("--as-of", metavar="YYYY-MM-DD", help="按该日期计算状态（默认今天）。")
+@pass_settings
+@domain_errors
+def find(settings: Settings, query: str, as_of: str | None) -> None:
+    """查找合同：按姓名、电话、证件号码或合同编号的一部分。
+
+    查找内容可以是姓名或单位名称、电话、身份证号、统一社会信用代码、电子邮箱或合同编号的一部分
+    （也查找变更前的名称和电话）；列出合同编号、客户、证件号码（身份证号遮蔽显示）、电话和状态。
+
+    \b
+    示例：
+      vipcontract find 张三
+      vipcontract find 1380000
+      vipcontract find 110105
+    """
+    from service.reports import find_in_store, print_table
+
+    day = day_option(as_of, "as_of") or today()
+    with opened_store(settings) as store:
+        report = find_in_store(store, settings.profile, query, day)
+    print_table(report)
 
 
 EXPECT_HEAD_HELP = ("上次记下的登记簿末端“行号:哈希”（check 打印的那一行；哈希至少 16 位）："

@@ -186,16 +186,16 @@ def _uid(*parts: object) -> str:
 
 # ---------------------------------------------------------------- expiring
 EXPIRING_COLUMNS = (
-    Column("contract_no", "合同编号", TEXT),
+    Column("contract_no", "合同编号", TEXT, text=True),
     Column("customer", "客户", TEXT),
     Column("customer_id", "证件号码", ID),
-    Column("phone", "联系电话", TEXT),
+    Column("phone", "联系电话", TEXT, text=True),
     Column("status", "状态", TEXT),
     Column("last_day", "期限最后一日", DATE),
     Column("days_left", "剩余天数", INT),
     Column("annual_fee", "年服务费（元）", AMOUNT),
     Column("renewal_agreed", "已续签", FLAG),
-    Column("renewal_doc", "续签协议", TEXT),
+    Column("renewal_doc", "续签协议", TEXT, text=True),
     Column("new_last_day", "续签后最后一日", DATE),
     Column("reminders", "到期提醒", TEXT),
 )
@@ -277,8 +277,8 @@ def expiring_report(
 
 # ---------------------------------------------------------------- renewals
 RENEWAL_COLUMNS = (
-    Column("doc_no", "续签协议编号", TEXT),
-    Column("contract_no", "合同编号", TEXT),
+    Column("doc_no", "续签协议编号", TEXT, text=True),
+    Column("contract_no", "合同编号", TEXT, text=True),
     Column("customer", "客户", TEXT),
     Column("signed_on", "签署日期", DATE),
     Column("old_last_day", "原期限最后一日", DATE),
@@ -331,8 +331,8 @@ def renewals_report(
 
 # ---------------------------------------------------------------- amendments
 AMENDMENT_COLUMNS = (
-    Column("doc_no", "补充协议编号", TEXT),
-    Column("contract_no", "合同编号", TEXT),
+    Column("doc_no", "补充协议编号", TEXT, text=True),
+    Column("contract_no", "合同编号", TEXT, text=True),
     Column("customer", "客户", TEXT),
     Column("changes", "变更内容（原约定 → 变更后）", TEXT),
     Column("signed_on", "签署日期", DATE),
@@ -400,8 +400,8 @@ def amendments_report(
 
 # ---------------------------------------------------------------- notices
 NOTICE_COLUMNS = (
-    Column("notice_id", "通知编号", TEXT),
-    Column("contract_no", "合同编号", TEXT),
+    Column("notice_id", "通知编号", TEXT, text=True),
+    Column("contract_no", "合同编号", TEXT, text=True),
     Column("customer", "客户", TEXT),
     Column("kind", "类型", TEXT),
     Column("method", "方式", TEXT),
@@ -495,7 +495,7 @@ def notices_report(
 DEADLINE_COLUMNS = (
     Column("due_on", "日期", DATE),
     Column("kind", "事项", TEXT),
-    Column("contract_no", "合同编号", TEXT),
+    Column("contract_no", "合同编号", TEXT, text=True),
     Column("customer", "客户", TEXT),
     Column("detail", "说明", TEXT),
     Column("amount", "金额（元）", AMOUNT),
@@ -638,6 +638,8 @@ PDF_COLUMNS: dict[str, tuple[str, ...]] = {
     "notices": ("notice_id", "contract_no", "kind", "method", "to", "sent_on", "deemed_delivered_on",
                 "outcome", "remark"),
     "deadlines": ("due_on", "kind", "contract_no", "customer", "detail", "amount", "shifted_from", "provisional"),
+    "register": ("contract_no", "customer_type", "customer", "customer_id", "phone", "status", "effective_date",
+                 "term_last_day", "annual_fee", "next_due_on"),
 }
 TERMINAL_NOTE = "终端只显示主要各列；全部各列请用 --format csv、xlsx、json 或 pdf 输出。"
 PDF_NOTE = "PDF 只列出主要各列；全部各列见 CSV、XLSX 或 JSON 格式。"
