@@ -401,8 +401,8 @@ def customer_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         fn = click.option("--" + field.replace("_", "-"), field, metavar="TEXT", help=help_text)(fn)
     fn = click.option("--from", "from_file", type=click.Path(dir_okay=False), metavar="FILE",
                       help="从 YAML/TOML/JSON 文件读取客户信息（键名与选项相同，用下划线）。")(fn)
-    fn = click.option("--type", "kind", metavar="individual|corporate",
-                      help="客户类型：individual（个人客户）或 corporate（单位客户）。")(fn)
+    fn = click.option("--type", "kind", metavar="个人|单位",
+                      help="客户类型：个人客户（个人、individual）或单位客户（单位、corporate）。")(fn)
     return fn
 
 
@@ -1233,8 +1233,9 @@ def batch_template(file: str, force: bool) -> None:
 
 @batch_group.command("check", context_settings=CONTEXT)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--type", "kind", metavar="individual|corporate",
-              help="整个文件的客户类型（文件没有“类型”列、工作表也不叫“个人客户”“单位客户”时）。")
+@click.option("--type", "kind", metavar="个人|单位",
+              help="整个文件的客户类型：个人（individual）或单位（corporate）；文件没有“类型”列、"
+                   "工作表也不叫“个人客户”“单位客户”时用。")
 @pass_settings
 @domain_errors
 def batch_check(settings: Settings, file: str, kind: str | None) -> None:
@@ -1257,8 +1258,9 @@ def batch_check(settings: Settings, file: str, kind: str | None) -> None:
               help="输出格式，用逗号分隔。")
 @click.option("--skip-invalid", is_flag=True,
               help="有误的行不签发、写入 ‹文件名>-errors.xlsx（改正后可直接再用它签发），其余照常签发。")
-@click.option("--type", "kind", metavar="individual|corporate",
-              help="整个文件的客户类型（文件没有“类型”列、工作表也不叫“个人客户”“单位客户”时）。")
+@click.option("--type", "kind", metavar="个人|单位",
+              help="整个文件的客户类型：个人（individual）或单位（corporate）；文件没有“类型”列、"
+                   "工作表也不叫“个人客户”“单位客户”时用。")
 @click.option("--batch-key", metavar="TEXT",
               help="批次标识（默认：文件名去掉扩展名和 -errors）；同一批次中每位客户只签发一次。")
 @pass_settings

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from rich.cells import cell_len
 
 from cli import HISTORY_LABELS, REPORT_FORMATS, history_note, main
+from contracts.customer import CustomerType
 from contracts.dates import DeliveryMethod
 from contracts.events import NoticeKind, ReturnReason, TerminationReason
 from contracts.labels import amendable_field, parse_choice
@@ -23,7 +24,7 @@ KNOWN = {"vipcontract", "VIP", "DOCX", "PDF", "CSV", "XLSX", "JSON", "YAML", "TO
          "ISO", "SHA", "UTF", "Ctrl", "YYYY", "MM", "DD", "HASH", "POS", "PATH", "FILE", "TEXT", "CONTRACT_NO",
          "NOTICE_ID", "Tab", "UUID", "chinese", "calendar", "Windows", "VIPCONTRACT_DB", "VIPCONTRACT_PROFILE", "CPU"}
 # values typed after an option: report formats, the fields --set names
-VALUES = {*REPORT_FORMATS, *AMENDABLE, *HISTORY_LABELS}
+VALUES = {*REPORT_FORMATS, *AMENDABLE, *HISTORY_LABELS, *(t.value for t in CustomerType)}
 
 
 def commands(group: click.Group = main, path: tuple[str, ...] = ()):
@@ -186,3 +187,9 @@ def test_no_english_code_in_the_history(run, signed):  # noqa: F811
     assert "原因 因乙方" in shown.output
     assert "late_payment" not in shown.output
     assert history_note({"reason": "late_payment", "notice_id": "N-000001"}) == "通知 N-000001，原因 因乙方逾期付款解除"
+
+
+def test_a_bad_correction_is_said_in_chinese(run, signed):  # noqa: F811
+    result = run("correct", NO, "--seq", "2", "--set", "签署日=abc")
+    assert result.exit_code == 1
+    assert result.output == "错误：更正的内容无效：signed_on=abc（日期写成 YYYY-MM-DD，金额写成数字）\n"
