@@ -1185,22 +1185,6 @@ def history_note(item: Mapping[str, Any]) -> str:
                     if item.get(k) not in (None, "", [], {}))
 
 
-def render_list(views: Sequence[Mapping[str, Any]], day: dt.date) -> None:  # before list became a sheet
-    from rich.table import Table
-
-    table = Table(title=f"合同（{day}）", title_justify="left")
-    for name in ["合同编号", "客户", "类型", "状态", "生效日期", "期限至", "年服务费", "下次付款"]:
-        table.add_column(name)
-    for view in views:
-        upcoming = view["next_payment"]
-        table.add_row(view["contract_no"], view["customer"]["name"],
-                      "个人" if view["customer_type"] == "individual" else "单位", view["status_label"],
-                      view["effective_date"] or "—", view["term_last_day"] or "—",
-                      view["terms_in_force"]["annual_fee"], upcoming["due_on"] if upcoming else "—")
-    console().print(table)
-    click.echo(f"共 {len(views)} 份")
-
-
 # ---------------------------------------------------------------- batch
 @main.group("batch", context_settings=CONTEXT)
 def batch_group() -> None:

@@ -629,7 +629,7 @@ CALENDAR_REPORTS = ("expiring", "deadlines")  # the reports that carry calendar 
 # number, date or status is cut; `--wide` prints every column side by side.
 TerminalColumn = str | tuple[str, ...]
 TERMINAL_COLUMNS: dict[str, tuple[TerminalColumn, ...]] = {
-    "expiring": (("contract_no", "customer", "phone"), ("last_day", "days_left"), "annual_fee",
+    "expiring": (("contract_no", "customer", "phone"), ("last_day", "days_left", "annual_fee"),
                  "renewal_agreed", "reminders"),
     "renewals": ("doc_no", "customer", "signed_on", "old_last_day", "new_last_day", "new_fee"),
     "amendments": ("doc_no", "customer", "changes", "signed_on", "effective_on"),
@@ -660,8 +660,9 @@ def _stacked(report: Report, keys: tuple[str, ...]) -> Column:
 
 
 def _stacked_value(report: Report, keys: tuple[str, ...], row: Mapping[str, Any]) -> str | None:
-    lines = [display_value(report.column(k), row[k]) for k in keys if row[k] is not None]
-    return "\n".join(lines) or None
+    # an empty value keeps its line, so each value stays beside its header line
+    lines = [display_value(report.column(k), row[k]) for k in keys]
+    return "\n".join(lines).rstrip("\n") or None
 
 
 def column_view(report: Report, keys: Sequence[TerminalColumn] | None, note: str = "") -> Report:

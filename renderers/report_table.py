@@ -60,6 +60,8 @@ def _layout(report: Report, width: int, padding: int) -> list[int] | None:
         else:
             words = max((_longest_word(display_value(column, row[column.key])) for row in report.rows), default=0)
             low = min(nat, max(TEXT_MIN_WIDTH, min(words, WORD_MAX_WIDTH)))
+            if "\n" in column.label:  # stacked: a header line a value, each kept on its line
+                low = max(low, header)
         natural.append(nat)
         minimum.append(low)
     room = width - overhead
