@@ -931,11 +931,11 @@ LIST_FORMATS = ["table", "csv", "xlsx", "json", "pdf"]
 @click.option("--status", type=STATUS_CHOICE, metavar="状态", help=STATUS_CHOICE.help("只列出该状态的合同"))
 @click.option("--as-of", metavar="YYYY-MM-DD", help="按该日期计算状态（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON（每份合同与 show --json 相同）。")
-@click.option("--format", "fmt", default="table", show_default=True, metavar="|".join(LIST_FORMATS),
+@click.option("--format", "fmt", default="table", show_default=True, metavar="格式",
               help="输出格式：table（终端表格）；csv、xlsx、json、pdf 把登记簿输出为表格文件"
                    "（每份合同一行、全部各列，与报表相同）。")
 @click.option("--out", metavar="FILE", type=click.Path(),
-              help="输出文件（csv、xlsx、pdf 必填）；给已存在的目录时文件名为 report-register-基准日.扩展名。")
+              help="输出文件（csv、xlsx、pdf 必填）；给已存在的目录时，文件名如 report-register-2026-11-24.xlsx。")
 @click.option("--no-timestamp", is_flag=True, help="不写生成时间：同一登记簿、同一基准日的输出逐字节相同。")
 @wide_option
 @pass_settings
@@ -1280,8 +1280,8 @@ def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                       help="不写生成时间：同一登记簿、同一基准日的输出逐字节相同。")(fn)
     fn = click.option("--out", metavar="FILE", type=click.Path(),
                       help="输出文件（csv、xlsx、pdf、ics 必填；table、json 不给时打印到终端）；"
-                           "给已存在的目录时文件名为 report-报表名-基准日.扩展名。")(fn)
-    fn = click.option("--format", "fmt", default="table", show_default=True, metavar="|".join(REPORT_FORMATS),
+                           "给已存在的目录时，文件名如 report-notices-2026-11-24.csv（报表名、基准日）。")(fn)
+    fn = click.option("--format", "fmt", default="table", show_default=True, metavar="格式",
                       help="输出格式：table（终端表格）、csv、xlsx、json、pdf、"
                            "ics（日历，仅 expiring 和 deadlines）。")(fn)
     return click.option("--as-of", metavar="YYYY-MM-DD", help="基准日（默认今天）。")(fn)

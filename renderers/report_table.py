@@ -131,6 +131,8 @@ def wrap_cell(text: str, width: int) -> str:
     for paragraph in text.split("\n"):
         line = ""
         for tok in _tokens(paragraph):
+            if lines and not line and tok.isspace():
+                continue  # a wrapped line does not start with the spaces it was broken at
             if text_width(line + tok) <= width:
                 line += tok
                 continue
