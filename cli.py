@@ -12,6 +12,7 @@ import json
 import sys
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from platformdirs import user_config_dir
 from contracts.customer import CustomerType, field_label, required_fields
 from contracts.dates import SHANGHAI, DeliveryMethod
 from contracts.errors import ContractError, InvalidInput
-from contracts.events import NoticeKind
+from contracts.events import NoticeKind, ReturnReason, TerminationReason
 from contracts.register import Status
 from service.output import parse_formats
 from service.sources import DEFAULT_PROFILE, load_profile
@@ -53,6 +54,55 @@ _ZH = {
     "{value!r} is not one of {choices}.": "{value!r} 不在可选值 {choices} 之中。",
     "{value!r} is not {choice}.": "{value!r} 不是 {choice}。",
     "{name} {filename!r} does not exist.": "{name} {filename!r} 不存在。",
+    # every other message of click 8.5 a user can see (its gettext strings)
+    "Got unexpected extra argument ({args})": "多余的参数（{args}）",
+    "Got unexpected extra arguments ({args})": "多余的参数（{args}）",
+    "Did you mean {possibility}?": "是否要输入 {possibility}？",
+    "(Did you mean one of: {possibilities}?)": "（是否要输入以下之一：{possibilities}？）",
+    "Option {name!r} requires an argument.": "选项 {name!r} 后面要写一个值。",
+    "Option {name!r} requires {nargs} arguments.": "选项 {name!r} 后面要写 {nargs} 个值。",
+    "Option {name!r} does not take a value.": "选项 {name!r} 后面不能写值。",
+    "Argument {name!r} takes {nargs} values.": "参数 {name!r} 要写 {nargs} 个值。",
+    "Invalid start character for option ({option})": "选项的开头字符无效（{option}）",
+    "Missing {param_type}": "缺少{param_type}",
+    "Missing parameter: {param_name}": "缺少参数：{param_name}",
+    "Choose from:\n\t{choices}": "可选：{choices}",
+    "required": "必填",
+    "deprecated": "已停用",
+    "(dynamic)": "（运行时确定）",
+    "Positional arguments": "参数",
+    "{value} is not in the range {range}.": "{value} 超出允许的范围（{range}）。",
+    "{value!r} is not a valid boolean. Recognized values: {states}": "{value!r} 不是有效的是/否值。",
+    "{value!r} is not a valid UUID.": "{value!r} 不是有效的 UUID。",
+    "{value!r} does not match the format {format}.": "{value!r} 不符合格式 {format}。",
+    "{value!r} does not match the formats {formats}.": "{value!r} 不符合格式 {formats}。",
+    "{name} {filename!r} is a file.": "{name} {filename!r} 是文件，应为文件夹。",
+    "{name} {filename!r} is a directory.": "{name} {filename!r} 是文件夹，应为文件。",
+    "{name} {filename!r} is not readable.": "{name} {filename!r} 无法读取（没有权限）。",
+    "{name} {filename!r} is not writable.": "{name} {filename!r} 无法写入（没有权限）。",
+    "{name} {filename!r} is not executable.": "{name} {filename!r} 不能执行。",
+    "file": "文件",
+    "directory": "文件夹",
+    "path": "路径",
+    "{len_type} values are required, but {len_value} was given.": "需要 {len_type} 个值，只写了 {len_value} 个。",
+    "{len_type} values are required, but {len_value} were given.": "需要 {len_type} 个值，写了 {len_value} 个。",
+    "Takes {nargs} values but 1 was given.": "需要 {nargs} 个值，只写了 1 个。",
+    "Takes {nargs} values but {len} were given.": "需要 {nargs} 个值，写了 {len} 个。",
+    "Value must be an iterable.": "应为多个值。",
+    "Repeat for confirmation": "请再输入一次确认",
+    "Error: The two entered values do not match.": "错误：两次输入不一致。",
+    "Do you want to continue?": "是否继续？",
+    "Confirm the action without prompting.": "不询问，直接确认。",
+    "Press any key to continue...": "按任意键继续……",
+    "unknown error": "未知错误",
+    "Windows error: {error}": "Windows 错误：{error}",
+    "{editor}: Editing failed": "{editor}：编辑失败",
+    "{editor}: Editing failed: {e}": "{editor}：编辑失败：{e}",
+    "%(prog)s, version %(version)s": "%(prog)s，版本 %(version)s",
+    "DeprecationWarning: The command {name!r} is deprecated.{extra_message}":
+        "注意：命令 {name!r} 已停用。{extra_message}",
+    "DeprecationWarning: The {param_type} {name!r} is deprecated.{extra_message}":
+        "注意：{param_type} {name!r} 已停用。{extra_message}",
 }
 
 
@@ -71,6 +121,124 @@ for _module in ("core", "exceptions", "formatting", "decorators", "parser", "typ
         _target.ngettext = _zh_plural
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+# ---------------------------------------------------------------- help that fits the terminal
+# click measures text in characters and wraps at spaces; a Chinese character takes two columns
+# and Chinese has no spaces, so its help overflowed 80 columns, placeholders such as 字段=新值
+# pushed the help column out of line and field names were cut mid-word. These two functions are
+# click's own, measuring in terminal cells and breaking lines where Chinese text may break.
+def _cells(text: str) -> int:
+    from click._compat import strip_ansi
+
+    from contracts.report_model import text_width
+
+    return text_width(strip_ansi(text))
+
+
+def _join_lines(lines: Sequence[str]) -> str:
+    """A paragraph's lines as one: a space between Latin words, none between Chinese ones."""
+    text = ""
+    for line in lines:
+        if text and not (_cells(text[-1]) == 2 or _cells(line[0]) == 2):
+            text += " "
+        text += line
+    return text
+
+
+def _fill(text: str, width: int, first: str, rest: str) -> str:
+    from renderers.report_table import wrap_cell
+
+    lines = wrap_cell(text, max(width - max(_cells(first), _cells(rest)), 10)).split("\n")
+    return "\n".join((first if i == 0 else rest) + line for i, line in enumerate(lines))
+
+
+def _wrap_help(text: str, width: int = 78, initial_indent: str = "", subsequent_indent: str = "",
+               preserve_paragraphs: bool = False) -> str:
+    """click.formatting.wrap_text in terminal cells; a paragraph after a line of "\\b" is kept as written."""
+    text = text.expandtabs()
+    if not preserve_paragraphs:
+        return _fill(_join_lines(text.splitlines()) if text else "", width, initial_indent, subsequent_indent)
+    paragraphs: list[tuple[int, list[str]]] = []
+    for line in [*text.splitlines(), ""]:
+        if not line.strip():
+            paragraphs.append((0, []))
+        elif not paragraphs or not paragraphs[-1][1]:
+            paragraphs[-1:] = [(_cells(line) - _cells(line.lstrip()), [line.lstrip()])]
+        else:
+            paragraphs[-1][1].append(line.lstrip() if paragraphs[-1][1][0] != "\b" else line)
+    out = []
+    for indent, lines in (p for p in paragraphs if p[1]):
+        pad = " " * indent
+        if lines[0] == "\b":
+            out.append("\n".join(subsequent_indent + pad + line[indent:] if i else initial_indent + pad
+                                 + line[indent:] for i, line in enumerate(lines[1:])))
+        else:
+            out.append(_fill(_join_lines(lines), width, initial_indent + pad, subsequent_indent + pad))
+    return "\n\n".join(out)
+
+
+class _ZhHelpFormatter(click.HelpFormatter):
+    """Headings with a full-width colon, "用法：" without a gap after it."""
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, "用法：" if prefix is None else prefix)
+
+
+click.formatting.term_len = _cells
+click.formatting.wrap_text = _wrap_help
+click.Context.formatter_class = _ZhHelpFormatter
+
+
+# ---------------------------------------------------------------- choices typed in Chinese
+class LabelChoice(click.ParamType):
+    """One of an enum's members, typed by its Chinese label (续签提醒), its code
+    (renewal-reminder) or a short form (快递); the command receives the member."""
+
+    def __init__(self, enum: type, what: str, allowed: tuple[Any, ...] | None = None):
+        self.enum, self.what, self.allowed = enum, what, allowed
+        self.name = what
+
+    @property
+    def members(self) -> tuple[Any, ...]:
+        return tuple(self.enum) if self.allowed is None else self.allowed
+
+    def help(self, lead: str) -> str:
+        from contracts.labels import choices_text
+
+        return f"{lead}：{choices_text(self.members)}。"
+
+    def get_missing_message(self, param: click.Parameter, ctx: click.Context | None) -> str:
+        from contracts.labels import choices_text
+
+        return f"可选：{choices_text(self.members)}"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from contracts.labels import parse_choice
+
+        if isinstance(value, self.enum):
+            return value
+        try:
+            return parse_choice(self.enum, value, param.name if param else "", self.what, self.allowed)
+        except InvalidInput as exc:
+            self.fail(exc.problems[0].message, param, ctx)
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(m.value) for m in self.members if m.value.startswith(incomplete)]
+
+
+class ZhIntRange(click.IntRange):
+    """click.IntRange saying its range in Chinese (1 至 30) rather than as 1<=x<=30."""
+
+    def _describe_range(self) -> str:
+        if self.min is not None and self.max is not None:
+            return f"{self.min} 至 {self.max}"
+        return f"不小于 {self.min}" if self.min is not None else f"不大于 {self.max}"
 
 
 # ---------------------------------------------------------------- shared plumbing
@@ -236,8 +404,8 @@ def customer_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         fn = click.option("--" + field.replace("_", "-"), field, metavar="TEXT", help=help_text)(fn)
     fn = click.option("--from", "from_file", type=click.Path(dir_okay=False), metavar="FILE",
                       help="从 YAML/TOML/JSON 文件读取客户信息（键名与选项相同，用下划线）。")(fn)
-    fn = click.option("--type", "kind", metavar="individual|corporate",
-                      help="客户类型：individual（个人客户）或 corporate（单位客户）。")(fn)
+    fn = click.option("--type", "kind", metavar="个人|单位",
+                      help="客户类型：个人客户（个人、individual）或单位客户（单位、corporate）。")(fn)
     return fn
 
 
@@ -257,7 +425,9 @@ def read_data_file(path: str) -> dict[str, Any]:
         else:
             data = yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
-        raise click.ClickException(f"文件 {path} 格式错误：{exc}") from None
+        from service.parse_errors import describe_parse_error
+
+        raise click.ClickException(f"文件 {path} 格式错误，{describe_parse_error(exc)}") from None
     if not isinstance(data, Mapping):
         raise click.ClickException(f"文件 {path} 应包含键值对（如 name: 张三）")
     return {str(k).strip(): v for k, v in data.items()}
@@ -334,10 +504,12 @@ def generate(settings: Settings, kind, from_file, contract_no, formats, out, for
 
     \b
     示例：
-      vipcontract generate --type individual --name 张三 --id-number 11010519491231002X \\
-          --phone 13800000000 --address "北京市朝阳区……" --email zhangsan@example.com \\
+      vipcontract generate --type 个人 --name 张三 \\
+          --id-number 11010519491231002X --phone 13800000000 \\
+          --address "北京市朝阳区……" --email zhangsan@example.com \\
           --annual-fee 12800 --out ./out
-      vipcontract generate --type corporate --from customer.yaml --format pdf --out ./out
+      vipcontract generate --type 单位 --from customer.yaml \\
+          --format pdf --out ./out
     """
     from service.generate import agreement_paths, build_agreement, parse_request, write_agreement
     from service.register import check_preview
@@ -368,6 +540,14 @@ DATE_HELP = "日期 YYYY-MM-DD"
 NOTICE_KINDS = [k.value for k in NoticeKind]
 METHODS = [m.value for m in DeliveryMethod]
 STATUSES = [s.value for s in Status]
+KIND_CHOICE = LabelChoice(NoticeKind, "通知类型")
+METHOD_CHOICE = LabelChoice(DeliveryMethod, "送达方式")
+STATUS_CHOICE = LabelChoice(Status, "状态")
+RETURN_CHOICE = LabelChoice(ReturnReason, "退回原因")
+END_CHOICE = LabelChoice(TerminationReason, "解除原因")
+# a notice terminates for a breach, a late payment or another cause; agreeing is a 解除协议
+NOTICE_END_CHOICE = LabelChoice(TerminationReason, "解除原因",
+                                tuple(r for r in TerminationReason if r is not TerminationReason.MUTUAL))
 
 
 @contextlib.contextmanager
@@ -411,13 +591,31 @@ def set_options(values: Sequence[str], option: str = "--set") -> dict[str, str]:
     for item in values:
         field, sep, value = item.partition("=")
         if not sep or not field.strip():
-            raise click.ClickException(f"{option} 应写成 字段=新值，如 {option} annual_fee=15800")
+            raise click.ClickException(f"{option} 应写成 字段=新值，如 {option} 年服务费=15800")
         result[field.strip()] = value.strip()
     return result
 
 
+def amend_changes(values: Sequence[str]) -> dict[str, str]:
+    """--set 年服务费=15800 or --set annual_fee=15800: the field by its Chinese name or its code."""
+    from contracts.labels import amendable_field
+
+    return {amendable_field(field): value for field, value in set_options(values).items()}
+
+
+def correct_changes(values: Sequence[str]) -> dict[str, str]:
+    """--set 签署日=2025-03-11 as well as --set signed_on=2025-03-11 (the names show prints)."""
+    by_label = {label: field for field, label in HISTORY_LABELS.items()}
+    return {by_label.get(field, field): value for field, value in set_options(values).items()}
+
+
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def wide_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--wide", is_flag=True,
+                        help="终端表格显示全部各列，不按 80 列排版（行可能超出终端宽度）。")(fn)
 
 
 def format_option(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -482,8 +680,9 @@ def sign(settings: Settings, contract_no: str, on: str | None) -> None:
 @click.option("--signed-on", metavar="YYYY-MM-DD", help="补充协议签署日期。")
 @click.option("--effective-on", metavar="YYYY-MM-DD", help="变更生效日期（须在协议期限内）。")
 @click.option("--set", "changes", multiple=True, metavar="字段=新值",
-              help="要变更的内容，可重复：annual_fee、name、phone、address、email、"
-                   "legal_representative、contact_person。")
+              help="要变更的内容，可重复；字段写中文名或代码：年服务费（annual_fee）、客户名称（name）、"
+                   "联系电话（phone）、通讯地址（address）、电子邮箱（email）、法定代表人（legal_representative）、"
+                   "联系人（contact_person）。")
 @format_option
 @pass_settings
 @domain_errors
@@ -492,8 +691,8 @@ def amend(settings: Settings, contract_no, signed_on, effective_on, changes, for
 
     \b
     示例：
-      vipcontract amend VIP-2025-000123 --signed-on 2026-01-05 --effective-on 2026-03-11 \\
-          --set annual_fee=15800 --out ./out
+      vipcontract amend VIP-2025-000123 --signed-on 2026-01-05 \\
+          --effective-on 2026-03-11 --set 年服务费=15800 --out ./out
     """
     from service.register import amend as amend_contract
 
@@ -502,7 +701,7 @@ def amend(settings: Settings, contract_no, signed_on, effective_on, changes, for
     effective = required_day(effective_on, "effective_on")
     with opened_store(settings) as store:
         done = amend_contract(store, settings.profile, contract_no, signed_on=signed,
-                              effective_on=effective, changes=set_options(changes),
+                              effective_on=effective, changes=amend_changes(changes),
                               out_dir=Path(out), formats=chosen)
     from contracts.register import AMENDABLE
 
@@ -516,7 +715,7 @@ def amend(settings: Settings, contract_no, signed_on, effective_on, changes, for
 @main.command(context_settings=CONTEXT)
 @click.argument("contract_no")
 @click.option("--signed-on", metavar="YYYY-MM-DD", help="续签协议签署日期（须在现期限届满之前）。")
-@click.option("--years", type=click.IntRange(1, 30), help="续签年限（默认与原协议相同）。")
+@click.option("--years", type=ZhIntRange(1, 30), metavar="年数", help="续签年限（默认与原协议相同）。")
 @click.option("--annual-fee", metavar="金额", help="续签期间的年服务费（默认沿用现行费用）。")
 @format_option
 @pass_settings
@@ -526,7 +725,8 @@ def renew(settings: Settings, contract_no, signed_on, years, annual_fee, formats
 
     \b
     示例：
-      vipcontract renew VIP-2025-000123 --signed-on 2030-01-20 --years 5 --out ./out
+      vipcontract renew VIP-2025-000123 --signed-on 2030-01-20 --years 5 \\
+          --out ./out
     """
     from service.register import renew as renew_contract
 
@@ -548,15 +748,13 @@ def notice() -> None:
 
 @notice.command("send", context_settings=CONTEXT)
 @click.argument("contract_no")
-@click.option("--kind", type=click.Choice(NOTICE_KINDS), required=True,
-              help="通知类型：续签提醒、解除通知、变更通知地址、付款提醒、其他。")
-@click.option("--method", type=click.Choice(METHODS), required=True,
-              help="送达方式：personal 直接送达，courier 快递/EMS，email 电子邮件。")
+@click.option("--kind", type=KIND_CHOICE, required=True, metavar="类型", help=KIND_CHOICE.help("通知类型"))
+@click.option("--method", type=METHOD_CHOICE, required=True, metavar="方式",
+              help=METHOD_CHOICE.help("送达方式（快递/EMS 也可写“快递”）"))
 @click.option("--to", default="", help="寄往的地址或邮箱（默认：当日有效的客户地址或邮箱）。")
 @click.option("--on", "on", metavar="日期或时间",
               help="发出时间：YYYY-MM-DD 或带时区的 ISO 时间（不带时区按北京时间），默认现在。")
-@click.option("--reason", type=click.Choice(["breach", "late_payment", "other"]),
-              help="解除通知的解除原因。")
+@click.option("--reason", type=NOTICE_END_CHOICE, metavar="原因", help=NOTICE_END_CHOICE.help("解除通知的解除原因"))
 @click.option("--note", default="", help="说明（解除通知：解除理由）。")
 @click.option("--new-address", default="", help="变更通知地址：客户的新通讯地址。")
 @click.option("--new-email", default="", help="变更通知地址：客户的新电子邮箱。")
@@ -569,7 +767,7 @@ def notice_send(settings: Settings, contract_no, kind, method, to, on, reason, n
 
     \b
     示例：
-      vipcontract notice send VIP-2025-000123 --kind renewal-reminder --method courier \\
+      vipcontract notice send VIP-2025-000123 --kind 续签提醒 --method 快递 \\
           --to "北京市…" --on 2029-12-01
     """
     from contracts.validation import moment
@@ -616,8 +814,7 @@ def notice_delivered(settings: Settings, notice_id: str, on: str | None) -> None
 @notice.command("returned", context_settings=CONTEXT)
 @click.argument("notice_id")
 @click.option("--on", "on", metavar="YYYY-MM-DD", help="拒收或退回日期。")
-@click.option("--reason", type=click.Choice(["refused", "undeliverable", "bounced"]), required=True,
-              help="refused 拒收，undeliverable 无法投递退回，bounced 邮件被退回。")
+@click.option("--reason", type=RETURN_CHOICE, required=True, metavar="原因", help=RETURN_CHOICE.help("退回原因"))
 @pass_settings
 @domain_errors
 def notice_returned(settings: Settings, notice_id: str, on: str | None, reason: str) -> None:
@@ -625,9 +822,8 @@ def notice_returned(settings: Settings, notice_id: str, on: str | None, reason: 
 
     \b
     示例：
-      vipcontract notice returned N-000045 --on 2029-12-04 --reason refused
+      vipcontract notice returned N-000045 --on 2029-12-04 --reason 拒收
     """
-    from contracts.events import ReturnReason
     from service.register import record_return
 
     day = required_day(on, "on")
@@ -640,8 +836,7 @@ def notice_returned(settings: Settings, notice_id: str, on: str | None, reason: 
 @click.argument("contract_no")
 @click.option("--by-notice", metavar="N-NNNNNN", help="据以解除的解除通知编号（通知送达时解除）。")
 @click.option("--on", "on", metavar="YYYY-MM-DD", help="解除生效日期（协商解除时必填）。")
-@click.option("--reason", type=click.Choice(["mutual", "breach", "late_payment", "other"]),
-              help="解除原因：mutual 协商一致，breach 违约，late_payment 逾期付款，other 其他。")
+@click.option("--reason", type=END_CHOICE, metavar="原因", help=END_CHOICE.help("解除原因"))
 @click.option("--note", default="", help="解除理由的说明。")
 @click.option("--signed-on", "signed_on", metavar="YYYY-MM-DD",
               help="解除协议的签署日期（协商解除；默认今天，不得晚于今天或早于合同的签署日期）。")
@@ -654,8 +849,9 @@ def terminate(settings: Settings, contract_no, by_notice, on, reason, note, sign
     \b
     示例：
       vipcontract terminate VIP-2025-000123 --by-notice N-000046
-      vipcontract terminate VIP-2025-000123 --on 2027-06-30 --reason mutual
-      vipcontract terminate VIP-2025-000123 --on 2027-06-30 --reason mutual --signed-on 2027-06-20
+      vipcontract terminate VIP-2025-000123 --on 2027-06-30 --reason 协商一致
+      vipcontract terminate VIP-2025-000123 --on 2027-06-30 --reason 协商一致 \\
+          --signed-on 2027-06-20
     """
     from service.register import terminate as terminate_contract
 
@@ -691,8 +887,9 @@ def void(settings: Settings, contract_no: str, on: str | None, note: str) -> Non
 
 @main.command(context_settings=CONTEXT)
 @click.argument("contract_no")
-@click.option("--seq", type=int, required=True, help="要更正的记录序号（见 show 的历史记录）。")
-@click.option("--set", "changes", multiple=True, metavar="字段=正确值", help="更正的内容，可重复。")
+@click.option("--seq", type=int, required=True, metavar="序号", help="要更正的记录序号（见 show 的历史记录）。")
+@click.option("--set", "changes", multiple=True, metavar="字段=正确值",
+              help="更正的内容，可重复；字段写 show 历史记录中的名称（如 签署日）或代码（如 signed_on）。")
 @click.option("--retract", is_flag=True, help="撤销该条记录（记录仍保留，但不再计入）。")
 @click.option("--note", default="", help="更正原因。")
 @pass_settings
@@ -702,13 +899,14 @@ def correct(settings: Settings, contract_no: str, seq: int, changes, retract: bo
 
     \b
     示例：
-      vipcontract correct VIP-2025-000123 --seq 4 --set on=2029-12-04 --note "签收日期登记错误"
+      vipcontract correct VIP-2025-000123 --seq 4 --set on=2029-12-04 \\
+          --note "签收日期登记错误"
     """
     from service.register import correct as correct_event
 
     with opened_store(settings) as store:
         done = correct_event(store, settings.profile, contract_no, seq,
-                             changes=set_options(changes), retract=retract, note=note)
+                             changes=correct_changes(changes), retract=retract, note=note)
     what = "撤销" if retract else "更正"
     click.echo(f"已登记{what}合同 {contract_no} 第 {seq} 条记录（第 {done.event.seq} 条记录）")
 
@@ -716,7 +914,7 @@ def correct(settings: Settings, contract_no: str, seq: int, changes, retract: bo
 @main.command(context_settings=CONTEXT)
 @click.argument("contract_no")
 @click.option("--as-of", metavar="YYYY-MM-DD", help="按该日期计算状态（默认今天）。")
-@click.option("--json", "as_json", is_flag=True, help="输出 JSON（字段见 README）。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON（字段说明见 README.md）。")
 @pass_settings
 @domain_errors
 def show(settings: Settings, contract_no: str, as_of: str | None, as_json: bool) -> None:
@@ -732,23 +930,76 @@ def show(settings: Settings, contract_no: str, as_of: str | None, as_json: bool)
         render_contract(view)
 
 
+LIST_FORMATS = ["table", "csv", "xlsx", "json", "pdf"]
+
+
 @main.command("list", context_settings=CONTEXT)
-@click.option("--status", type=click.Choice(STATUSES), help="只列出该状态的合同。")
+@click.option("--status", type=STATUS_CHOICE, metavar="状态", help=STATUS_CHOICE.help("只列出该状态的合同"))
 @click.option("--as-of", metavar="YYYY-MM-DD", help="按该日期计算状态（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON（每份合同与 show --json 相同）。")
+@click.option("--format", "fmt", default="table", show_default=True, metavar="格式",
+              help="输出格式：table（终端表格）；csv、xlsx、json、pdf 把登记簿输出为表格文件"
+                   "（每份合同一行、全部各列，与报表相同）。")
+@click.option("--out", metavar="FILE", type=click.Path(),
+              help="输出文件（csv、xlsx、pdf 必填）；给已存在的目录时，文件名如 report-register-2026-11-24.xlsx。")
+@click.option("--no-timestamp", is_flag=True, help="不写生成时间：同一登记簿、同一基准日的输出逐字节相同。")
+@wide_option
 @pass_settings
 @domain_errors
-def list_command(settings: Settings, status: str | None, as_of: str | None, as_json: bool) -> None:
-    """列出登记簿中的合同。"""
+def list_command(settings: Settings, status: Status | None, as_of: str | None, as_json: bool, fmt: str,
+                 out: str | None, no_timestamp: bool, wide: bool) -> None:
+    """列出登记簿中的合同；也可输出为 CSV、XLSX、JSON 或 PDF 文件。
+
+    \b
+    示例：
+      vipcontract list --status 履行中
+      vipcontract list --format xlsx --out 登记簿.xlsx
+    """
     from service.register import list_contracts
+    from service.reports import check_output, print_table, register_from_store, render, save
+
+    day = day_option(as_of, "as_of") or today()
+    fmt = fmt.strip().lower()
+    if as_json:
+        with opened_store(settings) as store:
+            print_json(list_contracts(store, settings.profile, day, status))
+        return
+    check_output("register", fmt, out)
+    with opened_store(settings) as store:
+        report = register_from_store(store, settings.profile, day, status=status,
+                                     generated_at=None if no_timestamp or fmt == "table" else now())
+    if out:
+        click.echo(f"已生成：{save(report, fmt, out)}")
+    elif fmt == "json":
+        click.echo(render(report, fmt).decode("utf-8"), nl=False)
+    else:
+        print_table(report, wide=wide)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("query", metavar="查找内容")
+@click.option("--as-of", metavar="YYYY-MM-DD", help="按该日期计算状态（默认今天）。")
+@wide_option
+@pass_settings
+@domain_errors
+def find(settings: Settings, query: str, as_of: str | None, wide: bool) -> None:
+    """查找合同：按姓名、电话、证件号码或合同编号的一部分。
+
+    查找内容可以是姓名或单位名称、电话、身份证号、统一社会信用代码、电子邮箱或合同编号的一部分
+    （也查找变更前的名称和电话）；列出合同编号、客户、证件号码（身份证号遮蔽显示）、电话和状态。
+
+    \b
+    示例：
+      vipcontract find 张三
+      vipcontract find 1380000
+      vipcontract find 110105
+    """
+    from service.reports import find_in_store, print_table
 
     day = day_option(as_of, "as_of") or today()
     with opened_store(settings) as store:
-        views = list_contracts(store, settings.profile, day, status)
-    if as_json:
-        print_json(views)
-    else:
-        render_list(views, day)
+        report = find_in_store(store, settings.profile, query, day)
+    print_table(report, wide=wide)
 
 
 EXPECT_HEAD_HELP = ("上次记下的登记簿末端“行号:哈希”（check 打印的那一行；哈希至少 16 位）："
@@ -823,12 +1074,17 @@ def verify(settings: Settings, file: str, expect_head: str | None) -> None:
 
 # ---------------------------------------------------------------- register tables
 def console() -> Any:
-    """Rich output; not cut to 80 columns when written to a file or a pipe."""
+    """Rich output at the terminal's width; written to a file or a pipe, at $COLUMNS or 80
+    columns (what the reports print there too)."""
+    import os
+
     from rich.console import Console
 
     out = Console(highlight=False, soft_wrap=False)
     if not out.is_terminal:
-        out = Console(highlight=False, soft_wrap=False, width=200)
+        columns = os.environ.get("COLUMNS", "")
+        width = int(columns) if columns.isdigit() and int(columns) >= 40 else 80
+        out = Console(highlight=False, soft_wrap=False, width=width, color_system=None)
     return out
 
 
@@ -840,44 +1096,86 @@ def late_fee_line(rate: Mapping[str, str] | None) -> str:
             f"{rate['lpr_one_year']}% × {rate['lpr_multiple']}，期限内不变）")
 
 
+def stated_effective_date(view: Mapping[str, Any]) -> str:
+    """The effective date the agreement itself states (issued with --effective-date), if any."""
+    issued = next((h for h in view["history"] if h["kind"] == "issued"), {})
+    return issued.get("effective_date") or ""
+
+
+def contract_lines(view: Mapping[str, Any]) -> list[str]:
+    """The head of `show`: who the customer is and how to reach them (the ID masked), the dates
+    and the fee. Before the signing is recorded, the date the agreement states is shown as such."""
+    from contracts.report_model import amount_figures
+
+    customer = view["customer"]
+    kind = "个人客户" if view["customer_type"] == "individual" else "单位客户"
+    identity = (f"身份证号 {customer['id_number']}" if customer.get("id_number")
+                else f"统一社会信用代码 {customer.get('credit_code', '')}")
+    people = "  ".join(f"{label}：{customer[k]}" for k, label in
+                       (("legal_representative", "法定代表人"), ("contact_person", "联系人")) if customer.get(k))
+    effective = view["effective_date"]
+    if not effective and stated_effective_date(view):
+        effective = f"{stated_effective_date(view)}（协议写明，尚未登记签署）"
+    lines = [
+        f"客户：{customer['name']}（{kind}）  {identity}",
+        *([people] if people else []),
+        f"电话：{customer['phone']}  电子邮箱：{customer['email']}",
+        f"通讯地址：{customer['address']}",
+        f"签发日期：{view['issued_on'] or '—'}  签署日期：{view['signed_on'] or '—'}",
+        f"生效日期：{effective or '—'}  期限至：{view['term_last_day'] or '—'}  "
+        f"年服务费：{amount_figures(Decimal(view['terms_in_force']['annual_fee']))} 元",
+        late_fee_line(view["terms_in_force"]["late_fee"]),
+    ]
+    if view["terminated"]:
+        reason = TerminationReason(view["terminated"]["reason"]).label
+        lines.append(f"解除：自 {view['terminated']['effective_on']} 起（{reason}）")
+    if view["voided_on"]:
+        lines.append(f"作废：{view['voided_on']}")
+    return lines
+
+
+def contract_tables(view: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, str, str]], list[dict[str, Any]]]]:
+    """(title, columns as (key, label, kind), rows) of the payment deadlines, notices and history."""
+    payments = [{"year": d["service_year"], "period": f"{d['first_day']} 至 {d['last_day']}",
+                 "due": d["due_on"] + ("（暂定）" if d["provisional"] else ""), "from": d["shifted_from"] or None,
+                 "amount": Decimal(d["amount"])} for d in view["payment_deadlines"]]
+    notices = [{"id": n["notice_id"], "kind": NoticeKind(n["kind"]).label, "method": DeliveryMethod(n["method"]).label,
+                "sent": n["sent_on"], "deemed": n["deemed_delivered_on"] or "—",
+                "to": "有效" if n["to_address_in_force"] else "非有效地址"} for n in view["notices"]]
+    history = [{"seq": h["seq"], "what": h["label"] + ("（已撤销）" if h["retracted"] else ""),
+                "at": h["recorded_at"][:16].replace("T", " "), "note": history_note(h) or None}
+               for h in view["history"]]
+    return [
+        ("付款期限", [("year", "服务年度", "int"), ("period", "年度起止", "text"), ("due", "应付日", "text"),
+                      ("from", "顺延自", "text"), ("amount", "金额（元）", "amount")], payments),
+        ("通知", [("id", "编号", "text"), ("kind", "类型", "text"), ("method", "方式", "text"),
+                  ("sent", "发出", "text"), ("deemed", "视为送达", "text"), ("to", "地址", "text")],
+         notices),
+        # the time of recording is kept whole on one line, as an ID is ("id" kind)
+        ("历史记录", [("seq", "序号", "int"), ("what", "事项", "text"), ("at", "登记时间", "id"),
+                      ("note", "说明", "text")], history),
+    ]
+
+
 def render_contract(view: Mapping[str, Any]) -> None:
-    from rich.table import Table
+    """`show` at the terminal's width (80 columns when piped): lines wrapped where Chinese may
+    break, tables laid out as the reports' (renderers/report_table.py), nothing cut."""
+    from rich.text import Text
+
+    from contracts.report_model import Column, Report
+    from renderers.report_table import build_records, build_table, wrap_cell
 
     out = console()
-    customer = view["customer"]
-    identity = customer.get("id_number") or customer.get("credit_code", "")
-    out.print(f"[bold]{view['contract_no']}[/bold]  {view['status_label']}（{view['as_of']}）")
-    out.print(f"客户：{customer['name']}  {identity}")
-    out.print(f"生效日期：{view['effective_date'] or '—'}  期限至：{view['term_last_day'] or '—'}  "
-              f"年服务费：{view['terms_in_force']['annual_fee']} 元")
-    out.print(late_fee_line(view["terms_in_force"]["late_fee"]))
-    if view["terminated"]:
-        from contracts.events import TerminationReason
-
-        reason = TerminationReason(view["terminated"]["reason"]).label
-        out.print(f"解除：自 {view['terminated']['effective_on']} 起（{reason}）")
-    tables = [
-        ("付款期限", ["服务年度", "年度起止", "应付日", "顺延自", "金额"],
-         [[str(d["service_year"]), f"{d['first_day']} 至 {d['last_day']}",
-           d["due_on"] + ("（暂定）" if d["provisional"] else ""), d["shifted_from"] or "",
-           d["amount"]] for d in view["payment_deadlines"]]),
-        ("通知", ["编号", "类型", "方式", "发出", "视为送达", "地址"],
-         [[n["notice_id"], NoticeKind(n["kind"]).label, DeliveryMethod(n["method"]).label, n["sent_on"],
-           n["deemed_delivered_on"] or "—", "有效" if n["to_address_in_force"] else "非有效地址"]
-          for n in view["notices"]]),
-        ("历史记录", ["序号", "事项", "登记时间", "说明"],
-         [[str(h["seq"]), h["label"] + ("（已撤销）" if h["retracted"] else ""),
-           h["recorded_at"][:16].replace("T", " "), history_note(h)] for h in view["history"]]),
-    ]
-    for title, header, rows in tables:
+    out.print(Text(f"{view['contract_no']}  {view['status_label']}（{view['as_of']}）", style="bold"))
+    for line in contract_lines(view):
+        out.print(Text(wrap_cell(line, out.width)))
+    for title, columns, rows in contract_tables(view):
         if not rows:
             continue
-        table = Table(title=title, title_justify="left")
-        for name in header:
-            table.add_column(name)
-        for row in rows:
-            table.add_row(*row)
-        out.print(table)
+        table = Report(name="show", title=title, as_of=dt.date.fromisoformat(view["as_of"]),
+                       columns=tuple(Column(*c) for c in columns), rows=tuple(rows))
+        out.print(Text(title, style="bold"))
+        out.print(build_table(table, out.width) or build_records(table))
 
 
 HISTORY_LABELS = {
@@ -887,25 +1185,15 @@ HISTORY_LABELS = {
 }
 
 
+REASON_LABELS = {r.value: r.label for r in (*TerminationReason, *ReturnReason)}
+
+
 def history_note(item: Mapping[str, Any]) -> str:
-    return "，".join(f"{label} {item[k]}" for k, label in HISTORY_LABELS.items()
+    def shown(key: str) -> str:  # a reason is read as its label, never as its code
+        return REASON_LABELS.get(item[key], item[key]) if key == "reason" else item[key]
+
+    return "，".join(f"{label} {shown(k)}" for k, label in HISTORY_LABELS.items()
                     if item.get(k) not in (None, "", [], {}))
-
-
-def render_list(views: Sequence[Mapping[str, Any]], day: dt.date) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"合同（{day}）", title_justify="left")
-    for name in ["合同编号", "客户", "类型", "状态", "生效日期", "期限至", "年服务费", "下次付款"]:
-        table.add_column(name)
-    for view in views:
-        upcoming = view["next_payment"]
-        table.add_row(view["contract_no"], view["customer"]["name"],
-                      "个人" if view["customer_type"] == "individual" else "单位", view["status_label"],
-                      view["effective_date"] or "—", view["term_last_day"] or "—",
-                      view["terms_in_force"]["annual_fee"], upcoming["due_on"] if upcoming else "—")
-    console().print(table)
-    click.echo(f"共 {len(views)} 份")
 
 
 # ---------------------------------------------------------------- batch
@@ -940,8 +1228,9 @@ def batch_template(file: str, force: bool) -> None:
 
 @batch_group.command("check", context_settings=CONTEXT)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--type", "kind", metavar="individual|corporate",
-              help="整个文件的客户类型（文件没有“类型”列、工作表也不叫“个人客户”“单位客户”时）。")
+@click.option("--type", "kind", metavar="个人|单位",
+              help="整个文件的客户类型：个人（individual）或单位（corporate）；文件没有“类型”列、"
+                   "工作表也不叫“个人客户”“单位客户”时用。")
 @pass_settings
 @domain_errors
 def batch_check(settings: Settings, file: str, kind: str | None) -> None:
@@ -958,14 +1247,15 @@ def batch_check(settings: Settings, file: str, kind: str | None) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="输出目录：协议文件、签发清单（‹批次>-index.csv/.xlsx）和错误名单。")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+@click.option("--jobs", type=ZhIntRange(min=1), default=None, metavar="N",
               help="并行进程数（默认：CPU 核数）。")
 @click.option("--format", "formats", default="docx,pdf", show_default=True, metavar="docx,pdf",
               help="输出格式，用逗号分隔。")
 @click.option("--skip-invalid", is_flag=True,
               help="有误的行不签发、写入 ‹文件名>-errors.xlsx（改正后可直接再用它签发），其余照常签发。")
-@click.option("--type", "kind", metavar="individual|corporate",
-              help="整个文件的客户类型（文件没有“类型”列、工作表也不叫“个人客户”“单位客户”时）。")
+@click.option("--type", "kind", metavar="个人|单位",
+              help="整个文件的客户类型：个人（individual）或单位（corporate）；文件没有“类型”列、"
+                   "工作表也不叫“个人客户”“单位客户”时用。")
 @click.option("--batch-key", metavar="TEXT",
               help="批次标识（默认：文件名去掉扩展名和 -errors）；同一批次中每位客户只签发一次。")
 @pass_settings
@@ -995,13 +1285,14 @@ REPORT_FORMATS = ["table", "csv", "xlsx", "json", "pdf", "ics"]
 
 
 def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """--as-of, --format, --out and --no-timestamp, the same on every report."""
+    """--as-of, --format, --out, --no-timestamp and --wide, the same on every report."""
+    fn = wide_option(fn)
     fn = click.option("--no-timestamp", is_flag=True,
                       help="不写生成时间：同一登记簿、同一基准日的输出逐字节相同。")(fn)
     fn = click.option("--out", metavar="FILE", type=click.Path(),
                       help="输出文件（csv、xlsx、pdf、ics 必填；table、json 不给时打印到终端）；"
-                           "给已存在的目录时文件名为 report-报表名-基准日.扩展名。")(fn)
-    fn = click.option("--format", "fmt", default="table", show_default=True, metavar="|".join(REPORT_FORMATS),
+                           "给已存在的目录时，文件名如 report-notices-2026-11-24.csv（报表名、基准日）。")(fn)
+    fn = click.option("--format", "fmt", default="table", show_default=True, metavar="格式",
                       help="输出格式：table（终端表格）、csv、xlsx、json、pdf、"
                            "ics（日历，仅 expiring 和 deadlines）。")(fn)
     return click.option("--as-of", metavar="YYYY-MM-DD", help="基准日（默认今天）。")(fn)
@@ -1015,7 +1306,7 @@ def period_options(what: str) -> Callable[[Callable[..., Any]], Callable[..., An
 
 
 def run_report(settings: Settings, name: str, as_of: str | None, fmt: str, out: str | None,
-               no_timestamp: bool, **filters: Any) -> None:
+               no_timestamp: bool, wide: bool = False, **filters: Any) -> None:
     from service.reports import check_output, print_table, render, report_from_store, save
 
     fmt = fmt.strip().lower()
@@ -1034,7 +1325,7 @@ def run_report(settings: Settings, name: str, as_of: str | None, fmt: str, out: 
     elif fmt == "json":
         click.echo(render(report, "json").decode("utf-8"), nl=False)
     else:
-        print_table(report)
+        print_table(report, wide=wide)
 
 
 @main.group("report", context_settings=CONTEXT)
@@ -1044,19 +1335,21 @@ def report_group() -> None:
     \b
     每个报表都可以：
       --as-of 日期        按该日计算（默认今天）
-      --format 格式       table（默认，终端表格）、csv、xlsx、json、pdf；expiring 和 deadlines 还有 ics
+      --format 格式       table（默认，终端表格）、csv、xlsx、json、pdf；
+                          expiring 和 deadlines 还有 ics
       --out 文件          写入文件（csv、xlsx、pdf、ics 必须给出）
       --no-timestamp      不写生成时间，同样的输入得到逐字节相同的文件
     """
 
 
 @report_group.command("expiring", context_settings=CONTEXT)
-@click.option("--within", type=click.IntRange(0, 3660), metavar="天数",
+@click.option("--within", type=ZhIntRange(0, 3660), metavar="天数",
               help="到期窗口：期限最后一日在基准日起多少日内（默认为公司档案的到期预警天数，90）。")
 @report_options
 @pass_settings
 @domain_errors
-def report_expiring(settings: Settings, within: int | None, as_of, fmt, out, no_timestamp) -> None:
+def report_expiring(settings: Settings, within: int | None, as_of, fmt, out, no_timestamp,
+                     wide) -> None:
     """即将到期的协议：期限最后一日、是否已续签、各次到期提醒（已发 / 应发 / 漏发 / 未到）。
 
     \b
@@ -1065,7 +1358,7 @@ def report_expiring(settings: Settings, within: int | None, as_of, fmt, out, no_
       vipcontract report expiring --format pdf --out expiring.pdf
       vipcontract report expiring --format ics --out expiring.ics
     """
-    run_report(settings, "expiring", as_of, fmt, out, no_timestamp, within=within)
+    run_report(settings, "expiring", as_of, fmt, out, no_timestamp, wide, within=within)
 
 
 @report_group.command("renewals", context_settings=CONTEXT)
@@ -1073,14 +1366,15 @@ def report_expiring(settings: Settings, within: int | None, as_of, fmt, out, no_
 @report_options
 @pass_settings
 @domain_errors
-def report_renewals(settings: Settings, date_from, date_to, as_of, fmt, out, no_timestamp) -> None:
+def report_renewals(settings: Settings, date_from, date_to, as_of, fmt, out, no_timestamp,
+                     wide) -> None:
     """续签协议：签署日期在期间内的续签，原期限与续签期限的最后一日、续签后的年服务费。
 
     \b
     示例：
       vipcontract report renewals --from 2026-01-01 --to 2026-12-31
     """
-    run_report(settings, "renewals", as_of, fmt, out, no_timestamp, date_from=date_from, date_to=date_to)
+    run_report(settings, "renewals", as_of, fmt, out, no_timestamp, wide, date_from=date_from, date_to=date_to)
 
 
 @report_group.command("amendments", context_settings=CONTEXT)
@@ -1089,15 +1383,17 @@ def report_renewals(settings: Settings, date_from, date_to, as_of, fmt, out, no_
 @report_options
 @pass_settings
 @domain_errors
-def report_amendments(settings: Settings, contract, date_from, date_to, as_of, fmt, out, no_timestamp) -> None:
+def report_amendments(settings: Settings, contract, date_from, date_to, as_of, fmt, out, no_timestamp,
+                     wide) -> None:
     """补充协议（变更记录）：编号、变更内容（原约定 → 变更后）、签署日期、生效日期。
 
     \b
     示例：
       vipcontract report amendments --contract VIP-2025-000123
-      vipcontract report amendments --from 2026-01-01 --to 2026-06-30 --format xlsx --out amendments.xlsx
+      vipcontract report amendments --from 2026-01-01 --to 2026-06-30 \\
+          --format xlsx --out amendments.xlsx
     """
-    run_report(settings, "amendments", as_of, fmt, out, no_timestamp, contract=contract,
+    run_report(settings, "amendments", as_of, fmt, out, no_timestamp, wide, contract=contract,
                date_from=date_from, date_to=date_to)
 
 
@@ -1106,7 +1402,8 @@ def report_amendments(settings: Settings, contract, date_from, date_to, as_of, f
 @report_options
 @pass_settings
 @domain_errors
-def report_notices(settings: Settings, pending: bool, as_of, fmt, out, no_timestamp) -> None:
+def report_notices(settings: Settings, pending: bool, as_of, fmt, out, no_timestamp,
+                     wide) -> None:
     """通知送达情况：发出、方式、寄往、视为送达日、签收或退回；标出已过视为送达日仍无签收记录的通知，
     以及寄往非有效地址的通知。
 
@@ -1115,7 +1412,7 @@ def report_notices(settings: Settings, pending: bool, as_of, fmt, out, no_timest
       vipcontract report notices --pending
       vipcontract report notices --as-of 2026-12-31 --format csv --out notices.csv
     """
-    run_report(settings, "notices", as_of, fmt, out, no_timestamp, pending=pending)
+    run_report(settings, "notices", as_of, fmt, out, no_timestamp, wide, pending=pending)
 
 
 @report_group.command("deadlines", context_settings=CONTEXT)
@@ -1123,7 +1420,8 @@ def report_notices(settings: Settings, pending: bool, as_of, fmt, out, no_timest
 @report_options
 @pass_settings
 @domain_errors
-def report_deadlines(settings: Settings, date_from, date_to, as_of, fmt, out, no_timestamp) -> None:
+def report_deadlines(settings: Settings, date_from, date_to, as_of, fmt, out, no_timestamp,
+                     wide) -> None:
     """付款期限及其他期限：各服务年度的付款截止日（遇法定休假日顺延，注明依据与暂定）、续签意向截止日、
     到期提醒日。
 
@@ -1132,7 +1430,7 @@ def report_deadlines(settings: Settings, date_from, date_to, as_of, fmt, out, no
       vipcontract report deadlines --from 2026-09-01 --to 2026-12-31
       vipcontract report deadlines --format ics --out deadlines.ics
     """
-    run_report(settings, "deadlines", as_of, fmt, out, no_timestamp, date_from=date_from, date_to=date_to)
+    run_report(settings, "deadlines", as_of, fmt, out, no_timestamp, wide, date_from=date_from, date_to=date_to)
 
 
 @main.command(context_settings=CONTEXT)
@@ -1189,6 +1487,29 @@ def demo(settings: Settings, out: str) -> None:
         click.echo(f"  {contract_no}  {what}")
     click.echo(f"示例登记簿：{register}")
     click.echo(f"查看：VIPCONTRACT_DB={register} .venv/bin/vipcontract list")
+
+
+# ---------------------------------------------------------------- usage lines and command lists
+def _first_paragraph(help_text: str) -> str:
+    """A command's line in its group's list: the first paragraph whole (click would cut it after
+    45 characters, 90 columns of Chinese, and leave "..."), its lines joined without a gap."""
+    import inspect
+
+    lines = inspect.cleandoc(help_text).split("\n\n")[0].splitlines()
+    return _join_lines([line.strip() for line in lines])
+
+
+def _chinese_usage(command: click.Command) -> None:
+    command.options_metavar = "[选项]"
+    if command.help and not command.short_help:
+        command.short_help = _first_paragraph(command.help)
+    if isinstance(command, click.Group):
+        command.subcommand_metavar = "命令 [参数]..."
+        for sub in command.commands.values():
+            _chinese_usage(sub)
+
+
+_chinese_usage(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -695,8 +695,9 @@ def correction_problems(state: ContractState, event: Event, profile: Profile) ->
                                f"字段 {', '.join(bad)}；可更正：{', '.join(sorted(allowed))}")]
     try:
         replayed = effective_events((*state.events, event))
-    except (TypeError, ValueError, ArithmeticError) as exc:
-        return [Problem("set", f"更正的内容无效：{exc}")]
+    except (TypeError, ValueError, ArithmeticError):  # the parser's own words are English
+        typed = "、".join(f"{c.field}={c.new}" for c in body.changes)
+        return [Problem("set", f"更正的内容无效：{typed}（日期写成 YYYY-MM-DD，金额写成数字）")]
     return [p for _seq, p in validate_effective(replayed, profile)]
 
 

@@ -16,12 +16,17 @@ int        int                             42                   "42" / 42
 id         str, already masked             as is, no wrapping   as is
 flag       bool                            是 / 否               "是" / true
 =========  ==============================  ===================  ==================
+
+A column marked ``text=True`` (phone numbers, contract and document numbers; `id` columns always)
+is a code made of digits that a spreadsheet must not read as a number: 13800000000 would show as
+1.38E+10 and an 18-digit number loses its last digits. See `spreadsheet_text`.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -53,6 +58,7 @@ class Column:
     key: str
     label: str
     kind: ColumnKind = ColumnKind.TEXT
+    text: bool = False  # a code of digits: kept as text by spreadsheets (CSV, XLSX)
 
     def __post_init__(self) -> None:
         if not self.key or not isinstance(self.key, str):
@@ -67,6 +73,11 @@ class Column:
     def numeric(self) -> bool:
         """Right-aligned kinds."""
         return self.kind in (ColumnKind.AMOUNT, ColumnKind.INT)
+
+    @property
+    def keep_text(self) -> bool:
+        """Spreadsheets keep the cell as typed (a code, never a number)."""
+        return self.text or self.kind is ColumnKind.ID
 
 
 class Total(NamedTuple):
@@ -278,6 +289,20 @@ def plain_value(column: Column, value: Any) -> str:
     if column.kind is ColumnKind.AMOUNT:
         return amount_plain(value)
     return display_value(column, value)
+
+
+# What Excel turns into a number when it opens a CSV: digits, with a sign, separators, a decimal
+# point or an exponent (13800000000 -> 1.38E+10, 0101 -> 101, 1e5 -> 100000).
+_LOOKS_NUMERIC = re.compile(r"^\s*[+-]?(\d[\d,]*)?\.?\d*([eE][+-]?\d+)?%?\s*$")
+
+
+def spreadsheet_text(cell: str) -> str:
+    """A CSV cell of a `keep_text` column as Excel keeps it text: ="13800000000" (a constant, the
+    usual way to say "this is text" in a CSV for Excel; LibreOffice reads it the same).
+    Anything Excel would not read as a number is left as it is."""
+    if not cell or not any(ch.isdigit() for ch in cell) or not _LOOKS_NUMERIC.match(cell):
+        return cell
+    return '="' + cell.replace('"', '""') + '"'
 
 
 def display_total(value: int | Decimal | str) -> str:

@@ -57,6 +57,7 @@ from .report_model import (
     ColumnKind,
     Report,
     amount_figures,
+    display_value,
     monthly_chart,
 )
 from .workdays import shift_to_workday
@@ -186,16 +187,16 @@ def _uid(*parts: object) -> str:
 
 # ---------------------------------------------------------------- expiring
 EXPIRING_COLUMNS = (
-    Column("contract_no", "合同编号", TEXT),
+    Column("contract_no", "合同编号", TEXT, text=True),
     Column("customer", "客户", TEXT),
     Column("customer_id", "证件号码", ID),
-    Column("phone", "联系电话", TEXT),
+    Column("phone", "联系电话", TEXT, text=True),
     Column("status", "状态", TEXT),
     Column("last_day", "期限最后一日", DATE),
     Column("days_left", "剩余天数", INT),
     Column("annual_fee", "年服务费（元）", AMOUNT),
     Column("renewal_agreed", "已续签", FLAG),
-    Column("renewal_doc", "续签协议", TEXT),
+    Column("renewal_doc", "续签协议", TEXT, text=True),
     Column("new_last_day", "续签后最后一日", DATE),
     Column("reminders", "到期提醒", TEXT),
 )
@@ -277,8 +278,8 @@ def expiring_report(
 
 # ---------------------------------------------------------------- renewals
 RENEWAL_COLUMNS = (
-    Column("doc_no", "续签协议编号", TEXT),
-    Column("contract_no", "合同编号", TEXT),
+    Column("doc_no", "续签协议编号", TEXT, text=True),
+    Column("contract_no", "合同编号", TEXT, text=True),
     Column("customer", "客户", TEXT),
     Column("signed_on", "签署日期", DATE),
     Column("old_last_day", "原期限最后一日", DATE),
@@ -331,8 +332,8 @@ def renewals_report(
 
 # ---------------------------------------------------------------- amendments
 AMENDMENT_COLUMNS = (
-    Column("doc_no", "补充协议编号", TEXT),
-    Column("contract_no", "合同编号", TEXT),
+    Column("doc_no", "补充协议编号", TEXT, text=True),
+    Column("contract_no", "合同编号", TEXT, text=True),
     Column("customer", "客户", TEXT),
     Column("changes", "变更内容（原约定 → 变更后）", TEXT),
     Column("signed_on", "签署日期", DATE),
@@ -400,8 +401,8 @@ def amendments_report(
 
 # ---------------------------------------------------------------- notices
 NOTICE_COLUMNS = (
-    Column("notice_id", "通知编号", TEXT),
-    Column("contract_no", "合同编号", TEXT),
+    Column("notice_id", "通知编号", TEXT, text=True),
+    Column("contract_no", "合同编号", TEXT, text=True),
     Column("customer", "客户", TEXT),
     Column("kind", "类型", TEXT),
     Column("method", "方式", TEXT),
@@ -495,7 +496,7 @@ def notices_report(
 DEADLINE_COLUMNS = (
     Column("due_on", "日期", DATE),
     Column("kind", "事项", TEXT),
-    Column("contract_no", "合同编号", TEXT),
+    Column("contract_no", "合同编号", TEXT, text=True),
     Column("customer", "客户", TEXT),
     Column("detail", "说明", TEXT),
     Column("amount", "金额（元）", AMOUNT),
@@ -623,12 +624,20 @@ REPORTS: dict[str, Callable[..., Report]] = {
 CALENDAR_REPORTS = ("expiring", "deadlines")  # the reports that carry calendar events (ICS)
 
 # The columns shown on a terminal (80 columns) and in the PDF (A4); CSV, XLSX and JSON carry all.
-TERMINAL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "expiring": ("contract_no", "customer", "last_day", "renewal_agreed", "reminders"),
+# On the terminal a tuple of keys is one column with a value a line (contract number over the
+# customer, as gh and hledger stack what does not fit side by side): at 80 columns no contract
+# number, date or status is cut; `--wide` prints every column side by side.
+TerminalColumn = str | tuple[str, ...]
+TERMINAL_COLUMNS: dict[str, tuple[TerminalColumn, ...]] = {
+    "expiring": (("contract_no", "customer", "phone"), ("last_day", "days_left", "annual_fee"),
+                 "renewal_agreed", "reminders"),
     "renewals": ("doc_no", "customer", "signed_on", "old_last_day", "new_last_day", "new_fee"),
     "amendments": ("doc_no", "customer", "changes", "signed_on", "effective_on"),
-    "notices": ("notice_id", "contract_no", "kind", "sent_on", "deemed_delivered_on", "outcome", "remark"),
-    "deadlines": ("due_on", "kind", "contract_no", "amount", "shifted_from", "provisional"),
+    "notices": (("notice_id", "kind"), ("contract_no", "customer"), "sent_on", "deemed_delivered_on",
+                ("outcome", "remark")),
+    "deadlines": ("due_on", "kind", ("contract_no", "customer"), "amount", "shifted_from", "provisional"),
+    "register": ("contract_no", "customer", "status", "term_last_day", "annual_fee"),
+    "find": (("contract_no", "customer"), ("customer_id", "phone"), "status", "term_last_day", "matched"),
 }
 PDF_COLUMNS: dict[str, tuple[str, ...]] = {
     "expiring": ("contract_no", "customer", "last_day", "days_left", "annual_fee", "renewal_agreed",
@@ -638,19 +647,35 @@ PDF_COLUMNS: dict[str, tuple[str, ...]] = {
     "notices": ("notice_id", "contract_no", "kind", "method", "to", "sent_on", "deemed_delivered_on",
                 "outcome", "remark"),
     "deadlines": ("due_on", "kind", "contract_no", "customer", "detail", "amount", "shifted_from", "provisional"),
+    "register": ("contract_no", "customer_type", "customer", "customer_id", "phone", "status", "effective_date",
+                 "term_last_day", "annual_fee", "next_due_on"),
 }
-TERMINAL_NOTE = "终端只显示主要各列；全部各列请用 --format csv、xlsx、json 或 pdf 输出。"
+TERMINAL_NOTE = "终端只显示主要各列；全部各列请加 --wide，或用 --format csv、xlsx、json 或 pdf 输出。"
 PDF_NOTE = "PDF 只列出主要各列；全部各列见 CSV、XLSX 或 JSON 格式。"
 
 
-def column_view(report: Report, keys: Sequence[str] | None, note: str = "") -> Report:
-    """The report with only the columns `keys` (all of them when None), `note` added when some
-    are left out and the report has rows."""
-    if not keys or len(keys) == len(report.columns):
+def _stacked(report: Report, keys: tuple[str, ...]) -> Column:
+    parts = [report.column(k) for k in keys]
+    return Column("+".join(keys), "\n".join(c.label for c in parts), TEXT, text=any(c.keep_text for c in parts))
+
+
+def _stacked_value(report: Report, keys: tuple[str, ...], row: Mapping[str, Any]) -> str | None:
+    # an empty value keeps its line, so each value stays beside its header line
+    lines = [display_value(report.column(k), row[k]) for k in keys]
+    return "\n".join(lines).rstrip("\n") or None
+
+
+def column_view(report: Report, keys: Sequence[TerminalColumn] | None, note: str = "") -> Report:
+    """The report with only the columns `keys` (all of them when None; a tuple of keys is one
+    column, a value a line), `note` added when some are left out and the report has rows."""
+    if not keys or (len(keys) == len(report.columns) and all(isinstance(k, str) for k in keys)):
         return report
-    columns = tuple(report.column(k) for k in keys)
-    rows = tuple({k: row[k] for k in keys} for row in report.rows)
-    notes = report.notes if report.is_empty or not note else (*report.notes, note)
+    columns = tuple(report.column(k) if isinstance(k, str) else _stacked(report, k) for k in keys)
+    rows = tuple({c.key: row[k] if isinstance(k, str) else _stacked_value(report, k, row)
+                  for c, k in zip(columns, keys, strict=True)} for row in report.rows)
+    shown = {k for key in keys for k in ((key,) if isinstance(key, str) else key)}
+    left_out = len(shown) < len(report.columns)
+    notes = report.notes if report.is_empty or not note or not left_out else (*report.notes, note)
     return dataclasses.replace(report, columns=columns, rows=rows, notes=notes)
 
 

@@ -43,10 +43,12 @@ from typing import Any
 from contracts.report_model import (
     FLAG_TEXT,
     HEAD_LABEL,
+    Column,
     ColumnKind,
     Report,
     amount_plain,
     plain_value,
+    spreadsheet_text,
     text_width,
 )
 from store.atomic import atomic_write
@@ -68,10 +70,16 @@ def render_csv(report: Report) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([c.label for c in report.columns])
     for row in report.rows:
-        writer.writerow([plain_value(c, row[c.key]) for c in report.columns])
+        writer.writerow([csv_cell(c, row[c.key]) for c in report.columns])
     if report.register_head:
         writer.writerow([f"{HEAD_LABEL}：{report.register_head}"])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def csv_cell(column: Column, value: Any) -> str:
+    """A cell's text; phone, ID and contract numbers stay text when Excel opens the file."""
+    cell = plain_value(column, value)
+    return spreadsheet_text(cell) if column.keep_text else cell
 
 
 # ---------------------------------------------------------------- JSON
@@ -175,6 +183,8 @@ def render_xlsx(report: Report) -> bytes:
             else:
                 cell.value = value
                 cell.data_type = "s"  # never a formula
+                if column.keep_text:
+                    cell.number_format = "@"  # stays text when the clerk edits it
                 if text_width(value) > XLSX_MAX_WIDTH - 2:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
     for i, column in enumerate(report.columns, start=1):

@@ -32,6 +32,11 @@ HEADER_MIN_WIDTH = 8  # a header may fold to this width, not narrower (unless th
 WORD_MAX_WIDTH = 20  # a Latin word or number in a text column (VIP-2025-000123) is kept whole up to this
 
 
+def _cell_width(text: str) -> int:
+    """The widest line of a cell (a stacked cell holds one value a line)."""
+    return max((text_width(line) for line in text.split("\n")), default=0)
+
+
 def _longest_word(text: str) -> int:
     """Longest run of narrow non-space characters: contract numbers, e-mail addresses, figures."""
     return max((len(w) for w in re.split(r"[\s\u1100-\uffff]+", text)), default=0)
@@ -47,14 +52,16 @@ def _layout(report: Report, width: int, padding: int) -> list[int] | None:
     overhead = len(report.columns) + 1 + 2 * padding * len(report.columns)
     natural, minimum = [], []
     for column in report.columns:
-        header = text_width(column.label)
-        cells = max((text_width(display_value(column, row[column.key])) for row in report.rows), default=0)
+        header = _cell_width(column.label)
+        cells = max((_cell_width(display_value(column, row[column.key])) for row in report.rows), default=0)
         nat = max(header, cells, 1)
         if column.kind in _KEEP_WHOLE:
             low = max(cells, min(header, HEADER_MIN_WIDTH), 2)
         else:
             words = max((_longest_word(display_value(column, row[column.key])) for row in report.rows), default=0)
             low = min(nat, max(TEXT_MIN_WIDTH, min(words, WORD_MAX_WIDTH)))
+            if "\n" in column.label:  # stacked: a header line a value, each kept on its line
+                low = max(low, header)
         natural.append(nat)
         minimum.append(low)
     room = width - overhead
@@ -64,6 +71,15 @@ def _layout(report: Report, width: int, padding: int) -> list[int] | None:
         return None
     widths = list(minimum)
     extra = room - sum(widths)
+    # a name or a line of text kept on one line before a header is kept whole: when every text
+    # column can have its natural width, the list stays one line a row
+    text_want = sum(n - m for c, n, m in zip(report.columns, natural, minimum, strict=True)
+                    if c.kind not in _KEEP_WHOLE)
+    if text_want <= extra:
+        for i, column in enumerate(report.columns):
+            if column.kind not in _KEEP_WHOLE:
+                widths[i] = natural[i]
+        extra -= text_want
     # whole headers over dates, amounts and the like first, the cheapest first: they need little
     cheap = sorted((n - m, i) for i, (c, n, m) in enumerate(zip(report.columns, natural, minimum, strict=True))
                    if c.kind in _KEEP_WHOLE and n > m)
@@ -115,6 +131,8 @@ def wrap_cell(text: str, width: int) -> str:
     for paragraph in text.split("\n"):
         line = ""
         for tok in _tokens(paragraph):
+            if lines and not line and tok.isspace():
+                continue  # a wrapped line does not start with the spaces it was broken at
             if text_width(line + tok) <= width:
                 line += tok
                 continue
@@ -140,7 +158,12 @@ def build_table(report: Report, width: int = 80) -> Table | None:
             break
     else:
         return None
-    table = Table(box=box.SQUARE, show_lines=True, header_style="bold", padding=(0, padding), expand=False)
+    cells = [[wrap_cell(display_value(c, row[c.key]), w) for c, w in zip(report.columns, widths, strict=True)]
+             for row in report.rows]
+    # rules between rows only where a row takes more than one line: a list of one-line rows
+    # (the register) stays one line a contract
+    ruled = any("\n" in cell for row in cells for cell in row)
+    table = Table(box=box.SQUARE, show_lines=ruled, header_style="bold", padding=(0, padding), expand=False)
     for column, w in zip(report.columns, widths, strict=True):
         table.add_column(
             Text(wrap_cell(column.label, w), overflow="fold"),
@@ -148,9 +171,8 @@ def build_table(report: Report, width: int = 80) -> Table | None:
             overflow="fold",
             width=w,
         )
-    for row in report.rows:
-        table.add_row(*(Text(wrap_cell(display_value(c, row[c.key]), w), overflow="fold")
-                        for c, w in zip(report.columns, widths, strict=True)))
+    for row in cells:
+        table.add_row(*(Text(cell, overflow="fold") for cell in row))
     return table
 
 
@@ -190,8 +212,8 @@ def render_table(report: Report, console: Console) -> None:
         console.print(table if table is not None else build_records(report))
     if report.totals:
         console.print(build_totals(report))
-    for note in report.notes:
-        console.print(Text(f"注：{note}", overflow="fold"))
+    for note in report.notes:  # broken where Chinese may break, not only at spaces
+        console.print(Text(wrap_cell(f"注：{note}", console.width), overflow="fold"))
     if report.register_head:
         console.print(Text(f"{HEAD_LABEL}：{short_head(report.register_head)}", style="dim", overflow="fold"))
 

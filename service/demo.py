@@ -105,7 +105,7 @@ def fill_demo_register(
 
         # draft: issued this week, not yet signed
         draft = issue_individual(0, today, "12800")
-        made.append((draft, "待签署（draft）"))
+        made.append((draft, "待签署"))
 
         # active, with an amendment of the fee and a payment reminder by email
         start = _shift(today, years=-1, days=-20)
@@ -117,7 +117,7 @@ def fill_demo_register(
         reminder_day = _shift(today, days=-10)
         reg.send_notice(store, profile, active, reg.NoticeRequest(
             NoticeKind.PAYMENT_REMINDER, DeliveryMethod.EMAIL, at(reminder_day)), now=at(reminder_day))
-        made.append((active, "履行中（active），含一份补充协议"))
+        made.append((active, "履行中，含一份补充协议"))
 
         # expiring: the last day is 50 days away; a renewal reminder by courier, still in transit
         start = _shift(today, years=-5, days=50)
@@ -126,7 +126,7 @@ def fill_demo_register(
         posted = _shift(today, days=-1)
         reg.send_notice(store, profile, expiring, reg.NoticeRequest(
             NoticeKind.RENEWAL_REMINDER, DeliveryMethod.COURIER, at(posted)), now=at(posted))
-        made.append((expiring, "即将到期（expiring），续签提醒在途"))
+        made.append((expiring, "即将到期，续签提醒在途"))
 
         # renewed: the last day is 20 days away and the renewal is signed
         start = _shift(today, years=-5, days=20)
@@ -135,13 +135,13 @@ def fill_demo_register(
         renew_day = _shift(today, days=-15)
         reg.renew(store, profile, renewed, signed_on=renew_day, out_dir=out_dir, formats=formats,
                   now=at(renew_day))
-        made.append((renewed, "已续签（renewed）"))
+        made.append((renewed, "已续签"))
 
         # expired: the last day passed two months ago, no renewal
         start = _shift(today, years=-5, days=-60)
         expired = issue_individual(4, _shift(start, days=-3), "12800")
         reg.sign(store, profile, expired, start, now=at(start))
-        made.append((expired, "已到期（expired）"))
+        made.append((expired, "已到期"))
 
         # terminated by a delivered termination notice for late payment
         start = _shift(today, years=-2)
@@ -154,7 +154,7 @@ def fill_demo_register(
         notice_id = notice.event.body.notice_id
         reg.record_delivery(store, profile, notice_id, _shift(sent, days=2), now=at(_shift(sent, days=2)))
         reg.terminate(store, profile, ended, by_notice=notice_id, now=at(_shift(sent, days=3)))
-        made.append((ended, "已解除（terminated），解除通知已送达"))
+        made.append((ended, "已解除，解除通知已送达"))
 
         # a corporate contract, active
         request = parse_request(CustomerType.CORPORATE, SAMPLE_CORPORATE, today)

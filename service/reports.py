@@ -56,6 +56,23 @@ def report_from_store(store: Store, profile: Profile, name: str, as_of: dt.date,
     return report.with_register_head(head.text()) if head else report
 
 
+def register_from_store(store: Store, profile: Profile, as_of: dt.date, **filters: Any) -> Report:
+    """The register as a sheet (`list --format`), stamped with the head it was read at."""
+    from contracts.register_views import register_report
+
+    with bulk_read():
+        report = register_report(load_states(store, profile), as_of, profile, **filters)
+    head = store.head()
+    return report.with_register_head(head.text()) if head else report
+
+
+def find_in_store(store: Store, profile: Profile, query: str, as_of: dt.date) -> Report:
+    from contracts.register_views import find_report
+
+    with bulk_read():
+        return find_report(load_states(store, profile), query, as_of, profile)
+
+
 def check_output(name: str, fmt: str, out: str | Path | None) -> None:
     """Refuse a format the report does not have, and a file format without --out."""
     if fmt not in FORMATS:
@@ -152,14 +169,22 @@ def write_consolidated(
                            mode=profile.document_mode)
 
 
-def print_table(report: Report, console: Any = None) -> None:
-    """The report on the terminal (its terminal columns); piped or redirected, the 80-column text."""
+WIDE_COLUMNS = 1000  # --wide: every column side by side, as wide as they need
+
+
+def print_table(report: Report, console: Any = None, wide: bool = False) -> None:
+    """The report on the terminal (its terminal columns); piped or redirected, the 80-column text;
+    `wide`: every column at its full width (the terminal may wrap the lines)."""
     import sys
 
     from rich.console import Console
 
-    from renderers.report_table import render_table
+    from renderers.report_table import render_table, render_text
 
+    if wide:
+        sys.stdout.write(render_text(report, WIDE_COLUMNS))
+        sys.stdout.flush()
+        return
     console = console or Console(highlight=False, soft_wrap=False)
     if console.is_terminal:
         render_table(terminal_view(report), console)

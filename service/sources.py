@@ -40,6 +40,9 @@ def load_profile(path: Path | None = None) -> Profile:
         except FileNotFoundError:
             raise InvalidInput(Problem("profile", f"找不到公司档案文件 {path}")) from None
         except tomllib.TOMLDecodeError as exc:
-            raise InvalidInput(Problem("profile", f"公司档案文件 {path} 格式错误：{exc}")) from None
+            from .parse_errors import describe_toml_error
+
+            where = describe_toml_error(exc)
+            raise InvalidInput(Problem("profile", f"公司档案文件 {path} 格式错误，{where}")) from None
         data = merge(data, user)
     return profile_from_mapping(data, sample_provider=defaults["provider"])

@@ -102,7 +102,7 @@ def test_every_command_has_help_and_is_in_the_readme():
 def test_click_own_errors_are_in_chinese(tmp_path):
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "db.json"), "list", "--status", "foo"])
     assert result.exit_code == 2
-    assert "错误：'--status' 的值无效：'foo' 不在可选值" in result.output
+    assert "错误：'--status' 的值无效：状态“foo”无效，可选：待签署（draft）" in result.output
     assert not (tmp_path / "db.json").exists()
     unknown = CliRunner().invoke(main, ["gnerate"])
     assert "没有名为 'gnerate' 的命令" in unknown.output

@@ -402,9 +402,12 @@ def test_terminal_text_fits_80_columns(states, profile, name):
 def test_terminal_view_keeps_the_main_columns(states, profile):
     rep = report("notices", states, profile)
     view = terminal_view(rep)
-    assert [c.key for c in view.columns] == ["notice_id", "contract_no", "kind", "sent_on",
-                                             "deemed_delivered_on", "outcome", "remark"]
-    assert view.rows[3]["outcome"] == "待签收（邮寄）" and "--format" in view.notes[-1]
+    # stacked: the notice over its kind, the contract over the customer, the outcome over the remark
+    assert [c.key for c in view.columns] == ["notice_id+kind", "contract_no+customer", "sent_on",
+                                             "deemed_delivered_on", "outcome+remark"]
+    assert view.columns[1].label == "合同编号\n客户"
+    assert view.rows[3]["outcome+remark"].startswith("待签收（邮寄）\n已过视为送达日")
+    assert "--wide" in view.notes[-1] and "--format" in view.notes[-1]
 
 
 # ---------------------------------------------------------------- files read back
