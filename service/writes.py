@@ -93,16 +93,22 @@ class Staging:
         fault_point("staged")
 
     def _write_note(self, register: Path, contract_no: str, temps: Sequence[Path]) -> None:
-        note = register.with_name(f"{register.name}{PENDING}{secrets.token_hex(6)}")
-        self._fd = os.open(note, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE)
-        fcntl.flock(self._fd, fcntl.LOCK_EX)  # before anyone can find it: see `recover`
-        self._note = note
+        """Written and locked under a name recoverers do not look at, then renamed (the lock goes
+        with the file): a recoverer never finds a note that is not yet locked and written."""
+        token = secrets.token_hex(6)
+        draft = register.with_name(f".{register.name}{PENDING}{token}")
+        note = register.with_name(f"{register.name}{PENDING}{token}")
+        self._fd = os.open(draft, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE)
+        self._note = draft
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
         entries = [{"temp": tmp.name, "final": t.final.name, "format": t.format}
                    for tmp, t in zip(temps, self.targets, strict=True)]
         body = {"contract_no": contract_no, "dir": str(self.targets[0].final.parent.resolve()),
                 "files": entries}
         write_all(self._fd, json.dumps(body, ensure_ascii=False).encode())
         os.fsync(self._fd)
+        os.rename(draft, note)
+        self._note = note
         fsync_dir(note.parent)
 
     def render(self, documents: Sequence[Any], render_to: Any) -> None:

@@ -199,3 +199,30 @@ def test_soak_random_kills(tmp_path, profile):
             if new not in contracts and office.run("sign", new, "--on", "2026-03-10").returncode == 0:
                 contracts.append(new)
     assert_numbers_once(office)
+
+
+
+def test_writers_at_once_render_outside_the_lock_and_never_share_a_number(tmp_path, profile):
+    """Six processes issuing three agreements each, at once: each renders outside the lock, and one
+    whose number was taken meanwhile renders again; no number twice, no gap, every file its own
+    customer's."""
+    office = Office(tmp_path)
+    env = {**os.environ, "VIPCONTRACT_FAKE_RENDER": "1", "VIPCONTRACT_PROFILE": str(TEST_PROFILE)}
+    env.pop(FAULT_ENV, None)
+
+    def writer(names: list[str]) -> subprocess.Popen[bytes]:
+        commands = [[sys.executable, str(CHILD), "--db", str(office.db), "issue", "--type", "individual",
+                     "--name", name, "--id-number", "11010519491231002X", "--phone", "13800000000",
+                     "--address", "北京市朝阳区建国路88号", "--email", "z@example.com", "--annual-fee", "12800",
+                     "--issued-on", "2026-03-01", "--out", str(office.out)] for name in names]
+        script = f"import subprocess\nfor c in {commands!r}:\n    subprocess.run(c, check=True, capture_output=True)"
+        return subprocess.Popen([sys.executable, "-c", script], env=env)
+
+    writers = [writer(NAMES[3 * i:3 * i + 3]) for i in range(6)]
+    assert [w.wait(timeout=300) for w in writers] == [0] * 6
+    assert len(office.numbers()) == 18
+    assert_numbers_once(office)
+    assert_complete(office, profile)
+    assert len(office.finals()) == 36
+    for final in office.finals():  # the number printed in the document is the one in its name
+        assert final.read_text(encoding="utf-8").split(":")[1] == final.name.split("_")[0]

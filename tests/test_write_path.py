@@ -140,3 +140,37 @@ def test_a_document_mode_the_profile_may_not_give_is_refused(tmp_path):
     path.write_text(TEST_PROFILE.read_text(encoding="utf-8") + '\n[output]\ndocument_mode = "0666"\n', encoding="utf-8")
     with pytest.raises(InvalidInput, match="output.document_mode"):
         load_profile(path)
+
+
+def test_a_live_writer_s_files_are_left_alone(tmp_path, profile):
+    from service import writes
+
+    store = TinyDBStore(tmp_path / "register.json")
+    stage = writes.Staging(store, "VIP-2025-000001", [writes.Target(tmp_path / "out" / "a.pdf", "pdf")])
+    try:
+        assert writes.recover(store) == [] and writes.pending_problems(store) == []
+        assert all(t.exists() for t in stage.temps)
+        assert [p.name for p in tmp_path.iterdir() if ".pending-" in p.name and not p.name.startswith(".")]
+    finally:
+        stage.discard()
+    assert names(tmp_path / "out") == [] and [p for p in tmp_path.iterdir() if ".pending-" in p.name] == []
+
+
+def test_a_registered_file_gone_missing_is_reported_until_someone_acts(tmp_path, profile, monkeypatch):
+    import json
+
+    from service import writes
+
+    store = TinyDBStore(tmp_path / "register.json")
+    monkeypatch.setattr(output, "render_to", fake_render)
+    done = issue(store, profile, tmp_path / "out")
+    lost = done.files[0].path
+    lost.unlink()
+    note = tmp_path / "register.json.pending-0123456789ab"  # what a writer killed, its files then deleted, left
+    note.write_text(json.dumps({"contract_no": done.contract_no, "dir": str(lost.parent), "files": [
+        {"temp": f".{lost.name}.0000.vipcontract-tmp", "final": lost.name, "format": "docx"}]}), encoding="utf-8")
+    problems = R.check(store, profile).problems
+    assert [p.message for p in problems] == [
+        f"已登记的文书 {lost} 不存在（写入被中断，临时文件也已不在）：请用 vipcontract verify 核对副本，"
+        "或重新生成后核对哈希；处理后删除此记录文件"]
+    assert [item.state for item in writes.recover(store)] == ["missing"] and note.exists()
