@@ -162,7 +162,7 @@ def fill_demo_register(
         corp = reg.issue(store, profile, request, out_dir, formats, issued_on=_shift(start, days=-7),
                          now=at(_shift(start, days=-7)), allow_sample=True).event.contract_no
         reg.sign(store, profile, corp, start, now=at(start))
-        made.append((corp, "单位客户，履行中（active）"))
+        made.append((corp, "单位客户，履行中"))
     finally:
         store.close()
     return made
