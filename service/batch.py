@@ -43,6 +43,7 @@ from contracts.batch_rows import (
 from contracts.customer import CustomerType, mask_id
 from contracts.errors import ContractError, HistoryError, InvalidInput, Problem
 from contracts.events import Issued
+from contracts.limits import check_file_size
 from contracts.profile import Profile
 from contracts.register import issued_problems
 from contracts.report_model import HEAD_LABEL
@@ -65,6 +66,7 @@ def read_tables(path: Path) -> list[Table]:
     suffix = path.suffix.lower()
     if not path.is_file():
         raise InvalidInput(Problem("", f"找不到文件 {path}"))
+    check_file_size(path.stat().st_size, "", f"客户名单 {path.name} ")
     if suffix in (".xlsx", ".xlsm"):
         return _read_workbook(path)
     if suffix in (".csv", ".txt"):
@@ -105,9 +107,23 @@ def _trim(cells: Sequence[object]) -> tuple[object, ...]:
     return tuple(values)
 
 
-def decode_text(raw: bytes) -> str:
+# Encodings read as GB18030: the detector names GB2312 and GBK text by these (GB18030 contains both).
+_GB_FAMILY = frozenset({"gb18030", "gbk", "gb2312", "hz", "ascii"})
+# How an encoding the detector finds is named to the clerk.
+_ENCODING_NAMES = {
+    **dict.fromkeys(("big5", "big5hkscs", "cp950"), "Big5（繁体中文）"),
+    **dict.fromkeys(("cp932", "shift_jis", "shift_jis_2004", "shift_jisx0213"), "Shift-JIS（日文）"),
+    **dict.fromkeys(("euc_jp", "euc_jis_2004"), "EUC-JP（日文）"),
+    **dict.fromkeys(("cp949", "euc_kr"), "EUC-KR（韩文）"),
+    "utf_16": "UTF-16",
+}
+
+
+def decode_text(raw: bytes, name: str = "") -> str:
     """UTF-8 with or without BOM; otherwise GB18030, which Chinese Excel still writes (and UTF-16
-    with its BOM, Excel's "Unicode text")."""
+    with its BOM, Excel's "Unicode text"). Nearly any bytes decode as GB18030, so Big5 or Shift-JIS
+    would pass as mojibake: charset-normalizer is asked first, and a file it finds more plausible
+    in another encoding is refused, naming that encoding."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16")
     try:
@@ -115,13 +131,36 @@ def decode_text(raw: bytes) -> str:
     except UnicodeDecodeError:
         pass
     try:
-        return raw.decode("gb18030")
+        text = raw.decode("gb18030")
     except UnicodeDecodeError:
-        raise InvalidInput(Problem("", "文件编码无法识别：请另存为 UTF-8 或 GB18030 编码的 CSV")) from None
+        text = None
+    other = _other_encoding(raw)
+    if other or text is None:
+        named = f"似乎是 {other} 编码" if other else "编码无法识别"
+        raise InvalidInput(Problem("", f"{name or '文件'} {named}：请在表格软件中另存为“CSV UTF-8”"
+                                       "（或 GB18030 编码的 CSV）后再试")) from None
+    return text
+
+
+def _other_encoding(raw: bytes) -> str:
+    """The encoding charset-normalizer finds for RAW when it rules GB18030 out, or finds Big5 or a
+    Japanese encoding reads it better; "" otherwise. A few short Chinese names are often as
+    plausible in Korean as in GB18030, and such a file is read as GB18030."""
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(raw))
+    if not matches or matches[0].encoding in _GB_FAMILY:
+        return ""
+    best = matches[0]
+    gb = [m for m in matches if m.encoding in _GB_FAMILY]
+    rival = best.encoding in _ENCODING_NAMES and "EUC-KR" not in _ENCODING_NAMES[best.encoding]
+    if not gb or (rival and gb[0].chaos > best.chaos):
+        return _ENCODING_NAMES.get(best.encoding, best.encoding)
+    return ""
 
 
 def _read_csv(path: Path) -> Table:
-    text = decode_text(path.read_bytes())
+    text = decode_text(path.read_bytes(), path.name)  # size checked by read_tables
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -270,6 +309,12 @@ def _format_columns(ws, fields: Sequence[str], rows: int) -> None:
         dv.add(span)
 
 
+def check_template_name(path: Path) -> None:
+    """Only the two kinds of file `batch check` reads back."""
+    if Path(path).suffix.lower() not in (".xlsx", ".csv"):
+        raise InvalidInput(Problem("", f"{Path(path).name}：模板请使用 .xlsx（或 .csv）文件名"))
+
+
 def write_template(path: Path) -> Path:
     """An empty customer list: a sheet per customer type, a mixed list with a 类型 column, and
     a 填写说明 sheet with the instructions and one example row per type (never issued)."""
@@ -278,8 +323,7 @@ def write_template(path: Path) -> Path:
         labels = [label for _f, label in SHEET_HEADERS[None]]
         _atomic_save(path, lambda tmp: tmp.write_text(",".join(labels) + "\r\n", encoding="utf-8-sig"))
         return path
-    if path.suffix.lower() != ".xlsx":
-        raise InvalidInput(Problem("", f"{path.name}：模板请使用 .xlsx（或 .csv）文件名"))
+    check_template_name(path)
     from openpyxl import Workbook
 
     wb = Workbook()
