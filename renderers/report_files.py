@@ -50,6 +50,7 @@ from contracts.report_model import (
     plain_value,
     text_width,
 )
+from renderers.cells import csv_row
 
 FORMATS = ("table", "csv", "xlsx", "json", "pdf", "ics")
 SUFFIXES = {"table": ".txt", "csv": ".csv", "xlsx": ".xlsx", "json": ".json", "pdf": ".pdf", "ics": ".ics"}
@@ -68,7 +69,7 @@ def render_csv(report: Report) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([c.label for c in report.columns])
     for row in report.rows:
-        writer.writerow([plain_value(c, row[c.key]) for c in report.columns])
+        writer.writerow(csv_row([plain_value(c, row[c.key]) for c in report.columns]))
     if report.register_head:
         writer.writerow([f"{HEAD_LABEL}：{report.register_head}"])
     return buffer.getvalue().encode("utf-8-sig")

@@ -47,6 +47,7 @@ from contracts.limits import check_file_size
 from contracts.profile import Profile
 from contracts.register import issued_problems
 from contracts.report_model import HEAD_LABEL
+from renderers.cells import csv_row, set_text
 
 from . import output, register
 from .generate import AgreementRequest, build_agreement, parse_request
@@ -400,7 +401,8 @@ def write_errors_workbook(
             ws = sheets[title] = wb.create_sheet(title[:31])
             headers = [*source.headers, ERRORS_COLUMN, SOURCE_ROW_COLUMN]
             for column, header in enumerate(headers, start=1):
-                ws.cell(row=1, column=column, value=header).font = Font(bold=True)
+                set_text(ws.cell(row=1, column=column), header)
+                ws.cell(row=1, column=column).font = Font(bold=True)
             fields = {column: name for name, column in source.columns.items()}
             for index, header in enumerate(source.headers, start=1):
                 ws.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(fields.get(header, ""), 14)
@@ -412,7 +414,8 @@ def write_errors_workbook(
         for problem in checked.problems:
             problem_columns.setdefault(problem.column, []).append(problem.message)
         for column, (header, value) in enumerate(zip(source.headers, source.cells, strict=False), start=1):
-            cell = ws.cell(row=target, column=column, value=value)
+            cell = ws.cell(row=target, column=column)
+            set_text(cell, value)  # as written in the list, and never a formula
             if header in text_columns:
                 cell.number_format = "@"
             if isinstance(value, dt.date | dt.datetime):
@@ -421,7 +424,8 @@ def write_errors_workbook(
                 cell.fill = bad
                 cell.comment = Comment("\n".join(problem_columns[header]), "vipcontract")
         message = "\n".join(f"{p.column}：{p.message}" if p.column else p.message for p in checked.problems)
-        note = ws.cell(row=target, column=len(source.headers) + 1, value=message)
+        note = ws.cell(row=target, column=len(source.headers) + 1)
+        set_text(note, message)
         note.alignment = Alignment(wrap_text=True, vertical="top")
         ws.cell(row=target, column=len(source.headers) + 2, value=source.row)
     if not sheets:
@@ -683,16 +687,19 @@ def issue_batch(
         for row in check.valid:
             assert row.request is not None
             (result.skipped if row.request.customer.identity in done else todo).append(row)
-        try:
-            if todo:
-                _issue_rows(todo, result, registrar, profile, today, tuple(formats), jobs,
-                            progress or NoProgress(), renderer)
-        except KeyboardInterrupt:
-            result.interrupted, result.cancelled = "已按 Ctrl-C 中断", True
-        finally:
-            records = registrar.issued_in_batch(key)
-            result.register_head = registrar.head()  # of the read that gave `records`
-            result.index_paths = write_index(records, out_dir, key, result.register_head)
+        with _sigint_restored():
+            try:
+                if todo:
+                    _issue_rows(todo, result, registrar, profile, today, tuple(formats), jobs,
+                                progress or NoProgress(), renderer)
+            except KeyboardInterrupt:
+                # One Ctrl-C stops the run; a second one must not cut the clean-up and the index short.
+                _ignore_sigint()
+                result.interrupted, result.cancelled = "已按 Ctrl-C 中断", True
+            finally:
+                records = registrar.issued_in_batch(key)
+                result.register_head = registrar.head()  # of the read that gave `records`
+                result.index_paths = write_index(records, out_dir, key, result.register_head)
     return result
 
 
@@ -772,10 +779,13 @@ def _run_pool(tasks: list[RenderTask], committer: _Committer, profile: Profile,
     queue = iter(tasks)
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(profile, renderer, formats))
     try:
-        for task in queue:
-            pending[pool.submit(render_task, task)] = task
-            if len(pending) >= window:
-                break
+        # The workers start on the first submit; a Ctrl-C before their initializer ignores it
+        # would print a traceback from each of them, so it waits until they are running.
+        with _sigint_deferred():
+            for task in queue:
+                pending[pool.submit(render_task, task)] = task
+                if len(pending) >= window:
+                    break
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
@@ -798,12 +808,41 @@ def _run_pool(tasks: list[RenderTask], committer: _Committer, profile: Profile,
         committer.result.interrupted = "一个工作进程意外退出"
         pool.shutdown(wait=True, cancel_futures=True)
     except BaseException:
-        # Stop handing out work and let the rows being rendered finish (workers ignore Ctrl-C),
-        # so that no temporary file is written after the clean-up that follows.
-        pool.shutdown(wait=True, cancel_futures=True)
+        _stop_pool(pool)
         raise
     else:
         pool.shutdown(wait=True)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Ctrl-C: stop the workers now and wait until they are gone. They only ever write temporary
+    files, which are removed after them (`discard_uncommitted`), so nothing is lost by cutting a
+    row short. A second Ctrl-C meanwhile is ignored: interrupting the wait left workers running
+    and the process hanging at exit."""
+    _ignore_sigint()  # until issue_batch has cleaned up and written the index (_sigint_restored)
+    # The executor has no public way to stop a running worker; its processes are terminated
+    # directly, then shut down (which joins them).
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ignore_sigint() -> None:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def _sigint_restored() -> Iterator[None]:
+    """Ctrl-C as it was before the block, whatever the block did to it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
 
 
 class _Committer:
@@ -975,7 +1014,7 @@ def write_index(records: Iterable[IssuedRecord], out_dir: Path, batch_key: str, 
         with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(INDEX_HEADERS)
-            writer.writerows(rows)
+            writer.writerows(csv_row(row) for row in rows)
 
     def save_xlsx(tmp: Path) -> None:
         from openpyxl import Workbook
@@ -988,8 +1027,9 @@ def write_index(records: Iterable[IssuedRecord], out_dir: Path, batch_key: str, 
         ws.append(list(INDEX_HEADERS))
         for cell in ws[1]:
             cell.font = Font(bold=True)
-        for row in rows:
-            ws.append(row)
+        for r, row in enumerate(rows, start=2):
+            for column, value in enumerate(row, start=1):
+                set_text(ws.cell(row=r, column=column), value)
         for index, width in enumerate((20, 26, 10, 22, 14, 12, 40, 66, 40, 66, 16), start=1):
             ws.column_dimensions[get_column_letter(index)].width = width
         ws.freeze_panes = "A2"
