@@ -328,10 +328,12 @@ def generate(settings: Settings, kind, from_file, contract_no, formats, out, **f
           --annual-fee 12800 --out ./out
       vipcontract generate --type corporate --from customer.yaml --format pdf --out ./out
     """
+    from contracts.validation import optional_text
     from service.generate import build_agreement, parse_request, write_agreement
 
     chosen = parse_formats(formats)
     out_dir(out)
+    contract_no = optional_text(contract_no, "contract_no", "合同编号", 40)
     customer_type, data = collect_customer(kind, from_file, fields)
     profile = settings.profile
     request = parse_request(customer_type, data, today())
@@ -482,6 +484,7 @@ def issue(settings: Settings, kind, from_file, issued_on, formats, out, **fields
     chosen = parse_formats(formats)
     out_dir(out)
     day = day_option(issued_on, "issued_on")
+    register_ready(settings, create=True)  # asked before the customer's fields, like the profile
     customer_type, data = collect_customer(kind, from_file, fields)
     request = parse_request(customer_type, data, day or today())
     with opened_store(settings, create=True) as store:
@@ -1019,11 +1022,13 @@ def batch_issue(settings: Settings, file: str, out: str, jobs: int | None, forma
     默认只要有一行有误就整批不签发、列出全部问题；中断（Ctrl-C）后重新运行同一命令即可继续，
     不会重复签发。退出码：0 全部完成，1 有误或有失败，130 被中断。
     """
+    from contracts.validation import optional_text
     from service.batch import run_issue
 
     require_issuing_profile(settings)
     parse_formats(formats)
     out_dir(out)
+    batch_key = optional_text(batch_key, "batch_key", "批次标识", 100) or None
     register_ready(settings, create=True)
     code, lines = run_issue(file, db_path=settings.db_path, profile=settings.profile, out_dir=out, today=today(),
                             formats=formats, jobs=jobs, skip_invalid=skip_invalid, batch_key=batch_key,

@@ -14,11 +14,11 @@ from decimal import Decimal
 
 from .errors import InvalidInput, Problem
 
-# Dates: every date option and every date in a file. The agreements run five years (renewals up to
-# thirty more), so a date in this range keeps every computed date far inside what Python can hold;
-# a year like 9995 overflowed while the term was computed.
+# Dates: every date option and every date in a file. A year like 9995 overflowed while a five-year
+# term was computed. The end is 2099 rather than later because a document's date is also the
+# timestamp of the entries of its DOCX and XLSX (zip) files, which cannot be later than 2107.
 FIRST_DAY = dt.date(2000, 1, 1)
-LAST_DAY = dt.date(2199, 12, 31)
+LAST_DAY = dt.date(2099, 12, 31)
 
 # The annual fee: below one hundred million yuan. Large enough for any VIP agreement; far below
 # where the decimal arithmetic and the Chinese capitals (人民币大写) stop being exact.

@@ -119,7 +119,7 @@ BAD_NAMES = [("zero-width", "张\u200b三"), ("bidi", "张\u202e三"), ("isolate
              ("del", "张\x7f三"), ("dot", "."), ("dotdot", ".."), ("slash", "张/三"), ("long", "测" * 101),
              ("bom", "\ufeff张三")]
 BAD_DATES = [("basic", "20250401"), ("month13", "2025-13-01"), ("feb30", "2025-02-30"), ("y9999", "9999-12-31"),
-             ("y9995", "9995-01-01"), ("y1999", "1999-12-31"), ("y2200", "2200-01-01"), ("words", "明天")]
+             ("y9995", "9995-01-01"), ("y1999", "1999-12-31"), ("y2200", "2100-01-01"), ("words", "明天")]
 BAD_FEES = ["1e30", "-1", "0", "abc", "12800.001", "NaN", "Infinity", "1e12", "100000001", "1e-30"]
 
 
@@ -238,6 +238,10 @@ def _batch_cases() -> list:
     cases.append(_case("batch-template-suffix", ["batch", "template", "names.txt"], "模板"))
     cases.append(_case("batch-template-under-file", ["batch", "template", "blocker/names.xlsx"], "blocker"))
     cases.append(_case("batch-template-exists", ["batch", "template", "blocker.xlsx"], "已存在"))
+    cases.append(_case("batch-issue-key-control", ["batch", "issue", "ok.csv", "--out", "out", "--batch-key",
+                                                   "2026\x1b[2J"], "--batch-key"))
+    cases.append(_case("batch-issue-key-long", ["batch", "issue", "ok.csv", "--out", "out", "--batch-key", "批" * 101],
+                       "--batch-key"))
     cases.append(_case("batch-check-missing", ["batch", "check", "nothing.csv"], "nothing.csv", code=2))
     return cases
 
@@ -253,6 +257,9 @@ def _out_cases() -> list:
                                                  "2026-03-01", "--set", "phone=13900000000", "--out", out], "--out"))
         cases.append(_case(f"report-out-{kind}", ["report", "expiring", "--format", "csv", "--out",
                                                   out + "/r.csv"], "--out", named))
+    cases.append(_case("demo-out-file", ["demo", "--out", "blocker"], "--out", "blocker"))
+    cases.append(_case("generate-contract-no", ["generate", *PERSON, "--contract-no", "VIP\u202e-1", "--out", "out"],
+                       "--contract-no"))
     cases.append(_case("init-under-file", ["init", "blocker/profile.toml"], "blocker"))
     cases.append(_case("init-directory", ["init", "."], "目录"))
     cases.append(_case("init-exists", ["init", "blocker"], "已存在"))
