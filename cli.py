@@ -376,6 +376,7 @@ def register_ready(settings: Settings, create: bool = False) -> None:
     if settings.db_option is None or settings.new_register:
         return  # the default register of this user: its first use starts it
     if stdin_is_terminal() and click.confirm(f"登记簿 {path} 不存在，要在这里新建一本登记簿吗？", default=False):
+        settings.new_register = True  # asked once per command
         return
     raise click.ClickException(f"登记簿 {path} 不存在，未作任何改动：请检查 {where} 是否写错；"
                                "确要在这里新建登记簿时请加 --new-register（如 vipcontract --db "

@@ -44,6 +44,8 @@ def load_profile(path: Path | None = None) -> Profile:
             user = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise InvalidInput(Problem("profile", f"公司档案文件 {path} 格式错误{_where(exc)}")) from None
+        except RecursionError:  # brackets nested thousands deep
+            raise InvalidInput(Problem("profile", f"公司档案文件 {path} 嵌套过深")) from None
         data = merge(data, user)
     return profile_from_mapping(data, sample_provider=defaults["provider"])
 
@@ -78,6 +80,17 @@ def _where(exc: Exception) -> str:
     return f"（第 {line} 行）" if line else ""
 
 
+MAX_YAML_DEPTH = 20
+
+
+class TooDeep(Exception):
+    """Nesting deeper than MAX_YAML_DEPTH, at this line."""
+
+    def __init__(self, line: int):
+        super().__init__(line)
+        self.line = line
+
+
 class AliasRefused(Exception):
     """A YAML anchor or alias, at this line."""
 
@@ -90,11 +103,20 @@ class _PlainYaml(yaml.SafeLoader):
     """YAML without anchors and aliases: nine lines of aliases expand to billions of items (the
     "billion laughs"), and a customer record never needs them."""
 
+    depth = 0
+
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise AliasRefused(event.start_mark.line + 1)
-        return super().compose_node(parent, index)
+        # A record is flat; thousands of nested brackets would exhaust the parser's recursion.
+        if self.depth >= MAX_YAML_DEPTH:
+            raise TooDeep(event.start_mark.line + 1)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def read_data_file(path: str | Path, field: str = "from") -> dict[str, Any]:
@@ -111,6 +133,11 @@ def read_data_file(path: str | Path, field: str = "from") -> dict[str, Any]:
     except AliasRefused as exc:
         raise InvalidInput(Problem(field, f"文件 {path} 第 {exc.line} 行使用了 YAML 锚点或别名（& 或 *），"
                                           "为安全起见不予接受；请把内容直接写出")) from None
+    except TooDeep as exc:
+        raise InvalidInput(Problem(field, f"文件 {path} 第 {exc.line} 行嵌套过深（超过 {MAX_YAML_DEPTH} 层）")
+                           ) from None
+    except RecursionError:  # JSON nested thousands deep
+        raise InvalidInput(Problem(field, f"文件 {path} 嵌套过深")) from None
     except (ValueError, yaml.YAMLError) as exc:
         raise InvalidInput(Problem(field, f"文件 {path} 格式错误{_where(exc)}，请检查引号、冒号和括号")) from None
     if not isinstance(data, Mapping):

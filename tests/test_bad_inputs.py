@@ -86,6 +86,9 @@ FILES: dict[str, bytes] = {
     "typo.json": b'{"name": "x", "emial": "a@example.com"}',
     "big.yaml": CUSTOMER_YAML.encode() + b"#" * (2 * 1024 * 1024),
     "list.yaml": b"- a\n- b\n",
+    "deep.yaml": b"name: " + b"[" * 100000 + b"]" * 100000,
+    "deep.json": b'{"name": ' + b"[" * 100000 + b"]" * 100000 + b"}",
+    "deep.toml": b"name = " + b"[" * 100000 + b"]" * 100000,
     "broken.yaml": b"name: [\n",
     "broken.toml": b"name = \n",
     "broken.json": b"{name: 1}",
@@ -209,9 +212,10 @@ def _file_cases() -> list:
                             ("list.yaml", "键值对"), ("broken.yaml", "格式错误"), ("broken.toml", "格式错误"),
                             ("broken.json", "格式错误"), ("gbk.yaml", "UTF-8"), ("fee.yaml", "annual"),
                             ("date.yaml", "effective"), ("date2.yaml", "effective"),
-                            ("zw.yaml", "name"), ("missing.yaml", "找不到")]:
+                            ("zw.yaml", "name"), ("missing.yaml", "找不到"), ("deep.yaml", "嵌套过深"),
+                            ("deep.json", "嵌套过深"), ("deep.toml", "嵌套过深")]:
             cases.append(_case(f"{command}-from-{name}", [command, "--type", "individual", "--from", name],
-                               "--from" if named in ("别名", "过大", "键值对", "格式错误", "UTF-8", "找不到") else named,
+                               "--from" if named in ("别名", "过大", "键值对", "格式错误", "UTF-8", "找不到", "嵌套过深") else named,
                                named))
     cases.append(_case("issue-typo-suggests", ["issue", "--type", "individual", "--from", "typo.yaml"],
                        "effective_dat：未知的字段，是否想写 effective_date？"))
@@ -336,6 +340,7 @@ def _other_cases() -> list:
         _case("issue-prefix-space", ["--profile", "prefix2.toml", "issue", *PERSON], "number_prefix"),
         _case("issue-lpr-date", ["--profile", "lpr.toml", "issue", *PERSON], "lpr_published_on"),
         _case("issue-profile-big", ["--profile", "bigprofile.toml", "issue", *PERSON], "过大"),
+        _case("issue-profile-deep", ["--profile", "deep.toml", "issue", *PERSON], "嵌套过深"),
         _case("issue-profile-missing", ["--profile", "nothing.toml", "issue", *PERSON], "nothing.toml"),
         # a wrong --db: never an empty register shown, never a new one started silently
         _case("db-list-missing", ["--db", "wrong.json", "list"], "wrong.json"),

@@ -209,6 +209,36 @@ def test_the_register_cannot_be_written(run, tmp_path, monkeypatch, code, reason
     assert register.read_bytes() == before
 
 
+def test_a_register_that_cannot_be_read_is_named(run, tmp_path, monkeypatch):
+    from store import tinydb_store
+
+    assert run("issue", *person(), "--issued-on", "2025-03-01", "--out", "out").exit_code == 0
+
+    def refuse(path, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(tinydb_store, "open", refuse, raising=False)
+    result = run("show", "VIP-2025-000001")
+    assert result.exit_code == 1 and "没有权限" in result.output
+    assert str(tmp_path / "register.json") in result.output and "Traceback" not in result.output
+
+
+def test_a_full_disk_while_writing_the_agreement_leaves_nothing(run, tmp_path, monkeypatch):
+    assert run("issue", *person(), "--issued-on", "2025-03-01", "--out", "out").exit_code == 0
+    before = (tmp_path / "register.json").read_bytes()
+
+    def full(doc, fmt, path):
+        Path(path).write_bytes(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(output, "render_to", full)
+    result = run("issue", *person("李四", id_number=id_number(28)), "--out", "out")
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and "磁盘空间不足" in result.output
+    assert (tmp_path / "register.json").read_bytes() == before
+    assert sorted(file_names(tmp_path / "out")) == sorted(f"VIP-2025-000001_张三.{f}" for f in ("docx", "pdf"))
+
+
 def test_a_register_in_a_folder_without_permission_is_named(run, tmp_path, monkeypatch):
     real_access = os.access
     locked = tmp_path / "locked"
