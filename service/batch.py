@@ -19,6 +19,7 @@ import signal
 import tempfile
 import threading
 import unicodedata
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -82,9 +83,19 @@ def _read_workbook(path: Path) -> list[Table]:
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise InvalidInput(Problem("", f"无法读取 {path.name}：{exc}")) from None
+    except Exception:  # openpyxl raises many kinds (all in English) for a file that is not a workbook
+        raise InvalidInput(Problem("", f"无法读取 {path.name}：不是有效的 .xlsx 文件（可能已损坏，"
+                                       "或是改了扩展名的其他文件）")) from None
     tables: list[Table] = []
+    # openpyxl warns in English about cells it cannot read (a date serial out of range becomes
+    # #VALUE!); the row's problem is reported in Chinese by the validation instead.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _read_sheets(workbook, tables)
+    return tables
+
+
+def _read_sheets(workbook: Any, tables: list[Table]) -> None:
     try:
         for sheet in workbook.worksheets:
             if is_ignored_sheet(sheet.title):
@@ -98,7 +109,6 @@ def _read_workbook(path: Path) -> list[Table]:
             tables.append(Table(sheet.title, headers, body))
     finally:
         workbook.close()
-    return tables
 
 
 def _trim(cells: Sequence[object]) -> tuple[object, ...]:

@@ -21,7 +21,7 @@ from tests.test_register_fixtures import fake_render
 
 NO = "VIP-2025-000001"
 NOTICE = "N-000001"
-ENGLISH = re.compile(r"Traceback|\b[A-Za-z]*(Error|Exception|Interrupt)\b|\bFile \"")
+ENGLISH = re.compile(r"Traceback|\b[A-Za-z]*(Error|Exception|Interrupt|Warning)\b|\bFile \"")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 PERSON = ["--type", "individual", *[x for k, v in INDIVIDUAL.items()
@@ -109,6 +109,8 @@ FILES: dict[str, bytes] = {
     "badid.csv": _csv(ROW.replace("11010519491231002X", "110105194912310021")),
     "huge.csv": _csv() + b"," * (17 * 1024 * 1024),
     "empty.txt": b"",
+    "notzip.xlsx": b"PK\x03\x04garbage",
+    "weird.xlsx": b"",  # written by the workspace fixture (a workbook with an impossible date serial)
     "notes.txt": b"hello",
     "prefix.toml": _profile('[contract]\nnumber_prefix = "A/../B"\n'),
     "prefix2.toml": _profile('[contract]\nnumber_prefix = "VIP 2025"\n'),
@@ -227,6 +229,7 @@ def _batch_cases() -> list:
     for name, named in [("big5.csv", "Big5"), ("sjis.csv", "Shift"), ("fee.csv", "年服务费"),
                         ("date.csv", "生效日期"), ("date2.csv", "生效日期"), ("bidi.csv", "姓名"),
                         ("dot.csv", "姓名"), ("ctrl.csv", "姓名"), ("huge.csv", "过大"), ("notes.txt", "hello"),
+                        ("notzip.xlsx", "不是有效的 .xlsx"), ("weird.xlsx", "生效日期"),
                         ("empty.txt", "没有")]:
         for command in ("check", "issue"):
             extra = ["--out", "out"] if command == "issue" else []
@@ -362,6 +365,19 @@ CASES = [*_date_cases(), *_name_cases(), *_fee_cases(), *_file_cases(), *_batch_
          *_other_cases()]
 
 
+def _weird_workbook(path: Path) -> None:
+    """A list whose 生效日期 is a date serial no calendar has (openpyxl warns in English about it)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "个人客户"
+    ws.append(["姓名", "身份证号", "联系电话", "通讯地址", "电子邮箱", "年服务费", "生效日期"])
+    ws.append(["张三", "11010519491231002X", "13800000000", "北京市朝阳区", "a@example.com", 12800, 1e10])
+    ws["G2"].number_format = "yyyy-mm-dd"
+    wb.save(path)
+
+
 def snapshot(folder: Path) -> dict[str, bytes | None]:
     return {str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
             for p in sorted(folder.rglob("*"))}
@@ -375,6 +391,7 @@ def workspace(tmp_path, seeded, monkeypatch):
     for name, data in FILES.items():
         (work / name).write_bytes(data)
     (work / "blocker.xlsx").write_bytes(b"x")
+    _weird_workbook(work / "weird.xlsx")
     monkeypatch.chdir(work)
     monkeypatch.setenv("VIPCONTRACT_LOG", str(tmp_path / "log" / "error.log"))
     monkeypatch.delenv("VIPCONTRACT_DB", raising=False)
