@@ -373,6 +373,9 @@ def register_ready(settings: Settings, create: bool = False) -> None:
     if not create:
         raise click.ClickException(f"登记簿 {path} 不存在：请检查 {where} 是否写错；"
                                    "还没有签发过合同时请先用 vipcontract issue 签发")
+    from service.targets import check_out_file
+
+    check_out_file(path, "db")  # a folder that cannot be made or written is said before any work
     if settings.db_option is None or settings.new_register:
         return  # the default register of this user: its first use starts it
     if stdin_is_terminal() and click.confirm(f"登记簿 {path} 不存在，要在这里新建一本登记簿吗？", default=False):

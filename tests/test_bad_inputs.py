@@ -358,6 +358,9 @@ def _other_cases() -> list:
         _case("db-directory", ["--db", ".", "list"], "目录"),
         _case("db-foreign", ["--db", "blocker", "list"], "blocker"),
         _case("db-under-file", ["--db", "blocker/register.json", "issue", *PERSON], "blocker"),
+        _case("db-under-file-new", ["--db", "blocker/register.json", "--new-register", "issue", *PERSON],
+              "blocker/register.json"),
+        _case("db-new-in-missing-folder-read", ["--db", "nofolder/register.json", "list"], "nofolder"),
     ]
 
 
