@@ -172,6 +172,9 @@ class _Main(click.Group):
         except OSError as exc:
             failures.write_log(exc, " ".join(sys.argv))
             raise click.ClickException(failures.os_error_message(exc)) from None
+        except MemoryError as exc:  # an input larger than the limits allow for reached a library
+            log = failures.write_log(exc, " ".join(sys.argv))
+            raise click.ClickException(failures.memory_message(log)) from None
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             log = failures.write_log(exc, " ".join(sys.argv))
             raise click.ClickException(failures.unexpected_message(log)) from None
