@@ -141,7 +141,7 @@ def fill_demo_register(
         request = parse_request(CustomerType.CORPORATE, SAMPLE_CORPORATE, today)
         start = _shift(today, years=-3, days=-100)
         corp = reg.issue(store, profile, request, out_dir, formats, issued_on=_shift(start, days=-7),
-                         now=at(_shift(start, days=-7))).event.contract_no
+                         now=at(_shift(start, days=-7)), allow_sample=True).event.contract_no
         reg.sign(store, profile, corp, start, now=at(start))
         made.append((corp, "单位客户，履行中（active）"))
     finally:
