@@ -402,8 +402,23 @@ def workspace(tmp_path, seeded, monkeypatch):
     return work
 
 
-def test_the_table_is_large_enough():
+def _command_paths(group, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    paths = set()
+    for name, command in group.commands.items():
+        sub = getattr(command, "commands", None)
+        paths |= _command_paths(command, (*prefix, name)) if sub else {(*prefix, name)}
+    return paths
+
+
+def _case_command(args: list[str]) -> tuple[str, ...]:
+    while args[0] in ("--db", "--profile", "--new-register"):
+        args = args[1:] if args[0] == "--new-register" else args[2:]
+    return tuple(args[:2]) if args[0] in ("batch", "notice", "report") else (args[0],)
+
+
+def test_the_table_is_large_enough_and_covers_every_command():
     assert len(CASES) >= 150
+    assert _command_paths(cli.main) <= {_case_command(list(p.values[0])) for p in CASES}
 
 
 @pytest.mark.parametrize("args, named, code", CASES)
