@@ -10,14 +10,12 @@ import datetime as dt
 import functools
 import json
 import sys
-import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 from platformdirs import user_config_dir
 
 from contracts.customer import CustomerType, field_label, required_fields
@@ -282,9 +280,10 @@ def profile_path_default() -> Path:
 class Settings:
     """Where the register and the company profile are, resolved once per invocation."""
 
-    def __init__(self, db: str | None, profile: str | None):
+    def __init__(self, db: str | None, profile: str | None, new_register: bool = False):
         self.db_option = db
         self.profile_option = profile
+        self.new_register = new_register
 
     @functools.cached_property
     def profile_path(self) -> Path | None:
@@ -341,6 +340,9 @@ class _Main(click.Group):
         except OSError as exc:
             failures.write_log(exc, " ".join(sys.argv))
             raise click.ClickException(failures.os_error_message(exc)) from None
+        except MemoryError as exc:  # an input larger than the limits allow for reached a library
+            log = failures.write_log(exc, " ".join(sys.argv))
+            raise click.ClickException(failures.memory_message(log)) from None
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             log = failures.write_log(exc, " ".join(sys.argv))
             raise click.ClickException(failures.unexpected_message(log)) from None
@@ -351,19 +353,21 @@ class _Main(click.Group):
               help="登记簿文件（默认：环境变量 VIPCONTRACT_DB，否则用户数据目录下的 register.json）。")
 @click.option("--profile", envvar="VIPCONTRACT_PROFILE", metavar="PATH",
               help="公司档案文件（默认：用户配置目录下的 profile.toml，没有则用内置默认值）。")
+@click.option("--new-register", is_flag=True,
+              help="--db 或 VIPCONTRACT_DB 指向的登记簿还不存在时，在那里新建（否则拒绝，以免写进拼错的路径）。")
 @click.version_option(package_name="vipcontract", message="vipcontract %(version)s")
 @click.pass_context
-def main(ctx: click.Context, db: str | None, profile: str | None) -> None:
+def main(ctx: click.Context, db: str | None, profile: str | None, new_register: bool) -> None:
     """VIP 客户服务协议：生成协议（DOCX/PDF）、登记签署与变更、跟踪到期与通知。
 
     第一次使用：先运行 `vipcontract init` 生成公司档案，修改后即可生成协议。
     """
-    ctx.obj = Settings(db, profile)
+    ctx.obj = Settings(db, profile, new_register)
 
 
 # ---------------------------------------------------------------- init
 @main.command(context_settings=CONTEXT)
-@click.argument("path", required=False, type=click.Path(dir_okay=False))
+@click.argument("path", required=False)
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 @domain_errors
 def init(path: str | None, force: bool) -> None:
@@ -371,9 +375,12 @@ def init(path: str | None, force: bool) -> None:
 
     不指定 PATH 时写入用户配置目录，之后每个命令都会自动使用它。
     """
+    from service.targets import check_out_file
+
     target = Path(path) if path else profile_path_default()
-    if target.exists() and not force:
+    if target.exists() and not target.is_dir() and not force:
         raise click.ClickException(f"{target} 已存在；如需覆盖请加 --force")
+    check_out_file(target, "")
     from store.atomic import atomic_write
 
     # 0600: the profile holds the company's bank account
@@ -410,27 +417,15 @@ def customer_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def read_data_file(path: str) -> dict[str, Any]:
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise click.ClickException(f"找不到文件 {path}") from None
-    except UnicodeDecodeError:
-        raise click.ClickException(f"文件 {path} 不是 UTF-8 编码") from None
-    try:
-        if file.suffix.lower() == ".toml":
-            data = tomllib.loads(text)
-        elif file.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            data = yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        from service.parse_errors import describe_parse_error
+    """A `--from` file, refused whole when it is too large, uses YAML aliases or misspells a key."""
+    from contracts.validation import unknown_keys
+    from service.sources import read_data_file as read
 
-        raise click.ClickException(f"文件 {path} 格式错误，{describe_parse_error(exc)}") from None
-    if not isinstance(data, Mapping):
-        raise click.ClickException(f"文件 {path} 应包含键值对（如 name: 张三）")
-    return {str(k).strip(): v for k, v in data.items()}
+    data = read(path)
+    problems = unknown_keys(data, [*(name for name, _help in FIELD_OPTIONS), "type"])
+    if problems:
+        raise InvalidInput(problems)
+    return data
 
 
 def stdin_is_terminal() -> bool:
@@ -494,8 +489,7 @@ def field_prompt(kind: CustomerType, field: str) -> tuple[str, Any]:
 @click.option("--contract-no", metavar="TEXT", help="合同编号（默认：登记簿中下一个可用编号，但不占用）。")
 @click.option("--format", "formats", default="docx,pdf", show_default=True, metavar="docx,pdf",
               help="输出格式，用逗号分隔。")
-@click.option("--out", default=".", show_default=True, type=click.Path(file_okay=False),
-              help="输出目录。")
+@click.option("--out", default=".", show_default=True, help="输出目录。")
 @click.option("--force", is_flag=True, help="覆盖已存在的预览文件（登记簿中登记的文书不会被覆盖）。")
 @pass_settings
 @domain_errors
@@ -511,10 +505,13 @@ def generate(settings: Settings, kind, from_file, contract_no, formats, out, for
       vipcontract generate --type 单位 --from customer.yaml \\
           --format pdf --out ./out
     """
+    from contracts.validation import optional_text
     from service.generate import agreement_paths, build_agreement, parse_request, write_agreement
     from service.register import check_preview
 
     chosen = parse_formats(formats)
+    out_dir(out)
+    contract_no = optional_text(contract_no, "contract_no", "合同编号", 40)
     customer_type, data = collect_customer(kind, from_file, fields)
     profile = settings.profile
     request = parse_request(customer_type, data, today())
@@ -550,10 +547,62 @@ NOTICE_END_CHOICE = LabelChoice(TerminationReason, "解除原因",
                                 tuple(r for r in TerminationReason if r is not TerminationReason.MUTUAL))
 
 
+def register_ready(settings: Settings, create: bool = False) -> None:
+    """A register that is not there is never shown as empty, and never started by a typo in --db
+    or VIPCONTRACT_DB: a command that reads it says so; `issue` and `batch issue` start a new one
+    only at the default path, with --new-register, or when the clerk confirms at a terminal."""
+    from store import MEMORY
+
+    path = settings.db_path
+    if str(path) == MEMORY or path.exists() or path.is_symlink():
+        return  # a folder or a foreign file is refused by the store, naming it
+    where = "--db 或环境变量 VIPCONTRACT_DB"
+    if not create:
+        raise click.ClickException(f"登记簿 {path} 不存在：请检查 {where} 是否写错；"
+                                   "还没有签发过合同时请先用 vipcontract issue 签发")
+    from service.targets import check_out_file
+
+    check_out_file(path, "db")  # a folder that cannot be made or written is said before any work
+    if settings.db_option is None or settings.new_register:
+        return  # the default register of this user: its first use starts it
+    if stdin_is_terminal() and click.confirm(f"登记簿 {path} 不存在，要在这里新建一本登记簿吗？", default=False):
+        settings.new_register = True  # asked once per command
+        return
+    raise click.ClickException(f"登记簿 {path} 不存在，未作任何改动：请检查 {where} 是否写错；"
+                               "确要在这里新建登记簿时请加 --new-register（如 vipcontract --db "
+                               f"{path} --new-register issue …）")
+
+
+def out_dir(out: str) -> Path:
+    """--out as a folder, checked before anything is rendered or recorded."""
+    from service.targets import check_out_dir
+
+    return check_out_dir(out, "out")
+
+
+def notice_texts(to: str, note: str, new_address: str, new_email: str) -> tuple[str, str, str, str]:
+    """A notice's free texts: bounded, no hidden or control characters (they are printed in the
+    notice, the register and every report)."""
+    from contracts.limits import ADDRESS_MAX_CHARS
+    from contracts.validation import optional_text
+
+    return (optional_text(to, "to", "寄往的地址或邮箱", ADDRESS_MAX_CHARS), note_text(note),
+            optional_text(new_address, "new_address", "新通讯地址", ADDRESS_MAX_CHARS),
+            optional_text(new_email, "new_email", "新电子邮箱", ADDRESS_MAX_CHARS))
+
+
+def note_text(note: str) -> str:
+    from contracts.limits import NOTE_MAX_CHARS
+    from contracts.validation import optional_text
+
+    return optional_text(note, "note", "说明", NOTE_MAX_CHARS)
+
+
 @contextlib.contextmanager
-def opened_store(settings: Settings) -> Iterator[Any]:
+def opened_store(settings: Settings, create: bool = False) -> Iterator[Any]:
     from store import open_store
 
+    register_ready(settings, create)
     store = open_store(settings.db_path)
     try:
         yield store
@@ -619,8 +668,7 @@ def wide_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def format_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option("--out", default=".", show_default=True, type=click.Path(file_okay=False),
-                      help="文书输出目录。")(fn)
+    fn = click.option("--out", default=".", show_default=True, help="文书输出目录。")(fn)
     return click.option("--format", "formats", default="docx,pdf", show_default=True,
                         metavar="docx,pdf", help="文书格式，用逗号分隔。")(fn)
 
@@ -643,10 +691,12 @@ def issue(settings: Settings, kind, from_file, issued_on, formats, out, **fields
 
     require_issuing_profile(settings)  # before any prompt: nothing typed in vain
     chosen = parse_formats(formats)
+    out_dir(out)
     day = day_option(issued_on, "issued_on")
+    register_ready(settings, create=True)  # asked before the customer's fields, like the profile
     customer_type, data = collect_customer(kind, from_file, fields)
     request = parse_request(customer_type, data, day or today())
-    with opened_store(settings) as store:
+    with opened_store(settings, create=True) as store:
         done = issue_contract(store, settings.profile, request, Path(out), chosen, issued_on=day)
     click.echo(f"已签发并登记合同 {done.contract_no}")
     echo_files(done.files)
@@ -697,6 +747,7 @@ def amend(settings: Settings, contract_no, signed_on, effective_on, changes, for
     from service.register import amend as amend_contract
 
     chosen = parse_formats(formats)
+    out_dir(out)
     signed = required_day(signed_on, "signed_on")
     effective = required_day(effective_on, "effective_on")
     with opened_store(settings) as store:
@@ -731,6 +782,7 @@ def renew(settings: Settings, contract_no, signed_on, years, annual_fee, formats
     from service.register import renew as renew_contract
 
     chosen = parse_formats(formats)
+    out_dir(out)
     signed = required_day(signed_on, "signed_on")
     with opened_store(settings) as store:
         done = renew_contract(store, settings.profile, contract_no, signed_on=signed, years=years,
@@ -774,7 +826,9 @@ def notice_send(settings: Settings, contract_no, kind, method, to, on, reason, n
     from service.register import NoticeRequest, send_notice, show
 
     chosen = parse_formats(formats)
+    out_dir(out)
     sent_at = moment(on, "on", SHANGHAI) if on else now()
+    to, note, new_address, new_email = notice_texts(to, note, new_address, new_email)
     request = NoticeRequest(NoticeKind(kind), DeliveryMethod(method), sent_at, to, note,
                             new_address, new_email, reason or "", note)
     with opened_store(settings) as store:
@@ -856,8 +910,10 @@ def terminate(settings: Settings, contract_no, by_notice, on, reason, note, sign
     from service.register import terminate as terminate_contract
 
     chosen = parse_formats(formats)
+    out_dir(out)
     day = day_option(on, "on")
     signed = day_option(signed_on, "signed_on")
+    note = note_text(note)
     with opened_store(settings) as store:
         done = terminate_contract(store, settings.profile, contract_no, on=day, reason=reason,
                                   reason_text=note, by_notice=by_notice, signed_on=signed,
@@ -880,6 +936,7 @@ def void(settings: Settings, contract_no: str, on: str | None, note: str) -> Non
     from service.register import void as void_contract
 
     day = day_option(on, "on") or today()
+    note = note_text(note)
     with opened_store(settings) as store:
         void_contract(store, settings.profile, contract_no, day, note)
     click.echo(f"已登记合同 {contract_no} 作废（{day}）")
@@ -904,6 +961,7 @@ def correct(settings: Settings, contract_no: str, seq: int, changes, retract: bo
     """
     from service.register import correct as correct_event
 
+    note = note_text(note)
     with opened_store(settings) as store:
         done = correct_event(store, settings.profile, contract_no, seq,
                              changes=correct_changes(changes), retract=retract, note=note)
@@ -994,8 +1052,13 @@ def find(settings: Settings, query: str, as_of: str | None, wide: bool) -> None:
       vipcontract find 1380000
       vipcontract find 110105
     """
+    from contracts.validation import text
     from service.reports import find_in_store, print_table
 
+    try:  # printed back in the title: no hidden or control characters, bounded
+        query = text(query, "query", "查找内容", 100) if query.strip() else query
+    except InvalidInput as exc:
+        raise click.ClickException(str(exc.problems[0].message)) from None
     day = day_option(as_of, "as_of") or today()
     with opened_store(settings) as store:
         report = find_in_store(store, settings.profile, query, day)
@@ -1209,7 +1272,7 @@ def batch_group() -> None:
 
 
 @batch_group.command("template", context_settings=CONTEXT)
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 @domain_errors
 def batch_template(file: str, force: bool) -> None:
@@ -1218,10 +1281,13 @@ def batch_template(file: str, force: bool) -> None:
     个人客户、单位客户各一个工作表（工作表名决定客户类型），另有带“类型”列的混合名单和
     含示例的填写说明；表头带说明，年服务费、生效日期、类型有数据验证。
     """
-    from service.batch import run_template
+    from service.batch import check_template_name, run_template
+    from service.targets import check_out_file
 
-    if Path(file).exists() and not force:
+    check_template_name(Path(file))
+    if Path(file).exists() and not Path(file).is_dir() and not force:
         raise click.ClickException(f"{file} 已存在；如需覆盖请加 --force")
+    check_out_file(file, "")
     for line in run_template(file):
         click.echo(line)
 
@@ -1245,7 +1311,7 @@ def batch_check(settings: Settings, file: str, kind: str | None) -> None:
 
 @batch_group.command("issue", context_settings=CONTEXT)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", required=True, type=click.Path(file_okay=False),
+@click.option("--out", required=True,
               help="输出目录：协议文件、签发清单（‹批次>-index.csv/.xlsx）和错误名单。")
 @click.option("--jobs", type=ZhIntRange(min=1), default=None, metavar="N",
               help="并行进程数（默认：CPU 核数）。")
@@ -1267,9 +1333,14 @@ def batch_issue(settings: Settings, file: str, out: str, jobs: int | None, forma
     默认只要有一行有误就整批不签发、列出全部问题；中断（Ctrl-C）后重新运行同一命令即可继续，
     不会重复签发。退出码：0 全部完成，1 有误或有失败，130 被中断。
     """
+    from contracts.validation import optional_text
     from service.batch import run_issue
 
     require_issuing_profile(settings)
+    parse_formats(formats)
+    out_dir(out)
+    batch_key = optional_text(batch_key, "batch_key", "批次标识", 100) or None
+    register_ready(settings, create=True)
     code, lines = run_issue(file, db_path=settings.db_path, profile=settings.profile, out_dir=out, today=today(),
                             formats=formats, jobs=jobs, skip_invalid=skip_invalid, batch_key=batch_key,
                             default_type=kind)
@@ -1308,9 +1379,12 @@ def period_options(what: str) -> Callable[[Callable[..., Any]], Callable[..., An
 def run_report(settings: Settings, name: str, as_of: str | None, fmt: str, out: str | None,
                no_timestamp: bool, wide: bool = False, **filters: Any) -> None:
     from service.reports import check_output, print_table, render, report_from_store, save
+    from service.targets import check_out_file
 
     fmt = fmt.strip().lower()
     check_output(name, fmt, out)
+    if out:
+        check_out_file(out, "out", dir_ok=True)
     day = day_option(as_of, "as_of") or today()
     for key in ("date_from", "date_to"):
         if key in filters:
@@ -1438,7 +1512,7 @@ def report_deadlines(settings: Settings, date_from, date_to, as_of, fmt, out, no
 @click.option("--as-of", metavar="YYYY-MM-DD", help="按该日有效的约定合并（默认今天）。")
 @click.option("--format", "formats", default="docx,pdf", show_default=True, metavar="docx,pdf",
               help="文件格式，用逗号分隔。")
-@click.option("--out", default=".", show_default=True, type=click.Path(file_okay=False), help="输出目录。")
+@click.option("--out", default=".", show_default=True, help="输出目录。")
 @pass_settings
 @domain_errors
 def consolidated(settings: Settings, contract_no: str, as_of: str | None, formats: str, out: str) -> None:
@@ -1452,6 +1526,7 @@ def consolidated(settings: Settings, contract_no: str, as_of: str | None, format
     from service.reports import write_consolidated
 
     chosen = parse_formats(formats)
+    out_dir(out)
     day = day_option(as_of, "as_of") or today()
     with opened_store(settings) as store:
         written = write_consolidated(store, settings.profile, contract_no, day, Path(out), chosen)
@@ -1460,7 +1535,7 @@ def consolidated(settings: Settings, contract_no: str, as_of: str | None, format
 
 # ---------------------------------------------------------------- demo
 @main.command(context_settings=CONTEXT)
-@click.option("--out", default="demo-out", show_default=True, type=click.Path(file_okay=False),
+@click.option("--out", default="demo-out", show_default=True,
               help="示例文件的输出目录；示例登记簿为其中的 demo-register.json（每次重新生成）。")
 @pass_settings
 @domain_errors
@@ -1474,16 +1549,16 @@ def demo(settings: Settings, out: str) -> None:
     """
     from service.demo import clear_demo_register, fill_demo_register, write_sample_agreements
 
-    out_dir = Path(out)
-    samples = out_dir / "samples"
+    folder = out_dir(out)
+    samples = folder / "samples"
     click.echo("正在生成示例协议（个人客户、单位客户；DOCX 与 PDF）……")
     for item in write_sample_agreements(settings.profile, samples, today()):
         click.echo(f"  {item.path}")
-    register = out_dir / "demo-register.json"
-    clear_demo_register(register, out_dir / "register")
+    register = folder / "demo-register.json"
+    clear_demo_register(register, folder / "register")
     Path(f"{register}.lock").unlink(missing_ok=True)
     click.echo("正在建立示例登记簿（签署、补充协议、续签、通知、解除）……")
-    for contract_no, what in fill_demo_register(register, settings.profile, out_dir / "register", today()):
+    for contract_no, what in fill_demo_register(register, settings.profile, folder / "register", today()):
         click.echo(f"  {contract_no}  {what}")
     click.echo(f"示例登记簿：{register}")
     click.echo(f"查看：VIPCONTRACT_DB={register} .venv/bin/vipcontract list")

@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import cn2an
 
+from . import limits
 from .errors import InvalidInput, Problem
 
 CENT = Decimal("0.01")
@@ -27,10 +28,11 @@ def parse_amount(value: object, field: str = "annual_fee") -> Decimal:
         raise InvalidInput(Problem(field, f"“{value}”不是金额"))
     if amount <= 0:
         raise InvalidInput(Problem(field, "金额必须大于零"))
+    # The ceiling before any rounding: quantizing 1e30 to the cent needs more digits than the
+    # decimal context holds.
+    limits.check_fee(amount, field)
     if amount != amount.quantize(CENT):
         raise InvalidInput(Problem(field, "金额最多保留两位小数（到分）"))
-    if amount >= Decimal("1000000000000"):
-        raise InvalidInput(Problem(field, "金额过大"))
     return amount.quantize(CENT)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from .customer import CUSTOMER_FIELDS, TEXT_AS_TYPED, CustomerType
+from .customer import CUSTOMER_FIELDS, TEXT_AS_TYPED, CustomerType, mask_id
 from .errors import InvalidInput
 
 T = TypeVar("T")
@@ -329,12 +329,14 @@ def check_rows(
                 except InvalidInput as exc:
                     unread = {p.column for p in problems}
                     problems.extend(
-                        RowProblem(row.sheet, row.row, row.column(p.field), p.message)
+                        RowProblem(row.sheet, row.row, row.column(p.field), masked(p.message, row))
                         for p in exc.problems
                         if row.column(p.field) not in unread
                     )
             pending.append((row, request, problems))
     _mark_duplicates(pending)
+    if not pending and not result.header_problems:
+        result.header_problems.append(RowProblem("", 1, "", "文件中没有客户数据：请从第2行起每行填写一位客户"))
     order = {name: i for i, name in enumerate(BATCH_FIELDS)}
     for row, request, problems in pending:
         fields_by_column = {column: name for name, column in row.columns.items()}
@@ -356,8 +358,22 @@ def _mark_duplicates(pending: list[tuple[BatchRow, Any, list[RowProblem]]]) -> N
             name = "id_number" if row.data.get("id_number") not in (None, "") else "credit_code"
             problems.append(RowProblem(
                 row.sheet, row.row, row.column(name),
-                f"同一客户（{key}）在本文件中出现多次（另见{others}）；每位客户只能保留一行",
+                f"同一客户（{masked(key, row)}）在本文件中出现多次（另见{others}）；每位客户只能保留一行",
             ))
+
+
+def masked(message: str, row: BatchRow) -> str:
+    """MESSAGE with the row's ID number masked (110105********002X), as every other output shows
+    it: the row and column already say which cell to fix."""
+    raw = row.data.get("id_number")
+    if raw in (None, ""):
+        return message
+    written = str(raw).strip()
+    compact = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", written)).upper()
+    for form in sorted({written, compact, compact.lower()}, key=len, reverse=True):
+        if len(form) > 10:
+            message = message.replace(form, mask_id(form))
+    return message
 
 
 def _place(row: BatchRow, from_sheet: str) -> str:

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from . import limits
 from . import validation as v
 from .dates import TermCounting
 from .errors import InvalidInput, Problem
@@ -179,7 +180,7 @@ def profile_from_mapping(data: Mapping[str, Any], sample_provider: Mapping[str, 
         raise InvalidInput(Problem("contract.reminder_days", "应为 1 到 366 之间的整数列表"))
     return Profile(
         provider=provider,
-        number_prefix=str(c.get("number_prefix", "VIP")).strip() or "VIP",
+        number_prefix=limits.check_number_prefix(str(c.get("number_prefix", "VIP")).strip() or "VIP"),
         term_years=_int(c, "term_years", 1, 30),
         term_counting=counting,
         payment_days=_int(c, "payment_days", 1, 90),

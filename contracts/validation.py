@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric, uscc
 
+from . import limits
 from .errors import InvalidInput, Problem
 
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|400-?\d{3}-?\d{4})$")
@@ -112,9 +115,14 @@ def text(value: str | None, field: str, label: str, max_len: int = 200) -> str:
         raise InvalidInput(Problem(field, f"{label}不能为空"))
     if len(cleaned) > max_len:
         raise InvalidInput(Problem(field, f"{label}过长（最多{max_len}个字）"))
-    if any(ord(c) < 32 for c in cleaned):
-        raise InvalidInput(Problem(field, f"{label}含有控制字符"))
+    limits.check_plain_text(cleaned, field, label)
     return cleaned
+
+
+def optional_text(value: str | None, field: str, label: str, max_len: int) -> str:
+    """Free text that may be empty (a notice's address, a note): no hidden characters, bounded."""
+    cleaned = (value or "").strip()
+    return text(cleaned, field, label, max_len) if cleaned else ""
 
 
 def person_or_company_name(value: str | None, field: str, label: str) -> str:
@@ -122,23 +130,34 @@ def person_or_company_name(value: str | None, field: str, label: str) -> str:
     bad = sorted(set(cleaned) & NAME_FORBIDDEN)
     if bad:
         raise InvalidInput(Problem(field, f"{label}含有不允许的字符：{' '.join(bad)}"))
+    if not cleaned.strip("."):  # "." and ".." name folders, never a customer (nor a file)
+        raise InvalidInput(Problem(field, f"{label}不能只由“.”组成"))
     return cleaned
 
 
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# An ISO date-time in its extended form only: Python's fromisoformat also takes 20250401 and
+# 20250401T0900, which every other date in the program refuses.
+ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?")
+
+
 def iso_date(value: object, field: str) -> dt.date:
+    """The one date parser: YYYY-MM-DD (or a date a file already holds), within limits.FIRST_DAY
+    to limits.LAST_DAY."""
     if isinstance(value, dt.datetime):
-        return value.date()
+        return limits.check_day(value.date(), field)
     if isinstance(value, dt.date):
-        return value
+        return limits.check_day(value, field)
     raw = str(value).strip()
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        if not ISO_DAY.fullmatch(raw):
             raise ValueError
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw)
     except ValueError:
         raise InvalidInput(
             Problem(field, f"日期 {value} 无效，请按 YYYY-MM-DD 填写，例如 2025-03-10")
         ) from None
+    return limits.check_day(day, field)
 
 
 def moment(value: object, field: str, default_tz: dt.tzinfo) -> dt.datetime:
@@ -147,12 +166,28 @@ def moment(value: object, field: str, default_tz: dt.tzinfo) -> dt.datetime:
         parsed = value
     else:
         raw = str(value).strip()
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        if ISO_DAY.fullmatch(raw):
             return dt.datetime.combine(iso_date(raw, field), dt.time(9, 0), default_tz)
         try:
+            if not ISO_MOMENT.fullmatch(raw):
+                raise ValueError
             parsed = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
             raise InvalidInput(
                 Problem(field, f"时间 {value} 无效，请写 YYYY-MM-DD 或 2026-03-01T17:30+08:00")
             ) from None
+    limits.check_day(parsed.date(), field)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=default_tz)
+
+
+def unknown_keys(keys: Iterable[str], known: Sequence[str]) -> list[Problem]:
+    """A problem for each key not in KNOWN, with the nearest known key when one is close: a
+    misspelled key would otherwise be dropped without a word and its value never used."""
+    problems = []
+    for key in keys:
+        if key in known:
+            continue
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        hint = f"，是否想写 {close[0]}？" if close else f"；可用的字段：{'、'.join(known)}"
+        problems.append(Problem("", f"{key}：未知的字段{hint}"))
+    return problems

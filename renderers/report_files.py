@@ -51,6 +51,7 @@ from contracts.report_model import (
     spreadsheet_text,
     text_width,
 )
+from renderers.cells import FORMULA_TRIGGERS, csv_text
 from store.atomic import atomic_write
 
 FORMATS = ("table", "csv", "xlsx", "json", "pdf", "ics")
@@ -77,8 +78,11 @@ def render_csv(report: Report) -> bytes:
 
 
 def csv_cell(column: Column, value: Any) -> str:
-    """A cell's text; phone, ID and contract numbers stay text when Excel opens the file."""
+    """A cell's text; phone, ID and contract numbers stay text when Excel opens the file, and no
+    cell is read as a formula (renderers/cells.py)."""
     cell = plain_value(column, value)
+    if isinstance(cell, str) and cell.startswith(FORMULA_TRIGGERS):
+        return csv_text(cell)  # never a formula, whatever the column
     return spreadsheet_text(cell) if column.keep_text else cell
 
 

@@ -18,7 +18,9 @@ import datetime as dt
 import io
 import os
 import signal
+import threading
 import unicodedata
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -43,9 +45,11 @@ from contracts.batch_rows import (
 from contracts.customer import CustomerType, mask_id
 from contracts.errors import ContractError, HistoryError, InvalidInput, Problem
 from contracts.events import Issued
+from contracts.limits import check_file_size
 from contracts.profile import Profile
 from contracts.register import issued_problems
 from contracts.report_model import HEAD_LABEL
+from renderers.cells import csv_row, set_text
 from store.atomic import OutputExists, atomic_write
 from store.fault import fault_point
 
@@ -67,6 +71,7 @@ def read_tables(path: Path) -> list[Table]:
     suffix = path.suffix.lower()
     if not path.is_file():
         raise InvalidInput(Problem("", f"找不到文件 {path}"))
+    check_file_size(path.stat().st_size, "", f"客户名单 {path.name} ")
     if suffix in (".xlsx", ".xlsm"):
         return _read_workbook(path)
     if suffix in (".csv", ".txt"):
@@ -81,9 +86,19 @@ def _read_workbook(path: Path) -> list[Table]:
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise InvalidInput(Problem("", f"无法读取 {path.name}：{exc}")) from None
+    except Exception:  # openpyxl raises many kinds (all in English) for a file that is not a workbook
+        raise InvalidInput(Problem("", f"无法读取 {path.name}：不是有效的 .xlsx 文件（可能已损坏，"
+                                       "或是改了扩展名的其他文件）")) from None
     tables: list[Table] = []
+    # openpyxl warns in English about cells it cannot read (a date serial out of range becomes
+    # #VALUE!); the row's problem is reported in Chinese by the validation instead.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _read_sheets(workbook, tables)
+    return tables
+
+
+def _read_sheets(workbook: Any, tables: list[Table]) -> None:
     try:
         for sheet in workbook.worksheets:
             if is_ignored_sheet(sheet.title):
@@ -97,7 +112,6 @@ def _read_workbook(path: Path) -> list[Table]:
             tables.append(Table(sheet.title, headers, body))
     finally:
         workbook.close()
-    return tables
 
 
 def _trim(cells: Sequence[object]) -> tuple[object, ...]:
@@ -107,9 +121,23 @@ def _trim(cells: Sequence[object]) -> tuple[object, ...]:
     return tuple(values)
 
 
-def decode_text(raw: bytes) -> str:
+# Encodings read as GB18030: the detector names GB2312 and GBK text by these (GB18030 contains both).
+_GB_FAMILY = frozenset({"gb18030", "gbk", "gb2312", "hz", "ascii"})
+# How an encoding the detector finds is named to the clerk.
+_ENCODING_NAMES = {
+    **dict.fromkeys(("big5", "big5hkscs", "cp950"), "Big5（繁体中文）"),
+    **dict.fromkeys(("cp932", "shift_jis", "shift_jis_2004", "shift_jisx0213"), "Shift-JIS（日文）"),
+    **dict.fromkeys(("euc_jp", "euc_jis_2004"), "EUC-JP（日文）"),
+    **dict.fromkeys(("cp949", "euc_kr"), "EUC-KR（韩文）"),
+    "utf_16": "UTF-16",
+}
+
+
+def decode_text(raw: bytes, name: str = "") -> str:
     """UTF-8 with or without BOM; otherwise GB18030, which Chinese Excel still writes (and UTF-16
-    with its BOM, Excel's "Unicode text")."""
+    with its BOM, Excel's "Unicode text"). Nearly any bytes decode as GB18030, so Big5 or Shift-JIS
+    would pass as mojibake: charset-normalizer is asked first, and a file it finds more plausible
+    in another encoding is refused, naming that encoding."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16")
     try:
@@ -117,13 +145,36 @@ def decode_text(raw: bytes) -> str:
     except UnicodeDecodeError:
         pass
     try:
-        return raw.decode("gb18030")
+        text = raw.decode("gb18030")
     except UnicodeDecodeError:
-        raise InvalidInput(Problem("", "文件编码无法识别：请另存为 UTF-8 或 GB18030 编码的 CSV")) from None
+        text = None
+    other = _other_encoding(raw)
+    if other or text is None:
+        named = f"似乎是 {other} 编码" if other else "编码无法识别"
+        raise InvalidInput(Problem("", f"{name or '文件'} {named}：请在表格软件中另存为“CSV UTF-8”"
+                                       "（或 GB18030 编码的 CSV）后再试")) from None
+    return text
+
+
+def _other_encoding(raw: bytes) -> str:
+    """The encoding charset-normalizer finds for RAW when it rules GB18030 out, or finds Big5 or a
+    Japanese encoding reads it better; "" otherwise. A few short Chinese names are often as
+    plausible in Korean as in GB18030, and such a file is read as GB18030."""
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(raw))
+    if not matches or matches[0].encoding in _GB_FAMILY:
+        return ""
+    best = matches[0]
+    gb = [m for m in matches if m.encoding in _GB_FAMILY]
+    rival = best.encoding in _ENCODING_NAMES and "EUC-KR" not in _ENCODING_NAMES[best.encoding]
+    if not gb or (rival and gb[0].chaos > best.chaos):
+        return _ENCODING_NAMES.get(best.encoding, best.encoding)
+    return ""
 
 
 def _read_csv(path: Path) -> Table:
-    text = decode_text(path.read_bytes())
+    text = decode_text(path.read_bytes(), path.name)  # size checked by read_tables
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -263,6 +314,12 @@ def _format_columns(ws, fields: Sequence[str], rows: int) -> None:
         dv.add(span)
 
 
+def check_template_name(path: Path) -> None:
+    """Only the two kinds of file `batch check` reads back."""
+    if Path(path).suffix.lower() not in (".xlsx", ".csv"):
+        raise InvalidInput(Problem("", f"{Path(path).name}：模板请使用 .xlsx（或 .csv）文件名"))
+
+
 def write_template(path: Path) -> Path:
     """An empty customer list: a sheet per customer type, a mixed list with a 类型 column, and
     a 填写说明 sheet with the instructions and one example row per type (never issued)."""
@@ -271,8 +328,7 @@ def write_template(path: Path) -> Path:
         labels = [label for _f, label in SHEET_HEADERS[None]]
         _atomic_save(path, lambda tmp: tmp.write_text(",".join(labels) + "\r\n", encoding="utf-8-sig"))
         return path
-    if path.suffix.lower() != ".xlsx":
-        raise InvalidInput(Problem("", f"{path.name}：模板请使用 .xlsx（或 .csv）文件名"))
+    check_template_name(path)
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -349,7 +405,8 @@ def write_errors_workbook(
             ws = sheets[title] = wb.create_sheet(title[:31])
             headers = [*source.headers, ERRORS_COLUMN, SOURCE_ROW_COLUMN]
             for column, header in enumerate(headers, start=1):
-                ws.cell(row=1, column=column, value=header).font = Font(bold=True)
+                set_text(ws.cell(row=1, column=column), header)
+                ws.cell(row=1, column=column).font = Font(bold=True)
             fields = {column: name for name, column in source.columns.items()}
             for index, header in enumerate(source.headers, start=1):
                 ws.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(fields.get(header, ""), 14)
@@ -361,7 +418,8 @@ def write_errors_workbook(
         for problem in checked.problems:
             problem_columns.setdefault(problem.column, []).append(problem.message)
         for column, (header, value) in enumerate(zip(source.headers, source.cells, strict=False), start=1):
-            cell = ws.cell(row=target, column=column, value=value)
+            cell = ws.cell(row=target, column=column)
+            set_text(cell, value)  # as written in the list, and never a formula
             if header in text_columns:
                 cell.number_format = "@"
             if isinstance(value, dt.date | dt.datetime):
@@ -370,7 +428,8 @@ def write_errors_workbook(
                 cell.fill = bad
                 cell.comment = Comment("\n".join(problem_columns[header]), "vipcontract")
         message = "\n".join(f"{p.column}：{p.message}" if p.column else p.message for p in checked.problems)
-        note = ws.cell(row=target, column=len(source.headers) + 1, value=message)
+        note = ws.cell(row=target, column=len(source.headers) + 1)
+        set_text(note, message)
         note.alignment = Alignment(wrap_text=True, vertical="top")
         ws.cell(row=target, column=len(source.headers) + 2, value=source.row)
     if not sheets:
@@ -650,16 +709,19 @@ def issue_batch(
         for row in check.valid:
             assert row.request is not None
             (result.skipped if row.request.customer.identity in done else todo).append(row)
-        try:
-            if todo:
-                _issue_rows(todo, result, registrar, profile, today, tuple(formats), jobs,
-                            progress or NoProgress(), renderer)
-        except KeyboardInterrupt:
-            result.interrupted, result.cancelled = "已按 Ctrl-C 中断", True
-        finally:
-            records = registrar.issued_in_batch(key)
-            result.register_head = registrar.head()  # of the read that gave `records`
-            result.index_paths = write_index(records, out_dir, key, result.register_head)
+        with _sigint_restored():
+            try:
+                if todo:
+                    _issue_rows(todo, result, registrar, profile, today, tuple(formats), jobs,
+                                progress or NoProgress(), renderer)
+            except KeyboardInterrupt:
+                # One Ctrl-C stops the run; a second one must not cut the clean-up and the index short.
+                _ignore_sigint()
+                result.interrupted, result.cancelled = "已按 Ctrl-C 中断", True
+            finally:
+                records = registrar.issued_in_batch(key)
+                result.register_head = registrar.head()  # of the read that gave `records`
+                result.index_paths = write_index(records, out_dir, key, result.register_head)
     return result
 
 
@@ -747,10 +809,13 @@ def _run_pool(tasks: list[RenderTask], committer: _Committer, profile: Profile,
             pending[pool.submit(render_task, claimed)] = claimed
 
     try:
-        for task in queue:
-            submit(task)
-            if len(pending) >= window:
-                break
+        # The workers start on the first submit; a Ctrl-C before their initializer ignores it
+        # would print a traceback from each of them, so it waits until they are running.
+        with writes.interrupt_guard():
+            for task in queue:
+                submit(task)
+                if len(pending) >= window:
+                    break
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
@@ -772,12 +837,41 @@ def _run_pool(tasks: list[RenderTask], committer: _Committer, profile: Profile,
         committer.result.interrupted = "一个工作进程意外退出"
         pool.shutdown(wait=True, cancel_futures=True)
     except BaseException:
-        # Stop handing out work and let the rows being rendered finish (workers ignore Ctrl-C),
-        # so that no temporary file is written after the clean-up that follows.
-        pool.shutdown(wait=True, cancel_futures=True)
+        _stop_pool(pool)
         raise
     else:
         pool.shutdown(wait=True)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Ctrl-C: stop the workers now and wait until they are gone. They only ever write temporary
+    files, which are removed after them (`discard_uncommitted`), so nothing is lost by cutting a
+    row short. A second Ctrl-C meanwhile is ignored: interrupting the wait left workers running
+    and the process hanging at exit."""
+    _ignore_sigint()  # until issue_batch has cleaned up and written the index (_sigint_restored)
+    # The executor has no public way to stop a running worker; its processes are terminated
+    # directly, then shut down (which joins them).
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ignore_sigint() -> None:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def _sigint_restored() -> Iterator[None]:
+    """Ctrl-C as it was before the block, whatever the block did to it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
 
 
 class _Committer:
@@ -924,7 +1018,7 @@ def write_index(records: Iterable[IssuedRecord], out_dir: Path, batch_key: str, 
         with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(INDEX_HEADERS)
-            writer.writerows(rows)
+            writer.writerows(csv_row(row) for row in rows)
 
     def save_xlsx(tmp: Path) -> None:
         from openpyxl import Workbook
@@ -937,8 +1031,9 @@ def write_index(records: Iterable[IssuedRecord], out_dir: Path, batch_key: str, 
         ws.append(list(INDEX_HEADERS))
         for cell in ws[1]:
             cell.font = Font(bold=True)
-        for row in rows:
-            ws.append(row)
+        for r, row in enumerate(rows, start=2):
+            for column, value in enumerate(row, start=1):
+                set_text(ws.cell(row=r, column=column), value)
         for index, width in enumerate((20, 26, 10, 22, 14, 12, 40, 66, 40, 66, 16), start=1):
             ws.column_dimensions[get_column_letter(index)].width = width
         ws.freeze_panes = "A2"

@@ -65,3 +65,8 @@ def unexpected_message(log: Path | None) -> str:
     if log is None:
         return "程序内部错误，且无法写入错误日志；请联系技术支持。"
     return f"程序内部错误，未完成本次操作；详细信息已写入 {log}，请把该文件交给技术支持。"
+
+
+def memory_message(log: Path | None) -> str:
+    where = f"；详细信息已写入 {log}" if log else ""
+    return f"内存不足，未完成本次操作（输入的文件可能过大或嵌套过深）{where}。"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from contracts.document import Document
 from contracts.errors import InvalidInput, Problem
+from contracts.limits import cut_to_bytes
 from contracts.validation import as_typed
 from store.atomic import PRIVATE, WrittenFile, atomic_write, refuse_existing, sha256_file
 
@@ -34,7 +35,8 @@ def safe_stem(*parts: str) -> str:
     text = as_typed("_".join(p for p in parts if p))
     text = re.sub(r"[\\/:*?\"<>|\x00-\x1f]", "_", text)
     text = re.sub(r"\s+", "_", text).strip("._ ")
-    return text[:120] or "document"
+    # Cut by bytes, not characters: 120 hanzi are 360 bytes, past the 255-byte limit of a name.
+    return cut_to_bytes(text).rstrip("._ ") or "document"
 
 
 def render_to(doc: Document, fmt: str, path: Path) -> None:

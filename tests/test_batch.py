@@ -53,13 +53,13 @@ CSV_ROWS = [
 ]
 CSV_GOOD_ROWS = [2, 3, 9, 12]
 CSV_PROBLEMS = [
-    "第4行 身份证号：身份证号 110101198001010011 校验位不正确",
+    "第4行 身份证号：身份证号 110101********0011 校验位不正确",
     "第5行 生效日期：日期 2027-13-01 无效，请按 YYYY-MM-DD 填写，例如 2025-03-10",
     "第6行 年服务费（元）：金额必须大于零",
     "第7行 姓名/单位名称：姓名/单位名称不能为空",
     "第8行 统一社会信用代码：个人客户不填写统一社会信用代码；单位客户请用 --type corporate",
-    "第10行 身份证号：同一客户（310115199209090072）在本文件中出现多次（另见第11行）；每位客户只能保留一行",
-    "第11行 身份证号：同一客户（310115199209090072）在本文件中出现多次（另见第10行）；每位客户只能保留一行",
+    "第10行 身份证号：同一客户（310115********0072）在本文件中出现多次（另见第11行）；每位客户只能保留一行",
+    "第11行 身份证号：同一客户（310115********0072）在本文件中出现多次（另见第10行）；每位客户只能保留一行",
 ]
 
 
@@ -114,12 +114,12 @@ def write_xlsx(path: Path) -> Path:
 
 XLSX_GOOD = [("个人客户", 7), ("单位客户", 2), ("单位客户", 3), ("混合名单", 3)]
 XLSX_PROBLEMS = [
-    "个人客户 第2行 身份证号：同一客户（110101198001010010）在本文件中出现多次（另见第9行）；每位客户只能保留一行",
-    "个人客户 第3行 身份证号：身份证号 110101198001010011 校验位不正确",
+    "个人客户 第2行 身份证号：同一客户（110101********0010）在本文件中出现多次（另见第9行）；每位客户只能保留一行",
+    "个人客户 第3行 身份证号：身份证号 110101********0011 校验位不正确",
     "个人客户 第4行 生效日期：日期 2027-13-01 无效，请按 YYYY-MM-DD 填写，例如 2025-03-10",
     "个人客户 第5行 年服务费（元）：金额必须大于零",
     "个人客户 第6行 姓名：姓名/单位名称不能为空",
-    "个人客户 第9行 身份证号：同一客户（110101198001010010）在本文件中出现多次（另见第2行）；每位客户只能保留一行",
+    "个人客户 第9行 身份证号：同一客户（110101********0010）在本文件中出现多次（另见第2行）；每位客户只能保留一行",
     "混合名单 第2行 统一社会信用代码：个人客户不填写统一社会信用代码；单位客户请用 --type corporate",
 ]
 
@@ -285,7 +285,8 @@ def test_template_has_typed_sheets_validation_and_reads_back_empty(tmp_path, pro
     notes = [c.value for c in wb["填写说明"]["A"] if c.value]
     assert any("示例" in str(v) for v in notes)
     result = batch.check_file(path, TODAY, profile=profile)
-    assert result.ok and result.rows == []  # the examples in 填写说明 are never read
+    assert result.rows == []  # the examples in 填写说明 are never read
+    assert [p.message for p in result.problems] == ["文件中没有客户数据：请从第2行起每行填写一位客户"]
 
 
 def test_filled_template_is_accepted(tmp_path, profile):
@@ -344,7 +345,7 @@ def test_skip_invalid_issues_good_rows_and_writes_the_errors_workbook(tmp_path, 
     assert list(errors.headers) == [*MIXED_HEADERS, "错误说明", "原行号"]
     by_row = {cells[-1]: cells for _n, cells in errors.rows}
     assert sorted(by_row) == [4, 5, 6, 7, 8, 10, 11]
-    assert by_row[4][2] == BAD_CHECKSUM and "身份证号：身份证号 110101198001010011 校验位不正确" in by_row[4][-2]
+    assert by_row[4][2] == BAD_CHECKSUM and "身份证号：身份证号 110101********0011 校验位不正确" in by_row[4][-2]
     assert "生效日期：日期 2027-13-01 无效" in by_row[5][-2]
     assert by_row[6][9] == "-500" and "年服务费（元）：金额必须大于零" in by_row[6][-2]
     assert "姓名/单位名称不能为空" in by_row[7][-2]

@@ -88,7 +88,7 @@ def test_every_problem_named_by_row_and_column_as_written():
         person("孙八", "110108198808080065", **{"统一社会信用代码": "91310000MA1FL1234Q"}),  # 7 USCC for an individual
     ))
     assert [str(p) for p in result.problems] == [
-        "第3行 身份证号：身份证号 110105198001010025 校验位不正确",
+        "第3行 身份证号：身份证号 110105********0025 校验位不正确",
         "第4行 生效日期：日期 2027-13-01 无效，请按 YYYY-MM-DD 填写，例如 2025-03-10",
         "第5行 年服务费（元）：金额必须大于零",
         "第6行 姓名/单位名称：姓名/单位名称不能为空",
@@ -109,9 +109,9 @@ def test_duplicate_customer_flags_every_occurrence():
                          company("另一家公司", "91110000600037341l")))
     lines = [str(p) for p in result.problems]
     assert lines == [
-        "第2行 身份证号：同一客户（110105198001010016）在本文件中出现多次（另见第4行）；每位客户只能保留一行",
+        "第2行 身份证号：同一客户（110105********0016）在本文件中出现多次（另见第4行）；每位客户只能保留一行",
         "第3行 统一社会信用代码：同一客户（91110000600037341L）在本文件中出现多次（另见第5行）；每位客户只能保留一行",
-        "第4行 身份证号：同一客户（110105198001010016）在本文件中出现多次（另见第2行）；每位客户只能保留一行",
+        "第4行 身份证号：同一客户（110105********0016）在本文件中出现多次（另见第2行）；每位客户只能保留一行",
         "第5行 统一社会信用代码：同一客户（91110000600037341L）在本文件中出现多次（另见第3行）；每位客户只能保留一行",
     ]
     assert not result.valid
@@ -123,7 +123,7 @@ def test_duplicates_across_sheets_name_the_other_sheet():
     result = check(table(row, name="个人客户", headers=headers), table(row, name="个人客户2", headers=headers),
                    kind=CustomerType.INDIVIDUAL)
     assert str(result.problems[0]) == (
-        "个人客户 第2行 身份证号：同一客户（110105198001010016）在本文件中出现多次（另见个人客户2 第2行）；每位客户只能保留一行")
+        "个人客户 第2行 身份证号：同一客户（110105********0016）在本文件中出现多次（另见个人客户2 第2行）；每位客户只能保留一行")
 
 
 def test_blank_rows_are_skipped_and_numbering_follows_the_sheet():

@@ -136,20 +136,20 @@ def test_a_broken_customer_file_names_the_line(tmp_path):
     bad.write_text("type: individual\nname: 张三\nphone: 138: x\n", encoding="utf-8")
     result = invoke("generate", "--from", str(bad), "--out", str(tmp_path))
     assert result.exit_code == 1
-    assert result.output == f"错误：文件 {bad} 格式错误，第 3 行第 11 列：这里不能有“:”（含“:”的值要加引号）\n"
+    assert result.output == f"错误：--from：文件 {bad} 格式错误，第 3 行第 11 列：这里不能有“:”（含“:”的值要加引号）\n"
     toml = tmp_path / "customer.toml"
     toml.write_text('type = "individual"\nname 张三\n', encoding="utf-8")
     result = invoke("generate", "--from", str(toml), "--out", str(tmp_path))
-    assert result.output == f'错误：文件 {toml} 格式错误，第 2 行第 6 列：键名后面应有“=”，如 name = "张三"\n'
+    assert result.output == f'错误：--from：文件 {toml} 格式错误，第 2 行第 6 列：键名后面应有“=”，如 name = "张三"\n'
 
 
 def test_a_broken_profile_names_the_line(tmp_path):
     profile = tmp_path / "profile.toml"
     profile.write_text("[provider]\nname = 北京\n", encoding="utf-8")
-    result = invoke("--profile", str(profile), "--db", str(tmp_path / "r.json"), "list")
+    result = invoke("--profile", str(profile), "generate", "--type", "个人", "--out", str(tmp_path / "out"))
     assert result.exit_code == 1
     assert "第 2 行第 8 列：值无效（文字要加引号" in result.output
-    assert not (tmp_path / "r.json").exists()
+    assert not (tmp_path / "out").exists()
 
 
 # ---------------------------------------------------------------- the register typed in Chinese

@@ -89,3 +89,14 @@ def test_the_log_falls_back_to_the_temporary_folder(monkeypatch, tmp_path):
     path = failures.write_log(ValueError("x"), "vipcontract test")
     assert path == tmp_path / "tmp" / "vipcontract-error.log"
     assert "ValueError: x" in path.read_text(encoding="utf-8")
+
+
+def test_running_out_of_memory_is_said_in_one_line(run, monkeypatch, tmp_path):
+    def exhaust(*_args, **_kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(cli.Path, "write_text", exhaust)
+    result = run("init", str(tmp_path / "profile.toml"))
+    assert result.exit_code == 1
+    line = one_chinese_line(result.output)
+    assert "内存不足" in line and str(tmp_path / "logs" / "error.log") in line

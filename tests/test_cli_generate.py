@@ -19,7 +19,7 @@ def individual_args(**override):
 
 def run(args, tmp_path):
     runner = CliRunner()
-    return runner.invoke(main, ["--db", str(tmp_path / "db.json"), *args, "--out", str(tmp_path / "out")])
+    return runner.invoke(main, ["--db", str(tmp_path / "db.json"), "--new-register", *args, "--out", str(tmp_path / "out")])
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_every_command_has_help_and_is_in_the_readme():
 
 
 def test_click_own_errors_are_in_chinese(tmp_path):
-    result = CliRunner().invoke(main, ["--db", str(tmp_path / "db.json"), "list", "--status", "foo"])
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "db.json"), "--new-register", "list", "--status", "foo"])
     assert result.exit_code == 2
     assert "错误：'--status' 的值无效：状态“foo”无效，可选：待签署（draft）" in result.output
     assert not (tmp_path / "db.json").exists()
@@ -113,7 +113,7 @@ def test_missing_fields_are_asked_for_on_a_terminal(tmp_path, monkeypatch):
 
     monkeypatch.setattr(cli, "stdin_is_terminal", lambda: True)
     answers = "\n".join(["individual", "王五", "11010519491231002X", "13800000000", "北京市东城区", "ww@example.com", "12800"])
-    result = CliRunner().invoke(main, ["--db", str(tmp_path / "db.json"), "generate", "--format", "docx",
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "db.json"), "--new-register", "generate", "--format", "docx",
                                        "--contract-no", "VIP-2026-000009", "--out", str(tmp_path)], input=answers + "\n")
     assert result.exit_code == 0, result.output
     for prompt in ("客户类型", "姓名:", "身份证号:", "联系电话:", "通讯地址:", "电子邮箱:", "年服务费（元）:"):
@@ -134,7 +134,7 @@ def test_a_wrong_answer_is_said_at_once_and_asked_again(tmp_path, monkeypatch):
         "ww@", "ww@example.com",
         "-5", "12,800.5x", "12800",
     ]
-    result = CliRunner().invoke(main, ["--db", str(tmp_path / "db.json"), "generate", "--format", "docx",
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "db.json"), "--new-register", "generate", "--format", "docx",
                                        "--contract-no", "VIP-2026-000009", "--out", str(tmp_path)],
                                 input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output

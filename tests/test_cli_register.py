@@ -27,7 +27,7 @@ def run(tmp_path, fake_renderer, monkeypatch):  # noqa: F811
     monkeypatch.chdir(tmp_path)  # "--out ." stays in the test's folder
 
     def invoke(*args: str):
-        return CliRunner().invoke(main, ["--db", str(db), *args])
+        return CliRunner().invoke(main, ["--db", str(db), "--new-register", *args])
 
     return invoke
 

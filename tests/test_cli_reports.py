@@ -29,17 +29,20 @@ def run(register_path, tmp_path):  # noqa: F811
     shutil.copy(register_path, db)
 
     def invoke(*args: str):
-        return CliRunner().invoke(main, ["--db", str(db), *args])
+        return CliRunner().invoke(main, ["--db", str(db), "--new-register", *args])
 
     return invoke
 
 
 @pytest.fixture
 def run_empty(tmp_path):
+    """A register with nothing in it yet (a 0-byte file: made, never written to)."""
     db = tmp_path / "none" / "register.json"
+    db.parent.mkdir()
+    db.touch()
 
     def invoke(*args: str):
-        return CliRunner().invoke(main, ["--db", str(db), *args])
+        return CliRunner().invoke(main, ["--db", str(db), "--new-register", *args])
 
     invoke.db = db
     return invoke
@@ -174,7 +177,14 @@ def test_an_empty_register(run_empty, tmp_path, name):
     written = run_empty("report", name, "--as-of", AS_OF, "--format", "csv", "--out", str(out))
     assert written.exit_code == 0 and "登记簿中还没有合同。（文件中只有表头）" in written.output
     assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 1
-    assert not run_empty.db.exists()  # a report creates no register
+    assert run_empty.db.read_bytes() == b""  # a report writes nothing to the register
+
+
+def test_a_report_on_a_register_that_is_not_there_names_the_path(tmp_path):
+    db = tmp_path / "typo.json"
+    result = CliRunner().invoke(main, ["--db", str(db), "report", "expiring"])
+    assert result.exit_code == 1 and f"登记簿 {db} 不存在" in result.output
+    assert not db.exists()
 
 
 def test_an_empty_result(run):

@@ -47,7 +47,7 @@ class Office:
         env.pop(FAULT_ENV, None)
         if fault:
             env[FAULT_ENV] = fault
-        return subprocess.run([sys.executable, str(CHILD), "--db", str(self.db), *args], env=env,
+        return subprocess.run([sys.executable, str(CHILD), "--db", str(self.db), "--new-register", *args], env=env,
                               capture_output=True, text=True, timeout=120)
 
     def issue(self, fault: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -211,7 +211,7 @@ def test_writers_at_once_render_outside_the_lock_and_never_share_a_number(tmp_pa
     env.pop(FAULT_ENV, None)
 
     def writer(names: list[str]) -> subprocess.Popen[bytes]:
-        commands = [[sys.executable, str(CHILD), "--db", str(office.db), "issue", "--type", "individual",
+        commands = [[sys.executable, str(CHILD), "--db", str(office.db), "--new-register", "issue", "--type", "individual",
                      "--name", name, "--id-number", "11010519491231002X", "--phone", "13800000000",
                      "--address", "北京市朝阳区建国路88号", "--email", "z@example.com", "--annual-fee", "12800",
                      "--issued-on", "2026-03-01", "--out", str(office.out)] for name in names]

@@ -38,7 +38,7 @@ def write_profile(tmp_path: Path, counting: str, dispute: str = "arbitration") -
 
 
 def invoke(tmp_path: Path, profile: Path, *args: str):
-    return CliRunner().invoke(main, ["--db", str(tmp_path / "db.json"), "--profile", str(profile), *args])
+    return CliRunner().invoke(main, ["--db", str(tmp_path / "db.json"), "--new-register", "--profile", str(profile), *args])
 
 
 def customer_args(kind: str) -> list[str]:

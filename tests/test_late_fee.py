@@ -123,6 +123,7 @@ def test_the_retired_daily_rate_is_refused_with_what_replaces_it():
 def test_an_old_profile_file_gets_a_chinese_message_not_a_traceback(tmp_path):
     old = tmp_path / "profile.toml"
     old.write_text('[contract]\nlate_fee_per_day = "0.0005"\n', encoding="utf-8")
+    (tmp_path / "r.json").touch()
     result = CliRunner().invoke(main, ["--profile", str(old), "--db", str(tmp_path / "r.json"), "list"])
     assert result.exit_code == 1
     assert result.output.startswith("错误：contract.late_fee_per_day：已不再使用")
@@ -177,7 +178,7 @@ def run(tmp_path, fake_renderer, monkeypatch):  # noqa: F811
     monkeypatch.chdir(tmp_path)
 
     def invoke(*args: str):
-        return CliRunner().invoke(main, ["--db", str(tmp_path / "register.json"), *args])
+        return CliRunner().invoke(main, ["--db", str(tmp_path / "register.json"), "--new-register", *args])
 
     return invoke
 

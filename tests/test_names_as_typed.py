@@ -89,7 +89,7 @@ def _read_back(path: Path) -> str:
 ])
 def test_generate_prints_them_as_typed_in_both_formats_and_the_file_name(tmp_path, kind, data, typed):
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["--db", str(tmp_path / "db.json"), "generate", "--type", kind,
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "db.json"), "--new-register", "generate", "--type", kind,
                                        *_args(data), "--effective-date", "2025-03-10", "--out", str(out)])
     assert result.exit_code == 0, result.output
     name = typed[0]
@@ -107,18 +107,18 @@ def test_issue_registers_them_as_typed(tmp_path):
     db = str(tmp_path / "db.json")
     out = tmp_path / "out"
     runner = CliRunner()
-    result = runner.invoke(main, ["--db", db, "issue", "--type", "corporate", *_args(CORPORATE_TYPED),
+    result = runner.invoke(main, ["--db", db, "--new-register", "issue", "--type", "corporate", *_args(CORPORATE_TYPED),
                                   "--issued-on", "2025-03-01", "--out", str(out)])
     assert result.exit_code == 0, result.output
     no = result.output.splitlines()[0].removeprefix("已签发并登记合同 ").strip()
     assert {f.name for f in out.iterdir()} == {f"{no}_{COMPANY}.docx", f"{no}_{COMPANY}.pdf"}
-    view = json.loads(runner.invoke(main, ["--db", db, "show", no, "--json"]).output)
+    view = json.loads(runner.invoke(main, ["--db", db, "--new-register", "show", no, "--json"]).output)
     assert view["customer"]["name"] == COMPANY
     assert view["customer"]["address"] == ADDRESS
     assert view["customer"]["legal_representative"] == PERSON
     assert view["customer"]["contact_person"] == CONTACT
     assert view["customer"]["credit_code"] == "91110000600037341L"
-    listing = json.loads(runner.invoke(main, ["--db", db, "list", "--json"]).output)
+    listing = json.loads(runner.invoke(main, ["--db", db, "--new-register", "list", "--json"]).output)
     assert [c["customer"]["name"] for c in listing] == [COMPANY]
     for path in out.iterdir():
         assert squash(COMPANY) in _read_back(path)
@@ -133,10 +133,10 @@ def test_batch_issue_keeps_them_as_typed(tmp_path):
     sheet.write_text("\n".join(rows) + "\n", encoding="utf-8")
     db, out = str(tmp_path / "db.json"), tmp_path / "out"
     runner = CliRunner()
-    result = runner.invoke(main, ["--db", db, "batch", "issue", str(sheet), "--type", "corporate", "--jobs", "1",
+    result = runner.invoke(main, ["--db", db, "--new-register", "batch", "issue", str(sheet), "--type", "corporate", "--jobs", "1",
                                   "--format", "docx", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    (view,) = json.loads(runner.invoke(main, ["--db", db, "list", "--json"]).output)
+    (view,) = json.loads(runner.invoke(main, ["--db", db, "--new-register", "list", "--json"]).output)
     assert (view["customer"]["name"], view["customer"]["address"]) == (COMPANY, ADDRESS)
     (docx,) = out.glob("*.docx")
     assert docx.name.endswith(f"_{COMPANY}.docx")

@@ -21,7 +21,7 @@ CUSTOMER = ["--type", "individual", "--name", "张三", "--id-number", "11010519
 @pytest.fixture
 def run(fake_renderer):  # noqa: F811
     def invoke(db, *args):
-        return CliRunner().invoke(cli.main, ["--db", str(db), *args], catch_exceptions=False)
+        return CliRunner().invoke(cli.main, ["--db", str(db), "--new-register", *args], catch_exceptions=False)
 
     return invoke
 

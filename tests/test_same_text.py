@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 def generate(tmp_path, kind: str, *extra: str):
     data = INDIVIDUAL if kind == "individual" else CORPORATE
-    args = ["--db", str(tmp_path / "db.json"), "generate", "--type", kind,
+    args = ["--db", str(tmp_path / "db.json"), "--new-register", "generate", "--type", kind,
             "--contract-no", "VIP-2026-000001", "--annual-fee", "12800", "--out", str(tmp_path), *extra]
     for key, value in data.items():
         args += ["--" + key.replace("_", "-"), value]

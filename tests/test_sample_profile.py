@@ -33,7 +33,7 @@ def customer_args(command: str) -> list[str]:
 
 
 def cli(tmp_path: Path, *args: str):
-    return CliRunner().invoke(main, ["--db", str(tmp_path / "register.json"), *args])
+    return CliRunner().invoke(main, ["--db", str(tmp_path / "register.json"), "--new-register", *args])
 
 
 def test_issue_refuses_without_a_profile_and_says_where_it_goes(tmp_path, no_profile):

@@ -127,7 +127,7 @@ def test_show_the_effective_date_the_agreement_states_before_signing(tmp_path, f
     customer = tmp_path / "customer.yaml"
     customer.write_text("\n".join(f'{k}: "{v}"' for k, v in INDIVIDUAL.items()), encoding="utf-8")
     runner = CliRunner()
-    issued = runner.invoke(main, ["--db", str(db), "issue", "--type", "个人", "--from", str(customer),
+    issued = runner.invoke(main, ["--db", str(db), "--new-register", "issue", "--type", "个人", "--from", str(customer),
                                   "--annual-fee", "12800", "--effective-date", "2026-12-01",
                                   "--issued-on", "2026-11-20", "--out", str(tmp_path / "out")])
     assert issued.exit_code == 0, issued.output

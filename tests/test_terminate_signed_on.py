@@ -26,7 +26,7 @@ def signed(tmp_path):
     db = tmp_path / "db.json"
 
     def run(*args: str):
-        return CliRunner().invoke(main, ["--db", str(db), *args])
+        return CliRunner().invoke(main, ["--db", str(db), "--new-register", *args])
 
     issued = run("issue", *customer_args("individual"), "--issued-on", "2025-03-01", "--format", "docx",
                  "--out", str(tmp_path / "docs"))
