@@ -22,7 +22,7 @@ from platformdirs import user_config_dir
 from contracts.customer import CustomerType, field_label, required_fields
 from contracts.dates import SHANGHAI, DeliveryMethod
 from contracts.errors import ContractError, InvalidInput
-from contracts.events import NoticeKind
+from contracts.events import NoticeKind, PaymentMethod
 from contracts.register import Status
 from service.output import parse_formats
 from service.sources import DEFAULT_PROFILE, load_profile
@@ -667,6 +667,46 @@ def terminate(settings: Settings, contract_no, by_notice, on, reason, note, sign
     echo_files(done.files)
 
 
+PAYMENT_METHODS = ["transfer", "cash", "other"]
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("contract_no")
+@click.option("--on", "on", metavar="YYYY-MM-DD", help="付款日期（款项进入甲方账户之日，不得晚于今天）。")
+@click.option("--amount", metavar="金额", help="金额（元），如 12800；退款或冲正登记错误的付款写负数，如 -500。")
+@click.option("--year", type=int, metavar="N", help="付给第几个服务年度（默认：最早尚未付清的服务年度起依次冲抵）。")
+@click.option("--method", type=click.Choice(PAYMENT_METHODS), default="transfer", show_default=True,
+              help="付款方式：transfer 银行转账，cash 现金（仅个人客户），other 其他。")
+@click.option("--reference", default="", metavar="TEXT", help="银行流水号或收据号。")
+@click.option("--note", default="", help="说明（退款或冲正时必填）。")
+@pass_settings
+@domain_errors
+def pay(settings: Settings, contract_no, on, amount, year, method, reference, note) -> None:
+    """登记一笔付款（协议第 8.3 条），或以负数金额登记退款、冲正登记错误的付款（原记录不改）。
+
+    \b
+    示例：
+      vipcontract pay VIP-2025-000123 --on 2025-03-20 --amount 12800 --reference 银行流水号
+      vipcontract pay VIP-2025-000123 --on 2025-04-02 --amount -500 --note "多收退还"
+    """
+    from contracts.commands import PaymentRequest, parse_signed_amount
+    from contracts.events import PaymentMethod
+    from service.payments import pay as record_payment
+
+    day = required_day(on, "on")
+    if amount in (None, ""):
+        raise click.ClickException("请用 --amount 写明金额（元），如 --amount 12800")
+    request = PaymentRequest(day, parse_signed_amount(amount), year, PaymentMethod(method),
+                             reference, note)
+    with opened_store(settings) as store:
+        done = record_payment(store, settings.profile, contract_no, request, now=now())
+    body = done.event.body
+    what = "付款" if body.amount > 0 else "退款或冲正"
+    parts = "，".join(f"第 {a.service_year} 服务年度 {a.amount} 元" for a in body.allocations)
+    click.echo(f"已登记合同 {contract_no} {what} {body.amount} 元（{body.on}，{body.method.label}）：{parts}"
+               f"（第 {done.event.seq} 条记录）")
+
+
 @main.command(context_settings=CONTEXT)
 @click.argument("contract_no")
 @click.option("--on", "on", metavar="YYYY-MM-DD", help="作废日期（默认今天）。")
@@ -845,11 +885,18 @@ def render_contract(view: Mapping[str, Any]) -> None:
 
         reason = TerminationReason(view["terminated"]["reason"]).label
         out.print(f"解除：自 {view['terminated']['effective_on']} 起（{reason}）")
+    if view["arrears"]["days_overdue"]:
+        out.print(arrears_line(view["arrears"], view["as_of"]))
     tables = [
-        ("付款期限", ["服务年度", "年度起止", "应付日", "顺延自", "金额"],
-         [[str(d["service_year"]), f"{d['first_day']} 至 {d['last_day']}",
-           d["due_on"] + ("（暂定）" if d["provisional"] else ""), d["shifted_from"] or "",
-           d["amount"]] for d in view["payment_deadlines"]]),
+        ("付款期限与付款情况", ["服务年度", "年度起止", "应付日", "金额", "已付", "尚欠", "逾期", "违约金"],
+         [[str(d["service_year"]), f"{d['first_day']} 至 {d['last_day']}", due_text(d), d["amount"],
+           d["paid"], d["outstanding"], f"{d['days_overdue']} 日" if d["days_overdue"] else "",
+           d["late_fee"] or ("—" if d["late_fee"] is None else "")]
+          for d in view["payment_deadlines"]]),
+        ("付款记录", ["日期", "金额", "方式", "流水号", "冲抵", "说明"],
+         [[p["on"], p["amount"], PaymentMethod(p["method"]).label, p["reference"] or "",
+           "，".join(f"第{a['service_year']}年度 {a['amount']}" for a in p["allocations"]), p["note"] or ""]
+          for p in view["payments"]]),
         ("通知", ["编号", "类型", "方式", "发出", "视为送达", "地址"],
          [[n["notice_id"], NoticeKind(n["kind"]).label, DeliveryMethod(n["method"]).label, n["sent_on"],
            n["deemed_delivered_on"] or "—", "有效" if n["to_address_in_force"] else "非有效地址"]
@@ -869,10 +916,29 @@ def render_contract(view: Mapping[str, Any]) -> None:
         out.print(table)
 
 
+def due_text(deadline: Mapping[str, Any]) -> str:
+    text = deadline["due_on"]
+    if deadline["shifted_from"]:
+        text += f"（由 {deadline['shifted_from']} 顺延）"
+    return text + ("（暂定）" if deadline["provisional"] else "")
+
+
+def arrears_line(arrears: Mapping[str, Any], as_of: str) -> str:
+    fee = "违约金未能计算（登记簿未记录利率）" if arrears["late_fee"] is None else f"违约金 {arrears['late_fee']} 元"
+    rights = []
+    if arrears["suspension_right"]:
+        rights.append(f"已超过协议约定的 {arrears['suspend_days']} 日，甲方可书面通知暂停服务")
+    if arrears["termination_right"]:
+        rights.append(f"已超过 {arrears['terminate_days']} 日，甲方可书面通知解除协议")
+    tail = "；" + "；".join(rights) if rights else ""
+    return (f"逾期付款：截至 {as_of} 逾期 {arrears['days_overdue']} 日，尚欠 {arrears['outstanding']} 元，"
+            f"{fee}{tail}")
+
+
 HISTORY_LABELS = {
     "issued_on": "签发日", "signed_on": "签署日", "effective_on": "生效日", "effective_date": "生效日期",
     "first_day": "起始日", "last_day": "最后一日", "notice_id": "通知", "on": "日期", "reason": "原因",
-    "doc_no": "文书", "corrects_seq": "更正第几条",
+    "doc_no": "文书", "corrects_seq": "更正第几条", "amount": "金额",
 }
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+from . import payments as money
 from . import validation as v
 from .amounts import parse_amount
 from .customer import Customer, mask_id
@@ -47,6 +48,8 @@ from .events import (
     NoticeKind,
     NoticeReturned,
     NoticeSent,
+    Paid,
+    PaymentMethod,
     Renewed,
     ReturnReason,
     Signed,
@@ -72,6 +75,8 @@ class Status(StrEnum):
     EXPIRED = "expired"
     TERMINATED = "terminated"
     VOIDED = "voided"
+    # in force, with a service year's fee unpaid after its due date (clause 8.4)
+    OVERDUE = "overdue"
 
     @property
     def label(self) -> str:
@@ -81,8 +86,9 @@ class Status(StrEnum):
 STATUS_LABELS = {
     Status.DRAFT: "待签署", Status.SIGNED: "已签署待生效", Status.ACTIVE: "履行中",
     Status.EXPIRING: "即将到期", Status.RENEWED: "已续签", Status.EXPIRED: "已到期",
-    Status.TERMINATED: "已解除", Status.VOIDED: "已作废",
+    Status.TERMINATED: "已解除", Status.VOIDED: "已作废", Status.OVERDUE: "逾期付款",
 }
+IN_FORCE = (Status.ACTIVE, Status.EXPIRING, Status.RENEWED)
 
 # Fields an amendment may change, with their Chinese names.
 AMENDABLE: dict[str, str] = {
@@ -149,6 +155,7 @@ class ContractState:
     terminated: Terminated | None = None
     terminated_seq: int = 0
     voided: Voided | None = None
+    payments: tuple[Paid, ...] = ()
     retracted: frozenset[int] = frozenset()
     corrected_by: Mapping[int, tuple[int, ...]] = dataclasses.field(default_factory=dict)
 
@@ -213,7 +220,7 @@ def replay(events: Iterable[Event], profile: Profile | None = None) -> ContractS
 def _initial_fields(contract_no: str, events: tuple[Event, ...], issued: Issued) -> dict[str, Any]:
     return {"contract_no": contract_no, "events": events, "issued": issued, "signed": None,
             "terms": (), "amendments": (), "renewals": (), "bindings": (), "notices": (),
-            "terminated": None, "terminated_seq": 0, "voided": None}
+            "terminated": None, "terminated_seq": 0, "voided": None, "payments": ()}
 
 
 def correction_marks(events: tuple[Event, ...]) -> dict[str, Any]:
@@ -264,6 +271,8 @@ def _apply_to(state: dict[str, Any], event: Event) -> None:
             state["terminated"], state["terminated_seq"] = body, event.seq
         case Voided():
             state["voided"] = body
+        case Paid():
+            state["payments"] += (body,)
 
 
 def _notice_outcome(notice: Notice, body: NoticeDelivered | NoticeReturned) -> Notice:
@@ -332,6 +341,15 @@ def current_term(state: ContractState, as_of: dt.date) -> Term | None:
 
 
 def status_on(state: ContractState, as_of: dt.date, profile: Profile) -> Status:
+    """The term's status on as_of; a contract in force with a fee overdue is OVERDUE."""
+    status = term_status_on(state, as_of, profile)
+    if status in IN_FORCE and arrears_on(state, as_of, profile).days > 0:
+        return Status.OVERDUE
+    return status
+
+
+def term_status_on(state: ContractState, as_of: dt.date, profile: Profile) -> Status:
+    """Where the contract stands in its term on as_of, payments aside."""
     if state.voided is not None and state.voided.on <= as_of:
         return Status.VOIDED
     if state.signed is None or state.signed.signed_on > as_of:
@@ -398,6 +416,41 @@ def payment_deadlines(state: ContractState, profile: Profile) -> list[PaymentDea
                                           year.last_day, due.due_on, due.shifted_from,
                                           due.provisional, fee))
     return result
+
+
+# ---------------------------------------------------------------- money (clause 8.3, 8.4)
+def suspend_days(state: ContractState, profile: Profile) -> int:
+    """Overdue days after which the provider may suspend the service, as the agreement printed
+    them; contracts recorded before they were kept: the profile's."""
+    return state.issued.suspend_days or profile.late_payment_suspend_days
+
+
+def terminate_days(state: ContractState, profile: Profile) -> int:
+    """Overdue days after which the provider may terminate (8.4, 11.3), as printed."""
+    return state.issued.terminate_days or profile.late_payment_terminate_days
+
+
+def year_accounts(state: ContractState, as_of: dt.date, profile: Profile) -> list[money.YearAccount]:
+    """Each service year's fee, paid, outstanding, delay and late fee on as_of."""
+    return money.accounts(payment_deadlines(state, profile), state.payments, state.issued.late_fee,
+                          as_of)
+
+
+def arrears_on(state: ContractState, as_of: dt.date, profile: Profile) -> money.Arrears:
+    if state.signed is None or state.voided is not None:
+        return money.arrears(())
+    return money.arrears(year_accounts(state, as_of, profile))
+
+
+def arrears_json(state: ContractState, as_of: dt.date, profile: Profile) -> dict[str, Any]:
+    """What is late on as_of, and the rights it gives the provider under clause 8.4."""
+    late = arrears_on(state, as_of, profile)
+    suspend, terminate = suspend_days(state, profile), terminate_days(state, profile)
+    return {"days_overdue": late.days, "outstanding": format(late.outstanding, "f"),
+            "late_fee": None if late.late_fee is None else format(late.late_fee, "f"),
+            "service_years": [y.service_year for y in late.years],
+            "suspend_days": suspend, "terminate_days": terminate,
+            "suspension_right": late.days > suspend, "termination_right": late.days > terminate}
 
 
 # ---------------------------------------------------------------- notices
@@ -479,7 +532,7 @@ def check_new_event(state: ContractState | None, event: Event, profile: Profile)
     if state is None:
         if not isinstance(event.body, Issued) or event.seq != 1 or event.prev_hash != GENESIS:
             return [Problem("", f"登记簿中没有合同 {event.contract_no}")]
-        return issued_problems(event.body)
+        return issued_problems(event.body) + future_problems(event)
     if event.seq != state.last_seq + 1 or event.prev_hash != state.last_hash:
         return [Problem("seq", f"合同 {state.contract_no} 的记录已被其他操作更新，请重试")]
     if isinstance(event.body, Corrected):
@@ -494,6 +547,36 @@ def issued_problems(body: Issued) -> list[Problem]:
     return []
 
 
+# The facts each event records, with their names: none of them can be later than the day the
+# event is recorded (its recorded_at, in Shanghai: the clock when a command records it). Dates
+# agreed for later (an effective date, a termination agreed to take effect at a month's end)
+# are not facts yet and may lie ahead.
+FACT_DATES: dict[type, tuple[tuple[str, str, str], ...]] = {
+    Issued: (("issued_on", "签发日期", "issued_on"),),
+    Signed: (("signed_on", "签署日期", "on"),),
+    Amended: (("signed_on", "补充协议的签署日期", "signed_on"),),
+    Renewed: (("signed_on", "续签协议的签署日期", "signed_on"),),
+    NoticeSent: (("sent_at", "通知的发出日期", "on"),),
+    NoticeDelivered: (("on", "送达日期", "on"),),
+    NoticeReturned: (("on", "拒收或退回日期", "on"),),
+    Terminated: (("signed_on", "解除协议的签署日期", "signed_on"),),
+    Voided: (("on", "作废日期", "on"),),
+    Paid: (("on", "付款日期", "on"),),
+}
+
+
+def future_problems(event: Event) -> list[Problem]:
+    """Facts dated after the day they are recorded: they have not happened yet."""
+    today = local_date(event.recorded_at)
+    problems = []
+    for field, label, option in FACT_DATES.get(type(event.body), ()):
+        value = getattr(event.body, field)
+        day = local_date(value) if isinstance(value, dt.datetime) else value
+        if day is not None and day > today:
+            problems.append(Problem(option, f"{label} {day} 晚于登记之日 {today}：尚未发生的事项不能登记"))
+    return problems
+
+
 def rule_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
     """The business rules for one event after the history `state` (corrections aside)."""
     body = event.body
@@ -505,6 +588,9 @@ def rule_problems(state: ContractState, event: Event, profile: Profile) -> list[
     early = [d for d in _dates_of(body) if d < state.issued_on]
     if early:
         return [Problem("", f"日期 {min(early)} 早于合同 {no} 的签发日期 {state.issued_on}")]
+    future = future_problems(event)
+    if future:
+        return future
     checker = RULES.get(type(body))
     return checker(state, event, profile) if checker else []
 
@@ -590,7 +676,26 @@ def _notice_sent_problems(state: ContractState, event: Event, profile: Profile) 
     if body.notice_kind is NoticeKind.TERMINATION and state.signed is None:
         return [Problem("", f"合同 {state.contract_no} 尚未签署，不能发出解除通知；"
                             "未签署的合同请作废（void）")]
+    if body.notice_kind is NoticeKind.TERMINATION and body.reason == TerminationReason.LATE_PAYMENT:
+        return late_payment_grounds(state, local_date(body.sent_at), profile)
     return []
+
+
+def late_payment_grounds(state: ContractState, day: dt.date, profile: Profile) -> list[Problem]:
+    """A notice terminating for late payment states that the fee is overdue more than the days
+    the agreement printed (8.4, 11.3): refused unless the register shows it on the notice's day."""
+    late, limit, no = arrears_on(state, day, profile), terminate_days(state, profile), state.contract_no
+    if late.days > limit:
+        return []
+    refusal = "不能以逾期付款为由发出解除通知"
+    if not late.years:
+        return [Problem("reason", f"合同 {no} 截至 {day} 没有逾期未付的服务费，{refusal}")]
+    oldest = late.years[0]
+    allowed = oldest.deadline.due_on + dt.timedelta(days=limit + 1)
+    return [Problem("reason", f"合同 {no} 截至 {day} 逾期 {late.days} 日（第 {oldest.service_year} "
+                              f"服务年度，应付日 {oldest.deadline.due_on}，尚欠 {oldest.outstanding} 元），"
+                              f"未超过协议约定的 {limit} 日，{refusal}；如届时仍未付清，"
+                              f"{allowed} 起可以发出")]
 
 
 def _notice_outcome_problems(
@@ -658,6 +763,43 @@ def _termination_notice_problems(
     return []
 
 
+def _paid_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
+    body: Paid = event.body  # type: ignore[assignment]
+    no = state.contract_no
+    if state.signed is None:
+        return [Problem("", f"合同 {no} 尚未签署，不能登记付款")]
+    if body.amount == 0:
+        return [Problem("amount", "金额不能为零")]
+    if sum((a.amount for a in body.allocations), Decimal(0)) != body.amount:
+        return [Problem("amount", f"付款 {body.amount} 元与其分配到各服务年度的金额合计不符")]
+    if body.method is PaymentMethod.CASH and not state.issued.customer.is_individual:
+        return [Problem("method", "单位客户的协议不约定现金支付（第 8.2 条），请选择 transfer 或 other")]
+    return _allocation_problems(state, body, profile)
+
+
+def _allocation_problems(state: ContractState, body: Paid, profile: Profile) -> list[Problem]:
+    """After this payment no service year is paid beyond its fee, nor refunded beyond what was
+    paid towards it (every payment recorded so far counts, whatever its date)."""
+    deadlines = {d.service_year: d for d in payment_deadlines(state, profile)}
+    paid = {year: Decimal(0) for year in deadlines}
+    for payment in (*state.payments, body):
+        for part in payment.allocations:
+            if part.service_year not in paid:
+                return [Problem("year", f"合同 {state.contract_no} 没有第 {part.service_year} 服务年度"
+                                        f"（共 {len(deadlines)} 个服务年度）")]
+            paid[part.service_year] += part.amount
+    for part in body.allocations:
+        year, total = part.service_year, paid[part.service_year]
+        fee = deadlines[year].amount
+        if total > fee:
+            return [Problem("amount", f"第 {year} 服务年度的服务费为 {fee} 元，登记这笔付款后已付 {total} 元，"
+                                      "超过应付金额")]
+        if total < 0:
+            return [Problem("amount", f"第 {year} 服务年度已付 {total - part.amount} 元，"
+                                      f"退款或冲正 {-part.amount} 元超过已付金额")]
+    return []
+
+
 def _voided_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
     if state.signed is not None:
         return [Problem("", f"合同 {state.contract_no} 已签署，不能作废；请办理解除（terminate）")]
@@ -673,6 +815,7 @@ RULES = {
     NoticeReturned: _notice_outcome_problems,
     Terminated: _terminated_problems,
     Voided: _voided_problems,
+    Paid: _paid_problems,
 }
 
 
@@ -712,7 +855,8 @@ def validate_effective(events: Iterable[Event], profile: Profile) -> list[tuple[
     ordered = list(events)
     if not ordered or not isinstance(ordered[0].body, Issued):
         return [(0, Problem("", "合同的第一条事件应为签发（issued）"))]
-    problems = [(ordered[0].seq, p) for p in issued_problems(ordered[0].body)]
+    first = ordered[0]
+    problems = [(first.seq, p) for p in issued_problems(ordered[0].body) + future_problems(first)]
     state = ContractState(ordered[0].contract_no, tuple(ordered), ordered[0].body)
     for event in ordered[1:]:
         problems += [(event.seq, p) for p in rule_problems(state, event, profile)]
@@ -802,6 +946,24 @@ def deadline_json(item: PaymentDeadline) -> dict[str, Any]:
             "provisional": item.provisional, "amount": format(item.amount, "f")}
 
 
+def account_json(account: money.YearAccount) -> dict[str, Any]:
+    """A payment deadline with what was paid towards it by the as-of date (amounts as strings)."""
+    fee = account.late_fee
+    return {**deadline_json(account.deadline), "paid": format(account.paid, "f"),
+            "outstanding": format(account.outstanding, "f"), "days_overdue": account.days_overdue,
+            "late_fee": None if fee is None else format(fee, "f"),
+            "settled_on": _d(account.settled_on)}
+
+
+def payments_json(state: ContractState, as_of: dt.date) -> list[dict[str, Any]]:
+    """Every payment (and refund) made on or before as_of, as recorded."""
+    return [{"on": _d(p.on), "amount": format(p.amount, "f"), "method": p.method.value,
+             "reference": p.reference or None, "note": p.note or None,
+             "allocations": [{"service_year": a.service_year, "amount": format(a.amount, "f")}
+                             for a in p.allocations]}
+            for p in sorted(state.payments, key=lambda p: p.on) if p.on <= as_of]
+
+
 def late_fee_json(rate: LateFeeRate | None) -> dict[str, str] | None:
     """Clause 8.4 as issued: percent figures as strings (as printed, no float rounding)."""
     if rate is None:
@@ -829,6 +991,7 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
     deadlines = payment_deadlines(state, profile)
     upcoming = next((d for d in deadlines if d.due_on >= as_of), None)
     status = status_on(state, as_of, profile)
+    accounts = money.accounts(deadlines, state.payments, state.issued.late_fee, as_of)
     return {
         "contract_no": state.contract_no,
         "customer_type": state.issued.customer.type.value,
@@ -849,6 +1012,8 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
                            "payment_days": state.issued.payment_days,
                            "courier_deemed_days": state.issued.courier_deemed_days,
                            "late_fee": late_fee_json(state.issued.late_fee),
+                           "suspend_days": suspend_days(state, profile),
+                           "terminate_days": terminate_days(state, profile),
                            **customer_view(terms.customer)},
         "terminated": None if state.terminated is None else {
             "effective_on": _d(state.terminated.effective_on),
@@ -858,7 +1023,9 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
             "signed_on": _d(state.terminated.signed_on)},
         "voided_on": _d(state.voided.on if state.voided else None),
         "next_payment": deadline_json(upcoming) if upcoming else None,
-        "payment_deadlines": [deadline_json(d) for d in deadlines],
+        "payment_deadlines": [account_json(a) for a in accounts],
+        "payments": payments_json(state, as_of),
+        "arrears": arrears_json(state, as_of, profile),
         "notices": [notice_json(n, as_of) for n in notice_views(state, profile)],
         "documents": documents_view(state),
         "history": history_view(state),

@@ -238,7 +238,8 @@ def _issued_body(
     return Issued(day, request.customer, request.annual_fee, profile.term_years,
                   profile.term_counting, profile.payment_days, profile.courier_deemed_days,
                   request.effective_date, file_hashes(files), dict(batch or {}),
-                  profile.renewal_notice_days, profile.late_fee)
+                  profile.renewal_notice_days, profile.late_fee,
+                  profile.late_payment_suspend_days, profile.late_payment_terminate_days)
 
 
 def issue(

@@ -6,12 +6,14 @@ The register (as of 2026-11-24):
 
 - A  VIP-2021-000001  张三, in force 2021-11-26 → 2026-11-25: expires tomorrow. Renewal reminder
      sent 2026-08-28 (delivered 2026-08-30); the 60- and 30-day ones missed, the 7-day one due.
+     The whole term paid in advance on 2021-12-01.
 - B  VIP-2022-000001  北京某某科技有限公司, 2022-01-10 → 2027-01-09, renewed on 2026-10-15 for
-     five more years (to 2032-01-09) at 16,800.
-- C  VIP-2025-000001  李四, 2025-03-10; terminated by a courier notice delivered 2026-06-03.
+     five more years (to 2032-01-09) at 16,800. Each year of the first term paid on 01-20.
+- C  VIP-2025-000001  李四, 2025-03-10; terminated by a courier notice delivered 2026-06-03;
+     nothing paid.
 - D  VIP-2025-000002  王芳, 2025-09-16; 补充协议 B1 (fee 12,800 → 15,800 from 2026-03-01) and B2
      (address → 上海… from 2026-04-01). Service year 2 begins 2026-09-16: fee due 2026-10-01, a
-     holiday, moved to 2026-10-08. A payment reminder sent 2026-10-10 to the old address
+     holiday, moved to 2026-10-08; year 1 paid, year 2 not. A payment reminder sent 2026-10-10 to the old address
      (returned), another by courier 2026-11-10 without a receipt (past its deemed day 11-13).
 - E  VIP-2026-000001  赵六, issued 2026-11-01, not signed (a draft: in no report but notices).
 """
@@ -31,6 +33,7 @@ import pytest
 from icalendar import Calendar
 from openpyxl import load_workbook
 
+from contracts.commands import PaymentRequest
 from contracts.customer import CustomerType
 from contracts.dates import SHANGHAI, DeliveryMethod
 from contracts.errors import InvalidInput, NotFound
@@ -49,6 +52,7 @@ from contracts.reports import (
 )
 from renderers.report_files import render_report
 from renderers.report_table import render_text
+from service import payments as P
 from service import register as R
 from service import reports as S
 from service.generate import parse_request
@@ -88,13 +92,19 @@ def fill_register(store, profile, out: Path) -> dict[str, str]:
         return R.send_notice(store, profile, no, R.NoticeRequest(kind, method, at(day), to=to, **kw),
                              now=at(day)).event.body.notice_id
 
+    def pay(no, day, amount, **kw):
+        P.pay(store, profile, no, PaymentRequest(D(day), Decimal(amount), **kw), now=at(day))
+
     a = issue("individual", "2021-11-20")
     R.sign(store, profile, a, D("2021-11-26"), now=at("2021-11-26"))
+    pay(a, "2021-12-01", "64000")  # the whole term in advance
     reminder = notice(a, NoticeKind.RENEWAL_REMINDER, DeliveryMethod.COURIER, "2026-08-28")
     R.record_delivery(store, profile, reminder, D("2026-08-30"), now=at("2026-08-30"))
 
     b = issue("corporate", "2022-01-04")
     R.sign(store, profile, b, D("2022-01-10"), now=at("2022-01-10"))
+    for year in range(5):
+        pay(b, f"{2022 + year}-01-20", "12800")
     R.renew(store, profile, b, signed_on=D("2026-10-15"), annual_fee="16800", out_dir=out,
             formats=("docx",), now=at("2026-10-15"))
 
@@ -107,6 +117,7 @@ def fill_register(store, profile, out: Path) -> dict[str, str]:
 
     d = issue("individual", "2025-09-01", name="王芳")
     R.sign(store, profile, d, D("2025-09-16"), now=at("2025-09-16"))
+    pay(d, "2025-09-30", "12800")  # year 1 in time; year 2 (15,800, due 2026-10-08) unpaid
     R.amend(store, profile, d, signed_on=D("2026-01-05"), effective_on=D("2026-03-01"),
             changes={"annual_fee": "15800"}, out_dir=out, formats=("docx",), now=at("2026-01-05"))
     R.amend(store, profile, d, signed_on=D("2026-04-01"), effective_on=D("2026-04-01"),
