@@ -1094,7 +1094,7 @@ def run_report(settings: Settings, name: str, as_of: str | None, fmt: str, out: 
 
 @main.group("report", context_settings=CONTEXT)
 def report_group() -> None:
-    """报表：即将到期、续签、补充协议、通知送达、付款期限及其他期限。
+    """报表：即将到期、续签、补充协议、通知送达、付款期限及其他期限、应收服务费及账龄。
 
     \b
     每个报表都可以：
@@ -1188,6 +1188,22 @@ def report_deadlines(settings: Settings, date_from, date_to, as_of, fmt, out, no
       vipcontract report deadlines --format ics --out deadlines.ics
     """
     run_report(settings, "deadlines", as_of, fmt, out, no_timestamp, date_from=date_from, date_to=date_to)
+
+
+@report_group.command("receivables", context_settings=CONTEXT)
+@report_options
+@pass_settings
+@domain_errors
+def report_receivables(settings: Settings, as_of, fmt, out, no_timestamp) -> None:
+    """应收服务费及账龄：已开始而未付清的每个服务年度的应付、已付、尚欠、逾期天数、账龄（≤30、31-60、61-90、
+    >90 日）和违约金，逾期最久的在前；合计在表下方。
+
+    \b
+    示例：
+      vipcontract report receivables --as-of 2026-12-31
+      vipcontract report receivables --format xlsx --out receivables.xlsx
+    """
+    run_report(settings, "receivables", as_of, fmt, out, no_timestamp)
 
 
 @main.command(context_settings=CONTEXT)
