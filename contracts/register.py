@@ -430,6 +430,19 @@ def terminate_days(state: ContractState, profile: Profile) -> int:
     return state.issued.terminate_days or profile.late_payment_terminate_days
 
 
+def agreed_profile(state: ContractState, profile: Profile) -> Profile:
+    """The profile with the agreement's parameters as it was issued: a document written later for
+    the contract (a termination notice) cites what the signed agreement says, not today's profile."""
+    issued = state.issued
+    return dataclasses.replace(
+        profile, term_years=issued.term_years, term_counting=issued.counting,
+        payment_days=issued.payment_days, courier_deemed_days=issued.courier_deemed_days,
+        late_payment_suspend_days=suspend_days(state, profile),
+        late_payment_terminate_days=terminate_days(state, profile),
+        renewal_notice_days=issued.renewal_notice_days or profile.renewal_notice_days,
+        late_fee=issued.late_fee or profile.late_fee)
+
+
 def year_accounts(state: ContractState, as_of: dt.date, profile: Profile) -> list[money.YearAccount]:
     """Each service year's fee, paid, outstanding, delay and late fee on as_of."""
     return money.accounts(payment_deadlines(state, profile), state.payments, state.issued.late_fee,

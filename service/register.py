@@ -52,6 +52,8 @@ from contracts.register import (
     AMENDABLE,
     ContractState,
     Status,
+    agreed_profile,
+    arrears_on,
     check_new_event,
     contract_view,
     current_value,
@@ -560,9 +562,12 @@ def _termination_files(
     formats: Sequence[str],
 ) -> list[WrittenFile]:
     customer = terms_in_force(state, issued_on).customer
+    # a notice for late payment states the arrears the register shows on its day
+    late = arrears_on(state, issued_on, profile) if by_notice and reason == "late_payment" else None
     context = termination_context(
-        customer, profile, contract_no=state.contract_no, doc_no=doc_no, issued_on=issued_on,
-        reason=reason, reason_text=reason_text, effective_on=effective_on, by_notice=by_notice)
+        customer, agreed_profile(state, profile), contract_no=state.contract_no, doc_no=doc_no,
+        issued_on=issued_on, reason=reason, reason_text=reason_text, effective_on=effective_on,
+        by_notice=by_notice, arrears=late)
     return write_supplement("termination", context, state.contract_no, doc_no, customer,
                             Path(out_dir or "."), formats, issued_on)
 
