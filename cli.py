@@ -947,6 +947,11 @@ def history_note(item: Mapping[str, Any]) -> str:
                     if item.get(k) not in (None, "", [], {}))
 
 
+def status_cell(view: Mapping[str, Any]) -> str:
+    days = view["arrears"]["days_overdue"]
+    return f"{view['status_label']} {days}日" if view["status"] == "overdue" else view["status_label"]
+
+
 def render_list(views: Sequence[Mapping[str, Any]], day: dt.date) -> None:
     from rich.table import Table
 
@@ -956,7 +961,7 @@ def render_list(views: Sequence[Mapping[str, Any]], day: dt.date) -> None:
     for view in views:
         upcoming = view["next_payment"]
         table.add_row(view["contract_no"], view["customer"]["name"],
-                      "个人" if view["customer_type"] == "individual" else "单位", view["status_label"],
+                      "个人" if view["customer_type"] == "individual" else "单位", status_cell(view),
                       view["effective_date"] or "—", view["term_last_day"] or "—",
                       view["terms_in_force"]["annual_fee"], upcoming["due_on"] if upcoming else "—")
     console().print(table)
