@@ -60,14 +60,21 @@ class Arrears:
     years: tuple[YearAccount, ...]
 
 
-def _movements(payments: Iterable[Paid], year: int, as_of: dt.date) -> list[tuple[dt.date, Decimal]]:
-    """(day, amount) applied to `year` by payments made on or before as_of, by day."""
-    moves = [(p.on, a.amount) for p in payments if p.on <= as_of
-             for a in p.allocations if a.service_year == year]
-    return sorted(moves, key=lambda m: m[0])
+Moves = Sequence[tuple[dt.date, Decimal]]  # (day, amount) applied to one service year, by day
 
 
-def _amount_days(due: PaymentDeadline, moves: Sequence[tuple[dt.date, Decimal]], as_of: dt.date
+def _movements(payments: Iterable[Paid], as_of: dt.date) -> dict[int, list[tuple[dt.date, Decimal]]]:
+    """Each service year's moves by the payments made on or before as_of (grouped once: a
+    report asks for every year of thousands of contracts)."""
+    moves: dict[int, list[tuple[dt.date, Decimal]]] = {}
+    for payment in sorted(payments, key=lambda p: p.on):
+        if payment.on <= as_of:
+            for part in payment.allocations:
+                moves.setdefault(part.service_year, []).append((payment.on, part.amount))
+    return moves
+
+
+def _amount_days(due: PaymentDeadline, moves: Moves, as_of: dt.date
                  ) -> tuple[Decimal, dt.date | None]:
     """Σ unpaid amount × overdue days up to as_of, and the day the fee was settled in full."""
     balance, settled, total = due.amount, None, ZERO
@@ -85,14 +92,14 @@ def _amount_days(due: PaymentDeadline, moves: Sequence[tuple[dt.date, Decimal]],
     return total, settled
 
 
-def year_account(
-    due: PaymentDeadline, payments: Sequence[Paid], rate: LateFeeRate | None, as_of: dt.date
-) -> YearAccount:
-    moves = _movements(payments, due.service_year, as_of)
+def year_account(due: PaymentDeadline, moves: Moves, rate: LateFeeRate | None, as_of: dt.date) -> YearAccount:
     paid = sum((amount for _day, amount in moves), ZERO)
     outstanding = due.amount - paid
     amount_days, settled = _amount_days(due, moves, as_of)
-    fee = None if rate is None else late_fee(amount_days, rate.annual_rate, 1)
+    if rate is None:
+        fee = None
+    else:
+        fee = late_fee(amount_days, rate.annual_rate, 1) if amount_days else ZERO
     days = overdue_days(due.due_on, as_of) if outstanding > 0 else 0
     return YearAccount(due, paid, outstanding, days, fee, settled)
 
@@ -102,7 +109,8 @@ def accounts(
     as_of: dt.date,
 ) -> list[YearAccount]:
     """Every service year's account on as_of (years not begun yet too: nothing is due on them)."""
-    return [year_account(d, payments, rate, as_of) for d in deadlines]
+    moves = _movements(payments, as_of) if payments else {}
+    return [year_account(d, moves.get(d.service_year, ()), rate, as_of) for d in deadlines]
 
 
 def arrears(years: Iterable[YearAccount]) -> Arrears:

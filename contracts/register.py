@@ -340,10 +340,13 @@ def current_term(state: ContractState, as_of: dt.date) -> Term | None:
     return terms[-1]
 
 
-def status_on(state: ContractState, as_of: dt.date, profile: Profile) -> Status:
-    """The term's status on as_of; a contract in force with a fee overdue is OVERDUE."""
+def status_on(
+    state: ContractState, as_of: dt.date, profile: Profile, late: money.Arrears | None = None
+) -> Status:
+    """The term's status on as_of; a contract in force with a fee overdue is OVERDUE (`late`:
+    arrears_on(state, as_of, profile), when the caller has it already)."""
     status = term_status_on(state, as_of, profile)
-    if status in IN_FORCE and arrears_on(state, as_of, profile).days > 0:
+    if status in IN_FORCE and (late or arrears_on(state, as_of, profile)).days > 0:
         return Status.OVERDUE
     return status
 
@@ -449,15 +452,18 @@ def year_accounts(state: ContractState, as_of: dt.date, profile: Profile) -> lis
                           as_of)
 
 
-def arrears_on(state: ContractState, as_of: dt.date, profile: Profile) -> money.Arrears:
+def arrears_on(
+    state: ContractState, as_of: dt.date, profile: Profile,
+    accounts: list[money.YearAccount] | None = None,
+) -> money.Arrears:
+    """What is late on as_of (`accounts`: year_accounts(state, as_of, profile), if at hand)."""
     if state.signed is None or state.voided is not None:
         return money.arrears(())
-    return money.arrears(year_accounts(state, as_of, profile))
+    return money.arrears(year_accounts(state, as_of, profile) if accounts is None else accounts)
 
 
-def arrears_json(state: ContractState, as_of: dt.date, profile: Profile) -> dict[str, Any]:
-    """What is late on as_of, and the rights it gives the provider under clause 8.4."""
-    late = arrears_on(state, as_of, profile)
+def arrears_json(state: ContractState, late: money.Arrears, profile: Profile) -> dict[str, Any]:
+    """What is late (arrears_on), and the rights it gives the provider under clause 8.4."""
     suspend, terminate = suspend_days(state, profile), terminate_days(state, profile)
     return {"days_overdue": late.days, "outstanding": format(late.outstanding, "f"),
             "late_fee": None if late.late_fee is None else format(late.late_fee, "f"),
@@ -1003,8 +1009,9 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
     term = current_term(state, as_of)
     deadlines = payment_deadlines(state, profile)
     upcoming = next((d for d in deadlines if d.due_on >= as_of), None)
-    status = status_on(state, as_of, profile)
     accounts = money.accounts(deadlines, state.payments, state.issued.late_fee, as_of)
+    late = arrears_on(state, as_of, profile, accounts)
+    status = status_on(state, as_of, profile, late)
     return {
         "contract_no": state.contract_no,
         "customer_type": state.issued.customer.type.value,
@@ -1038,7 +1045,7 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
         "next_payment": deadline_json(upcoming) if upcoming else None,
         "payment_deadlines": [account_json(a) for a in accounts],
         "payments": payments_json(state, as_of),
-        "arrears": arrears_json(state, as_of, profile),
+        "arrears": arrears_json(state, late, profile),
         "notices": [notice_json(n, as_of) for n in notice_views(state, profile)],
         "documents": documents_view(state),
         "history": history_view(state),

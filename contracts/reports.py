@@ -261,7 +261,7 @@ def expiring_report(
         rows.append({
             "contract_no": state.contract_no, "customer": customer.name,
             "customer_id": customer.masked_identity(), "phone": customer.phone,
-            "status": status_on(state, as_of, profile).label, "last_day": term.last_day,
+            "status": status_on(state, as_of, profile, late).label, "last_day": term.last_day,
             "days_left": (term.last_day - as_of).days, "annual_fee": terms.annual_fee,
             "renewal_agreed": renewal is not None, "renewal_doc": renewal.doc_no if renewal else None,
             "new_last_day": renewal.last_day if renewal else None,
@@ -693,12 +693,12 @@ def _rights(state: ContractState, days: int, profile: Profile, status: Status) -
 
 
 def _receivable_rows(state: ContractState, as_of: dt.date, profile: Profile) -> list[dict[str, Any]]:
-    owed = [y for y in year_accounts(state, as_of, profile)
-            if y.deadline.first_day <= as_of and y.outstanding != 0]
+    accounts = year_accounts(state, as_of, profile)
+    owed = [y for y in accounts if y.deadline.first_day <= as_of and y.outstanding != 0]
     if not owed:
         return []
     customer = terms_in_force(state, as_of).customer
-    status = status_on(state, as_of, profile)
+    status = status_on(state, as_of, profile, arrears_on(state, as_of, profile, accounts))
     return [{
         "contract_no": state.contract_no, "customer": customer.name,
         "customer_id": customer.masked_identity(), "status": status.label,

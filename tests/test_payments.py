@@ -27,9 +27,11 @@ from contracts.register import (
     status_on,
     year_accounts,
 )
-from tests.conftest import INDIVIDUAL
+from service.sources import load_profile
+from tests.conftest import INDIVIDUAL, TEST_PROFILE
 from tests.test_register_fixtures import NO, D, chain, fake_renderer, freeze_clock, issued  # noqa: F401
 
+PROFILE = load_profile(TEST_PROFILE)
 RATE = LateFeeRate(Decimal("4.5"), Decimal("3.0"), D("2025-05-20"), Decimal("1.5"))
 
 
@@ -45,14 +47,7 @@ def paid(day: str, *parts: tuple[int, str], amount: str | None = None) -> Paid:
 
 
 def account(state, year: int, as_of: str):
-    return year_accounts(state, D(as_of), profile_())[year - 1]
-
-
-def profile_():
-    from service.sources import load_profile
-    from tests.conftest import TEST_PROFILE
-
-    return load_profile(TEST_PROFILE)
+    return year_accounts(state, D(as_of), PROFILE)[year - 1]
 
 
 # ---------------------------------------------------------------- the money, derived
