@@ -74,6 +74,8 @@ def _payment_request_problems(
         problems.append(Problem("", f"合同 {state.contract_no} 尚未签署，不能登记付款"))
     if request.on > today:
         problems.append(Problem("on", f"付款日期 {request.on} 晚于今天（{today}）：尚未收到的款项不能登记"))
+    if request.method is PaymentMethod.CASH and not state.issued.customer.is_individual:
+        problems.append(Problem("method", "单位客户的协议不约定现金支付（第 8.2 条），请选择 transfer 或 other"))
     if request.amount < 0 and not request.note.strip():
         problems.append(Problem("note", "退款或冲正（金额为负数）请用 --note 写明原因"))
     for field, label, value in (("reference", "流水号", request.reference), ("note", "说明", request.note)):

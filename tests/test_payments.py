@@ -4,6 +4,7 @@ partial payments and refunds; the decision of `pay` and the command as a clerk t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from decimal import Decimal
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 
 from cli import main
 from contracts.commands import PaymentRequest, decide_payment, parse_signed_amount
+from contracts.customer import Customer, CustomerType
 from contracts.dates import SHANGHAI
 from contracts.errors import InvalidInput, Problem
 from contracts.events import Allocation, Paid, PaymentMethod, Signed, seal
@@ -32,6 +34,8 @@ from tests.conftest import INDIVIDUAL, TEST_PROFILE
 from tests.test_register_fixtures import NO, D, chain, fake_renderer, freeze_clock, issued  # noqa: F401
 
 PROFILE = load_profile(TEST_PROFILE)
+CORPORATE_CUSTOMER = Customer(CustomerType.CORPORATE, "北京某某科技有限公司", "010-80000000", "北京市海淀区",
+                              "it@example.com", credit_code="91110000600037341L", legal_representative="李四")
 RATE = LateFeeRate(Decimal("4.5"), Decimal("3.0"), D("2025-05-20"), Decimal("1.5"))
 
 
@@ -262,6 +266,15 @@ def test_pay_refuses_bad_input_and_writes_nothing(run, args, message):
     result = run("pay", NO, *args)
     assert (result.exit_code, result.output) == (1, message)
     assert run.db.read_bytes() == before
+
+
+def test_cash_only_for_an_individual_customer(profile):
+    corporate = replay(chain(dataclasses.replace(issued("2025-03-01"), customer=CORPORATE_CUSTOMER),
+                             Signed(D("2025-03-10"), D("2025-03-10"))))
+    request = PaymentRequest(D("2025-03-20"), Decimal("100"), method=PaymentMethod.CASH)
+    assert decide_payment(corporate, request, profile, D("2025-03-20")) == [
+        Problem("method", "单位客户的协议不约定现金支付（第 8.2 条），请选择 transfer 或 other")]
+    assert isinstance(decide_payment(contract("2025-03-10"), request, profile, D("2025-03-20")), Paid)
 
 
 def test_pay_an_unknown_contract(run):
