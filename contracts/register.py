@@ -346,9 +346,10 @@ def status_on(
     """The term's status on as_of; a contract in force with a fee overdue is OVERDUE (`late`:
     arrears_on(state, as_of, profile), when the caller has it already)."""
     status = term_status_on(state, as_of, profile)
-    if status in IN_FORCE and (late or arrears_on(state, as_of, profile)).days > 0:
-        return Status.OVERDUE
-    return status
+    if status not in IN_FORCE:
+        return status
+    late = late if late is not None else arrears_on(state, as_of, profile)
+    return Status.OVERDUE if late.days > 0 else status
 
 
 def term_status_on(state: ContractState, as_of: dt.date, profile: Profile) -> Status:
