@@ -56,7 +56,6 @@ from .register import (
     suspend_days,
     terminate_days,
     terms_in_force,
-    year_accounts,
 )
 from .report_model import (
     CalendarEvent,
@@ -664,7 +663,7 @@ def _deadline_description(row: Mapping[str, Any]) -> str:
 RECEIVABLE_COLUMNS = (
     Column("contract_no", "合同编号", TEXT),
     Column("customer", "客户", TEXT),
-    Column("customer_id", "证件号码", ID),
+    Column("phone", "联系电话", TEXT),  # whom the clerk calls about the money
     Column("status", "状态", TEXT),
     Column("service_year", "服务年度", INT),
     Column("first_day", "年度起始日", DATE),
@@ -693,15 +692,17 @@ def _rights(state: ContractState, days: int, profile: Profile, status: Status) -
 
 
 def _receivable_rows(state: ContractState, as_of: dt.date, profile: Profile) -> list[dict[str, Any]]:
-    accounts = year_accounts(state, as_of, profile)
-    owed = [y for y in accounts if y.deadline.first_day <= as_of and y.outstanding != 0]
+    # only the years begun by as_of: nothing is owed on the others (nor late)
+    begun = [d for d in payment_deadlines(state, profile) if d.first_day <= as_of]
+    accounts = money.accounts(begun, state.payments, state.issued.late_fee, as_of)
+    owed = [y for y in accounts if y.outstanding != 0]
     if not owed:
         return []
     customer = terms_in_force(state, as_of).customer
     status = status_on(state, as_of, profile, arrears_on(state, as_of, profile, accounts))
     return [{
         "contract_no": state.contract_no, "customer": customer.name,
-        "customer_id": customer.masked_identity(), "status": status.label,
+        "phone": customer.phone, "status": status.label,
         "service_year": y.service_year, "first_day": y.deadline.first_day, "due_on": y.deadline.due_on,
         "amount": y.deadline.amount, "paid": y.paid, "outstanding": y.outstanding,
         "days_overdue": y.days_overdue, "ageing": money.ageing_bucket(y.days_overdue),

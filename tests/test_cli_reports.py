@@ -192,7 +192,7 @@ def test_receivables_in_every_format(run, tmp_path):
         written = run("report", "receivables", "--as-of", AS_OF, "--format", fmt, "--out", str(out))
         assert written.exit_code == 0 and out.stat().st_size > 0, written.output
     rows = list(csv.reader(io.StringIO((tmp_path / "receivables.csv").read_text(encoding="utf-8-sig"))))
-    assert rows[0][:5] == ["合同编号", "客户", "证件号码", "状态", "服务年度"] and rows[3][9] == "15800.00"
+    assert rows[0][:5] == ["合同编号", "客户", "联系电话", "状态", "服务年度"] and rows[3][9] == "15800.00"
     ics = run("report", "receivables", "--format", "ics", "--out", str(tmp_path / "r.ics"))
     assert ics.exit_code == 1 and "ICS（日历）格式只适用于" in ics.output
 
