@@ -701,13 +701,15 @@ def _notice_sent_problems(state: ContractState, event: Event, profile: Profile) 
     return []
 
 
-def late_payment_grounds(state: ContractState, day: dt.date, profile: Profile) -> list[Problem]:
+def late_payment_grounds(
+    state: ContractState, day: dt.date, profile: Profile, refusal: str = "不能以逾期付款为由发出解除通知"
+) -> list[Problem]:
     """A notice terminating for late payment states that the fee is overdue more than the days
-    the agreement printed (8.4, 11.3): refused unless the register shows it on the notice's day."""
+    the agreement printed (8.4, 11.3): refused unless the register shows it on the notice's day
+    (and a termination by it, unless it still holds on the day the notice arrives)."""
     late, limit, no = arrears_on(state, day, profile), terminate_days(state, profile), state.contract_no
     if late.days > limit:
         return []
-    refusal = "不能以逾期付款为由发出解除通知"
     if not late.years:
         return [Problem("reason", f"合同 {no} 截至 {day} 没有逾期未付的服务费，{refusal}")]
     oldest = late.years[0]
@@ -758,12 +760,12 @@ def _terminated_problems(state: ContractState, event: Event, profile: Profile) -
         return [Problem("signed_on", f"解除协议的签署日期 {body.signed_on} 早于合同 {no} 的签署日期 "
                                      f"{state.signed.signed_on}")]
     if body.by_notice_id:
-        return _termination_notice_problems(state, event, body)
+        return _termination_notice_problems(state, event, body, profile)
     return []
 
 
 def _termination_notice_problems(
-    state: ContractState, event: Event, body: Terminated
+    state: ContractState, event: Event, body: Terminated, profile: Profile
 ) -> list[Problem]:
     notice = state.notice(body.by_notice_id)
     nid = body.by_notice_id
@@ -780,6 +782,9 @@ def _termination_notice_problems(
         return [Problem("by_notice", f"通知 {nid} 尚未送达，不能据此解除")]
     if body.effective_on < deemed:
         return [Problem("on", f"解除不能早于通知送达之日 {deemed}（民法典第五百六十五条）")]
+    if notice.sent.reason == TerminationReason.LATE_PAYMENT:
+        # paid in full before the notice arrived: the right it relied on is gone (第五百六十五条)
+        return late_payment_grounds(state, deemed, profile, f"通知 {nid} 送达时解除的理由已不存在，不能据此解除")
     return []
 
 

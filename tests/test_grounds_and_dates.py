@@ -66,6 +66,18 @@ def test_a_late_payment_notice_is_refused_until_the_days_have_passed(run, tmp_pa
     assert run("check").exit_code == 0
 
 
+def test_no_termination_when_paid_before_the_notice_arrived(run):
+    """Sent on day 61 by courier, deemed delivered three days later; the fee paid in full the day
+    after sending: at the notice's arrival the ground is gone."""
+    assert run("notice", "send", NO, "--kind", "termination", "--method", "courier", "--on", "2025-05-25",
+               "--reason", "late_payment", "--format", "pdf", "--out", "out").exit_code == 0
+    assert run("pay", NO, "--on", "2025-05-26", "--amount", "12800").exit_code == 0
+    result = run("terminate", NO, "--by-notice", "N-000001")
+    assert (result.exit_code, result.output) == (1, (
+        f"错误：合同 {NO} 截至 2025-05-28 没有逾期未付的服务费，"
+        "通知 N-000001 送达时解除的理由已不存在，不能据此解除\n"))
+
+
 def test_no_late_payment_notice_for_a_contract_paid_up(run):
     assert run("pay", NO, "--on", "2025-03-20", "--amount", "12800").exit_code == 0
     result = late_notice(run, "2025-12-01")
