@@ -47,6 +47,7 @@ from .register import (
     NoticeView,
     Status,
     Term,
+    agreed_profile,
     agreed_terms,
     arrears_on,
     current_term,
@@ -900,9 +901,8 @@ def consolidated_context(state: ContractState, as_of: dt.date, profile: Profile)
     counting, payment days, deemed delivery, late-payment rate). `reading` is what
     templates/consolidated prints."""
     issued = state.issued
-    agreed = dataclasses.replace(profile, term_years=issued.term_years, term_counting=issued.counting,
-                                 payment_days=issued.payment_days,
-                                 courier_deemed_days=issued.courier_deemed_days)
+    # the parameters as issued, the days of clause 8.4 and 11.1 included
+    agreed = agreed_profile(state, profile)
     terms = terms_in_force(state, as_of)
     effective = state.signed.effective_date if state.signed else issued.effective_date
     params = ContractParams(state.contract_no, issued.issued_on, terms.annual_fee, effective, issued.term_years)

@@ -286,3 +286,21 @@ def test_pay_has_chinese_help(run):
     result = run("pay", "--help")
     assert result.exit_code == 0 and "用法：" in result.output and "退款" in result.output
     assert PaymentMethod.CASH.label == "现金"
+
+
+def test_documents_written_later_cite_the_days_the_agreement_printed(profile):
+    """Suspension and termination days are kept at issue: a profile edited since does not change
+    what the reading copy or a notice cites, nor when the rights arise."""
+    from contracts.register import agreed_profile
+    from contracts.reports import consolidated_context
+
+    state = replay(chain(issued("2025-03-01", late_fee=RATE, suspend_days=45, terminate_days=75),
+                         Signed(D("2025-03-10"), D("2025-03-10"))))
+    assert (profile.late_payment_suspend_days, profile.late_payment_terminate_days) == (30, 60)
+    agreed = agreed_profile(state, profile)
+    assert (agreed.late_payment_suspend_days, agreed.late_payment_terminate_days) == (45, 75)
+    terms = consolidated_context(state, D("2025-06-01"), profile)["terms"]
+    assert (terms["suspend_days"], terms["terminate_days"]) == (45, 75)
+    view = contract_view(state, D("2025-05-10"), profile)["arrears"]  # 46 days late
+    assert (view["suspension_right"], view["termination_right"]) == (True, False)
+    assert contract_view(state, D("2025-05-09"), profile)["arrears"]["suspension_right"] is False
