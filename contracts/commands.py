@@ -38,16 +38,11 @@ class PaymentRequest:
 
 
 def parse_signed_amount(value: object, field: str = "amount") -> Decimal:
-    """An amount in yuan that may be negative (a refund): the rules of parse_amount otherwise."""
+    """An amount in yuan that may be negative (a refund): the rules of parse_amount on its figure."""
     raw = str(value).strip()
-    negative = raw[:1] in ("-", "－")
-    try:
-        amount = parse_amount(raw[1:] if negative else raw, field)
-    except InvalidInput as exc:
-        if negative and exc.problems and exc.problems[0].message == "金额必须大于零":
-            raise InvalidInput(Problem(field, "金额不能为零")) from None
-        raise
-    return -amount if negative else amount
+    if raw[:1] in ("-", "－") and len(raw) > 1:
+        return -parse_amount(raw[1:], field)
+    return parse_amount(raw, field)
 
 
 def decide_payment(
