@@ -21,7 +21,7 @@ from platformdirs import user_config_dir
 from contracts.customer import CustomerType, field_label, required_fields
 from contracts.dates import SHANGHAI, DeliveryMethod
 from contracts.errors import ContractError, InvalidInput
-from contracts.events import NoticeKind, ReturnReason, TerminationReason
+from contracts.events import NoticeKind, PaymentMethod, ReturnReason, TerminationReason
 from contracts.register import Status
 from service.output import parse_formats
 from service.sources import DEFAULT_PROFILE, load_profile
@@ -925,6 +925,46 @@ def terminate(settings: Settings, contract_no, by_notice, on, reason, note, sign
     echo_files(done.files)
 
 
+PAY_METHOD_CHOICE = LabelChoice(PaymentMethod, "付款方式")
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("contract_no")
+@click.option("--on", "on", metavar="YYYY-MM-DD", help="付款日期（款项进入甲方账户之日，不得晚于今天）。")
+@click.option("--amount", metavar="金额", help="金额（元），如 12800；退款或冲正登记错误的付款写负数，如 -500。")
+@click.option("--year", type=int, metavar="N", help="付给第几个服务年度（默认：最早尚未付清的服务年度起依次冲抵）。")
+@click.option("--method", type=PAY_METHOD_CHOICE, default="transfer", show_default=True, metavar="方式",
+              help=PAY_METHOD_CHOICE.help("付款方式（现金仅限个人客户）"))
+@click.option("--reference", default="", metavar="TEXT", help="银行流水号或收据号。")
+@click.option("--note", default="", help="说明（退款或冲正时必填）。")
+@pass_settings
+@domain_errors
+def pay(settings: Settings, contract_no, on, amount, year, method, reference, note) -> None:
+    """登记一笔付款（协议第 8.3 条），或以负数金额登记退款、冲正登记错误的付款（原记录不改）。
+
+    \b
+    示例：
+      vipcontract pay VIP-2025-000123 --on 2025-03-20 --amount 12800 \\
+          --reference 银行流水号
+      vipcontract pay VIP-2025-000123 --on 2025-04-02 --amount -500 \\
+          --note "多收退还"
+    """
+    from contracts.commands import PaymentRequest, parse_signed_amount
+    from service.payments import pay as record_payment
+
+    day = required_day(on, "on")
+    if amount in (None, ""):
+        raise click.ClickException("请用 --amount 写明金额（元），如 --amount 12800")
+    request = PaymentRequest(day, parse_signed_amount(amount), year, method, reference, note)
+    with opened_store(settings) as store:
+        done = record_payment(store, settings.profile, contract_no, request, now=now())
+    body = done.event.body
+    what = "付款" if body.amount > 0 else "退款或冲正"
+    parts = "，".join(f"第 {a.service_year} 服务年度 {a.amount} 元" for a in body.allocations)
+    click.echo(f"已登记合同 {contract_no} {what} {body.amount} 元（{body.on}，{body.method.label}）：{parts}"
+               f"（第 {done.event.seq} 条记录）")
+
+
 @main.command(context_settings=CONTEXT)
 @click.argument("contract_no")
 @click.option("--on", "on", metavar="YYYY-MM-DD", help="作废日期（默认今天）。")
@@ -1194,14 +1234,25 @@ def contract_lines(view: Mapping[str, Any]) -> list[str]:
         lines.append(f"解除：自 {view['terminated']['effective_on']} 起（{reason}）")
     if view["voided_on"]:
         lines.append(f"作废：{view['voided_on']}")
+    if view["arrears"]["days_overdue"]:
+        lines.append(arrears_line(view["arrears"], view["as_of"]))
     return lines
 
 
 def contract_tables(view: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, str, str]], list[dict[str, Any]]]]:
-    """(title, columns as (key, label, kind), rows) of the payment deadlines, notices and history."""
-    payments = [{"year": d["service_year"], "period": f"{d['first_day']} 至 {d['last_day']}",
-                 "due": d["due_on"] + ("（暂定）" if d["provisional"] else ""), "from": d["shifted_from"] or None,
-                 "amount": Decimal(d["amount"])} for d in view["payment_deadlines"]]
+    """(title, columns as (key, label, kind), rows) of the payment deadlines with what is paid, the
+    payments, the notices and the history."""
+    deadlines = [{"year": d["service_year"], "period": f"{d['first_day']} 至 {d['last_day']}",
+                  "due": due_text(d), "amount": Decimal(d["amount"]), "paid": Decimal(d["paid"]),
+                  "outstanding": Decimal(d["outstanding"]),
+                  "overdue": f"{d['days_overdue']} 日" if d["days_overdue"] else None,
+                  # None: contracts issued before the register kept the rate
+                  "late_fee": "—" if d["late_fee"] is None else (d["late_fee"] if d["days_overdue"] else None)}
+                 for d in view["payment_deadlines"]]
+    payments = [{"on": p["on"], "amount": Decimal(p["amount"]), "method": PaymentMethod(p["method"]).label,
+                 "reference": p["reference"] or None,
+                 "allocations": "，".join(f"第{a['service_year']}年度 {a['amount']}" for a in p["allocations"]),
+                 "note": p["note"] or None} for p in view["payments"]]
     notices = [{"id": n["notice_id"], "kind": NoticeKind(n["kind"]).label, "method": DeliveryMethod(n["method"]).label,
                 "sent": n["sent_on"], "deemed": n["deemed_delivered_on"] or "—",
                 "to": "有效" if n["to_address_in_force"] else "非有效地址"} for n in view["notices"]]
@@ -1209,8 +1260,13 @@ def contract_tables(view: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, 
                 "at": h["recorded_at"][:16].replace("T", " "), "note": history_note(h) or None}
                for h in view["history"]]
     return [
-        ("付款期限", [("year", "服务年度", "int"), ("period", "年度起止", "text"), ("due", "应付日", "text"),
-                      ("from", "顺延自", "text"), ("amount", "金额（元）", "amount")], payments),
+        ("付款期限与付款情况", [("year", "服务年度", "int"), ("period", "年度起止", "text"), ("due", "应付日", "text"),
+                                ("amount", "金额（元）", "amount"), ("paid", "已付", "amount"),
+                                ("outstanding", "尚欠", "amount"), ("overdue", "逾期", "text"),
+                                ("late_fee", "违约金", "text")], deadlines),
+        ("付款记录", [("on", "日期", "text"), ("amount", "金额（元）", "amount"), ("method", "方式", "text"),
+                      ("reference", "流水号", "id"), ("allocations", "冲抵", "text"), ("note", "说明", "text")],
+         payments),
         ("通知", [("id", "编号", "text"), ("kind", "类型", "text"), ("method", "方式", "text"),
                   ("sent", "发出", "text"), ("deemed", "视为送达", "text"), ("to", "地址", "text")],
          notices),
@@ -1241,10 +1297,29 @@ def render_contract(view: Mapping[str, Any]) -> None:
         out.print(build_table(table, out.width) or build_records(table))
 
 
+def due_text(deadline: Mapping[str, Any]) -> str:
+    text = deadline["due_on"]
+    if deadline["shifted_from"]:
+        text += f"（由 {deadline['shifted_from']} 顺延）"
+    return text + ("（暂定）" if deadline["provisional"] else "")
+
+
+def arrears_line(arrears: Mapping[str, Any], as_of: str) -> str:
+    fee = "违约金未能计算（登记簿未记录利率）" if arrears["late_fee"] is None else f"违约金 {arrears['late_fee']} 元"
+    rights = []
+    if arrears["suspension_right"]:
+        rights.append(f"已超过协议约定的 {arrears['suspend_days']} 日，甲方可书面通知暂停服务")
+    if arrears["termination_right"]:
+        rights.append(f"已超过 {arrears['terminate_days']} 日，甲方可书面通知解除协议")
+    tail = "；" + "；".join(rights) if rights else ""
+    return (f"逾期付款：截至 {as_of} 逾期 {arrears['days_overdue']} 日，尚欠 {arrears['outstanding']} 元，"
+            f"{fee}{tail}")
+
+
 HISTORY_LABELS = {
     "issued_on": "签发日", "signed_on": "签署日", "effective_on": "生效日", "effective_date": "生效日期",
     "first_day": "起始日", "last_day": "最后一日", "notice_id": "通知", "on": "日期", "reason": "原因",
-    "doc_no": "文书", "corrects_seq": "更正第几条",
+    "doc_no": "文书", "corrects_seq": "更正第几条", "amount": "金额",
 }
 
 
@@ -1404,7 +1479,7 @@ def run_report(settings: Settings, name: str, as_of: str | None, fmt: str, out: 
 
 @main.group("report", context_settings=CONTEXT)
 def report_group() -> None:
-    """报表：即将到期、续签、补充协议、通知送达、付款期限及其他期限。
+    """报表：即将到期、续签、补充协议、通知送达、付款期限及其他期限、应收服务费及账龄。
 
     \b
     每个报表都可以：
@@ -1505,6 +1580,22 @@ def report_deadlines(settings: Settings, date_from, date_to, as_of, fmt, out, no
       vipcontract report deadlines --format ics --out deadlines.ics
     """
     run_report(settings, "deadlines", as_of, fmt, out, no_timestamp, wide, date_from=date_from, date_to=date_to)
+
+
+@report_group.command("receivables", context_settings=CONTEXT)
+@report_options
+@pass_settings
+@domain_errors
+def report_receivables(settings: Settings, as_of, fmt, out, no_timestamp, wide) -> None:
+    """应收服务费及账龄：已开始而未付清的每个服务年度的应付、已付、尚欠、逾期天数、账龄（30 日以内、
+    31-60、61-90、90 日以上）和违约金，逾期最久的在前；合计在表下方。
+
+    \b
+    示例：
+      vipcontract report receivables --as-of 2026-12-31
+      vipcontract report receivables --format xlsx --out receivables.xlsx
+    """
+    run_report(settings, "receivables", as_of, fmt, out, no_timestamp, wide)
 
 
 @main.command(context_settings=CONTEXT)

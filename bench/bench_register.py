@@ -327,6 +327,16 @@ def child(n: int, path: Path, budget: float, smallest: bool, quick: bool) -> Non
 
     _emit("append_service", _times(send, repeat))
 
+    def pay(_k: int) -> None:
+        from decimal import Decimal
+
+        from contracts.commands import PaymentRequest
+        from service.payments import pay as record_payment
+
+        record_payment(store, profile, some_contract(), PaymentRequest(AS_OF, Decimal("100")), now=now)
+
+    _emit("append_pay", _times(pay, repeat))
+
     def fresh_send(k: int) -> None:
         target = open_store(path)
         send(k, target)
@@ -582,6 +592,7 @@ def _print(results: list[dict[str, Any]]) -> None:  # noqa: PLR0912, PLR0915
         ("append: `store.append` of one sealed event (store open)", "append_raw", med),
         ("append: `notice send` service call — read, replay, check, append (store open)", "append_service", med),
         ("append: fresh open + `notice send`", "fresh_append", med),
+        ("append: `pay` service call — read, replay, decide, check, append (store open)", "append_pay", med),
         ("append: `vipcontract notice send` (CLI process)", "cli_append", med),
         ("show: one contract (store open)", "show", med),
         ("show: fresh open + show one contract", "fresh_show", med),
@@ -647,8 +658,8 @@ def _print(results: list[dict[str, Any]]) -> None:  # noqa: PLR0912, PLR0915
     _print_reports(ran)
     say()
     by_n = {r["n"]: r for r in ran}
-    for key in ("append_raw", "append_service", "fresh_append", "cli_append", "show", "fresh_show", "cli_show",
-                "list", "check"):
+    for key in ("append_raw", "append_service", "append_pay", "fresh_append", "cli_append", "show", "fresh_show",
+                "cli_show", "list", "check"):
         values = table.get(key) or []
         for r, v in zip(ran, values, strict=False):
             FIG[f"reg_{key}_{r['n']}"] = v

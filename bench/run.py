@@ -215,6 +215,7 @@ def targets() -> list[tuple[str, str, str, str]]:
     r = FIG.get("clerk_vs_ours_1")
     add("  the same against our batch at 1 job", r, fmt_ratio(r), "(≥ 2x)", 2.0, True)
     for key, label in (("append_service", "append (`notice send`, store open)"),
+                       ("append_pay", "append (`pay`, store open)"),
                        ("append_raw", "append (`store.append`, store open)"),
                        ("fresh_append", "append (fresh open + `notice send`)"),
                        ("cli_append", "append (`vipcontract notice send` process)"),

@@ -50,6 +50,7 @@ class EventKind(StrEnum):
     TERMINATED = "terminated"
     VOIDED = "voided"
     CORRECTED = "corrected"
+    PAID = "paid"
 
     @property
     def label(self) -> str:
@@ -67,6 +68,7 @@ KIND_LABELS = {
     EventKind.TERMINATED: "解除",
     EventKind.VOIDED: "作废",
     EventKind.CORRECTED: "更正",
+    EventKind.PAID: "付款",
 }
 
 
@@ -94,6 +96,19 @@ class ReturnReason(StrEnum):
         return {"refused": "拒收", "undeliverable": "无法投递退回", "bounced": "邮件被退回"}[
             self.value
         ]
+
+
+class PaymentMethod(StrEnum):
+    """Clause 8.2's ways of paying: a bank transfer, cash (individual customers only, at the
+    provider's premises) and any other way both parties accepted in writing."""
+
+    TRANSFER = "transfer"
+    CASH = "cash"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {"transfer": "银行转账", "cash": "现金", "other": "其他方式"}[self.value]
 
 
 class TerminationReason(StrEnum):
@@ -146,6 +161,10 @@ class Issued:
     # clause 8.4 as printed: the annual rate and its LPR basis. None in contracts recorded before
     # the rate was kept (their text had a fixed daily rate the register never recorded).
     late_fee: LateFeeRate | None = None
+    # clause 8.4 as printed: overdue days after which the provider may suspend the service, and
+    # terminate. None in contracts recorded before they were kept (the profile's then apply).
+    suspend_days: int | None = None
+    terminate_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -224,6 +243,28 @@ class Terminated:
 
 
 @dataclass(frozen=True)
+class Allocation:
+    """The part of a payment applied to one service year's fee (numbered as payment_deadlines)."""
+
+    service_year: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Paid:
+    """A payment received (clause 8.3), or with a negative amount a refund or the reversal of a
+    payment recorded in error: money is corrected by a new event, never by editing one."""
+
+    KIND: ClassVar[EventKind] = EventKind.PAID
+    on: dt.date  # the day the money reached the provider's account (clause 8.2), or was refunded
+    amount: Decimal
+    allocations: tuple[Allocation, ...]  # decided when recorded: the clerk's receipt names them
+    method: PaymentMethod = PaymentMethod.TRANSFER
+    reference: str = ""  # bank statement number, receipt number
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Voided:
     KIND: ClassVar[EventKind] = EventKind.VOIDED
     on: dt.date
@@ -243,12 +284,12 @@ class Corrected:
 
 Body = (
     Issued | Signed | Amended | Renewed | NoticeSent | NoticeDelivered | NoticeReturned
-    | Terminated | Voided | Corrected
+    | Terminated | Voided | Corrected | Paid
 )
 BODY_TYPES: dict[EventKind, type] = {
     cls.KIND: cls
     for cls in (Issued, Signed, Amended, Renewed, NoticeSent, NoticeDelivered, NoticeReturned,
-                Terminated, Voided, Corrected)
+                Terminated, Voided, Corrected, Paid)
 }
 
 

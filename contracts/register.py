@@ -20,6 +20,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+from . import payments as money
 from . import validation as v
 from .amounts import parse_amount
 from .customer import Customer, mask_id
@@ -47,6 +48,8 @@ from .events import (
     NoticeKind,
     NoticeReturned,
     NoticeSent,
+    Paid,
+    PaymentMethod,
     Renewed,
     ReturnReason,
     Signed,
@@ -72,6 +75,8 @@ class Status(StrEnum):
     EXPIRED = "expired"
     TERMINATED = "terminated"
     VOIDED = "voided"
+    # in force, with a service year's fee unpaid after its due date (clause 8.4)
+    OVERDUE = "overdue"
 
     @property
     def label(self) -> str:
@@ -81,8 +86,9 @@ class Status(StrEnum):
 STATUS_LABELS = {
     Status.DRAFT: "待签署", Status.SIGNED: "已签署待生效", Status.ACTIVE: "履行中",
     Status.EXPIRING: "即将到期", Status.RENEWED: "已续签", Status.EXPIRED: "已到期",
-    Status.TERMINATED: "已解除", Status.VOIDED: "已作废",
+    Status.TERMINATED: "已解除", Status.VOIDED: "已作废", Status.OVERDUE: "逾期付款",
 }
+IN_FORCE = (Status.ACTIVE, Status.EXPIRING, Status.RENEWED)
 
 # Fields an amendment may change, with their Chinese names.
 AMENDABLE: dict[str, str] = {
@@ -149,6 +155,7 @@ class ContractState:
     terminated: Terminated | None = None
     terminated_seq: int = 0
     voided: Voided | None = None
+    payments: tuple[Paid, ...] = ()
     retracted: frozenset[int] = frozenset()
     corrected_by: Mapping[int, tuple[int, ...]] = dataclasses.field(default_factory=dict)
 
@@ -213,7 +220,7 @@ def replay(events: Iterable[Event], profile: Profile | None = None) -> ContractS
 def _initial_fields(contract_no: str, events: tuple[Event, ...], issued: Issued) -> dict[str, Any]:
     return {"contract_no": contract_no, "events": events, "issued": issued, "signed": None,
             "terms": (), "amendments": (), "renewals": (), "bindings": (), "notices": (),
-            "terminated": None, "terminated_seq": 0, "voided": None}
+            "terminated": None, "terminated_seq": 0, "voided": None, "payments": ()}
 
 
 def correction_marks(events: tuple[Event, ...]) -> dict[str, Any]:
@@ -264,6 +271,8 @@ def _apply_to(state: dict[str, Any], event: Event) -> None:
             state["terminated"], state["terminated_seq"] = body, event.seq
         case Voided():
             state["voided"] = body
+        case Paid():
+            state["payments"] += (body,)
 
 
 def _notice_outcome(notice: Notice, body: NoticeDelivered | NoticeReturned) -> Notice:
@@ -331,7 +340,20 @@ def current_term(state: ContractState, as_of: dt.date) -> Term | None:
     return terms[-1]
 
 
-def status_on(state: ContractState, as_of: dt.date, profile: Profile) -> Status:
+def status_on(
+    state: ContractState, as_of: dt.date, profile: Profile, late: money.Arrears | None = None
+) -> Status:
+    """The term's status on as_of; a contract in force with a fee overdue is OVERDUE (`late`:
+    arrears_on(state, as_of, profile), when the caller has it already)."""
+    status = term_status_on(state, as_of, profile)
+    if status not in IN_FORCE:
+        return status
+    late = late if late is not None else arrears_on(state, as_of, profile)
+    return Status.OVERDUE if late.days > 0 else status
+
+
+def term_status_on(state: ContractState, as_of: dt.date, profile: Profile) -> Status:
+    """Where the contract stands in its term on as_of, payments aside."""
     if state.voided is not None and state.voided.on <= as_of:
         return Status.VOIDED
     if state.signed is None or state.signed.signed_on > as_of:
@@ -398,6 +420,57 @@ def payment_deadlines(state: ContractState, profile: Profile) -> list[PaymentDea
                                           year.last_day, due.due_on, due.shifted_from,
                                           due.provisional, fee))
     return result
+
+
+# ---------------------------------------------------------------- money (clause 8.3, 8.4)
+def suspend_days(state: ContractState, profile: Profile) -> int:
+    """Overdue days after which the provider may suspend the service, as the agreement printed
+    them; contracts recorded before they were kept: the profile's."""
+    return state.issued.suspend_days or profile.late_payment_suspend_days
+
+
+def terminate_days(state: ContractState, profile: Profile) -> int:
+    """Overdue days after which the provider may terminate (8.4, 11.3), as printed."""
+    return state.issued.terminate_days or profile.late_payment_terminate_days
+
+
+def agreed_profile(state: ContractState, profile: Profile) -> Profile:
+    """The profile with the agreement's parameters as it was issued: a document written later for
+    the contract (a termination notice) cites what the signed agreement says, not today's profile."""
+    issued = state.issued
+    return dataclasses.replace(
+        profile, term_years=issued.term_years, term_counting=issued.counting,
+        payment_days=issued.payment_days, courier_deemed_days=issued.courier_deemed_days,
+        late_payment_suspend_days=suspend_days(state, profile),
+        late_payment_terminate_days=terminate_days(state, profile),
+        renewal_notice_days=issued.renewal_notice_days or profile.renewal_notice_days,
+        late_fee=issued.late_fee or profile.late_fee)
+
+
+def year_accounts(state: ContractState, as_of: dt.date, profile: Profile) -> list[money.YearAccount]:
+    """Each service year's fee, paid, outstanding, delay and late fee on as_of."""
+    return money.accounts(payment_deadlines(state, profile), state.payments, state.issued.late_fee,
+                          as_of)
+
+
+def arrears_on(
+    state: ContractState, as_of: dt.date, profile: Profile,
+    accounts: list[money.YearAccount] | None = None,
+) -> money.Arrears:
+    """What is late on as_of (`accounts`: year_accounts(state, as_of, profile), if at hand)."""
+    if state.signed is None or state.voided is not None:
+        return money.arrears(())
+    return money.arrears(year_accounts(state, as_of, profile) if accounts is None else accounts)
+
+
+def arrears_json(state: ContractState, late: money.Arrears, profile: Profile) -> dict[str, Any]:
+    """What is late (arrears_on), and the rights it gives the provider under clause 8.4."""
+    suspend, terminate = suspend_days(state, profile), terminate_days(state, profile)
+    return {"days_overdue": late.days, "outstanding": format(late.outstanding, "f"),
+            "late_fee": None if late.late_fee is None else format(late.late_fee, "f"),
+            "service_years": [y.service_year for y in late.years],
+            "suspend_days": suspend, "terminate_days": terminate,
+            "suspension_right": late.days > suspend, "termination_right": late.days > terminate}
 
 
 # ---------------------------------------------------------------- notices
@@ -479,7 +552,7 @@ def check_new_event(state: ContractState | None, event: Event, profile: Profile)
     if state is None:
         if not isinstance(event.body, Issued) or event.seq != 1 or event.prev_hash != GENESIS:
             return [Problem("", f"登记簿中没有合同 {event.contract_no}")]
-        return issued_problems(event.body)
+        return issued_problems(event.body) + future_problems(event)
     if event.seq != state.last_seq + 1 or event.prev_hash != state.last_hash:
         return [Problem("seq", f"合同 {state.contract_no} 的记录已被其他操作更新，请重试")]
     if isinstance(event.body, Corrected):
@@ -494,6 +567,36 @@ def issued_problems(body: Issued) -> list[Problem]:
     return []
 
 
+# The facts each event records, with their names: none of them can be later than the day the
+# event is recorded (its recorded_at, in Shanghai: the clock when a command records it). Dates
+# agreed for later (an effective date, a termination agreed to take effect at a month's end)
+# are not facts yet and may lie ahead.
+FACT_DATES: dict[type, tuple[tuple[str, str, str], ...]] = {
+    Issued: (("issued_on", "签发日期", "issued_on"),),
+    Signed: (("signed_on", "签署日期", "on"),),
+    Amended: (("signed_on", "补充协议的签署日期", "signed_on"),),
+    Renewed: (("signed_on", "续签协议的签署日期", "signed_on"),),
+    NoticeSent: (("sent_at", "通知的发出日期", "on"),),
+    NoticeDelivered: (("on", "送达日期", "on"),),
+    NoticeReturned: (("on", "拒收或退回日期", "on"),),
+    Terminated: (("signed_on", "解除协议的签署日期", "signed_on"),),
+    Voided: (("on", "作废日期", "on"),),
+    Paid: (("on", "付款日期", "on"),),
+}
+
+
+def future_problems(event: Event) -> list[Problem]:
+    """Facts dated after the day they are recorded: they have not happened yet."""
+    today = local_date(event.recorded_at)
+    problems = []
+    for field, label, option in FACT_DATES.get(type(event.body), ()):
+        value = getattr(event.body, field)
+        day = local_date(value) if isinstance(value, dt.datetime) else value
+        if day is not None and day > today:
+            problems.append(Problem(option, f"{label} {day} 晚于登记之日 {today}：尚未发生的事项不能登记"))
+    return problems
+
+
 def rule_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
     """The business rules for one event after the history `state` (corrections aside)."""
     body = event.body
@@ -505,6 +608,9 @@ def rule_problems(state: ContractState, event: Event, profile: Profile) -> list[
     early = [d for d in _dates_of(body) if d < state.issued_on]
     if early:
         return [Problem("", f"日期 {min(early)} 早于合同 {no} 的签发日期 {state.issued_on}")]
+    future = future_problems(event)
+    if future:
+        return future
     checker = RULES.get(type(body))
     return checker(state, event, profile) if checker else []
 
@@ -590,7 +696,28 @@ def _notice_sent_problems(state: ContractState, event: Event, profile: Profile) 
     if body.notice_kind is NoticeKind.TERMINATION and state.signed is None:
         return [Problem("", f"合同 {state.contract_no} 尚未签署，不能发出解除通知；"
                             "未签署的合同请作废（void）")]
+    if body.notice_kind is NoticeKind.TERMINATION and body.reason == TerminationReason.LATE_PAYMENT:
+        return late_payment_grounds(state, local_date(body.sent_at), profile)
     return []
+
+
+def late_payment_grounds(
+    state: ContractState, day: dt.date, profile: Profile, refusal: str = "不能以逾期付款为由发出解除通知"
+) -> list[Problem]:
+    """A notice terminating for late payment states that the fee is overdue more than the days
+    the agreement printed (8.4, 11.3): refused unless the register shows it on the notice's day
+    (and a termination by it, unless it still holds on the day the notice arrives)."""
+    late, limit, no = arrears_on(state, day, profile), terminate_days(state, profile), state.contract_no
+    if late.days > limit:
+        return []
+    if not late.years:
+        return [Problem("reason", f"合同 {no} 截至 {day} 没有逾期未付的服务费，{refusal}")]
+    oldest = late.years[0]
+    allowed = oldest.deadline.due_on + dt.timedelta(days=limit + 1)
+    return [Problem("reason", f"合同 {no} 截至 {day} 逾期 {late.days} 日（第 {oldest.service_year} "
+                              f"服务年度，应付日 {oldest.deadline.due_on}，尚欠 {oldest.outstanding} 元），"
+                              f"未超过协议约定的 {limit} 日，{refusal}；如届时仍未付清，"
+                              f"{allowed} 起可以发出")]
 
 
 def _notice_outcome_problems(
@@ -633,12 +760,12 @@ def _terminated_problems(state: ContractState, event: Event, profile: Profile) -
         return [Problem("signed_on", f"解除协议的签署日期 {body.signed_on} 早于合同 {no} 的签署日期 "
                                      f"{state.signed.signed_on}")]
     if body.by_notice_id:
-        return _termination_notice_problems(state, event, body)
+        return _termination_notice_problems(state, event, body, profile)
     return []
 
 
 def _termination_notice_problems(
-    state: ContractState, event: Event, body: Terminated
+    state: ContractState, event: Event, body: Terminated, profile: Profile
 ) -> list[Problem]:
     notice = state.notice(body.by_notice_id)
     nid = body.by_notice_id
@@ -655,6 +782,46 @@ def _termination_notice_problems(
         return [Problem("by_notice", f"通知 {nid} 尚未送达，不能据此解除")]
     if body.effective_on < deemed:
         return [Problem("on", f"解除不能早于通知送达之日 {deemed}（民法典第五百六十五条）")]
+    if notice.sent.reason == TerminationReason.LATE_PAYMENT:
+        # paid in full before the notice arrived: the right it relied on is gone (第五百六十五条)
+        return late_payment_grounds(state, deemed, profile, f"通知 {nid} 送达时解除的理由已不存在，不能据此解除")
+    return []
+
+
+def _paid_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
+    body: Paid = event.body  # type: ignore[assignment]
+    no = state.contract_no
+    if state.signed is None:
+        return [Problem("", f"合同 {no} 尚未签署，不能登记付款")]
+    if body.amount == 0:
+        return [Problem("amount", "金额不能为零")]
+    if sum((a.amount for a in body.allocations), Decimal(0)) != body.amount:
+        return [Problem("amount", f"付款 {body.amount} 元与其分配到各服务年度的金额合计不符")]
+    if body.method is PaymentMethod.CASH and not state.issued.customer.is_individual:
+        return [Problem("method", "单位客户的协议不约定现金支付（第 8.2 条），请选择 transfer 或 other")]
+    return _allocation_problems(state, body, profile)
+
+
+def _allocation_problems(state: ContractState, body: Paid, profile: Profile) -> list[Problem]:
+    """After this payment no service year is paid beyond its fee, nor refunded beyond what was
+    paid towards it (every payment recorded so far counts, whatever its date)."""
+    deadlines = {d.service_year: d for d in payment_deadlines(state, profile)}
+    paid = {year: Decimal(0) for year in deadlines}
+    for payment in (*state.payments, body):
+        for part in payment.allocations:
+            if part.service_year not in paid:
+                return [Problem("year", f"合同 {state.contract_no} 没有第 {part.service_year} 服务年度"
+                                        f"（共 {len(deadlines)} 个服务年度）")]
+            paid[part.service_year] += part.amount
+    for part in body.allocations:
+        year, total = part.service_year, paid[part.service_year]
+        fee = deadlines[year].amount
+        if total > fee:
+            return [Problem("amount", f"第 {year} 服务年度的服务费为 {fee} 元，登记这笔付款后已付 {total} 元，"
+                                      "超过应付金额")]
+        if total < 0:
+            return [Problem("amount", f"第 {year} 服务年度已付 {total - part.amount} 元，"
+                                      f"退款或冲正 {-part.amount} 元超过已付金额")]
     return []
 
 
@@ -673,6 +840,7 @@ RULES = {
     NoticeReturned: _notice_outcome_problems,
     Terminated: _terminated_problems,
     Voided: _voided_problems,
+    Paid: _paid_problems,
 }
 
 
@@ -713,7 +881,8 @@ def validate_effective(events: Iterable[Event], profile: Profile) -> list[tuple[
     ordered = list(events)
     if not ordered or not isinstance(ordered[0].body, Issued):
         return [(0, Problem("", "合同的第一条事件应为签发（issued）"))]
-    problems = [(ordered[0].seq, p) for p in issued_problems(ordered[0].body)]
+    first = ordered[0]
+    problems = [(first.seq, p) for p in issued_problems(ordered[0].body) + future_problems(first)]
     state = ContractState(ordered[0].contract_no, tuple(ordered), ordered[0].body)
     for event in ordered[1:]:
         problems += [(event.seq, p) for p in rule_problems(state, event, profile)]
@@ -803,6 +972,24 @@ def deadline_json(item: PaymentDeadline) -> dict[str, Any]:
             "provisional": item.provisional, "amount": format(item.amount, "f")}
 
 
+def account_json(account: money.YearAccount) -> dict[str, Any]:
+    """A payment deadline with what was paid towards it by the as-of date (amounts as strings)."""
+    fee = account.late_fee
+    return {**deadline_json(account.deadline), "paid": format(account.paid, "f"),
+            "outstanding": format(account.outstanding, "f"), "days_overdue": account.days_overdue,
+            "late_fee": None if fee is None else format(fee, "f"),
+            "settled_on": _d(account.settled_on)}
+
+
+def payments_json(state: ContractState, as_of: dt.date) -> list[dict[str, Any]]:
+    """Every payment (and refund) made on or before as_of, as recorded."""
+    return [{"on": _d(p.on), "amount": format(p.amount, "f"), "method": p.method.value,
+             "reference": p.reference or None, "note": p.note or None,
+             "allocations": [{"service_year": a.service_year, "amount": format(a.amount, "f")}
+                             for a in p.allocations]}
+            for p in sorted(state.payments, key=lambda p: p.on) if p.on <= as_of]
+
+
 def late_fee_json(rate: LateFeeRate | None) -> dict[str, str] | None:
     """Clause 8.4 as issued: percent figures as strings (as printed, no float rounding)."""
     if rate is None:
@@ -829,7 +1016,9 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
     term = current_term(state, as_of)
     deadlines = payment_deadlines(state, profile)
     upcoming = next((d for d in deadlines if d.due_on >= as_of), None)
-    status = status_on(state, as_of, profile)
+    accounts = money.accounts(deadlines, state.payments, state.issued.late_fee, as_of)
+    late = arrears_on(state, as_of, profile, accounts)
+    status = status_on(state, as_of, profile, late)
     return {
         "contract_no": state.contract_no,
         "customer_type": state.issued.customer.type.value,
@@ -850,6 +1039,8 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
                            "payment_days": state.issued.payment_days,
                            "courier_deemed_days": state.issued.courier_deemed_days,
                            "late_fee": late_fee_json(state.issued.late_fee),
+                           "suspend_days": suspend_days(state, profile),
+                           "terminate_days": terminate_days(state, profile),
                            **customer_view(terms.customer)},
         "terminated": None if state.terminated is None else {
             "effective_on": _d(state.terminated.effective_on),
@@ -859,7 +1050,9 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
             "signed_on": _d(state.terminated.signed_on)},
         "voided_on": _d(state.voided.on if state.voided else None),
         "next_payment": deadline_json(upcoming) if upcoming else None,
-        "payment_deadlines": [deadline_json(d) for d in deadlines],
+        "payment_deadlines": [account_json(a) for a in accounts],
+        "payments": payments_json(state, as_of),
+        "arrears": arrears_json(state, late, profile),
         "notices": [notice_json(n, as_of) for n in notice_views(state, profile)],
         "documents": documents_view(state),
         "history": history_view(state),

@@ -14,6 +14,8 @@ Reports (name -> function):
 - ``notices``    `notices_report`: notices sent, deemed delivery, outcome; flags for follow-up.
 - ``deadlines``  `deadlines_report`: payment due dates (holiday-shifted), the renewal-notice
   deadline and the reminder days, in a period.
+- ``receivables`` `receivables_report`: each service year begun by the as-of date and not paid
+  in full: due, paid, outstanding, days overdue, ageing and late fee (contracts.payments).
 
 `terminal_view` and `pdf_view` cut a report down to the columns that read well on an 80-column
 terminal and on an A4 page; CSV, XLSX and JSON carry every column. `consolidated_context` is the
@@ -32,6 +34,7 @@ from typing import Any
 
 import cn2an
 
+from . import payments as money
 from .agreement import ContractParams, agreement_context, cn_date, due_cell, late_fee_terms
 from .amounts import rmb_figures
 from .dates import DeliveryMethod
@@ -42,13 +45,17 @@ from .register import (
     AMENDABLE,
     ContractState,
     NoticeView,
-    PaymentDeadline,
+    Status,
     Term,
+    agreed_profile,
     agreed_terms,
+    arrears_on,
     current_term,
     notice_views,
     payment_deadlines,
     status_on,
+    suspend_days,
+    terminate_days,
     terms_in_force,
 )
 from .report_model import (
@@ -181,6 +188,21 @@ def reminders(
     return result
 
 
+def arrears_text(late: money.Arrears, as_of: dt.date) -> str:
+    if not late.days:
+        return f"截至 {as_of} 没有逾期未付的服务费"
+    return f"截至 {as_of} 逾期 {late.days} 日，尚欠服务费 {amount_figures(late.outstanding)} 元"
+
+
+def paid_text(account: money.YearAccount) -> str:
+    """What was paid towards a service year by the as-of date, as a person reads it."""
+    if account.outstanding <= 0:
+        return f"已付清（{account.settled_on}）" if account.settled_on else "已付清"
+    if account.paid:
+        return f"已付 {amount_figures(account.paid)} 元，尚欠 {amount_figures(account.outstanding)} 元"
+    return "尚未付款"
+
+
 def _uid(*parts: object) -> str:
     return "-".join(str(p) for p in parts) + f"@{UID_DOMAIN}"
 
@@ -199,6 +221,8 @@ EXPIRING_COLUMNS = (
     Column("renewal_doc", "续签协议", TEXT, text=True),
     Column("new_last_day", "续签后最后一日", DATE),
     Column("reminders", "到期提醒", TEXT),
+    Column("outstanding", "逾期未付（元）", AMOUNT),
+    Column("days_overdue", "逾期天数", INT),
 )
 
 
@@ -234,19 +258,23 @@ def expiring_report(
             if item.state in counts:
                 counts[item.state] += 1
         fees += terms.annual_fee
+        late = arrears_on(state, as_of, profile)
         rows.append({
             "contract_no": state.contract_no, "customer": customer.name,
             "customer_id": customer.masked_identity(), "phone": customer.phone,
-            "status": status_on(state, as_of, profile).label, "last_day": term.last_day,
+            "status": status_on(state, as_of, profile, late).label, "last_day": term.last_day,
             "days_left": (term.last_day - as_of).days, "annual_fee": terms.annual_fee,
             "renewal_agreed": renewal is not None, "renewal_doc": renewal.doc_no if renewal else None,
             "new_last_day": renewal.last_day if renewal else None,
             "reminders": "；\n".join(r.text for r in items),
+            "outstanding": late.outstanding if late.days else None,
+            "days_overdue": late.days or None,
         })
         renewed = f"已续签（{renewal.doc_no}），续签后最后一日 {renewal.last_day}" if renewal else "尚未约定续签"
         events.append(CalendarEvent(
             _uid(state.contract_no, f"T{term.number}", "last-day"), term.last_day,
-            f"协议期满：{state.contract_no} {customer.name}", f"期限最后一日 {term.last_day}；{renewed}"))
+            f"协议期满：{state.contract_no} {customer.name}",
+            f"期限最后一日 {term.last_day}；{renewed}；{arrears_text(late, as_of)}"))
         for item in items:
             events.append(CalendarEvent(
                 _uid(state.contract_no, f"T{term.number}", "reminder", item.lead_days), item.day,
@@ -255,6 +283,7 @@ def expiring_report(
     rows.sort(key=lambda r: (r["last_day"], r["contract_no"]))
     events.sort(key=lambda e: (e.date, e.uid))
     renewed_count = sum(1 for r in rows if r["renewal_agreed"])
+    overdue = [r for r in rows if r["days_overdue"]]
     leads = "、".join(str(d) for d in sorted(set(profile.reminder_days), reverse=True)) or "（未设置）"
     return Report(
         name="expiring",
@@ -264,10 +293,13 @@ def expiring_report(
         rows=tuple(rows),
         totals=(("到期协议份数", len(rows)), ("已约定续签", renewed_count),
                 ("尚未约定续签", len(rows) - renewed_count), ("应发提醒", counts[DUE]),
-                ("漏发提醒", counts[MISSED]), ("年服务费合计（元）", fees)),
+                ("漏发提醒", counts[MISSED]), ("年服务费合计（元）", fees),
+                ("逾期付款份数", len(overdue)),
+                ("逾期未付合计（元）", sum((r["outstanding"] for r in overdue), money.ZERO))),
         notes=(f"到期窗口：{as_of} 至 {horizon}（{within} 日）。",
                f"到期提醒在期限最后一日前 {leads} 日（公司档案 reminder_days）；“已发”指已登记续签提醒通知，"
                "“应发”指已到提醒日尚未发出，“漏发”指该次提醒的期间已过而未发出。",
+               f"“逾期未付”：截至 {as_of} 已过付款期限仍未付清的服务费（协议 8.3、8.4 条）。",
                "身份证号已遮蔽显示。"),
         generated_at=generated_at,
         calendar_events=tuple(events),
@@ -503,6 +535,9 @@ DEADLINE_COLUMNS = (
     Column("shifted_from", "原定日期", DATE),
     Column("rule", "顺延依据", TEXT),
     Column("provisional", "暂定", FLAG),
+    Column("paid", "已付（元）", AMOUNT),
+    Column("outstanding", "尚欠（元）", AMOUNT),
+    Column("settled", "已付清", FLAG),
 )
 KIND_ORDER = {"付款截止": 0, "续签意向": 1, "到期提醒": 2}  # by the kind's first four characters
 
@@ -515,13 +550,16 @@ def deadline_window(as_of: dt.date, date_from: dt.date | None, date_to: dt.date 
     return start, end
 
 
-def _payment_row(state: ContractState, name: str, item: PaymentDeadline, profile: Profile) -> dict[str, Any]:
+def _payment_row(state: ContractState, name: str, account: money.YearAccount, profile: Profile) -> dict[str, Any]:
+    item = account.deadline
     rule = shift_to_workday(item.shifted_from, profile.holidays).rule if item.shifted_from else None
     return {
         "due_on": item.due_on, "kind": "付款截止", "contract_no": state.contract_no, "customer": name,
-        "detail": f"第{item.service_year}服务年度（{item.first_day} 至 {item.last_day}）服务费",
+        "detail": f"第{item.service_year}服务年度（{item.first_day} 至 {item.last_day}）服务费；"
+                  f"{paid_text(account)}",
         "amount": item.amount, "shifted_from": item.shifted_from, "rule": rule,
-        "provisional": item.provisional, "_order": item.service_year,
+        "provisional": item.provisional, "paid": account.paid, "outstanding": account.outstanding,
+        "settled": account.outstanding <= 0, "_order": item.service_year,
         "_uid": _uid(state.contract_no, "payment", item.service_year),
     }
 
@@ -542,9 +580,10 @@ def deadlines_report(
         if state.signed is None or state.voided is not None or not state.terms:
             continue
         name = terms_in_force(state, as_of).customer.name
-        for item in payment_deadlines(state, profile):
-            if start <= item.due_on <= end:
-                rows.append(_payment_row(state, name, item, profile))
+        due = [d for d in payment_deadlines(state, profile) if start <= d.due_on <= end]
+        if due:  # what was paid is worked out only for contracts with a deadline in the window
+            paid = money.accounts(due, state.payments, state.issued.late_fee, as_of)
+            rows += [_payment_row(state, name, account, profile) for account in paid]
         final = state.terms[-1]
         if _ends_by_termination(state, final.last_day):
             continue
@@ -573,12 +612,14 @@ def deadlines_report(
                     "_uid": _uid(state.contract_no, f"T{final.number}", "reminder", item.lead_days),
                 })
     rows.sort(key=lambda r: (r["due_on"], r["contract_no"], KIND_ORDER[r["kind"][:4]], r["_order"]))
-    events = [CalendarEvent(r.pop("_uid"), r["due_on"], f"{r['kind']}：{r['contract_no']} {r['customer']}",
-                            _deadline_description(r)) for r in rows]
+    events = [CalendarEvent(r.pop("_uid"), r["due_on"], _deadline_summary(r), _deadline_description(r))
+              for r in rows]
     for r in rows:
         del r["_order"]
     payments = [r for r in rows if r["kind"] == "付款截止"]
     notes = [f"期间：{start} 至 {end}。"]
+    if payments:
+        notes.append(f"“已付”“尚欠”：截至基准日 {as_of} 登记的付款。")
     if any(r.get("shifted_from") for r in rows):
         notes.append("“原定日期”有值的，该期限的最后一日为法定休假日，已顺延至其后第一个工作日"
                      "（民法典第二百零三条）。")
@@ -593,6 +634,8 @@ def deadlines_report(
         rows=tuple(rows),
         totals=(("期限条数", len(rows)), ("付款截止", len(payments)),
                 ("应付金额合计（元）", sum((r["amount"] for r in payments), Decimal("0"))),
+                ("已付清", sum(1 for r in payments if r["settled"])),
+                ("尚欠合计（元）", sum((max(r["outstanding"], money.ZERO) for r in payments), money.ZERO)),
                 ("遇休假日顺延", sum(1 for r in rows if r.get("shifted_from"))),
                 ("暂定日期", sum(1 for r in rows if r["provisional"]))),
         notes=tuple(notes),
@@ -600,6 +643,11 @@ def deadlines_report(
         calendar_events=tuple(events),
         empty_message=EMPTY_REGISTER if not states else f"{start} 至 {end} 没有付款期限或其他期限。",
     )
+
+
+def _deadline_summary(row: Mapping[str, Any]) -> str:
+    paid = "（已付清）" if row.get("settled") else ""
+    return f"{row['kind']}{paid}：{row['contract_no']} {row['customer']}"
 
 
 def _deadline_description(row: Mapping[str, Any]) -> str:
@@ -613,6 +661,96 @@ def _deadline_description(row: Mapping[str, Any]) -> str:
     return "；".join(parts)
 
 
+# ---------------------------------------------------------------- receivables
+RECEIVABLE_COLUMNS = (
+    Column("contract_no", "合同编号", TEXT),
+    Column("customer", "客户", TEXT),
+    Column("phone", "联系电话", TEXT),  # whom the clerk calls about the money
+    Column("status", "状态", TEXT),
+    Column("service_year", "服务年度", INT),
+    Column("first_day", "年度起始日", DATE),
+    Column("due_on", "付款截止日", DATE),
+    Column("amount", "应付（元）", AMOUNT),
+    Column("paid", "已付（元）", AMOUNT),
+    Column("outstanding", "尚欠（元）", AMOUNT),
+    Column("days_overdue", "逾期天数", INT),
+    Column("ageing", "账龄", TEXT),
+    Column("late_fee", "违约金（元）", AMOUNT),
+    Column("rights", "协议赋予甲方的权利", TEXT),
+)
+
+
+def _rights(state: ContractState, days: int, profile: Profile, status: Status) -> str | None:
+    """Clause 8.4: suspension after the printed days, termination after the printed days (only
+    while the contract is in force: an ended one has nothing left to suspend)."""
+    if status is not Status.OVERDUE:
+        return None
+    suspend, terminate = suspend_days(state, profile), terminate_days(state, profile)
+    if days > terminate:
+        return f"逾期超过 {terminate} 日：可书面通知解除"
+    if days > suspend:
+        return f"逾期超过 {suspend} 日：可书面通知暂停服务"
+    return None
+
+
+def _receivable_rows(state: ContractState, as_of: dt.date, profile: Profile) -> list[dict[str, Any]]:
+    # only the years begun by as_of: nothing is owed on the others (nor late)
+    begun = [d for d in payment_deadlines(state, profile) if d.first_day <= as_of]
+    accounts = money.accounts(begun, state.payments, state.issued.late_fee, as_of)
+    owed = [y for y in accounts if y.outstanding != 0]
+    if not owed:
+        return []
+    customer = terms_in_force(state, as_of).customer
+    status = status_on(state, as_of, profile, arrears_on(state, as_of, profile, accounts))
+    return [{
+        "contract_no": state.contract_no, "customer": customer.name,
+        "phone": customer.phone, "status": status.label,
+        "service_year": y.service_year, "first_day": y.deadline.first_day, "due_on": y.deadline.due_on,
+        "amount": y.deadline.amount, "paid": y.paid, "outstanding": y.outstanding,
+        "days_overdue": y.days_overdue, "ageing": money.ageing_bucket(y.days_overdue),
+        "late_fee": y.late_fee, "rights": _rights(state, y.days_overdue, profile, status),
+    } for y in owed]
+
+
+def receivables_report(
+    states: Iterable[ContractState], as_of: dt.date, profile: Profile, *,
+    generated_at: dt.datetime | None = None,
+) -> Report:
+    """Every service year begun by as_of whose fee is not paid in full (or was overpaid), longest
+    overdue first: due, paid, outstanding, days overdue, the ageing bucket and the late fee."""
+    states = list(states)
+    rows = []
+    for state in states:
+        if state.signed is not None and state.voided is None and state.signed.signed_on <= as_of:
+            rows += _receivable_rows(state, as_of, profile)
+    rows.sort(key=lambda r: (-r["days_overdue"], r["contract_no"], r["service_year"]))
+    overdue = [r for r in rows if r["days_overdue"]]
+    buckets = tuple((f"其中{label}（元）", sum((r["outstanding"] for r in overdue if r["ageing"] == label),
+                                               money.ZERO)) for label, _low, _high in money.AGEING)
+    fees = [r["late_fee"] for r in rows if r["late_fee"] is not None]
+    return Report(
+        name="receivables",
+        title="应收服务费及账龄",
+        as_of=as_of,
+        columns=RECEIVABLE_COLUMNS,
+        rows=tuple(rows),
+        totals=(("未付清的服务年度", len(rows)), ("涉及合同份数", len({r["contract_no"] for r in rows})),
+                ("应付合计（元）", sum((r["amount"] for r in rows), money.ZERO)),
+                ("已付合计（元）", sum((r["paid"] for r in rows), money.ZERO)),
+                ("尚欠合计（元）", sum((r["outstanding"] for r in rows), money.ZERO)),
+                ("逾期未付合计（元）", sum((r["outstanding"] for r in overdue), money.ZERO)),
+                *buckets,
+                ("违约金合计（元）", sum(fees, money.ZERO))),
+        notes=("列出基准日以前已开始、服务费尚未付清的服务年度（已付清的不列入），逾期最久的在前。",
+               "逾期天数自付款截止日（遇法定休假日顺延后）的次日起算；违约金按协议签发时写明的年利率按日计算"
+               "（每日为年利率的三百六十五分之一），计至付清之日或基准日（协议 8.4 条）。",
+               "账龄按逾期天数分为≤30日、31-60日、61-90日、>90日四档；“未逾期”为付款期限未届满。",
+               "违约金为空的，登记簿未记录该协议的违约金利率，以签署的协议文本为准。"),
+        generated_at=generated_at,
+        empty_message=EMPTY_REGISTER if not states else f"截至 {as_of} 没有尚未付清的服务费。",
+    )
+
+
 # ---------------------------------------------------------------- by name
 REPORTS: dict[str, Callable[..., Report]] = {
     "expiring": expiring_report,
@@ -620,6 +758,7 @@ REPORTS: dict[str, Callable[..., Report]] = {
     "amendments": amendments_report,
     "notices": notices_report,
     "deadlines": deadlines_report,
+    "receivables": receivables_report,
 }
 CALENDAR_REPORTS = ("expiring", "deadlines")  # the reports that carry calendar events (ICS)
 
@@ -635,9 +774,10 @@ TERMINAL_COLUMNS: dict[str, tuple[TerminalColumn, ...]] = {
     "amendments": ("doc_no", "customer", "changes", "signed_on", "effective_on"),
     "notices": (("notice_id", "kind"), ("contract_no", "customer"), "sent_on", "deemed_delivered_on",
                 ("outcome", "remark")),
-    "deadlines": ("due_on", "kind", ("contract_no", "customer"), "amount", "shifted_from", "provisional"),
+    "deadlines": ("due_on", "kind", ("contract_no", "customer"), ("amount", "settled"), "shifted_from", "provisional"),
     "register": ("contract_no", "customer", "status", "term_last_day", "annual_fee"),
     "find": (("contract_no", "customer"), ("customer_id", "phone"), "status", "term_last_day", "matched"),
+    "receivables": (("contract_no", "customer"), "service_year", "due_on", "outstanding", "days_overdue", "ageing"),
 }
 PDF_COLUMNS: dict[str, tuple[str, ...]] = {
     "expiring": ("contract_no", "customer", "last_day", "days_left", "annual_fee", "renewal_agreed",
@@ -649,6 +789,8 @@ PDF_COLUMNS: dict[str, tuple[str, ...]] = {
     "deadlines": ("due_on", "kind", "contract_no", "customer", "detail", "amount", "shifted_from", "provisional"),
     "register": ("contract_no", "customer_type", "customer", "customer_id", "phone", "status", "effective_date",
                  "term_last_day", "annual_fee", "next_due_on"),
+    "receivables": ("contract_no", "customer", "status", "service_year", "due_on", "amount", "paid",
+                    "outstanding", "days_overdue", "ageing", "late_fee", "rights"),
 }
 TERMINAL_NOTE = "终端只显示主要各列；全部各列请加 --wide，或用 --format csv、xlsx、json 或 pdf 输出。"
 PDF_NOTE = "PDF 只列出主要各列；全部各列见 CSV、XLSX 或 JSON 格式。"
@@ -783,9 +925,8 @@ def consolidated_context(state: ContractState, as_of: dt.date, profile: Profile)
     counting, payment days, deemed delivery, late-payment rate). `reading` is what
     templates/consolidated prints."""
     issued = state.issued
-    agreed = dataclasses.replace(profile, term_years=issued.term_years, term_counting=issued.counting,
-                                 payment_days=issued.payment_days,
-                                 courier_deemed_days=issued.courier_deemed_days)
+    # the parameters as issued, the days of clause 8.4 and 11.1 included
+    agreed = agreed_profile(state, profile)
     terms = terms_in_force(state, as_of)
     effective = state.signed.effective_date if state.signed else issued.effective_date
     params = ContractParams(state.contract_no, issued.issued_on, terms.annual_fee, effective, issued.term_years)

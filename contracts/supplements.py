@@ -17,6 +17,7 @@ import cn2an
 from .agreement import cn_date, party_context, profile_terms
 from .amounts import rmb_capitals, rmb_figures
 from .customer import Customer
+from .payments import Arrears
 from .profile import Profile, sample_number
 
 TERMINATION_REASONS: dict[str, str] = {
@@ -114,15 +115,21 @@ def termination_context(
     reason_text: str,
     effective_on: dt.date | None,
     by_notice: bool,
+    arrears: Arrears | None = None,
 ) -> dict[str, Any]:
     """解除通知书 (甲方's notice, `by_notice`) or 解除协议 (both parties agree).
 
-    `reason` is one of TERMINATION_REASONS; a notice cannot rest on "mutual".
+    `reason` is one of TERMINATION_REASONS; a notice cannot rest on "mutual". A notice for late
+    payment states the register's facts on its day (`arrears`: each overdue year, the days), so
+    it cannot be written without them; the profile passed is the agreement's as issued (its
+    terminate days are the ones the notice cites).
     """
     if reason not in TERMINATION_REASONS:
         raise ValueError(f"reason must be one of {', '.join(TERMINATION_REASONS)}")
     if by_notice and reason == "mutual":
         raise ValueError("a termination by agreement is a 解除协议, not a notice")
+    if by_notice and reason == "late_payment" and not (arrears and arrears.years):
+        raise ValueError("a notice for late payment states the overdue fees: pass the arrears")
     context = _base(customer, profile, contract_no)
     context["document"] = {"doc_no": doc_no, "signed_on_cn": cn_date(issued_on)}
     context["termination"] = {
@@ -133,5 +140,17 @@ def termination_context(
         "has_effective_on": effective_on is not None,
         "effective_on_cn": cn_date(effective_on),
         "issued_on_cn": cn_date(issued_on),
+        "overdue_text": overdue_text(arrears),
+        "days_overdue": arrears.days if arrears else 0,
     }
     return context
+
+
+def overdue_text(arrears: Arrears | None) -> str:
+    """第一个服务年度（2025年3月10日至2026年3月9日）的服务费人民币7,800.00元（付款期限至2025年3月25日）、…"""
+    if arrears is None:
+        return ""
+    return "、".join(
+        f"第{cn2an.an2cn(y.service_year)}个服务年度（{cn_date(y.deadline.first_day)}至"
+        f"{cn_date(y.deadline.last_day)}）的服务费人民币{rmb_figures(y.outstanding)}元"
+        f"（付款期限至{cn_date(y.deadline.due_on)}）" for y in arrears.years)

@@ -85,6 +85,20 @@ def fill_demo_register(
     def at(day: dt.date) -> dt.datetime:
         return dt.datetime.combine(day, dt.time(10, 0), SHANGHAI)
 
+    def pay_years(contract_no: str, years: int | None = None) -> None:
+        """Each service year begun by today (or the first `years`) paid three days in."""
+        from contracts.commands import PaymentRequest
+        from contracts.register import payment_deadlines
+
+        from .payments import pay
+
+        state = reg.load_state(store, profile, contract_no)
+        for item in payment_deadlines(state, profile)[:years]:
+            day = min(item.first_day + dt.timedelta(days=3), today)
+            if item.first_day <= today:
+                pay(store, profile, contract_no, PaymentRequest(day, item.amount, item.service_year),
+                    now=at(day))
+
     people = [
         ("李明", "11010119800101001"), ("王芳", "31010419850315002"), ("刘洋", "44030519900720003"),
         ("陈静", "32010619881111004"), ("赵磊", "42010219881230005"), ("孙丽", "33010619920505006"),
@@ -114,6 +128,7 @@ def fill_demo_register(
         amended_on = _shift(start, days=120)
         reg.amend(store, profile, active, signed_on=amended_on, effective_on=_shift(amended_on, days=30),
                   changes={"annual_fee": "15800"}, out_dir=out_dir, formats=formats, now=at(amended_on))
+        pay_years(active)
         reminder_day = _shift(today, days=-10)
         reg.send_notice(store, profile, active, reg.NoticeRequest(
             NoticeKind.PAYMENT_REMINDER, DeliveryMethod.EMAIL, at(reminder_day)), now=at(reminder_day))
@@ -123,6 +138,7 @@ def fill_demo_register(
         start = _shift(today, years=-5, days=50)
         expiring = issue_individual(2, _shift(start, days=-3), "12800")
         reg.sign(store, profile, expiring, start, now=at(start))
+        pay_years(expiring)
         posted = _shift(today, days=-1)
         reg.send_notice(store, profile, expiring, reg.NoticeRequest(
             NoticeKind.RENEWAL_REMINDER, DeliveryMethod.COURIER, at(posted)), now=at(posted))
@@ -132,6 +148,7 @@ def fill_demo_register(
         start = _shift(today, years=-5, days=20)
         renewed = issue_individual(3, _shift(start, days=-3), "9800")
         reg.sign(store, profile, renewed, start, now=at(start))
+        pay_years(renewed)
         renew_day = _shift(today, days=-15)
         reg.renew(store, profile, renewed, signed_on=renew_day, out_dir=out_dir, formats=formats,
                   now=at(renew_day))
@@ -141,9 +158,10 @@ def fill_demo_register(
         start = _shift(today, years=-5, days=-60)
         expired = issue_individual(4, _shift(start, days=-3), "12800")
         reg.sign(store, profile, expired, start, now=at(start))
+        pay_years(expired)
         made.append((expired, "已到期"))
 
-        # terminated by a delivered termination notice for late payment
+        # terminated by a delivered termination notice for late payment: nothing was ever paid
         start = _shift(today, years=-2)
         ended = issue_individual(5, _shift(start, days=-3), "12800")
         reg.sign(store, profile, ended, start, now=at(start))
@@ -156,13 +174,14 @@ def fill_demo_register(
         reg.terminate(store, profile, ended, by_notice=notice_id, now=at(_shift(sent, days=3)))
         made.append((ended, "已解除，解除通知已送达"))
 
-        # a corporate contract, active
+        # a corporate contract, overdue: years 1-3 paid, year 4 (begun 100 days ago) not
         request = parse_request(CustomerType.CORPORATE, SAMPLE_CORPORATE, today)
         start = _shift(today, years=-3, days=-100)
         corp = reg.issue(store, profile, request, out_dir, formats, issued_on=_shift(start, days=-7),
                          now=at(_shift(start, days=-7)), allow_sample=True).event.contract_no
         reg.sign(store, profile, corp, start, now=at(start))
-        made.append((corp, "单位客户，履行中"))
+        pay_years(corp, 3)
+        made.append((corp, "单位客户，逾期付款：第 4 服务年度的服务费未付"))
     finally:
         store.close()
     return made

@@ -52,6 +52,8 @@ from contracts.register import (
     AMENDABLE,
     ContractState,
     Status,
+    agreed_profile,
+    arrears_on,
     check_new_event,
     contract_view,
     current_value,
@@ -312,7 +314,8 @@ def _issued_body(
     return Issued(day, request.customer, request.annual_fee, profile.term_years,
                   profile.term_counting, profile.payment_days, profile.courier_deemed_days,
                   request.effective_date, file_hashes(files), dict(batch or {}),
-                  profile.renewal_notice_days, profile.late_fee)
+                  profile.renewal_notice_days, profile.late_fee,
+                  profile.late_payment_suspend_days, profile.late_payment_terminate_days)
 
 
 def issue(
@@ -519,12 +522,15 @@ def send_notice(
     def draft() -> Draft:
         state = load_state(store, profile, contract_no)
         body = _notice_body(state, next_notice_id(store), request)
+        event = _seal(state, body, now)
         documents = ()
         if body.notice_kind is NoticeKind.TERMINATION:
+            # the grounds the notice states are checked before it is written (no arrears, no notice)
+            refuse(check_new_event(state, event, profile))
             documents = (_termination_document(state, profile, body.doc_no, body.reason,
                                                request.reason_text, local_date(body.sent_at),
                                                None, True),)
-        return Draft(state, _seal(state, body, now), documents)
+        return Draft(state, event, documents)
 
     return _record_drafted(store, profile, draft, out_dir, formats)
 
@@ -622,9 +628,12 @@ def _termination_document(
     issued_on: dt.date, effective_on: dt.date | None, by_notice: bool,
 ) -> tuple[Document, str]:
     customer = terms_in_force(state, issued_on).customer
+    # a notice for late payment states the arrears the register shows on its day
+    late = arrears_on(state, issued_on, profile) if by_notice and reason == "late_payment" else None
     context = termination_context(
-        customer, profile, contract_no=state.contract_no, doc_no=doc_no, issued_on=issued_on,
-        reason=reason, reason_text=reason_text, effective_on=effective_on, by_notice=by_notice)
+        customer, agreed_profile(state, profile), contract_no=state.contract_no, doc_no=doc_no,
+        issued_on=issued_on, reason=reason, reason_text=reason_text, effective_on=effective_on,
+        by_notice=by_notice, arrears=late)
     return supplement_document("termination", context, state.contract_no, doc_no, customer,
                                issued_on)
 

@@ -12,7 +12,9 @@ import pytest
 from contracts.agreement import ContractParams, agreement_context
 from contracts.dates import TermCounting
 from contracts.document import Document, Paragraph
+from contracts.payments import Arrears, YearAccount
 from contracts.profile import DisputeMethod, Profile
+from contracts.register import PaymentDeadline
 from contracts.resolver import resolve, undeclared_variables
 from contracts.supplements import amendment_context, renewal_context, termination_context
 from service.sources import load_source
@@ -486,11 +488,21 @@ def renewal(kind: str, profile: Profile) -> tuple[Document, dict]:
     return doc, context
 
 
+def overdue(days: int = 402) -> Arrears:
+    """Year 2 of a contract effective 2025-03-10 with 7,800 still unpaid, as the
+    register would show it (contracts.payments)."""
+    deadline = PaymentDeadline(2, 1, D(2026, 3, 10), D(2027, 3, 9), D(2026, 3, 25), None, False,
+                               Decimal("12800.00"))
+    year = YearAccount(deadline, Decimal("5000.00"), Decimal("7800.00"), days, None, None)
+    return Arrears(days, Decimal("7800.00"), None, (year,))
+
+
 def termination(kind: str, profile: Profile, *, by_notice: bool, reason: str) -> tuple[Document, dict]:
     context = termination_context(
         make_customer(kind), profile, contract_no="VIP-2025-000123", doc_no="VIP-2025-000123-T1",
         issued_on=D(2027, 5, 1), reason=reason, reason_text="",
-        effective_on=None if by_notice else D(2027, 6, 1), by_notice=by_notice)
+        effective_on=None if by_notice else D(2027, 6, 1), by_notice=by_notice,
+        arrears=overdue() if by_notice and reason == "late_payment" else None)
     doc = resolve(load_source("termination"), context, contract_no="VIP-2025-000123",
                   doc_no="VIP-2025-000123-T1")
     return doc, context
@@ -564,10 +576,20 @@ def test_termination_by_agreement(kind, profile):
     assert len(doc.signature.parties) == 2
 
 
+def test_a_late_payment_notice_states_the_registers_facts(profile):
+    body = text(termination("individual", profile, by_notice=True, reason="late_payment")[0])
+    assert ("截至2027年5月1日，乙方未依照原协议第8.3条的约定付清第二个服务年度（2026年3月10日至2027年3月9日）"
+            "的服务费人民币7,800.00元（付款期限至2026年3月25日），逾期已达402日，超过原协议第8.4条约定的60日") in body
+    breach = text(termination("individual", profile, by_notice=True, reason="breach")[0])
+    assert "催告" not in breach  # the register holds no demand: the notice does not claim one
+
+
 def test_termination_rejects_inconsistent_requests(profile):
     customer = make_customer("individual")
     common = dict(contract_no="X", doc_no="X-T1", issued_on=D(2027, 5, 1), reason_text="",
                   effective_on=None)
+    with pytest.raises(ValueError):
+        termination_context(customer, profile, reason="late_payment", by_notice=True, **common)
     with pytest.raises(ValueError):
         termination_context(customer, profile, reason="mutual", by_notice=True, **common)
     with pytest.raises(ValueError):

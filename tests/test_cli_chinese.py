@@ -168,7 +168,7 @@ def test_the_register_commands_take_chinese_labels(run, signed):  # noqa: F811
                   "--set", "年服务费=15800", "--format", "pdf")
     assert amended.exit_code == 0, amended.output
     assert "年服务费：12800.00 → 15800" in amended.output or "年服务费：" in amended.output
-    listed = run("list", "--status", "履行中", "--as-of", "2026-03-11", "--json")
+    listed = run("list", "--status", "逾期付款", "--as-of", "2026-03-11", "--json")
     assert [v["contract_no"] for v in json.loads(listed.output)] == [NO]
     assert json.loads(run("list", "--status", "已作废", "--json").output) == []
 

@@ -138,20 +138,31 @@ def test_terminate_by_a_notice_not_yet_delivered(run, signed, tmp_path):
 
 
 def test_show_json(run, signed):
+    paid = run("pay", NO, "--on", "2025-03-20", "--amount", "64000", "--reference", "流水0001")
+    assert paid.output == (f"已登记合同 {NO} 付款 64000.00 元（2025-03-20，银行转账）：第 1 服务年度 12800.00 元，"
+                           "第 2 服务年度 12800.00 元，第 3 服务年度 12800.00 元，第 4 服务年度 12800.00 元，"
+                           "第 5 服务年度 12800.00 元（第 3 条记录）\n")
     result = run("show", NO, "--as-of", "2029-12-31", "--json")
     assert result.exit_code == 0
     view = json.loads(result.output)
     assert (view["contract_no"], view["customer_type"], view["status"]) == (NO, "individual", "expiring")
     assert (view["effective_date"], view["term_last_day"]) == ("2025-03-10", "2030-03-09")
     assert view["terms_in_force"]["annual_fee"] == "12800.00"
-    assert [(h["seq"], h["kind"]) for h in view["history"]] == [(1, "issued"), (2, "signed")]
+    assert [(h["seq"], h["kind"]) for h in view["history"]] == [(1, "issued"), (2, "signed"), (3, "paid")]
     assert view["payment_deadlines"][0] == {
         "service_year": 1, "term": 1, "first_day": "2025-03-10", "last_day": "2026-03-09",
-        "due_on": "2025-03-25", "shifted_from": None, "provisional": False, "amount": "12800.00"}
+        "due_on": "2025-03-25", "shifted_from": None, "provisional": False, "amount": "12800.00",
+        "paid": "12800.00", "outstanding": "0.00", "days_overdue": 0, "late_fee": "0.00",
+        "settled_on": "2025-03-20"}
+    assert view["payments"] == [{"on": "2025-03-20", "amount": "64000.00", "method": "transfer",
+                                 "reference": "流水0001", "note": None,
+                                 "allocations": [{"service_year": n, "amount": "12800.00"} for n in range(1, 6)]}]
+    assert (view["arrears"]["days_overdue"], view["arrears"]["termination_right"]) == (0, False)
     assert "11010519491231002X" not in result.output and "110105********002X" in result.output
 
 
 def test_show_as_a_table(run, signed):
+    assert run("pay", NO, "--on", "2025-03-20", "--amount", "12800").exit_code == 0
     result = run("show", NO, "--as-of", "2026-01-01")
     assert result.exit_code == 0
     assert result.output.splitlines()[0] == f"{NO}  履行中（2026-01-01）"

@@ -20,7 +20,7 @@ from tests.test_register_fixtures import fake_renderer  # noqa: F401  (fixture)
 from tests.test_reports import DD, A, B, profile, register_path  # noqa: F401  (fixtures)
 
 AS_OF = "2026-11-24"
-REPORTS = ("expiring", "renewals", "amendments", "notices", "deadlines")
+REPORTS = ("expiring", "renewals", "amendments", "notices", "deadlines", "receivables")
 
 
 @pytest.fixture
@@ -185,6 +185,36 @@ def test_a_report_on_a_register_that_is_not_there_names_the_path(tmp_path):
     result = CliRunner().invoke(main, ["--db", str(db), "report", "expiring"])
     assert result.exit_code == 1 and f"登记簿 {db} 不存在" in result.output
     assert not db.exists()
+
+
+def test_receivables_in_every_format(run, tmp_path):
+    table = run("report", "receivables", "--as-of", AS_OF, "--no-timestamp")
+    assert table.exit_code == 0, table.output
+    assert table.output.startswith("应收服务费及账龄\n基准日：2026-11-24\n")
+    assert DD in table.output and ">90日" in table.output and "31-60日" in table.output
+    assert "尚欠合计（元）：      41,400.00" in table.output
+    assert all(text_width(line) <= 80 for line in table.output.splitlines())
+    data = json.loads(run("report", "receivables", "--as-of", AS_OF, "--format", "json", "--no-timestamp").output)
+    assert [(r["contract_no"], r["service_year"], r["outstanding"], r["days_overdue"]) for r in data["rows"]] == [
+        ("VIP-2025-000001", 1, "12800.00", 609), ("VIP-2025-000001", 2, "12800.00", 244), (DD, 2, "15800.00", 47)]
+    for fmt in ("csv", "xlsx", "pdf"):
+        out = tmp_path / f"receivables.{fmt}"
+        written = run("report", "receivables", "--as-of", AS_OF, "--format", fmt, "--out", str(out))
+        assert written.exit_code == 0 and out.stat().st_size > 0, written.output
+    rows = list(csv.reader(io.StringIO((tmp_path / "receivables.csv").read_text(encoding="utf-8-sig"))))
+    assert rows[0][:5] == ["合同编号", "客户", "联系电话", "状态", "服务年度"] and rows[3][9] == "15800.00"
+    ics = run("report", "receivables", "--format", "ics", "--out", str(tmp_path / "r.ics"))
+    assert ics.exit_code == 1 and "ICS（日历）格式只适用于" in ics.output
+
+
+def test_deadlines_ics_marks_what_is_paid(run, tmp_path):
+    out = tmp_path / "deadlines.ics"
+    result = run("report", "deadlines", "--as-of", AS_OF, "--from", "2026-09-01", "--to", "2027-01-31",
+                 "--format", "ics", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    events = {str(e["SUMMARY"]): str(e["DESCRIPTION"]) for e in Calendar.from_ical(out.read_bytes()).walk("VEVENT")}
+    payment = events[f"付款截止：{DD} 王芳"]
+    assert "尚未付款" in payment and "金额 15,800.00 元" in payment
 
 
 def test_an_empty_result(run):

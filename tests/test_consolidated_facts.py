@@ -5,18 +5,28 @@ effect on a leap day and was renewed for three years."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
 import pytest
 
+from contracts.dates import SHANGHAI
 from tests.readback_docx import docx_body_lines
 from tests.readback_pdf import pdf_body_text, squash
 from tests.test_dates_in_text import customer_args, invoke, write_profile
+from tests.test_register_fixtures import freeze_clock
 
 
 @pytest.fixture(scope="module")
 def reading_copies(tmp_path_factory) -> tuple[dict[str, str], dict[str, str]]:
+    with pytest.MonkeyPatch.context() as patch:
+        # the renewal is signed 2028-12-01: recorded that day, not before it happened
+        freeze_clock(patch, dt.datetime(2028, 12, 1, 10, tzinfo=SHANGHAI))
+        return _reading_copies(tmp_path_factory)
+
+
+def _reading_copies(tmp_path_factory) -> tuple[dict[str, str], dict[str, str]]:
     """({format: text} as of 2029-06-01, in the renewal term; {format: text} as of 2028-12-15,
     the renewal signed but its term not begun)."""
     tmp = tmp_path_factory.mktemp("consolidated")

@@ -39,9 +39,10 @@ from contracts.register import (
     payment_deadlines,
     replay,
     status_on,
+    term_status_on,
     terms_in_force,
 )
-from tests.test_register_fixtures import CUSTOMER, NO, RECORDED, D, chain, issued
+from tests.test_register_fixtures import CUSTOMER, NO, RECORDED, D, chain, issued, recorded_when
 
 SIGNED = Signed(D("2025-03-10"), D("2025-03-10"))
 
@@ -59,15 +60,15 @@ def state_of(*bodies):
     return replay(chain(issued(), *bodies))
 
 
-def refusal(state, body, profile, recorded_at=RECORDED) -> str:
-    event = seal(NO, state.last_seq + 1, recorded_at, body, state.last_hash)
+def refusal(state, body, profile, recorded_at=None) -> str:
+    event = seal(NO, state.last_seq + 1, recorded_at or recorded_when(body), body, state.last_hash)
     problems = check_new_event(state, event, profile)
     assert problems, "expected the event to be refused"
     return problems[0].message
 
 
-def accepted(state, body, profile, recorded_at=RECORDED) -> bool:
-    event = seal(NO, state.last_seq + 1, recorded_at, body, state.last_hash)
+def accepted(state, body, profile, recorded_at=None) -> bool:
+    event = seal(NO, state.last_seq + 1, recorded_at or recorded_when(body), body, state.last_hash)
     return check_new_event(state, event, profile) == []
 
 
@@ -102,7 +103,7 @@ def test_a_time_without_zone_is_not_recorded():
     ],
 )
 def test_status_of_a_plain_contract(profile, as_of, status):
-    assert status_on(state_of(SIGNED), D(as_of), profile) is status
+    assert term_status_on(state_of(SIGNED), D(as_of), profile) is status
 
 
 @pytest.mark.parametrize(
@@ -119,12 +120,12 @@ def test_status_of_a_plain_contract(profile, as_of, status):
 def test_status_with_a_renewal(profile, as_of, status):
     renewal = Renewed("VIP-2025-000001-X1", D("2030-01-20"), 5, D("2030-03-10"),
                       D("2035-03-09"), Decimal("15800.00"))
-    assert status_on(state_of(SIGNED, renewal), D(as_of), profile) is status
+    assert term_status_on(state_of(SIGNED, renewal), D(as_of), profile) is status
 
 
 def test_status_terminated_voided_and_signed_before_the_stated_day(profile):
     ended = state_of(SIGNED, Terminated(D("2027-06-30"), TerminationReason.MUTUAL))
-    assert status_on(ended, D("2027-06-29"), profile) is Status.ACTIVE
+    assert term_status_on(ended, D("2027-06-29"), profile) is Status.ACTIVE
     assert status_on(ended, D("2027-06-30"), profile) is Status.TERMINATED
     voided = state_of(Voided(D("2025-03-05")))
     assert status_on(voided, D("2025-03-04"), profile) is Status.DRAFT
@@ -251,7 +252,7 @@ def test_signing_twice_is_refused(profile):
     ],
 )
 def test_events_that_do_not_fit_are_refused(profile, history, body, message):
-    assert refusal(state_of(*history), body, profile, recorded_at=at("2026-11-01")) == message
+    assert refusal(state_of(*history), body, profile) == message
 
 
 def test_termination_by_a_delivered_notice(profile):
@@ -314,9 +315,11 @@ def test_the_view_has_the_documented_keys_and_masks_the_id(profile):
     state = state_of(SIGNED, sent("N-000001", NoticeKind.OTHER, "2026-09-29"))
     view = contract_view(state, D("2026-10-01"), profile)
     for key in ("contract_no", "customer_type", "status", "effective_date", "term_last_day",
-                "terms_in_force", "history", "notices", "payment_deadlines"):
+                "terms_in_force", "history", "notices", "payment_deadlines", "payments", "arrears"):
         assert key in view
-    assert view["status"] == "active" and view["term_last_day"] == "2030-03-09"
+    # nothing paid: in force, and late since the first year's due date (2025-03-25)
+    assert view["status"] == "overdue" and view["term_last_day"] == "2030-03-09"
+    assert view["arrears"]["days_overdue"] == 555 and view["arrears"]["service_years"] == [1, 2]
     assert view["terms_in_force"]["annual_fee"] == "12800.00"
     assert [h["kind"] for h in view["history"]] == ["issued", "signed", "notice_sent"]
     assert [h["seq"] for h in view["history"]] == [1, 2, 3]

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from contracts.customer import Customer, CustomerType
-from contracts.dates import SHANGHAI, TermCounting
+from contracts.dates import SHANGHAI, TermCounting, local_date
 from contracts.events import GENESIS, Body, Event, Issued, Signed, seal
-from contracts.register import ContractState, replay
+from contracts.register import FACT_DATES, ContractState, replay
 from store import MemoryStore, TinyDBStore
 
 D = dt.date.fromisoformat
@@ -26,11 +26,22 @@ def issued(issued_on: str = "2025-03-01", fee: str = "12800.00", **kw) -> Issued
                   15, 3, **kw)
 
 
-def chain(*bodies: Body, contract_no: str = NO, recorded_at: dt.datetime = RECORDED) -> list[Event]:
-    """Events with seq and hashes as the store would hold them."""
+def recorded_when(body: Body) -> dt.datetime:
+    """When a clerk would record `body`: on the day of its latest fact (a fact cannot be recorded
+    before it happens), never before RECORDED."""
+    days = [local_date(v) if isinstance(v, dt.datetime) else v
+            for field, _label, _option in FACT_DATES.get(type(body), ())
+            if isinstance(v := getattr(body, field), dt.date)]
+    latest = max(days, default=RECORDED.date())
+    return max(RECORDED, dt.datetime.combine(latest, dt.time(18), SHANGHAI))
+
+
+def chain(*bodies: Body, contract_no: str = NO, recorded_at: dt.datetime | None = None) -> list[Event]:
+    """Events with seq and hashes as the store would hold them, each recorded at `recorded_at`
+    or, by default, on the day it happened (recorded_when)."""
     events, prev = [], GENESIS
     for seq, body in enumerate(bodies, start=1):
-        event = seal(contract_no, seq, recorded_at, body, prev)
+        event = seal(contract_no, seq, recorded_at or recorded_when(body), body, prev)
         events.append(event)
         prev = event.hash
     return events
@@ -39,6 +50,17 @@ def chain(*bodies: Body, contract_no: str = NO, recorded_at: dt.datetime = RECOR
 def history_state(effective: str = "2025-03-10", *more: Body, issued_on: str | None = None) -> ContractState:
     first = issued(issued_on or effective)
     return replay(chain(first, Signed(D(effective), D(effective)), *more))
+
+
+def freeze_clock(patch: pytest.MonkeyPatch, moment: dt.datetime) -> None:
+    """Commands run as if it were `moment`: the clock the CLI reads and passes on, and the one
+    the service reads when none is passed (facts dated after it are refused)."""
+    import cli
+    import service.register
+
+    patch.setattr(service.register, "now_shanghai", lambda: moment)
+    patch.setattr(cli, "now", lambda: moment)
+    patch.setattr(cli, "today", lambda: moment.date())
 
 
 def fake_render(doc, fmt: str, path: Path) -> None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from contracts.commands import PaymentRequest
 from contracts.customer import CustomerType
 from contracts.dates import SHANGHAI, DeliveryMethod
 from contracts.errors import ContractError, HistoryError, InvalidInput, NotFound
@@ -17,6 +19,7 @@ from contracts.events import NoticeKind, ReturnReason
 from service import register as R
 from service.generate import parse_request
 from service.output import sha256_file
+from service.payments import pay
 from store import TinyDBStore
 from tests.conftest import CORPORATE, INDIVIDUAL
 from tests.test_register_fixtures import any_store, fake_renderer  # noqa: F401  (fixtures)
@@ -94,20 +97,27 @@ def test_a_contract_followed_through_its_life(any_store, profile, tmp_path):  # 
     amended = R.amend(any_store, profile, no, signed_on=D("2026-01-05"), effective_on=D("2026-03-11"),
                       changes={"annual_fee": "15800"}, out_dir=tmp_path, formats=FORMATS, now=NOW)
     assert amended.event.body.doc_no == f"{no}-B1"
+    # years 1-5 paid in advance: 12,800 for years 1 and 2 (year 2 begins 2026-03-10, before the
+    # new fee binds), 15,800 for years 3-5
+    paid = pay(any_store, profile, no, PaymentRequest(D("2026-01-10"), Decimal("73000")),
+               now=when("2026-01-10"))
+    assert [(a.service_year, str(a.amount)) for a in paid.event.body.allocations] == [
+        (1, "12800.00"), (2, "12800.00"), (3, "15800.00"), (4, "15800.00"), (5, "15800.00")]
     assert [(c.field, c.old, c.new) for c in amended.event.body.changes] == \
         [("annual_fee", "12800.00", "15800.00")]
     reminder = R.send_notice(any_store, profile, no, R.NoticeRequest(
-        NoticeKind.RENEWAL_REMINDER, DeliveryMethod.COURIER, when("2029-12-01")), now=NOW)
+        NoticeKind.RENEWAL_REMINDER, DeliveryMethod.COURIER, when("2029-12-01")), now=when("2029-12-01"))
     assert (reminder.event.body.notice_id, reminder.event.body.to) == ("N-000001", INDIVIDUAL["address"])
-    R.record_delivery(any_store, profile, "N-000001", D("2029-12-03"), now=NOW)
+    R.record_delivery(any_store, profile, "N-000001", D("2029-12-03"), now=when("2029-12-03"))
     renewed = R.renew(any_store, profile, no, signed_on=D("2030-01-20"), out_dir=tmp_path,
-                      formats=("pdf",), now=NOW)
+                      formats=("pdf",), now=when("2030-01-20"))
     body = renewed.event.body
     assert (body.doc_no, body.first_day, body.last_day, str(body.annual_fee)) == \
         (f"{no}-X1", D("2030-03-10"), D("2035-03-09"), "15800.00")
     notice = R.send_notice(any_store, profile, no, R.NoticeRequest(
         NoticeKind.TERMINATION, DeliveryMethod.EMAIL, dt.datetime(2031, 3, 1, 17, 30, tzinfo=dt.UTC),
-        reason="late_payment", reason_text="逾期六十日未付"), out_dir=tmp_path, formats=FORMATS, now=NOW)
+        reason="late_payment", reason_text="逾期六十日未付"), out_dir=tmp_path, formats=FORMATS,
+        now=when("2031-03-02"))
     assert notice.event.body.doc_no == f"{no}-J1" and len(notice.files) == 2
     ended = R.terminate(any_store, profile, no, by_notice="N-000002", now=when("2031-03-05"))
     assert (ended.event.body.effective_on, ended.event.body.reason.value) == (D("2031-03-02"), "late_payment")
@@ -115,8 +125,8 @@ def test_a_contract_followed_through_its_life(any_store, profile, tmp_path):  # 
     view = R.show(reloaded(any_store), profile, no, D("2030-02-01"))
     assert view["status"] == "renewed" and view["terms_in_force"]["annual_fee"] == "15800.00"
     assert [h["kind"] for h in view["history"]] == [
-        "issued", "signed", "amended", "notice_sent", "notice_delivered", "renewed", "notice_sent",
-        "terminated"]
+        "issued", "signed", "amended", "paid", "notice_sent", "notice_delivered", "renewed",
+        "notice_sent", "terminated"]
     assert R.show(any_store, profile, no, D("2031-03-02"))["status"] == "terminated"
     assert R.check(reloaded(any_store), profile).ok
     found = R.verify(any_store, amended.files[1].path)
@@ -154,6 +164,10 @@ def test_list_filters_by_status(any_store, profile, tmp_path):  # noqa: F811
     R.void(any_store, profile, voided, D("2025-03-05"), "客户放弃", now=NOW)
     day = D("2026-01-01")
     assert [v["contract_no"] for v in R.list_contracts(any_store, profile, day, "draft")] == [draft]
+    # nothing paid: the first year's fee (due 2025-03-25) is 282 days late
+    assert [v["contract_no"] for v in R.list_contracts(any_store, profile, day, "overdue")] == [active]
+    assert R.list_contracts(any_store, profile, day, "overdue")[0]["arrears"]["days_overdue"] == 282
+    pay(any_store, profile, active, PaymentRequest(D("2025-12-20"), Decimal("12800")), now=NOW)
     assert [v["contract_no"] for v in R.list_contracts(any_store, profile, day, "active")] == [active]
     assert [v["status"] for v in R.list_contracts(any_store, profile, day)] == ["draft", "active", "voided"]
 
@@ -177,7 +191,7 @@ REFUSALS = [
      HistoryError, "不能重复签署"),
     ("amend after expiry", lambda s, p, no, out: R.amend(
         s, p, no, signed_on=D("2030-03-10"), effective_on=D("2030-03-11"),
-        changes={"annual_fee": "1"}, out_dir=out, formats=FORMATS, now=NOW),
+        changes={"annual_fee": "1"}, out_dir=out, formats=FORMATS, now=when("2030-03-10")),
      HistoryError, "已于 2030-03-09 期满，不能变更"),
     ("amend outside the term", lambda s, p, no, out: R.amend(
         s, p, no, signed_on=D("2026-01-05"), effective_on=D("2031-01-01"),
@@ -192,7 +206,7 @@ REFUSALS = [
         changes={"id_number": "1"}, out_dir=out, formats=FORMATS, now=NOW),
      InvalidInput, "不能变更 id_number"),
     ("renew after expiry", lambda s, p, no, out: R.renew(
-        s, p, no, signed_on=D("2030-03-10"), out_dir=out, formats=FORMATS, now=NOW),
+        s, p, no, signed_on=D("2030-03-10"), out_dir=out, formats=FORMATS, now=when("2030-03-10")),
      HistoryError, "期满，不能续签"),
     ("notice before the issue date", lambda s, p, no, out: R.send_notice(
         s, p, no, R.NoticeRequest(NoticeKind.OTHER, DeliveryMethod.EMAIL, when("2025-02-01")), now=NOW),

@@ -6,12 +6,14 @@ The register (as of 2026-11-24):
 
 - A  VIP-2021-000001  张三, in force 2021-11-26 → 2026-11-25: expires tomorrow. Renewal reminder
      sent 2026-08-28 (delivered 2026-08-30); the 60- and 30-day ones missed, the 7-day one due.
+     The whole term paid in advance on 2021-12-01.
 - B  VIP-2022-000001  北京某某科技有限公司, 2022-01-10 → 2027-01-09, renewed on 2026-10-15 for
-     five more years (to 2032-01-09) at 16,800.
-- C  VIP-2025-000001  李四, 2025-03-10; terminated by a courier notice delivered 2026-06-03.
+     five more years (to 2032-01-09) at 16,800. Each year of the first term paid on 01-20.
+- C  VIP-2025-000001  李四, 2025-03-10; terminated by a courier notice delivered 2026-06-03;
+     nothing paid.
 - D  VIP-2025-000002  王芳, 2025-09-16; 补充协议 B1 (fee 12,800 → 15,800 from 2026-03-01) and B2
      (address → 上海… from 2026-04-01). Service year 2 begins 2026-09-16: fee due 2026-10-01, a
-     holiday, moved to 2026-10-08. A payment reminder sent 2026-10-10 to the old address
+     holiday, moved to 2026-10-08; year 1 paid, year 2 not. A payment reminder sent 2026-10-10 to the old address
      (returned), another by courier 2026-11-10 without a receipt (past its deemed day 11-13).
 - E  VIP-2026-000001  赵六, issued 2026-11-01, not signed (a draft: in no report but notices).
 """
@@ -31,6 +33,7 @@ import pytest
 from icalendar import Calendar
 from openpyxl import load_workbook
 
+from contracts.commands import PaymentRequest
 from contracts.customer import CustomerType
 from contracts.dates import SHANGHAI, DeliveryMethod
 from contracts.errors import InvalidInput, NotFound
@@ -49,6 +52,7 @@ from contracts.reports import (
 )
 from renderers.report_files import render_report
 from renderers.report_table import render_text
+from service import payments as P
 from service import register as R
 from service import reports as S
 from service.generate import parse_request
@@ -88,13 +92,19 @@ def fill_register(store, profile, out: Path) -> dict[str, str]:
         return R.send_notice(store, profile, no, R.NoticeRequest(kind, method, at(day), to=to, **kw),
                              now=at(day)).event.body.notice_id
 
+    def pay(no, day, amount, **kw):
+        P.pay(store, profile, no, PaymentRequest(D(day), Decimal(amount), **kw), now=at(day))
+
     a = issue("individual", "2021-11-20")
     R.sign(store, profile, a, D("2021-11-26"), now=at("2021-11-26"))
+    pay(a, "2021-12-01", "64000")  # the whole term in advance
     reminder = notice(a, NoticeKind.RENEWAL_REMINDER, DeliveryMethod.COURIER, "2026-08-28")
     R.record_delivery(store, profile, reminder, D("2026-08-30"), now=at("2026-08-30"))
 
     b = issue("corporate", "2022-01-04")
     R.sign(store, profile, b, D("2022-01-10"), now=at("2022-01-10"))
+    for year in range(5):
+        pay(b, f"{2022 + year}-01-20", "12800")
     R.renew(store, profile, b, signed_on=D("2026-10-15"), annual_fee="16800", out_dir=out,
             formats=("docx",), now=at("2026-10-15"))
 
@@ -107,6 +117,7 @@ def fill_register(store, profile, out: Path) -> dict[str, str]:
 
     d = issue("individual", "2025-09-01", name="王芳")
     R.sign(store, profile, d, D("2025-09-16"), now=at("2025-09-16"))
+    pay(d, "2025-09-30", "12800")  # year 1 in time; year 2 (15,800, due 2026-10-08) unpaid
     R.amend(store, profile, d, signed_on=D("2026-01-05"), effective_on=D("2026-03-01"),
             changes={"annual_fee": "15800"}, out_dir=out, formats=("docx",), now=at("2026-01-05"))
     R.amend(store, profile, d, signed_on=D("2026-04-01"), effective_on=D("2026-04-01"),
@@ -182,7 +193,8 @@ def test_expiring_lists_the_contract_ending_tomorrow_and_the_renewed_one(states,
     assert b["reminders"].split("；\n") == ["90日 无需（已续签）", "60日 无需（已续签）",
                                           "30日 无需（已续签）", "7日 无需（已续签）"]
     assert totals(rep) == {"到期协议份数": 2, "已约定续签": 1, "尚未约定续签": 1, "应发提醒": 1,
-                           "漏发提醒": 2, "年服务费合计（元）": Decimal("25600.00")}
+                           "漏发提醒": 2, "年服务费合计（元）": Decimal("25600.00"), "逾期付款份数": 0,
+                           "逾期未付合计（元）": Decimal("0.00")}
 
 
 def test_expiring_window_and_as_of(states, profile):
@@ -327,12 +339,37 @@ def test_deadlines_with_the_holiday_shift_and_provisional_dates(states, profile)
     ]
     shifted = rep.rows[1]
     assert shifted["rule"] == "期间最后一日为法定休假日，顺延至休假日结束的次日（民法典第二百零三条）"
-    assert shifted["detail"] == "第2服务年度（2026-09-16 至 2027-09-15）服务费"
+    assert shifted["detail"] == "第2服务年度（2026-09-16 至 2027-09-15）服务费；尚未付款"
+    assert (shifted["paid"], shifted["outstanding"], shifted["settled"]) == (Decimal("0.00"), Decimal("15800.00"), False)
     assert rep.rows[0]["detail"] == "期限最后一日 2026-11-25；60日 漏发 2026-09-26"
     # B's reminders belong to its renewal term (2031): none in the period
     assert totals(rep) == {"期限条数": 6, "付款截止": 2, "应付金额合计（元）": Decimal("32600.00"),
-                           "遇休假日顺延": 1, "暂定日期": 1}
+                           "遇休假日顺延": 1, "暂定日期": 1, "已付清": 0, "尚欠合计（元）": Decimal("32600.00")}
     assert any("第二百零三条" in n for n in rep.notes) and any("暂定" in n for n in rep.notes)
+
+
+def test_receivables_longest_overdue_first_with_ageing_and_late_fees(states, profile):
+    """C (terminated, nothing paid): years 1 and 2 begun before the termination; D: year 2
+    (15,800, due 2026-10-08 after the National Day shift) unpaid; A and B paid in full."""
+    rep = report("receivables", states, profile)
+    got = [(r["contract_no"], r["service_year"], r["due_on"], r["outstanding"], r["days_overdue"],
+            r["ageing"], r["late_fee"], r["rights"]) for r in rep.rows]
+    assert got == [
+        (C, 1, D("2025-03-25"), Decimal("12800.00"), 609, ">90日", Decimal("961.05"), None),
+        (C, 2, D("2026-03-25"), Decimal("12800.00"), 244, ">90日", Decimal("385.05"), None),
+        (DD, 2, D("2026-10-08"), Decimal("15800.00"), 47, "31-60日", Decimal("91.55"),
+         "逾期超过 30 日：可书面通知暂停服务"),
+    ]
+    assert [r["status"] for r in rep.rows] == ["已解除", "已解除", "逾期付款"]
+    assert totals(rep) == {
+        "未付清的服务年度": 3, "涉及合同份数": 2, "应付合计（元）": Decimal("41400.00"),
+        "已付合计（元）": Decimal("0.00"), "尚欠合计（元）": Decimal("41400.00"),
+        "逾期未付合计（元）": Decimal("41400.00"), "其中≤30日（元）": Decimal("0.00"),
+        "其中31-60日（元）": Decimal("15800.00"), "其中61-90日（元）": Decimal("0.00"),
+        "其中>90日（元）": Decimal("25600.00"), "违约金合计（元）": Decimal("1437.65")}
+    early = report("receivables", states, profile, as_of=D("2026-10-08"))
+    assert [(r["contract_no"], r["days_overdue"], r["ageing"]) for r in early.rows][-1] == (DD, 0, "未逾期")
+    assert report("receivables", [], profile).empty_message == "登记簿中还没有合同。"
 
 
 def test_renewal_notice_deadline_moves_to_a_working_day(states, profile):

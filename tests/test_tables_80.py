@@ -20,7 +20,7 @@ from tests.test_register_fixtures import fake_renderer  # noqa: F401  (fixture)
 from tests.test_reports import AS_OF, DD, A, B, C, E, profile, register_path, report, states  # noqa: F401
 
 NUMBERS = (A, B, C, DD, E)
-STATUSES = ("待签署", "已签署待生效", "履行中", "即将到期", "已续签", "已到期", "已解除", "已作废")
+STATUSES = ("待签署", "已签署待生效", "履行中", "即将到期", "已续签", "逾期付款", "已到期", "已解除", "已作废")
 DAY = AS_OF.isoformat()
 
 

@@ -1,0 +1,110 @@
+"""The register's decisions as pure functions: state, request, profile, today → event or problems.
+
+The service layer loads the state, calls a decision, renders what it must and appends the event;
+it decides nothing itself. The rules every event must satisfy whatever decided it (and that
+`check` replays) stay in contracts.register; a decision also refuses early, naming the option
+the clerk typed, what those rules would refuse anyway. The grounds a termination notice states
+(contracts.register.late_payment_grounds) are such a rule: `check` must replay them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from . import payments as money
+from .amounts import parse_amount
+from .errors import InvalidInput, Problem
+from .events import Allocation, Paid, PaymentMethod
+from .profile import Profile
+from .register import ContractState, payment_deadlines
+from .validation import text
+
+NOTE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """`pay`: an amount received on a day (negative: a refund, or the reversal of a payment
+    recorded in error), for a given service year or, by default, the oldest still owed."""
+
+    on: dt.date
+    amount: Decimal
+    year: int | None = None
+    method: PaymentMethod = PaymentMethod.TRANSFER
+    reference: str = ""
+    note: str = ""
+
+
+def parse_signed_amount(value: object, field: str = "amount") -> Decimal:
+    """An amount in yuan that may be negative (a refund): the rules of parse_amount on its figure."""
+    raw = str(value).strip()
+    if raw[:1] in ("-", "－") and len(raw) > 1:
+        return -parse_amount(raw[1:], field)
+    return parse_amount(raw, field)
+
+
+def decide_payment(
+    state: ContractState, request: PaymentRequest, profile: Profile, today: dt.date
+) -> Paid | list[Problem]:
+    """The payment event, its amount applied to service years; or why it cannot be recorded."""
+    problems = _payment_request_problems(state, request, today)
+    if problems:
+        return problems
+    parts = _allocations(state, request, profile)
+    if isinstance(parts, list):
+        return parts
+    return Paid(request.on, request.amount, parts, request.method, request.reference.strip(),
+                request.note.strip())
+
+
+def _payment_request_problems(
+    state: ContractState, request: PaymentRequest, today: dt.date
+) -> list[Problem]:
+    problems = []
+    if state.voided is not None:
+        problems.append(Problem("", f"合同 {state.contract_no} 已于 {state.voided.on} 作废，不能登记付款"))
+    elif state.signed is None:
+        problems.append(Problem("", f"合同 {state.contract_no} 尚未签署，不能登记付款"))
+    if request.on > today:
+        problems.append(Problem("on", f"付款日期 {request.on} 晚于今天（{today}）：尚未收到的款项不能登记"))
+    if request.method is PaymentMethod.CASH and not state.issued.customer.is_individual:
+        problems.append(Problem("method", "单位客户的协议不约定现金支付（第 8.2 条），请选择 transfer 或 other"))
+    if request.amount < 0 and not request.note.strip():
+        problems.append(Problem("note", "退款或冲正（金额为负数）请用 --note 写明原因"))
+    for field, label, value in (("reference", "流水号", request.reference), ("note", "说明", request.note)):
+        if value.strip():
+            try:
+                text(value, field, label, NOTE_LIMIT)
+            except InvalidInput as exc:
+                problems += exc.problems
+    return problems
+
+
+def _allocations(
+    state: ContractState, request: PaymentRequest, profile: Profile
+) -> tuple[Allocation, ...] | list[Problem]:
+    """--year: all of it to that year; otherwise a payment to the oldest years still owed, a
+    refund from the newest years paid. The fee limits are checked by the register's rule."""
+    deadlines = payment_deadlines(state, profile)
+    if request.year is not None:
+        if not 1 <= request.year <= len(deadlines):
+            return [Problem("year", f"合同 {state.contract_no} 共 {len(deadlines)} 个服务年度，"
+                                    f"没有第 {request.year} 服务年度")]
+        return (Allocation(request.year, request.amount),)
+    # every payment recorded counts, whatever its date: the money is there
+    years = money.accounts(deadlines, state.payments, None, dt.date.max)
+    if request.amount > 0:
+        room = [(y.service_year, y.outstanding) for y in years if y.outstanding > 0]
+    else:
+        room = [(y.service_year, y.paid) for y in years if y.paid > 0]
+    parts = money.allocate(request.amount, room)
+    left = sum((amount for year, amount in parts if year == 0), Decimal("0.00"))
+    if left:
+        total = sum((r for _y, r in room), Decimal("0.00"))
+        what = "各服务年度尚未付清的金额合计" if request.amount > 0 else "已付金额合计"
+        return [Problem("amount", f"金额 {abs(request.amount)} 元超过合同 {state.contract_no} {what} "
+                                  f"{total} 元")]
+    return tuple(Allocation(year, amount) for year, amount in parts)
+

@@ -1,0 +1,30 @@
+"""`pay`: load the contract, let contracts.commands decide the payment event, append it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from contracts.commands import PaymentRequest, decide_payment
+from contracts.dates import local_date
+from contracts.errors import InvalidInput
+from contracts.profile import Profile
+from store import Store
+
+from . import register
+from .register import Recorded, _append, _seal, load_state
+
+
+def pay(
+    store: Store, profile: Profile, contract_no: str, request: PaymentRequest,
+    *, now: dt.datetime | None = None,
+) -> Recorded:
+    """Record a payment (or refund) received; today is the day of `now` (the clock by default)."""
+    now = now or register.now_shanghai()
+    with store.locked():
+        state = load_state(store, profile, contract_no)
+        decided = decide_payment(state, request, profile, local_date(now))
+        if isinstance(decided, list):
+            raise InvalidInput(decided)
+        event = _seal(state, decided, now)
+        _append(store, state, event, profile)
+    return Recorded(event)
