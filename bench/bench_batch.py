@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from benchlib import FIG, Load, customer_fields, fmt_ratio, ms, ratio, say, secs  # noqa: E402
+from benchlib import BENCH_PROFILE, FIG, Load, customer_fields, fmt_ratio, ms, ratio, say, secs  # noqa: E402
 
 TODAY = dt.date(2026, 11, 24)
 CORPORATE_EVERY = 4  # one customer in four is a company
@@ -96,7 +96,7 @@ def _child(source: str, db: str, out: str, jobs: str) -> None:
     from service.batch import run_issue
     from service.sources import load_profile
 
-    profile = load_profile()
+    profile = load_profile(BENCH_PROFILE)
     t1 = time.perf_counter()
     code, lines = run_issue(source, db_path=db, profile=profile, out_dir=out, today=TODAY, formats="docx,pdf",
                             jobs=int(jobs), show_progress=False)
@@ -112,7 +112,7 @@ def register_ok(db: Path) -> tuple[int, bool]:
 
     store = open_store(db)
     try:
-        report = R.check(store, load_profile())
+        report = R.check(store, load_profile(BENCH_PROFILE))
         return report.contracts, report.ok
     finally:
         store.close()
@@ -127,7 +127,7 @@ def clerk_route(rows: list[tuple[bool, dict[str, Any]]], work: Path, soffice: st
     from service.generate import build_agreement, parse_request
     from service.sources import load_profile
 
-    profile = load_profile()
+    profile = load_profile(BENCH_PROFILE)
     folder = work / "clerk"
     folder.mkdir(exist_ok=True)
     docx_s, lo_s, files = [], [], []

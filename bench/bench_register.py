@@ -36,7 +36,7 @@ if str(ROOT) not in sys.path:
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from benchlib import FIG, Load, customer_fields, ms, ratio, say, secs  # noqa: E402
+from benchlib import BENCH_PROFILE, FIG, Load, customer_fields, ms, ratio, say, secs  # noqa: E402
 
 NOW_ISO = "2026-11-01T10:00:00+08:00"
 AS_OF = dt.date(2026, 11, 1)
@@ -262,7 +262,7 @@ def child(n: int, path: Path, budget: float, smallest: bool, quick: bool) -> Non
     from store import open_store
 
     started = time.monotonic()
-    profile = load_profile()
+    profile = load_profile(BENCH_PROFILE)
     now = dt.datetime.fromisoformat(NOW_ISO).astimezone(SHANGHAI)
     rng = random.Random(n)
     big = n >= 50_000
