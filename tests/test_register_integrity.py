@@ -166,6 +166,26 @@ def test_a_file_cut_between_lines_is_found_by_the_head(register):
     assert result.exit_code == 1 and "登记簿现在只到第 4 行" in result.output
 
 
+def test_a_copy_put_back_checks_against_the_head_kept_with_it_and_goes_on(register, profile, tmp_path):
+    """The README's restore: the copy and the head printed when it was made; events recorded
+    after the copy are missing (a later head says so) until entered again."""
+    import shutil
+
+    copy, kept_with_copy = tmp_path / "copy.json", head_of(register)
+    shutil.copy2(register, copy)
+    a = lines(register)[0]["t"]
+    notice = R.NoticeRequest(NoticeKind.OTHER, DeliveryMethod.EMAIL, when("2025-04-01"))
+    R.send_notice(TinyDBStore(register), profile, a, notice, now=NOW)  # after the copy
+    kept_later = head_of(register)
+    shutil.copyfile(copy, register)  # the file lost; its copy put back
+    assert check(register, "--expect-head", kept_with_copy).exit_code == 0
+    later = check(register, "--expect-head", kept_later)
+    assert later.exit_code == 1 and "给定的是第 8 行，登记簿现在只到第 7 行" in later.output
+    again = R.send_notice(TinyDBStore(register), profile, a, notice, now=NOW)  # entered again
+    assert again.event.body.notice_id == "N-000001"
+    assert check(register, "--expect-head", kept_with_copy).exit_code == 0
+
+
 def test_a_damaged_line_is_reported_and_the_head_is_unknown(register):
     data = register.read_bytes().split(b"\n")
     data[3] = data[3][:20]
