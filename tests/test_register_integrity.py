@@ -166,6 +166,23 @@ def test_a_file_cut_between_lines_is_found_by_the_head(register):
     assert result.exit_code == 1 and "登记簿现在只到第 4 行" in result.output
 
 
+def test_a_line_edited_by_hand_is_not_acted_on_by_the_commands_that_read_that_contract(register):
+    """Not only `check`: `show` and every writer verify the contract's own chain before they act."""
+    entries = lines(register)
+    a = entries[0]["t"]
+    entries[0]["d"]["1"]["data"]["customer"]["name"] = "李四"  # hashes left as they were
+    write(register, entries)
+    edited = register.read_bytes()
+    for args in (["show", a], ["pay", a, "--on", "2025-03-20", "--amount", "100"],
+                 ["notice", "send", a, "--kind", "other", "--method", "email", "--on", "2025-04-01"]):
+        result = CliRunner().invoke(main, ["--db", str(register), *args])
+        assert result.exit_code == 1, (args, result.output)
+        assert f"合同 {a} 的登记不可信：哈希链断裂：第 1 条事件的内容与其哈希值不符" in result.output, result.output
+        assert "请运行 vipcontract check" in result.output and "Traceback" not in result.output
+        assert "李四" not in result.output
+    assert register.read_bytes() == edited
+
+
 def test_a_copy_put_back_checks_against_the_head_kept_with_it_and_goes_on(register, profile, tmp_path):
     """The README's restore: the copy and the head printed when it was made; events recorded
     after the copy are missing (a later head says so) until entered again."""
