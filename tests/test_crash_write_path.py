@@ -209,7 +209,10 @@ def test_soak_random_kills(tmp_path, profile):
                "pay": lambda fault, c=contract: office.pay(c, fault),
                "notice": lambda fault, c=contract: office.notice(c, fault)}[operation]
         step = rng.choice(PAY_STEPS if operation == "pay" else STEPS)
-        crash_then_recover(office, profile, act, step, repair_with_check=rng.random() < 0.3)
+        try:
+            crash_then_recover(office, profile, act, step, repair_with_check=rng.random() < 0.3)
+        except AssertionError as exc:  # which kill of a long random run, to replay it with the seed
+            raise AssertionError(f"kill {done + 1}: {operation} {contract} at {step}: {exc}") from exc
         done += 1
         if operation == "issue" and rng.random() < 0.3:  # sign some, so that they can be amended
             new = office.numbers()[-1]
