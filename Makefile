@@ -9,11 +9,12 @@ BIN := $(VENV)/bin
 demo: sysdeps venv
 	$(BIN)/vipcontract demo --out demo-out
 
-# The suite includes a short crash test: every step of issue, amend and notice send killed once.
+# The suite includes a short crash test: every step of issue, amend, pay and notice send killed
+# once, and a few random kills of the soak below.
 test: sysdeps venv
 	$(BIN)/python -m pytest -n 2 -q
 
-# The long crash test: SOAK random SIGKILLs across issue, amend and notice send, the register's
+# The long crash test: SOAK random SIGKILLs across issue, amend, pay and notice send, the register's
 # promises checked after each (tests/test_crash_write_path.py). About a second per kill.
 SOAK ?= 200
 soak: venv

@@ -9,6 +9,7 @@ from contracts.dates import local_date
 from contracts.errors import InvalidInput
 from contracts.profile import Profile
 from store import Store
+from store.fault import fault_point
 
 from . import register
 from .register import Recorded, _append, _seal, load_state
@@ -27,4 +28,6 @@ def pay(
             raise InvalidInput(decided)
         event = _seal(state, decided, now)
         _append(store, state, event, profile)
+        # The crash tests kill here: the payment is on disk, the lock still held, nothing said yet.
+        fault_point("appended")
     return Recorded(event)

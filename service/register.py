@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.amounts import parse_amount, rmb_capitals, rmb_figures
+from contracts.checks import check_chain
 from contracts.customer import Customer
 from contracts.dates import SHANGHAI, DeliveryMethod, local_date, term_last_day
 from contracts.document import Document
@@ -68,7 +69,7 @@ from contracts.register import (
 )
 from contracts.resolver import resolve
 from contracts.supplements import amendment_context, renewal_context, termination_context
-from store import Store, open_store
+from store import Store, StoreError, open_store
 from store.atomic import OutputExists, exists_message, sha256_file
 from store.chain import Head
 from store.fault import fault_point
@@ -107,9 +108,15 @@ def events_of(records: Sequence[Mapping[str, Any]]) -> list[Event]:
 
 
 def load_state(store: Store, profile: Profile, contract_no: str) -> ContractState:
+    """The contract as its records say, once its own hash chain holds: a line edited by hand is
+    never shown as fact nor built on by a writer (one contract's chain is cheap; `check` walks all)."""
     records = store.history(contract_no)
     if not records:
         raise NotFound(f"登记簿中没有合同 {contract_no}")
+    broken = check_chain(contract_no, records, profile)
+    if broken:
+        raise StoreError(f"合同 {contract_no} 的登记不可信：{broken[0].message}；"
+                         "未作任何处理，请运行 vipcontract check")
     return replay(events_of(records), profile)
 
 

@@ -166,6 +166,43 @@ def test_a_file_cut_between_lines_is_found_by_the_head(register):
     assert result.exit_code == 1 and "登记簿现在只到第 4 行" in result.output
 
 
+def test_a_line_edited_by_hand_is_not_acted_on_by_the_commands_that_read_that_contract(register):
+    """Not only `check`: `show` and every writer verify the contract's own chain before they act."""
+    entries = lines(register)
+    a = entries[0]["t"]
+    entries[0]["d"]["1"]["data"]["customer"]["name"] = "李四"  # hashes left as they were
+    write(register, entries)
+    edited = register.read_bytes()
+    for args in (["show", a], ["pay", a, "--on", "2025-03-20", "--amount", "100"],
+                 ["notice", "send", a, "--kind", "other", "--method", "email", "--on", "2025-04-01"]):
+        result = CliRunner().invoke(main, ["--db", str(register), *args])
+        assert result.exit_code == 1, (args, result.output)
+        assert f"合同 {a} 的登记不可信：哈希链断裂：第 1 条事件的内容与其哈希值不符" in result.output, result.output
+        assert "请运行 vipcontract check" in result.output and "Traceback" not in result.output
+        assert "李四" not in result.output
+    assert register.read_bytes() == edited
+
+
+def test_a_copy_put_back_checks_against_the_head_kept_with_it_and_goes_on(register, profile, tmp_path):
+    """The README's restore: the copy and the head printed when it was made; events recorded
+    after the copy are missing (a later head says so) until entered again."""
+    import shutil
+
+    copy, kept_with_copy = tmp_path / "copy.json", head_of(register)
+    shutil.copy2(register, copy)
+    a = lines(register)[0]["t"]
+    notice = R.NoticeRequest(NoticeKind.OTHER, DeliveryMethod.EMAIL, when("2025-04-01"))
+    R.send_notice(TinyDBStore(register), profile, a, notice, now=NOW)  # after the copy
+    kept_later = head_of(register)
+    shutil.copyfile(copy, register)  # the file lost; its copy put back
+    assert check(register, "--expect-head", kept_with_copy).exit_code == 0
+    later = check(register, "--expect-head", kept_later)
+    assert later.exit_code == 1 and "给定的是第 8 行，登记簿现在只到第 7 行" in later.output
+    again = R.send_notice(TinyDBStore(register), profile, a, notice, now=NOW)  # entered again
+    assert again.event.body.notice_id == "N-000001"
+    assert check(register, "--expect-head", kept_with_copy).exit_code == 0
+
+
 def test_a_damaged_line_is_reported_and_the_head_is_unknown(register):
     data = register.read_bytes().split(b"\n")
     data[3] = data[3][:20]

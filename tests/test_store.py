@@ -406,15 +406,18 @@ def issued_contract(path: Path) -> str:
 
 
 @pytest.mark.slow
-def test_eight_processes_appending_at_once_lose_nothing(tmp_path, profile):
+def test_eight_processes_appending_25_each_through_two_paths_lose_nothing(tmp_path, profile):
+    """8 processes × 25 appends to one file, half of them through a symlink, half through a hard
+    link: none lost, no notice number given twice, `check` passes."""
     from service import register
 
     path = tmp_path / "register.json"
     contract_no = issued_contract(path)
+    paths = other_paths(path)[:2]  # a symlink and a hard link: two names, one file
     context = multiprocessing.get_context("spawn")
     start = context.Event()
-    workers = [context.Process(target=_send_notices, args=(str(path), contract_no, 25, start))
-               for _ in range(8)]
+    workers = [context.Process(target=_send_notices, args=(str(paths[i % 2]), contract_no, 25, start))
+               for i in range(8)]
     for worker in workers:
         worker.start()
     start.set()
@@ -427,6 +430,7 @@ def test_eight_processes_appending_at_once_lose_nothing(tmp_path, profile):
     ids = sorted(r["data"]["notice_id"] for r in records if r["kind"] == "notice_sent")
     assert ids == [f"N-{n:06d}" for n in range(1, 201)]
     assert register.check(store, profile).ok
+    assert store.head().position == 1 + 2 + 200  # header, issued and signed, the 200 notices
 
 
 KILLED_WRITER = """
@@ -570,6 +574,25 @@ def test_eight_processes_through_three_paths_give_no_number_twice(tmp_path, prof
     assert all(len(store.history(no)) == 2 for no in issued)
     assert register.check(store, profile).ok
     assert store.head().position == 1 + 96
+
+
+def test_a_file_cut_short_under_a_writer_is_read_anew_never_written_from_memory(tmp_path):
+    """Cut by someone else between this writer's read and its append (a copy put back over it):
+    the writer reads the file again under the lock, so what it remembered is never appended
+    to or numbered from; the cut itself is for a head kept outside the file to show."""
+    path = tmp_path / "register.json"
+    fill(TinyDBStore(path))
+    writer = TinyDBStore(path)
+    assert [r["seq"] for r in writer.history("A")] == [1, 2]
+    data = path.read_bytes()
+    with open(path, "r+b") as fh:  # in place: the same file, A's second event gone
+        fh.truncate(data.rindex(b"\n", 0, len(data) - 1) + 1)
+    cut = path.read_bytes()
+    with pytest.raises(StoreError, match="合同 A 的记录已被其他操作更新（应为第 2 条，实为第 1 条）"):
+        writer.append("A", 2, [rec("A", 3)])
+    assert path.read_bytes() == cut
+    writer.append("A", 1, [rec("A", 2, note="again")])  # on from what the file now holds
+    assert [r["data"].get("note") for r in TinyDBStore(path).history("A")] == ["张三", "again"]
 
 
 def test_a_device_or_pipe_is_not_a_register(tmp_path):
