@@ -1399,10 +1399,12 @@ def batch_check(settings: Settings, file: str, kind: str | None) -> None:
                    "工作表也不叫“个人客户”“单位客户”时用。")
 @click.option("--batch-key", metavar="TEXT",
               help="批次标识（默认：文件名去掉扩展名和 -errors）；同一批次中每位客户只签发一次。")
+@click.option("--render", "render_signed", is_flag=True,
+              help="已签署的合同（填写了签署日期的行）也生成协议文件（默认只登记：纸质协议已经存在）。")
 @pass_settings
 @domain_errors
 def batch_issue(settings: Settings, file: str, out: str, jobs: int | None, formats: str, skip_invalid: bool,
-                kind: str | None, batch_key: str | None) -> None:
+                kind: str | None, batch_key: str | None, render_signed: bool) -> None:
     """先检查客户名单 FILE 的每一行，再签发并登记每一行（已签发的跳过）。
 
     默认只要有一行有误就整批不签发、列出全部问题；中断（Ctrl-C）后重新运行同一命令即可继续，
@@ -1418,7 +1420,7 @@ def batch_issue(settings: Settings, file: str, out: str, jobs: int | None, forma
     register_ready(settings, create=True)
     code, lines = run_issue(file, db_path=settings.db_path, profile=settings.profile, out_dir=out, today=today(),
                             formats=formats, jobs=jobs, skip_invalid=skip_invalid, batch_key=batch_key,
-                            default_type=kind)
+                            default_type=kind, render_signed=render_signed)
     for line in lines:
         click.echo(line)
     click.get_current_context().exit(code)

@@ -67,6 +67,7 @@ from contracts.register import (
     terms_in_force,
 )
 from contracts.resolver import resolve
+from contracts.signed_rows import signed_events
 from contracts.supplements import amendment_context, renewal_context, termination_context
 from store import Store, open_store
 from store.atomic import OutputExists, exists_message, sha256_file
@@ -357,7 +358,15 @@ def record_issued(
         body = _issued_body(profile, request, issued_on, files, batch)
         event = seal(contract_no, 1, now or now_shanghai(), body, GENESIS)
         refuse(check_new_event(None, event, profile))
-        store.append(contract_no, 0, [to_record(event)])
+        events = [event]
+        if request.signed is not None:
+            # A signed agreement brought in: its whole history so far in one append, so the
+            # register never holds it half brought in (issued but not yet signed or paid).
+            decided = signed_events(contract_no, body, request.signed, profile, event.recorded_at)
+            if isinstance(decided, list):
+                raise InvalidInput(decided)
+            events = list(decided)
+        store.append(contract_no, 0, [to_record(e) for e in events])
     return Recorded(event, tuple(files))
 
 
