@@ -99,7 +99,8 @@ def parse_signed_columns(
     if paid_until and data.get("paid_on") in (None, ""):
         problems.append(Problem("paid_on", f"已付清至第 {paid_until} 服务年度，请填写付款日期"
                                            "（收到其中最后一笔款项之日）"))
-    if not paid_until and data.get("paid_on") not in (None, "") and signed_given:
+    unread = any(p.field == "paid_until" for p in problems)  # said once: what it holds is no number
+    if not paid_until and not unread and data.get("paid_on") not in (None, "") and signed_given:
         problems.append(Problem("paid_until", "填写了付款日期，请同时填写已付清至第几服务年度"))
     if problems:
         raise InvalidInput(problems)
