@@ -370,6 +370,43 @@ def record_issued(
     return Recorded(event, tuple(files))
 
 
+def issue_signed(
+    store: Store, profile: Profile, request: AgreementRequest, out_dir: Path,
+    formats: Sequence[str], *, render: bool = False, now: dt.datetime | None = None,
+) -> Recorded:
+    """Bring in one agreement already signed on paper (request.signed): number it in the year
+    it was issued and record its issue, signing and payments in one append; its files are
+    written only when `render` asks for them (the paper agreement is the original)."""
+    refuse_sample(profile)
+    assert request.signed is not None
+    now = now or now_shanghai()
+    day = request.issued_on or local_date(now)
+    probe = signed_events(f"{profile.number_prefix}-{day.year}-000000",
+                          _issued_body(profile, request, day), request.signed, profile, now)
+    if isinstance(probe, list):  # refused before anything is numbered or rendered
+        raise InvalidInput(probe)
+    writes.recover(store)
+    with store.locked():
+        contract_no = next_contract_no(store, profile.number_prefix, day.year)
+        if not render or not formats:
+            return record_issued(store, profile, contract_no, request, day, (), now=now)
+        # One agreement, rendered under the lock: its number cannot be taken meanwhile.
+        doc = build_agreement(profile, request, contract_no, day)
+        stem = safe_stem(doc.doc_no, request.customer.name)
+        targets = [writes.Target(Path(out_dir) / f"{stem}.{fmt}", fmt) for fmt in formats]
+        with writes.Staging(store, contract_no, targets, profile.document_mode) as stage:
+            stage.render([doc for _fmt in formats], output.render_to)
+            with writes.interrupt_guard() as guard:
+                files = stage.files()
+                stage.check_free()
+                guard.hold()  # from the append on, the events and the files' names go together
+                recorded = record_issued(store, profile, contract_no, request, day, files, now=now)
+                stage.committed = True
+                fault_point("appended")
+            stage.place()
+    return Recorded(recorded.event, files)
+
+
 def issued_in_batch(store: Store, batch_key: str) -> list[tuple[str, Issued]]:
     """(contract_no, issued) of every contract issued under `batch_key`."""
     return [(str(r["contract_no"]), from_record(r).body) for r in store.batch_issued(batch_key)]  # type: ignore[misc]

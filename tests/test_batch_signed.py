@@ -281,3 +281,38 @@ def test_payment_deadlines_of_a_stated_effective_date(tmp_path, store, profile, 
     issue(source, tmp_path / "out", store, profile)
     state = register_service.load_state(store, profile, "VIP-2025-000001")
     assert payment_deadlines(state, profile)[0].first_day == dt.date(2025, 4, 1)
+
+
+# ---------------------------------------------------------------- a single issue
+PERSON = ["--type", "individual", "--name", "张三", "--id-number", id_number(7), "--phone", "13800000000",
+          "--address", "北京市朝阳区建国路88号", "--email", "zhangsan@example.com", "--annual-fee", "12800"]
+
+
+def test_single_issue_of_a_signed_agreement(tmp_path, monkeypatch, rendered):
+    freeze_clock(monkeypatch, NOW)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "stdin_is_terminal", lambda: False)
+    runner = CliRunner()
+    root = ["--db", "register.json", "--new-register"]
+    done = runner.invoke(cli.main, [*root, "issue", *PERSON, "--issued-on", "2024-03-01", "--signed-on",
+                                    "2024-03-08", "--paid-until", "2", "--paid-on", "2025-03-20", "--out", "out"])
+    assert done.exit_code == 0, done.output
+    assert "已签发并登记合同 VIP-2024-000001（已签署：2024-03-08，登记了签发、签署和付款）" in done.output
+    assert rendered == [] and not (tmp_path / "out").exists()
+    other = [*PERSON[:5], id_number(8), *PERSON[6:]]
+    drawn = runner.invoke(cli.main, [*root, "issue", *other, "--issued-on", "2024-05-01", "--signed-on",
+                                     "2024-05-02", "--render", "--format", "docx", "--out", "out"])
+    assert drawn.exit_code == 0, drawn.output
+    assert rendered == [("VIP-2024-000002", "docx")]
+    store = open_store(tmp_path / "register.json")
+    try:
+        profile = load_profile(TEST_PROFILE)
+        first = register_service.load_state(store, profile, "VIP-2024-000001")
+        assert [e.kind.value for e in first.events] == ["issued", "signed", "paid"]
+        assert [a.service_year for a in year_accounts(first, TODAY, profile) if a.outstanding == 0] == [1, 2]
+        second = register_service.load_state(store, profile, "VIP-2024-000002")
+        assert second.issued.files[0].name == "VIP-2024-000002_张三.docx"
+        assert register_service.check(store, profile).ok
+    finally:
+        store.close()
+    assert len(list((tmp_path / "out").glob("*.docx"))) == 1
