@@ -9,6 +9,10 @@ identity (ID number or credit code) and the batch key, so a second run issues no
 a run stopped at any point is carried on by the next one. A crash before the append leaves
 temporary files the next run removes; a crash after it, a registered row whose files the next run
 (or `check --repair`) names. No final name ever names a file the register does not hold.
+
+A row with a signing date is an agreement already signed on paper (contracts.signed_rows): it is
+numbered in the year it was issued, its issued, signed and paid events go in one append, and it
+is rendered only when asked (`render_signed`); without files it never reaches a worker.
 """
 
 from __future__ import annotations
@@ -539,7 +543,8 @@ class Registrar(Protocol):
         """Under the register's writers' lock: raise AlreadyTaken if `contract_no` is taken or the
         customer was already issued under `batch["key"]`; otherwise append the `issued` event with
         `files` (their final names and sha256; the caller names them once this returns) and
-        `batch` in its data."""
+        `batch` in its data, and for an agreement already signed (request.signed) its signed and
+        paid events in the same append."""
 
     def recover(self) -> None:
         """Finish or remove what a killed writer left (service.writes.recover)."""
