@@ -403,7 +403,11 @@ def issue_signed(
                 recorded = record_issued(store, profile, contract_no, request, day, files, now=now)
                 stage.committed = True
                 fault_point("appended")
-            stage.place()
+            try:
+                stage.place()
+            except OutputExists as exc:  # a file took the name between the check and the rename
+                raise HistoryError(f"{contract_no} 已登记，但{exc}。登记的文书仍在临时文件中，vipcontract check "
+                                   "会列出；移走占用该名称的文件后运行 vipcontract check --repair") from None
     return Recorded(recorded.event, files)
 
 

@@ -316,3 +316,26 @@ def test_single_issue_of_a_signed_agreement(tmp_path, monkeypatch, rendered):
     finally:
         store.close()
     assert len(list((tmp_path / "out").glob("*.docx"))) == 1
+
+
+def test_a_bad_signed_row_goes_to_the_errors_workbook_and_comes_back_fixed(tmp_path, store, profile, rendered):
+    source = write_csv(tmp_path / "drawer.csv", [person(1, "2025-03-01", "2025-03-08"),
+                                                 person(2, "2025-03-01", "2025-02-28", paid_until=1,
+                                                        paid_on="2025-03-20")])
+    out = tmp_path / "out"
+    first = issue(source, out, store, profile, skip_invalid=True)
+    assert [r.customer_name for r in first.issued] == ["客户1"]
+    assert first.errors_path is not None
+    wb = openpyxl.load_workbook(first.errors_path)
+    ws = wb.worksheets[0]
+    headers = [c.value for c in ws[1]]
+    row = {h: c.value for h, c in zip(headers, ws[2], strict=False)}
+    assert row["签署日期"] == "2025-02-28" and "签署日期 2025-02-28 早于签发日期 2025-03-01" in row["错误说明"]
+    ws.cell(row=2, column=headers.index("签署日期") + 1, value="2025-03-09")
+    wb.save(first.errors_path)
+    second = issue(first.errors_path, out, store, profile)
+    assert second.exit_code == 0 and [r.customer_name for r in second.issued] == ["客户2"]
+    state = register_service.load_state(store, profile, second.issued[0].contract_no)
+    assert state.signed is not None and state.signed.signed_on == dt.date(2025, 3, 9)
+    assert [e.kind.value for e in state.events] == ["issued", "signed", "paid"]
+    assert register_service.check(store, profile).ok and rendered == []
