@@ -1261,9 +1261,13 @@ class RichProgress:
 def run_template(path: str | Path) -> list[str]:
     """`batch template FILE`: the lines to print."""
     target = write_template(Path(path))
-    return [f"已生成客户名单模板：{target}",
-            "个人客户、单位客户分别填在对应的工作表中（或都填在“混合名单”中并写明类型），"
-            "填好后运行 vipcontract batch check 检查。"]
+    lines = [f"已生成客户名单模板：{target}",
+             "个人客户、单位客户分别填在对应的工作表中（或都填在“混合名单”中并写明类型），"
+             "填好后运行 vipcontract batch check 检查。"]
+    if target.suffix.lower() != ".csv":
+        lines.append(f"已经签署的纸质协议填在“{SIGNED_SHEET}”工作表中（见“填写说明”第 8 条）："
+                     "只登记，不再生成协议文件。")
+    return lines
 
 
 def run_check(
