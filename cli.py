@@ -676,29 +676,53 @@ def format_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 @main.command(context_settings=CONTEXT)
 @customer_options
 @click.option("--issued-on", metavar="YYYY-MM-DD", help="签发日期（默认今天；补登已签发的协议时填写）。")
+@click.option("--signed-on", metavar="YYYY-MM-DD",
+              help="已签署的纸质协议：签署日期（不晚于今天），登记签发和签署，默认不生成文件。")
+@click.option("--paid-until", metavar="N", help="已签署的协议：已付清至第几服务年度（0：未付款）。")
+@click.option("--paid-on", metavar="YYYY-MM-DD", help="已签署的协议：收到其中最后一笔款项的日期。")
+@click.option("--render", "render_signed", is_flag=True, help="已签署的协议也生成协议文件。")
 @format_option
 @pass_settings
 @domain_errors
-def issue(settings: Settings, kind, from_file, issued_on, formats, out, **fields) -> None:
+def issue(settings: Settings, kind, from_file, issued_on, signed_on, paid_until, paid_on, render_signed, formats,
+          out, **fields) -> None:
     """签发协议：分配合同编号、生成协议文件并登记。
 
     \b
     示例：
       vipcontract issue --type individual --from customer.yaml --out ./out
+      vipcontract issue --type individual --from customer.yaml \\
+          --issued-on 2024-03-01 --signed-on 2024-03-08 \\
+          --paid-until 1 --paid-on 2024-03-20
     """
+    import dataclasses
+
+    from contracts.signed_rows import parse_signed_columns
     from service.generate import parse_request
     from service.register import issue as issue_contract
+    from service.register import issue_signed
 
     require_issuing_profile(settings)  # before any prompt: nothing typed in vain
     chosen = parse_formats(formats)
     out_dir(out)
     day = day_option(issued_on, "issued_on")
+    facts = None
+    if signed_on or paid_until or paid_on:  # an agreement already signed on paper
+        columns = {"issued_on": issued_on, "signed_on": signed_on, "paid_until": paid_until, "paid_on": paid_on}
+        day, facts = parse_signed_columns(columns, today())
     register_ready(settings, create=True)  # asked before the customer's fields, like the profile
     customer_type, data = collect_customer(kind, from_file, fields)
     request = parse_request(customer_type, data, day or today())
     with opened_store(settings, create=True) as store:
-        done = issue_contract(store, settings.profile, request, Path(out), chosen, issued_on=day)
-    click.echo(f"已签发并登记合同 {done.contract_no}")
+        if facts is None:
+            done = issue_contract(store, settings.profile, request, Path(out), chosen, issued_on=day)
+        else:
+            signed = dataclasses.replace(request, issued_on=day, signed=facts)
+            done = issue_signed(store, settings.profile, signed, Path(out), chosen, render=render_signed,
+                                now=now())
+    click.echo(f"已签发并登记合同 {done.contract_no}"
+               + (f"（已签署：{facts.signed_on}，登记了签发、签署{'和付款' if facts.paid_until else ''}）"
+                  if facts else ""))
     echo_files(done.files)
 
 
@@ -1399,10 +1423,12 @@ def batch_check(settings: Settings, file: str, kind: str | None) -> None:
                    "工作表也不叫“个人客户”“单位客户”时用。")
 @click.option("--batch-key", metavar="TEXT",
               help="批次标识（默认：文件名去掉扩展名和 -errors）；同一批次中每位客户只签发一次。")
+@click.option("--render", "render_signed", is_flag=True,
+              help="已签署的合同（填写了签署日期的行）也生成协议文件（默认只登记：纸质协议已经存在）。")
 @pass_settings
 @domain_errors
 def batch_issue(settings: Settings, file: str, out: str, jobs: int | None, formats: str, skip_invalid: bool,
-                kind: str | None, batch_key: str | None) -> None:
+                kind: str | None, batch_key: str | None, render_signed: bool) -> None:
     """先检查客户名单 FILE 的每一行，再签发并登记每一行（已签发的跳过）。
 
     默认只要有一行有误就整批不签发、列出全部问题；中断（Ctrl-C）后重新运行同一命令即可继续，
@@ -1418,7 +1444,7 @@ def batch_issue(settings: Settings, file: str, out: str, jobs: int | None, forma
     register_ready(settings, create=True)
     code, lines = run_issue(file, db_path=settings.db_path, profile=settings.profile, out_dir=out, today=today(),
                             formats=formats, jobs=jobs, skip_invalid=skip_invalid, batch_key=batch_key,
-                            default_type=kind)
+                            default_type=kind, render_signed=render_signed)
     for line in lines:
         click.echo(line)
     click.get_current_context().exit(code)

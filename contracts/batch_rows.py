@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from .customer import CUSTOMER_FIELDS, TEXT_AS_TYPED, CustomerType, mask_id
 from .errors import InvalidInput
+from .signed_rows import DATE_FIELDS, SIGNED_FIELDS
 
 T = TypeVar("T")
 
@@ -23,6 +24,10 @@ BATCH_FIELDS: tuple[str, ...] = (
     "type", "name", "id_number", "credit_code", "legal_representative", "contact_person",
     "phone", "address", "email", "annual_fee", "effective_date",
 )
+# A signed agreement's columns follow the customer's (contracts.signed_rows); problems are
+# listed in this order too.
+ROW_FIELDS: tuple[str, ...] = (*BATCH_FIELDS[:-1], "issued_on", "signed_on", "effective_date",
+                               "paid_until", "paid_on")
 
 # Chinese label of each field, as the template writes it and as problems name a missing column.
 FIELD_LABELS: dict[str, str] = {
@@ -30,6 +35,7 @@ FIELD_LABELS: dict[str, str] = {
     **{name: spec[0] for name, spec in CUSTOMER_FIELDS.items()},
     "annual_fee": "年服务费（元）",
     "effective_date": "生效日期",
+    **SIGNED_FIELDS,
 }
 
 # Headers of the template's sheets, per customer type (None: the mixed list with a 类型 column).
@@ -45,6 +51,9 @@ SHEET_HEADERS: dict[CustomerType | None, tuple[tuple[str, str], ...]] = {
     ),
     None: tuple((f, FIELD_LABELS[f]) for f in BATCH_FIELDS),
 }
+# The template's sheet of agreements already signed: a mixed list with the signed columns.
+SIGNED_SHEET = "已签署合同"
+SIGNED_HEADERS: tuple[tuple[str, str], ...] = tuple((f, FIELD_LABELS[f]) for f in ROW_FIELDS)
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "type": ("类型", "客户类型", "type", "customer_type", "kind"),
@@ -58,6 +67,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "email": ("电子邮箱", "邮箱", "电子邮件", "email", "e_mail"),
     "annual_fee": ("年服务费", "服务费", "年费", "annual_fee", "fee"),
     "effective_date": ("生效日期", "生效日", "effective_date"),
+    "issued_on": ("签发日期", "签发日", "issued_on", "issue_date"),
+    "signed_on": ("签署日期", "签署日", "签订日期", "signed_on", "sign_date"),
+    "paid_until": ("已付清至服务年度", "已付清至", "已付至服务年度", "已付年度", "paid_until"),
+    "paid_on": ("付款日期", "最后付款日期", "paid_on", "payment_date"),
 }
 HEADER_FIELDS: dict[str, str] = {}
 for _field, _names in _ALIASES.items():
@@ -73,6 +86,7 @@ IGNORED_SHEETS = frozenset({"填写说明", "说明", "示例", "example", "exam
 
 # Cells Excel may have turned into numbers: digits beyond the 15th are lost for good.
 _TEXT_FIELDS = frozenset({"id_number", "credit_code", "phone"})
+_DAY_FIELDS = frozenset({"effective_date", *DATE_FIELDS})
 _DATE_FORMS = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 
 
@@ -191,7 +205,7 @@ def cell_value(field_name: str, value: object) -> tuple[Any, str | None]:
         return str(value), None
     if isinstance(value, dt.datetime | dt.date):
         day = value.date() if isinstance(value, dt.datetime) else value
-        return (day, None) if field_name == "effective_date" else (day.isoformat(), None)
+        return (day, None) if field_name in _DAY_FIELDS else (day.isoformat(), None)
     if isinstance(value, int):
         return str(value), None
     if isinstance(value, float):
@@ -207,7 +221,7 @@ def cell_value(field_name: str, value: object) -> tuple[Any, str | None]:
     text = raw.strip() if field_name in TEXT_AS_TYPED else unicodedata.normalize("NFKC", raw).strip()
     if not text:
         return None, None
-    if field_name == "effective_date":
+    if field_name in _DAY_FIELDS:
         match = _DATE_FORMS.fullmatch(text)
         if match:
             try:
@@ -337,7 +351,7 @@ def check_rows(
     _mark_duplicates(pending)
     if not pending and not result.header_problems:
         result.header_problems.append(RowProblem("", 1, "", "文件中没有客户数据：请从第2行起每行填写一位客户"))
-    order = {name: i for i, name in enumerate(BATCH_FIELDS)}
+    order = {name: i for i, name in enumerate(ROW_FIELDS)}
     for row, request, problems in pending:
         fields_by_column = {column: name for name, column in row.columns.items()}
         problems.sort(key=lambda p: order.get(fields_by_column.get(p.column, ""), len(order)))

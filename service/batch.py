@@ -9,6 +9,10 @@ identity (ID number or credit code) and the batch key, so a second run issues no
 a run stopped at any point is carried on by the next one. A crash before the append leaves
 temporary files the next run removes; a crash after it, a registered row whose files the next run
 (or `check --repair`) names. No final name ever names a file the register does not hold.
+
+A row with a signing date is an agreement already signed on paper (contracts.signed_rows): it is
+numbered in the year it was issued, its issued, signed and paid events go in one append, and it
+is rendered only when asked (`render_signed`); without files it never reaches a worker.
 """
 
 from __future__ import annotations
@@ -33,7 +37,10 @@ from filelock import FileLock, Timeout
 
 from contracts.batch_rows import (
     ERRORS_COLUMN,
+    FIELD_LABELS,
     SHEET_HEADERS,
+    SIGNED_HEADERS,
+    SIGNED_SHEET,
     SOURCE_ROW_COLUMN,
     BatchCheck,
     CheckedRow,
@@ -43,12 +50,14 @@ from contracts.batch_rows import (
     is_ignored_sheet,
 )
 from contracts.customer import CustomerType, mask_id
+from contracts.dates import SHANGHAI
 from contracts.errors import ContractError, HistoryError, InvalidInput, Problem
 from contracts.events import Issued
 from contracts.limits import check_file_size
 from contracts.profile import Profile
 from contracts.register import issued_problems
 from contracts.report_model import HEAD_LABEL
+from contracts.signed_rows import SIGNED_FIELDS, parse_signed_columns, signed_events
 from renderers.cells import csv_row, set_text
 from store.atomic import OutputExists, atomic_write
 from store.fault import fault_point
@@ -201,16 +210,37 @@ def parse_type(value: str | None) -> CustomerType | None:
 
 def row_parser(profile: Profile) -> Callable[[CustomerType, Mapping[str, Any], dt.date], AgreementRequest]:
     """The validation of `generate` (parse_request), plus what the register refuses at issue time
-    (an effective date before the issue date), so that `check` finds every row `issue` would refuse."""
+    (an effective date before the issue date) and, for an agreement already signed, every rule
+    the register applies to its signing and payments (contracts.signed_rows), so that `check`
+    finds every row `issue` would refuse."""
 
     def parse(kind: CustomerType, data: Mapping[str, Any], today: dt.date) -> AgreementRequest:
-        request = parse_request(kind, data, today)
-        body = Issued(today, request.customer, request.annual_fee, profile.term_years, profile.term_counting,
-                      profile.payment_days, profile.courier_deemed_days, request.effective_date)
-        problems = issued_problems(body)
+        problems: list[Problem] = []
+        request = None
+        try:
+            request = parse_request(kind, {k: v for k, v in data.items() if k not in SIGNED_FIELDS}, today)
+        except InvalidInput as exc:
+            problems += exc.problems
+        try:
+            issued_on, facts = parse_signed_columns(data, today)
+        except InvalidInput as exc:
+            problems += exc.problems
         if problems:
             raise InvalidInput(problems)
-        return request
+        assert request is not None
+        body = Issued(issued_on or today, request.customer, request.annual_fee, profile.term_years,
+                      profile.term_counting, profile.payment_days, profile.courier_deemed_days,
+                      request.effective_date)
+        problems = issued_problems(body)
+        if not problems and facts is not None:
+            # the same events the append will carry, recorded today (the number does not matter)
+            now = dt.datetime.combine(today, dt.time(12), SHANGHAI)
+            decided = signed_events(f"{profile.number_prefix}-{body.issued_on.year}-000000", body,
+                                    facts, profile, now)
+            problems = decided if isinstance(decided, list) else []
+        if problems:
+            raise InvalidInput(problems)
+        return replace(request, issued_on=issued_on, signed=facts)
 
     return parse
 
@@ -231,13 +261,14 @@ def _atomic_save(path: Path, save: Callable[[Path], None]) -> None:
 
 _WIDTHS = {"type": 8, "name": 24, "id_number": 22, "credit_code": 22, "legal_representative": 12,
            "contact_person": 10, "phone": 16, "address": 36, "email": 26, "annual_fee": 14,
-           "effective_date": 13}
+           "effective_date": 13, "issued_on": 13, "signed_on": 13, "paid_until": 12, "paid_on": 13}
 _TEXT_COLUMNS = {"id_number", "credit_code", "phone"}
 _REQUIRED = {
     CustomerType.INDIVIDUAL: {"name", "id_number", "phone", "address", "email", "annual_fee"},
     CustomerType.CORPORATE: {"name", "credit_code", "legal_representative", "phone", "address", "email",
                              "annual_fee"},
     None: {"type", "name", "phone", "address", "email", "annual_fee"},
+    SIGNED_SHEET: {"type", "name", "phone", "address", "email", "annual_fee", "issued_on", "signed_on"},
 }
 _HINTS = {
     "type": "个人 或 单位（也可写 individual / corporate）",
@@ -250,7 +281,11 @@ _HINTS = {
     "address": "通讯地址，即通知送达地址",
     "email": "通知送达邮箱",
     "annual_fee": "年服务费，单位元，大于零，最多两位小数，如 12800 或 12800.50",
-    "effective_date": "已签署时填写，格式 YYYY-MM-DD，如 2025-03-10；未签署留空",
+    "effective_date": "协议写明的生效日期，格式 YYYY-MM-DD，如 2025-03-10；自签署之日起生效的留空",
+    "issued_on": "协议上的签发日期（已签署的合同必填），不晚于今天",
+    "signed_on": "双方签署之日（填写即为已签署的合同，登记签发和签署），不晚于今天",
+    "paid_until": "已付清的最后一个服务年度，如 2 即第1、2服务年度已付清；未付款填 0 或留空",
+    "paid_on": "收到其中最后一笔款项之日（填写已付清至服务年度时必填），不晚于今天",
 }
 _EXAMPLES = {
     "type": "个人", "name": "张三", "id_number": "11010519491231002X", "credit_code": "91110000600037341L",
@@ -258,13 +293,19 @@ _EXAMPLES = {
     "address": "北京市朝阳区建国路88号1单元101室", "email": "zhangsan@example.com", "annual_fee": 12800,
     "effective_date": dt.date(2025, 3, 10),
 }
+# A signed agreement of the 已签署合同 sheet: issued, signed the same week, effective on signing
+# (生效日期 left empty), the first service year paid.
+_SIGNED_EXAMPLE = {**_EXAMPLES, "credit_code": None, "legal_representative": None, "contact_person": None,
+                   "effective_date": None, "issued_on": dt.date(2024, 3, 1),
+                   "signed_on": dt.date(2024, 3, 8), "paid_until": 1, "paid_on": dt.date(2024, 3, 20)}
+_DAY_COLUMNS = ("effective_date", "issued_on", "signed_on", "paid_on")
 _CORPORATE_EXAMPLE = {"type": "单位", "name": "北京某某科技有限公司", "phone": "010-80000000",
                       "address": "北京市海淀区上地十街10号", "email": "it@example.com", "annual_fee": 98000}
 SHEET_TITLES = {CustomerType.INDIVIDUAL: "个人客户", CustomerType.CORPORATE: "单位客户", None: "混合名单"}
 TEMPLATE_ROWS = 1000  # rows that carry the data validation and the text format
 
 
-def _header_cell(ws, column: int, field_name: str, label: str, required: bool) -> None:
+def _header_cell(ws: Any, column: int, field_name: str, label: str, required: bool) -> None:
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -292,12 +333,18 @@ def _format_columns(ws, fields: Sequence[str], rows: int) -> None:
         if name in _TEXT_COLUMNS:
             column.number_format = "@"  # an 18-digit number would lose its last digits
             continue
-        if name == "effective_date":
+        if name in _DAY_COLUMNS:
             column.number_format = "yyyy-mm-dd"
+            title = FIELD_LABELS[name]
             dv = DataValidation(type="date", operator="between", formula1="36526", formula2="73415",
-                                allow_blank=True, showErrorMessage=True, errorTitle="生效日期",
+                                allow_blank=True, showErrorMessage=True, errorTitle=title,
                                 error="请填写 2000-01-01 至 2100-12-31 之间的日期，格式 YYYY-MM-DD",
-                                promptTitle="生效日期", prompt=_HINTS[name], showInputMessage=True)
+                                promptTitle=title, prompt=_HINTS[name], showInputMessage=True)
+        elif name == "paid_until":
+            dv = DataValidation(type="whole", operator="between", formula1="0", formula2="100",
+                                allow_blank=True, showErrorMessage=True, errorTitle="已付清至服务年度",
+                                error="请填写已付清的最后一个服务年度（整数），未付款填 0",
+                                promptTitle="已付清至服务年度", prompt=_HINTS[name], showInputMessage=True)
         elif name == "annual_fee":
             column.number_format = "#,##0.00"
             dv = DataValidation(type="decimal", operator="greaterThan", formula1="0", allow_blank=True,
@@ -339,6 +386,11 @@ def write_template(path: Path) -> Path:
         for column, (name, label) in enumerate(SHEET_HEADERS[kind], start=1):
             _header_cell(ws, column, name, label, name in _REQUIRED[kind])
         _format_columns(ws, fields, TEMPLATE_ROWS)
+    # Agreements signed before the office used the register: registered, not written again.
+    ws = wb.create_sheet(SIGNED_SHEET)
+    for column, (name, label) in enumerate(SIGNED_HEADERS, start=1):
+        _header_cell(ws, column, name, label, name in _REQUIRED[SIGNED_SHEET])
+    _format_columns(ws, [f for f, _label in SIGNED_HEADERS], TEMPLATE_ROWS)
     _instructions(wb.create_sheet("填写说明"))
     _atomic_save(path, wb.save)
     return path
@@ -358,6 +410,10 @@ def _instructions(ws) -> None:
         "6. 填好后先运行 vipcontract batch check 文件名.xlsx 检查，"
         "再运行 vipcontract batch issue 文件名.xlsx --out 目录。",
         "7. 本工作表中的示例只作说明，不会被签发。",
+        "8. 已经签署的纸质协议填在“已签署合同”工作表：填写签发日期和签署日期（不晚于今天），"
+        "协议写明生效日期的填写生效日期，自签署之日起生效的留空；已收款的填写已付清至第几服务年度"
+        "和收到最后一笔款项的付款日期。batch issue 登记签发、签署和付款，不再生成协议文件"
+        "（需要时加 --render）；合同编号按签发日期的年份由登记簿分配。",
     ]
     ws.column_dimensions["A"].width = 14
     for row, line in enumerate(lines, start=1):
@@ -373,6 +429,12 @@ def _instructions(ws) -> None:
             if name == "effective_date":
                 cell.number_format = "yyyy-mm-dd"
         row += 3
+    ws.cell(row=row, column=1, value=f"示例：{SIGNED_SHEET}").font = Font(bold=True)
+    for column, (name, label) in enumerate(SIGNED_HEADERS, start=1):
+        ws.cell(row=row + 1, column=column, value=label).font = Font(bold=True)
+        cell = ws.cell(row=row + 2, column=column, value=_SIGNED_EXAMPLE.get(name))
+        if name in _DAY_COLUMNS:
+            cell.number_format = "yyyy-mm-dd"
 
 
 def errors_workbook_path(source: Path, out_dir: Path) -> Path:
@@ -459,6 +521,7 @@ class IssuedRecord:
     files: tuple[IssuedFile, ...]
     batch_key: str
     source: str = ""  # where the row was: "个人客户 第3行"
+    signed: bool = False  # an agreement already signed, brought in by this run
 
 
 class Registrar(Protocol):
@@ -480,7 +543,8 @@ class Registrar(Protocol):
         """Under the register's writers' lock: raise AlreadyTaken if `contract_no` is taken or the
         customer was already issued under `batch["key"]`; otherwise append the `issued` event with
         `files` (their final names and sha256; the caller names them once this returns) and
-        `batch` in its data."""
+        `batch` in its data, and for an agreement already signed (request.signed) its signed and
+        paid events in the same append."""
 
     def recover(self) -> None:
         """Finish or remove what a killed writer left (service.writes.recover)."""
@@ -681,6 +745,7 @@ def issue_batch(
     default_type: str | CustomerType | None = None,
     progress: Progress | None = None,
     renderer: Callable[[Any, str, Path], None] | None = None,
+    render_signed: bool = False,
 ) -> BatchResult:
     """Validate every row, then issue the valid rows not yet issued under the batch key.
 
@@ -713,7 +778,7 @@ def issue_batch(
             try:
                 if todo:
                     _issue_rows(todo, result, registrar, profile, today, tuple(formats), jobs,
-                                progress or NoProgress(), renderer)
+                                progress or NoProgress(), renderer, render_signed)
             except KeyboardInterrupt:
                 # One Ctrl-C stops the run; a second one must not cut the clean-up and the index short.
                 _ignore_sigint()
@@ -746,18 +811,36 @@ def _remove_stale_parts(out_dir: Path) -> None:
         part.unlink(missing_ok=True)
 
 
+def issue_day(row: CheckedRow[AgreementRequest], today: dt.date) -> dt.date:
+    """The day the row's agreement is (or was) issued."""
+    assert row.request is not None
+    return row.request.issued_on or today
+
+
 def _issue_rows(
     todo: list[CheckedRow[AgreementRequest]], result: BatchResult, registrar: Registrar, profile: Profile,
     today: dt.date, formats: tuple[str, ...], jobs: int | None, progress: Progress,
-    renderer: Callable[[Any, str, Path], None] | None,
+    renderer: Callable[[Any, str, Path], None] | None, render_signed: bool = False,
 ) -> None:
-    numbers = registrar.next_numbers(len(todo), today)
+    # A contract is numbered in the year it was issued, like any other: agreements brought in
+    # take the next free numbers of their issue years, in order of issue date.
+    todo.sort(key=lambda r: issue_day(r, today))
+    by_year: dict[int, list[int]] = {}
+    for position, row in enumerate(todo):
+        by_year.setdefault(issue_day(row, today).year, []).append(position)
+    numbers: dict[int, str] = {}
+    for year, positions in sorted(by_year.items()):
+        numbers.update(zip(positions, registrar.next_numbers(len(positions), dt.date(year, 1, 1)), strict=True))
     tasks: list[RenderTask] = []
-    for index, (row, number) in enumerate(zip(todo, numbers, strict=True)):
+    for index, row in enumerate(todo):
         assert row.request is not None
+        number = numbers[index]
         stem = safe_stem(number, row.request.customer.name)
-        tasks.append(RenderTask(index, number, row.request, today, str(result.out_dir), stem, formats))
-    jobs = min(max(1, jobs or default_jobs()), len(tasks))
+        # an agreement already signed exists on paper: rendered again only when asked to
+        chosen = formats if row.request.signed is None or render_signed else ()
+        tasks.append(RenderTask(index, number, row.request, issue_day(row, today), str(result.out_dir), stem,
+                                chosen))
+    jobs = 1 if not any(t.formats for t in tasks) else min(max(1, jobs or default_jobs()), len(tasks))
     committer = _Committer(todo, tasks, result, registrar)
     progress.start(len(tasks))
     try:
@@ -784,7 +867,9 @@ def _run_here(tasks: list[RenderTask], committer: _Committer, profile: Profile,
     _WORKER["profile"], _WORKER["renderer"] = profile, renderer
     for task in tasks:
         claimed = committer.claim(task)
-        if claimed is not None:
+        if claimed is not None and not claimed.formats:
+            committer.done(Rendered(task.index, ()))
+        elif claimed is not None:
             try:
                 rendered = render_task(claimed)
             except Exception as exc:  # one row's rendering failed: report it, carry on
@@ -805,7 +890,9 @@ def _run_pool(tasks: list[RenderTask], committer: _Committer, profile: Profile,
 
     def submit(task: RenderTask) -> None:
         claimed = committer.claim(task)  # a row refused here is settled by the committer
-        if claimed is not None:
+        if claimed is not None and not claimed.formats:
+            committer.done(Rendered(task.index, ()))  # nothing to render: recorded here
+        elif claimed is not None:
             pending[pool.submit(render_task, claimed)] = claimed
 
     try:
@@ -890,6 +977,8 @@ class _Committer:
     def claim(self, task: RenderTask) -> RenderTask | None:
         """The task with its temporary files claimed; None (the row failed) when they cannot
         be, e.g. a file of that name is already in the output directory."""
+        if not task.formats:
+            return task  # a signed agreement registered without its files: nothing to claim
         try:
             stage = self.registrar.staging(task.contract_no, task.targets())
         except ContractError as exc:
@@ -923,17 +1012,31 @@ class _Committer:
                     if stage is not None:
                         stage.discard()
                     self.result.failed.append((row, _describe(outcome)))
+                elif stage is None:
+                    self._commit_unrendered(task, row)
                 else:
-                    assert stage is not None
                     self._commit(task, row, stage)
                 del self.ready[self.next]
                 self.next += 1
                 self.settled += 1
                 self._advance += 1
 
+    def _batch(self, row: CheckedRow[AgreementRequest]) -> dict[str, str]:
+        return {"key": self.result.batch_key, "source": self.result.source.name,
+                "sheet": row.source.sheet, "row": str(row.source.row)}
+
+    def _commit_unrendered(self, task: RenderTask, row: CheckedRow[AgreementRequest]) -> None:
+        """A signed agreement that exists on paper: its events, one append, no file."""
+        try:
+            self.registrar.record_issued(task.contract_no, task.request, task.issue_date, self._batch(row), ())
+        except (AlreadyTaken, InvalidInput) as exc:
+            again = "；请重新运行本命令" if isinstance(exc, AlreadyTaken) else ""
+            self.result.failed.append((row, _describe(exc) + again))
+            return
+        self.result.issued.append(_record(task, row, (), self.result.batch_key))
+
     def _commit(self, task: RenderTask, row: CheckedRow[AgreementRequest], stage: writes.Staging) -> None:
-        batch = {"key": self.result.batch_key, "source": self.result.source.name,
-                 "sheet": row.source.sheet, "row": str(row.source.row)}
+        batch = self._batch(row)
         with stage:  # not committed: the temporary files and the note go
             files = stage.files()
             try:
@@ -963,6 +1066,7 @@ def _record(task: RenderTask, row: CheckedRow[AgreementRequest], written: Sequen
         format(task.request.annual_fee, "f"), task.issue_date.isoformat(),
         tuple(IssuedFile(w.format, str(w.path), w.sha256) for w in written), batch_key,
         row.source.sheet + (" " if row.source.sheet else "") + f"第{row.source.row}行",
+        task.request.signed is not None,
     )
 
 
@@ -1081,9 +1185,11 @@ def summary_lines(result: BatchResult) -> list[str]:
     lines = []
     if result.interrupted:
         lines.append(f"{result.interrupted}；已签发的协议均已登记，没有留下未完成的文件。")
+    brought_in = sum(r.signed for r in result.issued)
     lines += [
         f"批次：{result.batch_key}（{result.source.name}）",
-        f"本次签发：{len(result.issued)} 份",
+        f"本次签发：{len(result.issued)} 份"
+        + (f"（其中已签署的合同 {brought_in} 份，登记了签发、签署和付款）" if brought_in else ""),
         f"此前已签发、本次跳过：{len(result.skipped)} 份",
         f"有误未签发：{len(result.invalid)} 行",
         f"失败：{len(result.failed)} 行",
@@ -1155,9 +1261,13 @@ class RichProgress:
 def run_template(path: str | Path) -> list[str]:
     """`batch template FILE`: the lines to print."""
     target = write_template(Path(path))
-    return [f"已生成客户名单模板：{target}",
-            "个人客户、单位客户分别填在对应的工作表中（或都填在“混合名单”中并写明类型），"
-            "填好后运行 vipcontract batch check 检查。"]
+    lines = [f"已生成客户名单模板：{target}",
+             "个人客户、单位客户分别填在对应的工作表中（或都填在“混合名单”中并写明类型），"
+             "填好后运行 vipcontract batch check 检查。"]
+    if target.suffix.lower() != ".csv":
+        lines.append(f"已经签署的纸质协议填在“{SIGNED_SHEET}”工作表中（见“填写说明”第 8 条）："
+                     "只登记，不再生成协议文件。")
+    return lines
 
 
 def run_check(
@@ -1177,6 +1287,7 @@ def run_issue(
     path: str | Path, *, db_path: str | Path, profile: Profile, out_dir: str | Path, today: dt.date,
     formats: str | Sequence[str] = "docx,pdf", jobs: int | None = None, skip_invalid: bool = False,
     batch_key: str | None = None, default_type: str | None = None, show_progress: bool = True,
+    render_signed: bool = False,
 ) -> tuple[int, list[str]]:
     """`batch issue FILE --out DIR`: (exit code, summary lines). Exit 0 when every valid row is
     issued (now or by an earlier run), 1 when the batch was refused or a row failed, 130 after Ctrl-C."""
@@ -1193,7 +1304,7 @@ def run_issue(
         result = issue_batch(
             Path(path), Path(out_dir), StoreRegistrar(store, profile), profile, today=today, formats=chosen,
             jobs=jobs, skip_invalid=skip_invalid, batch_key=batch_key, default_type=default_type,
-            progress=RichProgress() if show_progress else None,
+            progress=RichProgress() if show_progress else None, render_signed=render_signed,
         )
         warnings = [set_aside_warning(torn) for torn in store.set_aside()]
     finally:

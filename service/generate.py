@@ -17,6 +17,7 @@ from contracts.document import Document
 from contracts.errors import InvalidInput, Problem
 from contracts.profile import Profile
 from contracts.resolver import resolve
+from contracts.signed_rows import SignedFacts
 from contracts.validation import iso_date
 from store.atomic import PRIVATE
 
@@ -29,6 +30,10 @@ class AgreementRequest:
     customer: Customer
     annual_fee: Decimal
     effective_date: dt.date | None
+    # An agreement already signed on paper, brought into the register: the day it was issued
+    # (None: issued today) and what happened since (contracts.signed_rows).
+    issued_on: dt.date | None = None
+    signed: SignedFacts | None = None
 
 
 def parse_request(kind: CustomerType, data: Mapping[str, Any], today: dt.date) -> AgreementRequest:

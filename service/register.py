@@ -68,6 +68,7 @@ from contracts.register import (
     terms_in_force,
 )
 from contracts.resolver import resolve
+from contracts.signed_rows import signed_events
 from contracts.supplements import amendment_context, renewal_context, termination_context
 from store import Store, StoreError, open_store
 from store.atomic import OutputExists, exists_message, sha256_file
@@ -364,8 +365,57 @@ def record_issued(
         body = _issued_body(profile, request, issued_on, files, batch)
         event = seal(contract_no, 1, now or now_shanghai(), body, GENESIS)
         refuse(check_new_event(None, event, profile))
-        store.append(contract_no, 0, [to_record(event)])
+        events = [event]
+        if request.signed is not None:
+            # A signed agreement brought in: its whole history so far in one append, so the
+            # register never holds it half brought in (issued but not yet signed or paid).
+            decided = signed_events(contract_no, body, request.signed, profile, event.recorded_at)
+            if isinstance(decided, list):
+                raise InvalidInput(decided)
+            events = list(decided)
+        store.append(contract_no, 0, [to_record(e) for e in events])
     return Recorded(event, tuple(files))
+
+
+def issue_signed(
+    store: Store, profile: Profile, request: AgreementRequest, out_dir: Path,
+    formats: Sequence[str], *, render: bool = False, now: dt.datetime | None = None,
+) -> Recorded:
+    """Bring in one agreement already signed on paper (request.signed): number it in the year
+    it was issued and record its issue, signing and payments in one append; its files are
+    written only when `render` asks for them (the paper agreement is the original)."""
+    refuse_sample(profile)
+    assert request.signed is not None
+    now = now or now_shanghai()
+    day = request.issued_on or local_date(now)
+    probe = signed_events(f"{profile.number_prefix}-{day.year}-000000",
+                          _issued_body(profile, request, day), request.signed, profile, now)
+    if isinstance(probe, list):  # refused before anything is numbered or rendered
+        raise InvalidInput(probe)
+    writes.recover(store)
+    with store.locked():
+        contract_no = next_contract_no(store, profile.number_prefix, day.year)
+        if not render or not formats:
+            return record_issued(store, profile, contract_no, request, day, (), now=now)
+        # One agreement, rendered under the lock: its number cannot be taken meanwhile.
+        doc = build_agreement(profile, request, contract_no, day)
+        stem = safe_stem(doc.doc_no, request.customer.name)
+        targets = [writes.Target(Path(out_dir) / f"{stem}.{fmt}", fmt) for fmt in formats]
+        with writes.Staging(store, contract_no, targets, profile.document_mode) as stage:
+            stage.render([doc for _fmt in formats], output.render_to)
+            with writes.interrupt_guard() as guard:
+                files = stage.files()
+                stage.check_free()
+                guard.hold()  # from the append on, the events and the files' names go together
+                recorded = record_issued(store, profile, contract_no, request, day, files, now=now)
+                stage.committed = True
+                fault_point("appended")
+            try:
+                stage.place()
+            except OutputExists as exc:  # a file took the name between the check and the rename
+                raise HistoryError(f"{contract_no} 已登记，但{exc}。登记的文书仍在临时文件中，vipcontract check "
+                                   "会列出；移走占用该名称的文件后运行 vipcontract check --repair") from None
+    return Recorded(recorded.event, files)
 
 
 def issued_in_batch(store: Store, batch_key: str) -> list[tuple[str, Issued]]:

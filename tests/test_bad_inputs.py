@@ -70,6 +70,26 @@ HEADER = "类型,姓名,身份证号,联系电话,通讯地址,电子邮箱,年�
 ROW = "个人,张三,11010519491231002X,13800000000,北京市朝阳区建国路88号,zhangsan@example.com,12800\n"
 
 
+# An agreement already signed, brought in: issued_on, signed_on, effective_date, paid_until, paid_on
+# that disagree with each other or with today.
+SIGNED_ROWS = {
+    "before-issue": "2025-03-01,2025-02-28,,,",
+    "future": "2025-03-01,2099-03-08,,,",
+    "effective-first": "2025-03-01,2025-03-08,2025-03-05,,",
+    "beyond": "2025-03-01,2025-03-08,,5,2025-03-20",
+    "no-paid-on": "2025-03-01,2025-03-08,,1,",
+    "years-text": "2025-03-01,2025-03-08,,两年,2025-03-20",
+    "unsigned-paid": "2025-03-01,,,1,2025-03-20",
+    "no-issued-on": ",2025-03-08,,,",
+    "bad-date": "2025-03-01,20250308,,,",
+    "paid-first": "2025-03-01,2025-03-08,,1,2025-03-02",
+}
+SIGNED_NAMED = {"before-issue": "签署日期", "future": "签署日期", "effective-first": "生效日期",
+                "beyond": "已付清至服务年度", "no-paid-on": "付款日期", "years-text": "已付清至服务年度",
+                "unsigned-paid": "已付清至服务年度", "no-issued-on": "签发日期", "bad-date": "签署日期",
+                "paid-first": "付款日期"}
+
+
 def _csv(row: str = ROW, encoding: str = "utf-8") -> bytes:
     return (HEADER + row).encode(encoding)
 
@@ -108,6 +128,9 @@ FILES: dict[str, bytes] = {
     "ctrl.csv": _csv(ROW.replace("张三", "张\x07三")),
     "badid.csv": _csv(ROW.replace("11010519491231002X", "110105194912310021")),
     "huge.csv": _csv() + b"," * (17 * 1024 * 1024),
+    **{f"signed-{name}.csv": (HEADER.strip() + ",签发日期,签署日期,生效日期,已付清至服务年度,付款日期\n"
+                              + ROW.strip() + "," + columns + "\n").encode()
+       for name, columns in SIGNED_ROWS.items()},
     "empty.txt": b"",
     "notzip.xlsx": b"PK\x03\x04garbage",
     "weird.xlsx": b"",  # written by the workspace fixture (a workbook with an impossible date serial)
@@ -234,6 +257,13 @@ def _batch_cases() -> list:
         for command in ("check", "issue"):
             extra = ["--out", "out"] if command == "issue" else []
             cases.append(_case(f"batch-{command}-{name}", ["batch", command, name, *extra], named))
+    for name, named in SIGNED_NAMED.items():
+        for command in ("check", "issue"):
+            extra = ["--out", "out"] if command == "issue" else []
+            cases.append(_case(f"batch-{command}-signed-{name}", ["batch", command, f"signed-{name}.csv", *extra],
+                               "第2行", named))
+    cases.append(_case("batch-issue-signed-render", ["batch", "issue", "signed-future.csv", "--out", "out",
+                                                     "--render"], "签署日期"))
     cases.append(_case("batch-check-masks-id", ["batch", "check", "badid.csv"], "110105********0021"))
     cases.append(_case("batch-issue-jobs-0", ["batch", "issue", "ok.csv", "--out", "out", "--jobs", "0"], "--jobs",
                        code=2))
@@ -359,6 +389,24 @@ def _other_cases() -> list:
         _case("generate-credit", ["generate", *swap(CORPORATE, "--credit-code", "91110000600037341X"),
                                   "--out", "out"], "--credit-code"),
         _case("issue-no-type", ["issue", "--name", "张三"], "--type"),
+        # an agreement already signed on paper, brought in by a single issue
+        _case("issue-signed-before-issue", ["issue", *PERSON, "--issued-on", "2025-03-01", "--signed-on",
+                                            "2025-02-28"], "--signed-on"),
+        _case("issue-signed-future", ["issue", *PERSON, "--issued-on", "2025-03-01", "--signed-on", "2099-03-01"],
+              "--signed-on"),
+        _case("issue-signed-basic-date", ["issue", *PERSON, "--issued-on", "2025-03-01", "--signed-on",
+                                          "20250308"], "--signed-on"),
+        _case("issue-signed-no-issued-on", ["issue", *PERSON, "--signed-on", "2025-03-08"], "--issued-on"),
+        _case("issue-signed-effective-first", ["issue", *PERSON, "--issued-on", "2025-03-01", "--signed-on",
+                                               "2025-03-08", "--effective-date", "2025-03-05"], "--effective-date"),
+        _case("issue-paid-until-text", ["issue", *PERSON, "--issued-on", "2025-03-01", "--signed-on", "2025-03-08",
+                                        "--paid-until", "两年", "--paid-on", "2025-03-20"], "--paid-until"),
+        _case("issue-paid-beyond", ["issue", *PERSON, "--issued-on", "2025-03-01", "--signed-on", "2025-03-08",
+                                    "--paid-until", "5", "--paid-on", "2025-03-20", "--render"], "--paid-until"),
+        _case("issue-paid-no-on", ["issue", *PERSON, "--issued-on", "2025-03-01", "--signed-on", "2025-03-08",
+                                   "--paid-until", "1"], "--paid-on"),
+        _case("issue-paid-unsigned", ["issue", *PERSON, "--paid-until", "1", "--paid-on", "2025-03-20"],
+              "--paid-until"),
         _case("issue-prefix", ["--profile", "prefix.toml", "issue", *PERSON], "number_prefix"),
         _case("issue-prefix-space", ["--profile", "prefix2.toml", "issue", *PERSON], "number_prefix"),
         _case("issue-lpr-date", ["--profile", "lpr.toml", "issue", *PERSON], "lpr_published_on"),

@@ -264,7 +264,7 @@ def test_batch_key():
 def test_template_has_typed_sheets_validation_and_reads_back_empty(tmp_path, profile):
     path = batch.write_template(tmp_path / "customers.xlsx")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["个人客户", "单位客户", "混合名单", "填写说明"]
+    assert wb.sheetnames == ["个人客户", "单位客户", "混合名单", "已签署合同", "填写说明"]
     people, companies, both = wb["个人客户"], wb["单位客户"], wb["混合名单"]
     assert [c.value for c in people[1]] == INDIVIDUAL_HEADERS
     assert [c.value for c in companies[1]] == CORPORATE_HEADERS
