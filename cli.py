@@ -872,7 +872,7 @@ def notice_delivered(settings: Settings, notice_id: str, on: str | None) -> None
 @pass_settings
 @domain_errors
 def notice_returned(settings: Settings, notice_id: str, on: str | None, reason: str) -> None:
-    """登记通知被拒收或退回（视为送达日为拒收、退回之日，快递/EMS 最迟为交邮后第 N 日；邮件被退回的不视为送达）。
+    """登记通知被拒收或退回（视为送达日为拒收、退回之日，快递/EMS 最迟为约定的交邮后那日；邮件被退回的不视为送达）。
 
     \b
     示例：

@@ -207,12 +207,18 @@ def test_expiring_window_and_as_of(states, profile):
     assert column(report("expiring", states, profile, as_of=D("2026-11-26")), "contract_no") == [B]
 
 
-def test_expiring_chart_counts_expiries_per_month(states, profile):
-    chart = report("expiring", states, profile).chart
-    assert chart.labels[0] == "2026-11" and chart.labels[-1] == "2028-10" and len(chart.labels) == 24
-    # A ends 2026-11-25; B is renewed to 2032 (beyond the chart); C is terminated; D ends 2030
-    assert dict(zip(chart.labels, chart.counts, strict=True))["2026-11"] == 1
-    assert chart.total == 1
+def test_expiring_chart_counts_the_rows_of_the_table(states, profile):
+    rep = report("expiring", states, profile)
+    chart = rep.chart
+    # the window 2026-11-24 .. 2027-02-22 (90 days): one bar a month, no month beyond it
+    assert chart.labels == ("2026-11", "2026-12", "2027-01", "2027-02")
+    # A's term ends 2026-11-25; B's current term ends 2027-01-09 (listed although renewed)
+    assert chart.counts == (1, 0, 1, 0) and chart.total == len(rep.rows) == 2
+    assert chart.caption == "上表所列协议按期限最后一日所在月份计数"
+    wide = report("expiring", states, profile, within=3000)
+    assert wide.chart.total == len(wide.rows)
+    # nothing listed, nothing counted: no chart at all
+    assert report("expiring", states, profile, as_of=D("2025-11-24")).chart is None
 
 
 def test_expiring_calendar_has_the_last_days_and_the_reminder_days(states, profile):
@@ -308,6 +314,15 @@ def test_notices_delivered_returned_and_pending(states, profile):
     assert stale["address_in_force"] == NEW_ADDRESS and "不是当时有效的地址" in stale["remark"]
     assert late["remark"] == "已过视为送达日 2026-11-13，尚无签收记录，请核实投递情况"
     assert totals(rep) == {"通知份数": 4, "截至基准日已送达": 3, "待签收": 1, "逾期未确认": 1, "寄往非有效地址": 1}
+    # the note says the day the agreements state, not a placeholder
+    assert "交邮后第 3 日中最早的一日" in rep.notes[0] and " N " not in "".join(rep.notes)
+
+
+def test_no_report_note_prints_a_placeholder(states, profile):
+    for name, filters in (("expiring", {}), ("renewals", {}), ("amendments", {}), ("notices", {}),
+                          ("deadlines", {}), ("receivables", {})):
+        for note in report(name, states, profile, **filters).notes:
+            assert "第 N " not in note and " N 日" not in note and "N 日" not in note, (name, note)
 
 
 def test_pending_notices_and_the_deemed_day_not_yet_past(states, profile):
@@ -505,9 +520,12 @@ def test_pdf_read_back(states, profile, tmp_path):
         text = "\n".join(page.extract_text() or "" for page in pdf.pages)
         tables = [t for page in pdf.pages for t in page.extract_tables()]
     assert "即将到期的协议" in text and "基准日：2026-11-24" in text and "第 1 页" in text
-    assert "未来 24 个月每月到期的协议数" in text
+    assert "上表所列协议按期限最后一日所在月份计数（合计 2）" in text
     cells = [[c or "" for c in row] for t in tables for row in t]
     assert any(row and row[0] == A and "2026-11-25" in row for row in cells)
+    # the customer column holds a name on one line (it was squeezed to 张/三 by the reminders)
+    assert any(row and row[0] == A and "张三" in row for row in cells)
+    assert any(row and row[0] == B and "北京某某科技有限公司" in "".join(row).replace("\n", "") for row in cells)
     assert any(row and row[0] == B for row in cells)
     assert "PDF 只列出主要各列" in text and "11010519491231002X" not in text
 
