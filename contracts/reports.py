@@ -207,6 +207,21 @@ def _uid(*parts: object) -> str:
     return "-".join(str(p) for p in parts) + f"@{UID_DOMAIN}"
 
 
+# what a calendar shows first, before the customer and the contract: what is due that day
+REMINDER_SUMMARIES = {DUE: "发续签提醒", UPCOMING: "发续签提醒", SENT: "续签提醒已发", MISSED: "续签提醒漏发"}
+
+
+def reminder_event(state: ContractState, name: str, term: Term, item: Reminder) -> CalendarEvent | None:
+    """A reminder's calendar entry, the same in `expiring` and `deadlines` (one uid): none when
+    the renewal made it unnecessary; an alarm only while it is still to be sent."""
+    if item.state == NOT_NEEDED:
+        return None
+    return CalendarEvent(
+        _uid(state.contract_no, f"T{term.number}", "reminder", item.lead_days), item.day,
+        f"{REMINDER_SUMMARIES[item.state]}（到期前{item.lead_days}日）：{name} {state.contract_no}",
+        f"期限最后一日 {term.last_day}；{item.text}", alarm=item.state in (DUE, UPCOMING))
+
+
 # ---------------------------------------------------------------- expiring
 EXPIRING_COLUMNS = (
     Column("contract_no", "合同编号", TEXT, text=True),
@@ -270,13 +285,9 @@ def expiring_report(
         renewed = f"已续签（{renewal.doc_no}），续签后最后一日 {renewal.last_day}" if renewal else "尚未约定续签"
         events.append(CalendarEvent(
             _uid(state.contract_no, f"T{term.number}", "last-day"), term.last_day,
-            f"协议期满：{state.contract_no} {customer.name}",
-            f"期限最后一日 {term.last_day}；{renewed}；{arrears_text(late, as_of)}"))
-        for item in items:
-            events.append(CalendarEvent(
-                _uid(state.contract_no, f"T{term.number}", "reminder", item.lead_days), item.day,
-                f"到期提醒（提前{item.lead_days}日）：{state.contract_no} {customer.name}",
-                f"期限最后一日 {term.last_day}；{item.text}"))
+            f"{'协议期满（已续签）' if renewal else '协议到期'}：{customer.name} {state.contract_no}",
+            f"期限最后一日 {term.last_day}；{renewed}；{arrears_text(late, as_of)}", alarm=renewal is None))
+        events += filter(None, (reminder_event(state, customer.name, term, item) for item in items))
     rows.sort(key=lambda r: (r["last_day"], r["contract_no"]))
     events.sort(key=lambda e: (e.date, e.uid))
     renewed_count = sum(1 for r in rows if r["renewal_agreed"])
@@ -629,12 +640,18 @@ def deadlines_report(
                     "contract_no": state.contract_no,
                     "customer": name, "provisional": False, "_order": -item.lead_days,
                     "detail": f"期限最后一日 {final.last_day}；{item.text}",
-                    "_uid": _uid(state.contract_no, f"T{final.number}", "reminder", item.lead_days),
+                    "_event": reminder_event(state, name, final, item),
                 })
     rows.sort(key=lambda r: (r["due_on"], r["contract_no"], KIND_ORDER[r["kind"][:4]], r["_order"]))
-    events = [CalendarEvent(r.pop("_uid"), r["due_on"], _deadline_summary(r), _deadline_description(r))
-              for r in rows]
+    events = []
     for r in rows:
+        if "_event" in r:  # a reminder: the expiring report's event
+            event = r.pop("_event")
+        else:
+            event = CalendarEvent(r.pop("_uid"), r["due_on"], _deadline_summary(r), _deadline_description(r),
+                                  alarm=not r.get("settled"))
+        if event is not None:
+            events.append(event)
         del r["_order"]
     payments = [r for r in rows if r["kind"] == "付款截止"]
     notes = [f"期间：{start} 至 {end}。"]
@@ -666,8 +683,12 @@ def deadlines_report(
 
 
 def _deadline_summary(row: Mapping[str, Any]) -> str:
-    paid = "（已付清）" if row.get("settled") else ""
-    return f"{row['kind']}{paid}：{row['contract_no']} {row['customer']}"
+    """What is due, then the customer and the contract: a calendar cell shows the beginning."""
+    if row["kind"] == "付款截止":
+        due = "服务费已付清" if row["settled"] else f"收服务费 {amount_figures(row['outstanding'])} 元"
+    else:
+        due = row["kind"]
+    return f"{due}：{row['customer']} {row['contract_no']}"
 
 
 def _deadline_description(row: Mapping[str, Any]) -> str:

@@ -422,6 +422,16 @@ def test_ics_all_day_events():
     assert str(first["DESCRIPTION"]) == "期限最后一日 2030-01-01，尚未约定续签"
     assert first["DTSTAMP"].dt == dt.datetime(2029, 12, 31, tzinfo=dt.UTC)
     assert second["DTSTART"].dt == dt.date(2030, 3, 9) and "北京某某科技有限公司" in str(second["SUMMARY"])
+    assert not first.walk("VALARM") and not second.walk("VALARM")  # none asked for
+
+
+def test_ics_alarm_at_nine_on_the_day_when_asked():
+    event = CalendarEvent("VIP-2025-000123-T1-reminder-30@vipcontract", dt.date(2029, 12, 2),
+                          "发续签提醒（到期前30日）：张三 VIP-2025-000123", alarm=True)
+    [read] = Calendar.from_ical(render_ics(sample_report(calendar_events=(event,)))).walk("VEVENT")
+    [alarm] = read.walk("VALARM")
+    assert str(alarm["ACTION"]) == "DISPLAY" and alarm.decoded("TRIGGER") == dt.timedelta(hours=9)
+    assert str(alarm["DESCRIPTION"]) == event.summary
 
 
 # ---------------------------------------------------------------- files and reproducibility

@@ -226,12 +226,37 @@ def test_expiring_calendar_has_the_last_days_and_the_reminder_days(states, profi
     assert [(e.date, e.uid) for e in events][:3] == [
         (D("2026-08-28") - dt.timedelta(days=1), f"{A}-T1-reminder-90@vipcontract"),
         (D("2026-09-26"), f"{A}-T1-reminder-60@vipcontract"),
-        (D("2026-10-11"), f"{B}-T1-reminder-90@vipcontract"),
+        (D("2026-10-26"), f"{A}-T1-reminder-30@vipcontract"),
     ]
     last_days = {e.uid: e.date for e in events if e.uid.endswith("last-day@vipcontract")}
     assert last_days == {f"{A}-T1-last-day@vipcontract": D("2026-11-25"),
                          f"{B}-T1-last-day@vipcontract": D("2027-01-09")}
-    assert len(events) == 10 and len({e.uid for e in events}) == 10
+    # B's four reminders are 无需（已续签）: listed in the table, no calendar entry
+    assert len(events) == 6 and len({e.uid for e in events}) == 6
+    assert not any(e.uid.startswith(f"{B}-T1-reminder") for e in events)
+
+
+def test_expiring_calendar_says_what_is_due_and_alarms_what_is_still_to_do(states, profile):
+    events = {e.uid.removesuffix("@vipcontract"): e for e in report("expiring", states, profile).calendar_events}
+    # what is due first, then the customer and the contract: the part a calendar cell shows
+    assert events[f"{A}-T1-reminder-90"].summary == f"续签提醒已发（到期前90日）：张三 {A}"
+    assert events[f"{A}-T1-reminder-60"].summary == f"续签提醒漏发（到期前60日）：张三 {A}"
+    assert events[f"{A}-T1-reminder-7"].summary == f"发续签提醒（到期前7日）：张三 {A}"
+    assert events[f"{A}-T1-last-day"].summary == f"协议到期：张三 {A}"
+    assert events[f"{B}-T1-last-day"].summary == f"协议期满（已续签）：北京某某科技有限公司 {B}"
+    alarmed = sorted(uid for uid, e in events.items() if e.alarm)
+    assert alarmed == [f"{A}-T1-last-day", f"{A}-T1-reminder-7"]
+
+
+def test_reminder_events_follow_the_profile_lead_times(states, profile):
+    import dataclasses
+
+    upcoming = dataclasses.replace(profile, reminder_days=(45, 10))
+    rep = report("expiring", states, upcoming, as_of=D("2026-09-01"))
+    days = {e.uid.removesuffix("@vipcontract"): e.date for e in rep.calendar_events}
+    assert days[f"{A}-T1-reminder-45"] == D("2026-11-25") - dt.timedelta(days=45)
+    assert days[f"{A}-T1-reminder-10"] == D("2026-11-15")
+    assert not any("reminder-90" in uid for uid in days)
 
 
 def test_reminder_states_through_the_term(states, profile):
@@ -425,7 +450,7 @@ def test_deadlines_calendar_events(states, profile):
     uids = [e.uid for e in rep.calendar_events]
     assert len(uids) == len(set(uids)) == 6
     pay = next(e for e in rep.calendar_events if e.uid == f"{DD}-payment-2@vipcontract")
-    assert pay.date == D("2026-10-08") and pay.summary == f"付款截止：{DD} 王芳"
+    assert pay.date == D("2026-10-08") and pay.summary == f"收服务费 15,800.00 元：王芳 {DD}" and pay.alarm
     assert "原定 2026-10-01" in pay.description and "15,800.00 元" in pay.description
 
 
@@ -506,10 +531,20 @@ def test_ics_read_back(states, profile):
     assert len(events) == 6
     pay = next(e for e in events if str(e["uid"]) == f"{DD}-payment-2@vipcontract")
     assert pay.decoded("dtstart") == D("2026-10-08") and pay.decoded("dtend") == D("2026-10-09")
-    assert str(pay["summary"]) == f"付款截止：{DD} 王芳"
+    assert str(pay["summary"]) == f"收服务费 15,800.00 元：王芳 {DD}"
+    [alarm] = pay.walk("VALARM")
+    assert str(alarm["action"]) == "DISPLAY" and alarm.decoded("trigger") == dt.timedelta(hours=9)
+    assert str(alarm["description"]) == f"收服务费 15,800.00 元：王芳 {DD}"
     expiring = Calendar.from_ical(render_report(report("expiring", states, profile), "ics"))
-    last = next(e for e in expiring.walk("VEVENT") if str(e["uid"]) == f"{A}-T1-last-day@vipcontract")
+    by_uid = {str(e["uid"]).removesuffix("@vipcontract"): e for e in expiring.walk("VEVENT")}
+    last = by_uid[f"{A}-T1-last-day"]
     assert last.decoded("dtstart") == D("2026-11-25") and "尚未约定续签" in str(last["description"])
+    # each reminder still to be sent alerts at 09:00 on its day; a renewed contract's are absent
+    due = by_uid[f"{A}-T1-reminder-7"]
+    assert due.decoded("dtstart") == D("2026-11-18") and str(due["summary"]) == f"发续签提醒（到期前7日）：张三 {A}"
+    assert [a.decoded("trigger") for a in due.walk("VALARM")] == [dt.timedelta(hours=9)]
+    assert not by_uid[f"{A}-T1-reminder-90"].walk("VALARM")  # sent already
+    assert not any(uid.startswith(f"{B}-T1-reminder") for uid in by_uid)
 
 
 @pytest.mark.slow
