@@ -1406,7 +1406,8 @@ def batch_issue(settings: Settings, file: str, out: str, jobs: int | None, forma
     """先检查客户名单 FILE 的每一行，再签发并登记每一行（已签发的跳过）。
 
     默认只要有一行有误就整批不签发、列出全部问题；中断（Ctrl-C）后重新运行同一命令即可继续，
-    不会重复签发。退出码：0 全部完成，1 有误或有失败，130 被中断。
+    不会重复签发。退出码：0 全部完成（--skip-invalid 时跳过的有误行不计），1 有误或有失败
+    （--skip-invalid 而没有一行无误时也是 1），130 被中断。
     """
     from contracts.validation import optional_text
     from service.batch import run_issue
