@@ -564,9 +564,13 @@ def register_ready(settings: Settings, create: bool = False) -> None:
 
     check_out_file(path, "db")  # a folder that cannot be made or written is said before any work
     if settings.db_option is None or settings.new_register:
-        return  # the default register of this user: its first use starts it
+        # the default register of this user: its first use starts it, in a data folder a new
+        # clerk's account does not have yet (the write path puts its notes beside the register)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return
     if stdin_is_terminal() and click.confirm(f"登记簿 {path} 不存在，要在这里新建一本登记簿吗？", default=False):
         settings.new_register = True  # asked once per command
+        path.parent.mkdir(parents=True, exist_ok=True)
         return
     raise click.ClickException(f"登记簿 {path} 不存在，未作任何改动：请检查 {where} 是否写错；"
                                "确要在这里新建登记簿时请加 --new-register（如 vipcontract --db "
