@@ -564,9 +564,13 @@ def register_ready(settings: Settings, create: bool = False) -> None:
 
     check_out_file(path, "db")  # a folder that cannot be made or written is said before any work
     if settings.db_option is None or settings.new_register:
-        return  # the default register of this user: its first use starts it
+        # the default register of this user: its first use starts it, in a data folder a new
+        # clerk's account does not have yet (the write path puts its notes beside the register)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return
     if stdin_is_terminal() and click.confirm(f"登记簿 {path} 不存在，要在这里新建一本登记簿吗？", default=False):
         settings.new_register = True  # asked once per command
+        path.parent.mkdir(parents=True, exist_ok=True)
         return
     raise click.ClickException(f"登记簿 {path} 不存在，未作任何改动：请检查 {where} 是否写错；"
                                "确要在这里新建登记簿时请加 --new-register（如 vipcontract --db "
@@ -896,7 +900,7 @@ def notice_delivered(settings: Settings, notice_id: str, on: str | None) -> None
 @pass_settings
 @domain_errors
 def notice_returned(settings: Settings, notice_id: str, on: str | None, reason: str) -> None:
-    """登记通知被拒收或退回（视为送达日为拒收、退回之日，快递/EMS 最迟为交邮后第 N 日；邮件被退回的不视为送达）。
+    """登记通知被拒收或退回（视为送达日为拒收、退回之日，快递/EMS 最迟为约定的交邮后那日；邮件被退回的不视为送达）。
 
     \b
     示例：
@@ -1432,7 +1436,8 @@ def batch_issue(settings: Settings, file: str, out: str, jobs: int | None, forma
     """先检查客户名单 FILE 的每一行，再签发并登记每一行（已签发的跳过）。
 
     默认只要有一行有误就整批不签发、列出全部问题；中断（Ctrl-C）后重新运行同一命令即可继续，
-    不会重复签发。退出码：0 全部完成，1 有误或有失败，130 被中断。
+    不会重复签发。退出码：0 全部完成（--skip-invalid 时跳过的有误行不计），1 有误或有失败
+    （--skip-invalid 而没有一行无误时也是 1），130 被中断。
     """
     from contracts.validation import optional_text
     from service.batch import run_issue

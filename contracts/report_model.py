@@ -89,12 +89,17 @@ class Total(NamedTuple):
 
 @dataclass(frozen=True)
 class CalendarEvent:
-    """An all-day calendar entry (ICS). `uid` must be stable: the same event, the same uid."""
+    """An all-day calendar entry (ICS). `uid` must be stable: the same event, the same uid.
+
+    `alarm`: the calendar alerts at 09:00 on the day (a VALARM), for what the clerk still has to
+    do; a reminder's day is already the profile's lead time before the last day, so the alert
+    is on it, not before it. Events that are done or only for the record have none."""
 
     uid: str
     date: dt.date
     summary: str
     description: str = ""
+    alarm: bool = False
 
     def __post_init__(self) -> None:
         if not self.uid:

@@ -62,6 +62,7 @@ from .report_model import (
     CalendarEvent,
     Column,
     ColumnKind,
+    MonthlyChart,
     Report,
     amount_figures,
     display_value,
@@ -71,7 +72,6 @@ from .workdays import shift_to_workday
 
 ONE_DAY = dt.timedelta(days=1)
 UID_DOMAIN = "vipcontract"
-CHART_MONTHS = 24
 DEADLINE_WINDOW_DAYS = 365  # `deadlines` without --to: one year from --from
 EMPTY_REGISTER = "登记簿中还没有合同。"
 METHOD_LABELS = {DeliveryMethod.PERSONAL: "直接送达", DeliveryMethod.COURIER: "快递/EMS",
@@ -207,6 +207,21 @@ def _uid(*parts: object) -> str:
     return "-".join(str(p) for p in parts) + f"@{UID_DOMAIN}"
 
 
+# what a calendar shows first, before the customer and the contract: what is due that day
+REMINDER_SUMMARIES = {DUE: "发续签提醒", UPCOMING: "发续签提醒", SENT: "续签提醒已发", MISSED: "续签提醒漏发"}
+
+
+def reminder_event(state: ContractState, name: str, term: Term, item: Reminder) -> CalendarEvent | None:
+    """A reminder's calendar entry, the same in `expiring` and `deadlines` (one uid): none when
+    the renewal made it unnecessary; an alarm only while it is still to be sent."""
+    if item.state == NOT_NEEDED:
+        return None
+    return CalendarEvent(
+        _uid(state.contract_no, f"T{term.number}", "reminder", item.lead_days), item.day,
+        f"{REMINDER_SUMMARIES[item.state]}（到期前{item.lead_days}日）：{name} {state.contract_no}",
+        f"期限最后一日 {term.last_day}；{item.text}", alarm=item.state in (DUE, UPCOMING))
+
+
 # ---------------------------------------------------------------- expiring
 EXPIRING_COLUMNS = (
     Column("contract_no", "合同编号", TEXT, text=True),
@@ -231,22 +246,19 @@ def expiring_report(
     generated_at: dt.datetime | None = None,
 ) -> Report:
     """Contracts in force on `as_of` whose current term's last day is within `within` days
-    (default: the profile's expiry warning days), by last day; a chart of the expiries per month
-    over the next 24 months; calendar events for the last days and the reminder days."""
+    (default: the profile's expiry warning days), by last day; a chart of those rows per month
+    of their last day; calendar events for the last days and the reminder days."""
     states = list(states)
     within = profile.expiry_warning_days if within is None else within
     if within < 0:
         raise InvalidInput(Problem("within", "天数不能为负数"))
     horizon = as_of + dt.timedelta(days=within)
-    rows, events, expiries = [], [], []
+    rows, events = [], []
     counts = {DUE: 0, MISSED: 0}
     fees = Decimal("0")
     for state in states:
         if not _live(state, as_of):
             continue
-        final = agreed_terms(state, as_of)[-1]
-        if not _ends_by_termination(state, final.last_day):
-            expiries.append(final.last_day)
         term = current_term(state, as_of)
         if term is None or not as_of <= term.last_day <= horizon or _ends_by_termination(state, term.last_day):
             continue
@@ -273,13 +285,9 @@ def expiring_report(
         renewed = f"已续签（{renewal.doc_no}），续签后最后一日 {renewal.last_day}" if renewal else "尚未约定续签"
         events.append(CalendarEvent(
             _uid(state.contract_no, f"T{term.number}", "last-day"), term.last_day,
-            f"协议期满：{state.contract_no} {customer.name}",
-            f"期限最后一日 {term.last_day}；{renewed}；{arrears_text(late, as_of)}"))
-        for item in items:
-            events.append(CalendarEvent(
-                _uid(state.contract_no, f"T{term.number}", "reminder", item.lead_days), item.day,
-                f"到期提醒（提前{item.lead_days}日）：{state.contract_no} {customer.name}",
-                f"期限最后一日 {term.last_day}；{item.text}"))
+            f"{'协议期满（已续签）' if renewal else '协议到期'}：{customer.name} {state.contract_no}",
+            f"期限最后一日 {term.last_day}；{renewed}；{arrears_text(late, as_of)}", alarm=renewal is None))
+        events += filter(None, (reminder_event(state, customer.name, term, item) for item in items))
     rows.sort(key=lambda r: (r["last_day"], r["contract_no"]))
     events.sort(key=lambda e: (e.date, e.uid))
     renewed_count = sum(1 for r in rows if r["renewal_agreed"])
@@ -303,9 +311,20 @@ def expiring_report(
                "身份证号已遮蔽显示。"),
         generated_at=generated_at,
         calendar_events=tuple(events),
-        chart=monthly_chart(expiries, as_of, CHART_MONTHS, f"未来 {CHART_MONTHS} 个月每月到期的协议数"),
+        chart=_expiring_chart(rows, as_of, horizon),
         empty_message=EMPTY_REGISTER if not states else f"{as_of} 起 {within} 日内没有到期的协议。",
     )
+
+
+def _expiring_chart(rows: Sequence[dict], as_of: dt.date, horizon: dt.date) -> MonthlyChart | None:
+    """The table's contracts counted by the month of the listed last day, over the window's
+    months: a reader who adds up the bars gets the rows above (a chart of every expiry ahead
+    counted contracts the table does not show and missed renewed ones it does)."""
+    if not rows:
+        return None
+    months = (horizon.year - as_of.year) * 12 + horizon.month - as_of.month + 1
+    return monthly_chart((r["last_day"] for r in rows), as_of, months,
+                         "上表所列协议按期限最后一日所在月份计数")
 
 
 # ---------------------------------------------------------------- renewals
@@ -473,11 +492,12 @@ def notices_report(
     `pending`), by sending date; a courier or personal notice without a receipt past its deemed
     day, and a notice sent to an address that was not the one in force, are flagged."""
     states = list(states)
-    rows = []
+    rows, listed = [], []
     for state in states:
         if not state.notices:
             continue
         name = terms_in_force(state, as_of).customer.name
+        listed_before = len(rows)
         for view in notice_views(state):
             if view.sent_on > as_of:
                 continue
@@ -501,6 +521,8 @@ def notices_report(
                 "outcome": outcome, "overdue": overdue, "to_address_in_force": view.to_address_in_force,
                 "address_in_force": view.address_in_force, "remark": "；".join(remarks) or None,
             })
+        if len(rows) > listed_before:
+            listed.append(state)
     rows.sort(key=lambda r: (r["sent_on"], r["notice_id"]))
     delivered = sum(1 for r in rows if r["deemed_delivered_on"] and r["deemed_delivered_on"] <= as_of)
     title = "待送达的通知" if pending else "通知送达情况"
@@ -515,13 +537,22 @@ def notices_report(
                 ("逾期未确认", sum(1 for r in rows if r["overdue"])),
                 ("寄往非有效地址", sum(1 for r in rows if not r["to_address_in_force"]))),
         notes=("视为送达日依协议 13.5 条，取适用日期中最早的一日：直接送达为签收或拒收之日；快递/EMS 为签收之日、"
-               "在有效地址被拒收或退回之日、交邮后第 N 日中最早的一日；电子邮件为进入指定邮箱之日（北京时间），"
-               "被退回的不视为送达。",
+               f"在有效地址被拒收或退回之日、{_posted_day_text(listed, profile)}中最早的一日；"
+               "电子邮件为进入指定邮箱之日（北京时间），被退回的不视为送达。",
                "“逾期未确认”：已过视为送达日，登记簿中仍没有签收或退回记录。"),
         generated_at=generated_at,
         empty_message=EMPTY_REGISTER if not states else
         (f"截至 {as_of} 没有待送达的通知。" if pending else f"截至 {as_of} 没有发出过通知。"),
     )
+
+
+def _posted_day_text(listed: Sequence[ContractState], profile: Profile) -> str:
+    """"交邮后第 3 日": the day each listed agreement states (clause 13.5 as issued, which a later
+    profile does not change); the profile's day when nothing is listed."""
+    days = sorted({state.issued.courier_deemed_days for state in listed}) or [profile.courier_deemed_days]
+    if len(days) == 1:
+        return f"交邮后第 {days[0]} 日"
+    return f"交邮后第 {'、'.join(str(d) for d in days)} 日（以各协议约定为准）"
 
 
 # ---------------------------------------------------------------- deadlines
@@ -609,12 +640,18 @@ def deadlines_report(
                     "contract_no": state.contract_no,
                     "customer": name, "provisional": False, "_order": -item.lead_days,
                     "detail": f"期限最后一日 {final.last_day}；{item.text}",
-                    "_uid": _uid(state.contract_no, f"T{final.number}", "reminder", item.lead_days),
+                    "_event": reminder_event(state, name, final, item),
                 })
     rows.sort(key=lambda r: (r["due_on"], r["contract_no"], KIND_ORDER[r["kind"][:4]], r["_order"]))
-    events = [CalendarEvent(r.pop("_uid"), r["due_on"], _deadline_summary(r), _deadline_description(r))
-              for r in rows]
+    events = []
     for r in rows:
+        if "_event" in r:  # a reminder: the expiring report's event
+            event = r.pop("_event")
+        else:
+            event = CalendarEvent(r.pop("_uid"), r["due_on"], _deadline_summary(r), _deadline_description(r),
+                                  alarm=not r.get("settled"))
+        if event is not None:
+            events.append(event)
         del r["_order"]
     payments = [r for r in rows if r["kind"] == "付款截止"]
     notes = [f"期间：{start} 至 {end}。"]
@@ -646,8 +683,12 @@ def deadlines_report(
 
 
 def _deadline_summary(row: Mapping[str, Any]) -> str:
-    paid = "（已付清）" if row.get("settled") else ""
-    return f"{row['kind']}{paid}：{row['contract_no']} {row['customer']}"
+    """What is due, then the customer and the contract: a calendar cell shows the beginning."""
+    if row["kind"] == "付款截止":
+        due = "服务费已付清" if row["settled"] else f"收服务费 {amount_figures(row['outstanding'])} 元"
+    else:
+        due = row["kind"]
+    return f"{due}：{row['customer']} {row['contract_no']}"
 
 
 def _deadline_description(row: Mapping[str, Any]) -> str:

@@ -124,18 +124,28 @@ def find_source_font(weight: int) -> tuple[Path, int] | None:
     return Path(path), int(index or 0)
 
 
+FONT_SUFFIXES = (".ttc", ".ttf", ".otc", ".otf")
+
+
 def _scan_font_dirs(style: str) -> tuple[Path, int] | None:
     from fontTools.ttLib import TTCollection, TTFont
 
-    folders = (
+    folders = [
         Path("/usr/share/fonts"), Path("/usr/local/share/fonts"),
         Path.home() / ".local/share/fonts", Path.home() / ".fonts",
-    )
+    ]
+    # Windows has no fc-match on the PATH: the system fonts folder, and the per-user one that
+    # "为当前用户安装" (install for me) uses, where a clerk without admin rights puts the font
+    if os.name == "nt":
+        folders += [Path(os.environ.get("WINDIR", r"C:\Windows")) / "Fonts",
+                    Path(os.environ.get("LOCALAPPDATA", Path.home())) / "Microsoft" / "Windows" / "Fonts"]
     for folder in folders:
-        for path in sorted(folder.glob(f"**/NotoSerifCJK*-{style}.tt[cf]")):
+        # .otf too: Adobe's and Google's downloads are NotoSerifCJKsc-Regular.otf
+        candidates = (p for p in folder.glob(f"**/NotoSerifCJK*-{style}.*") if p.suffix.lower() in FONT_SUFFIXES)
+        for path in sorted(candidates):
             try:
                 faces = (
-                    TTCollection(path, lazy=True).fonts if path.suffix == ".ttc"
+                    TTCollection(path, lazy=True).fonts if path.suffix.lower() in (".ttc", ".otc")
                     else [TTFont(path, lazy=True)]
                 )
                 for index, face in enumerate(faces):

@@ -285,10 +285,14 @@ def _stable_zip(data: bytes, day: dt.date) -> bytes:
 # ---------------------------------------------------------------- ICS
 
 
+ALARM_AT = dt.timedelta(hours=9)
+
+
 def render_ics(report: Report) -> bytes:
     """One all-day VEVENT per calendar event (DTSTART a date, DTEND the next day), in the given
-    order. DTSTAMP is the as-of date at 00:00 UTC, not the clock, so the bytes are stable."""
-    from icalendar import Calendar, Event
+    order, with a VALARM at 09:00 on the day for an event that asks for one. DTSTAMP is the
+    as-of date at 00:00 UTC, not the clock, so the bytes are stable."""
+    from icalendar import Alarm, Calendar, Event
 
     cal = Calendar()
     cal.add("prodid", PRODID)
@@ -307,6 +311,15 @@ def render_ics(report: Report) -> bytes:
         if item.description:
             event.add("description", item.description)
         event.add("transp", "TRANSPARENT")
+        if item.alarm:
+            alarm = Alarm()
+            alarm.add("uid", item.uid.replace("@", "-alarm@", 1))
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", item.summary)
+            # relative to the all-day start (00:00 on the day, the reader's own time): 09:00,
+            # when someone is at the desk, not a midnight alert nobody sees
+            alarm.add("trigger", ALARM_AT)
+            event.add_component(alarm)
         cal.add_component(event)
     return cal.to_ical()
 

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from contracts.report_model import (
+    ColumnKind,
     MonthlyChart,
     Report,
     display_total,
@@ -33,6 +34,11 @@ STYLESHEET = TEMPLATES / "report.css"
 PORTRAIT_UNITS = 100
 LANDSCAPE_COLUMNS = 6
 CELL_UNITS_CAP = 30  # a long text cell wraps: it counts this much at most
+# Chinese text may break between any two characters, so a table squeezed by one long column
+# gave a short column its narrowest width and split 陈静 into 陈/静. A text column is kept at
+# least as wide as its longest cell up to this many units (a CJK character is 2): a name of
+# up to five characters stays on one line, a company name wraps after that.
+TEXT_MIN_UNITS = 10
 
 
 def _font_setup() -> tuple[str, str]:
@@ -122,6 +128,21 @@ def chart_svg(chart: MonthlyChart, font_family: str, width: int = 720, height: i
 # ---------------------------------------------------------------- HTML and PDF
 
 
+def min_widths(report: Report) -> list[str]:
+    """Per column, a CSS min-width ("4em") for text columns, "" for the others (dates,
+    numbers and ids do not wrap at all, see report.css)."""
+    widths = []
+    for column in report.columns:
+        if column.kind is not ColumnKind.TEXT:
+            widths.append("")
+            continue
+        units = max((text_width(display_value(column, row[column.key])) for row in report.rows), default=0)
+        units = min(max(units, text_width(column.label)), TEXT_MIN_UNITS)
+        widths.append(f"{units / 2:g}em" if units else "")
+    return widths
+
+
+
 def render_html(report: Report) -> str:
     """The report as HTML (what WeasyPrint lays out)."""
     _faces, family = _font_setup()
@@ -129,6 +150,7 @@ def render_html(report: Report) -> str:
     return _environment().get_template(TEMPLATE).render(
         report=report,
         rows=rows,
+        min_widths=min_widths(report),
         totals=[(label, display_total(value)) for label, value in report.totals],
         generated_at=format_generated_at(report.generated_at) if report.generated_at else "",
         chart_svg=Markup(chart_svg(report.chart, family)) if report.chart is not None else "",

@@ -724,11 +724,14 @@ class BatchResult:
 
     @property
     def exit_code(self) -> int:
-        """0: every valid row is issued (invalid rows skipped on request); 1: refused, a row failed
-        or a worker died; 130: stopped by Ctrl-C. Either way, running again carries on."""
+        """0: every valid row is issued (invalid rows skipped on request); 1: refused, a row failed,
+        a worker died, or every row was invalid (skipping them left nothing to issue: a script
+        must not take that for success); 130: stopped by Ctrl-C. Either way, running again
+        carries on."""
         if self.cancelled:
             return EXIT_INTERRUPTED
-        return 1 if (self.refused or self.failed or self.interrupted or self.not_started) else 0
+        nothing_valid = bool(self.invalid) and not (self.issued or self.skipped)
+        return 1 if (self.refused or self.failed or self.interrupted or self.not_started or nothing_valid) else 0
 
 
 def issue_batch(

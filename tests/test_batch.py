@@ -603,6 +603,16 @@ def test_run_issue_exit_codes_and_summary(tmp_path, profile, fake_renderer):
         batch.run_issue(source, db_path=db, profile=profile, out_dir=tmp_path / "out", today=TODAY, formats="odt")
 
 
+def test_skip_invalid_with_no_good_row_exits_1(tmp_path, profile, fake_renderer):
+    """The help says 1 for rows in error: skipping every row leaves nothing issued, not success."""
+    source = write_csv(tmp_path / "bad.csv", rows=CSV_ROWS[2:4])
+    code, lines = batch.run_issue(source, db_path=tmp_path / "register.json", profile=profile,
+                                  out_dir=tmp_path / "out", today=TODAY, skip_invalid=True, jobs=1,
+                                  formats="docx", show_progress=False)
+    assert code == 1 and "本次签发：0 份" in lines and "有误未签发：2 行" in lines
+    assert (tmp_path / "out" / "bad-errors.xlsx").exists()
+
+
 def test_a_second_batch_into_the_same_directory_waits_its_turn(tmp_path, store, profile, fake_renderer):
     from filelock import FileLock
 

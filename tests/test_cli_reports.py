@@ -213,7 +213,7 @@ def test_deadlines_ics_marks_what_is_paid(run, tmp_path):
                  "--format", "ics", "--out", str(out))
     assert result.exit_code == 0, result.output
     events = {str(e["SUMMARY"]): str(e["DESCRIPTION"]) for e in Calendar.from_ical(out.read_bytes()).walk("VEVENT")}
-    payment = events[f"付款截止：{DD} 王芳"]
+    payment = events[f"收服务费 15,800.00 元：王芳 {DD}"]
     assert "尚未付款" in payment and "金额 15,800.00 元" in payment
 
 

@@ -385,6 +385,17 @@ def test_pdf_many_rows_page_numbers_and_repeated_header():
     assert "合同编号" in last and "即将到期的协议" in last and "VIP-2025-000119" in last
 
 
+def test_text_columns_keep_a_name_on_one_line():
+    from renderers.report_pdf import TEXT_MIN_UNITS, min_widths
+
+    widths = min_widths(sample_report())
+    # 合同编号 and 客户名称 are text; the id, date and amount columns do not wrap at all
+    assert widths[1] == f"{TEXT_MIN_UNITS / 2:g}em" and widths[2:5] == ["", "", ""]
+    short = sample_report(rows=({**ROWS[0], "customer": "张三"},))
+    assert min_widths(short)[1] == "4em"  # the label 客户名称 is the widest
+    assert 'style="min-width: 4em"' in render_html(short)
+
+
 def test_chart_svg_has_a_bar_per_non_zero_month_and_every_label():
     chart = sample_report().chart
     svg = chart_svg(chart, '"Noto Serif CJK SC", serif')
@@ -411,6 +422,16 @@ def test_ics_all_day_events():
     assert str(first["DESCRIPTION"]) == "期限最后一日 2030-01-01，尚未约定续签"
     assert first["DTSTAMP"].dt == dt.datetime(2029, 12, 31, tzinfo=dt.UTC)
     assert second["DTSTART"].dt == dt.date(2030, 3, 9) and "北京某某科技有限公司" in str(second["SUMMARY"])
+    assert not first.walk("VALARM") and not second.walk("VALARM")  # none asked for
+
+
+def test_ics_alarm_at_nine_on_the_day_when_asked():
+    event = CalendarEvent("VIP-2025-000123-T1-reminder-30@vipcontract", dt.date(2029, 12, 2),
+                          "发续签提醒（到期前30日）：张三 VIP-2025-000123", alarm=True)
+    [read] = Calendar.from_ical(render_ics(sample_report(calendar_events=(event,)))).walk("VEVENT")
+    [alarm] = read.walk("VALARM")
+    assert str(alarm["ACTION"]) == "DISPLAY" and alarm.decoded("TRIGGER") == dt.timedelta(hours=9)
+    assert str(alarm["DESCRIPTION"]) == event.summary
 
 
 # ---------------------------------------------------------------- files and reproducibility

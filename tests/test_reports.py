@@ -207,12 +207,18 @@ def test_expiring_window_and_as_of(states, profile):
     assert column(report("expiring", states, profile, as_of=D("2026-11-26")), "contract_no") == [B]
 
 
-def test_expiring_chart_counts_expiries_per_month(states, profile):
-    chart = report("expiring", states, profile).chart
-    assert chart.labels[0] == "2026-11" and chart.labels[-1] == "2028-10" and len(chart.labels) == 24
-    # A ends 2026-11-25; B is renewed to 2032 (beyond the chart); C is terminated; D ends 2030
-    assert dict(zip(chart.labels, chart.counts, strict=True))["2026-11"] == 1
-    assert chart.total == 1
+def test_expiring_chart_counts_the_rows_of_the_table(states, profile):
+    rep = report("expiring", states, profile)
+    chart = rep.chart
+    # the window 2026-11-24 .. 2027-02-22 (90 days): one bar a month, no month beyond it
+    assert chart.labels == ("2026-11", "2026-12", "2027-01", "2027-02")
+    # A's term ends 2026-11-25; B's current term ends 2027-01-09 (listed although renewed)
+    assert chart.counts == (1, 0, 1, 0) and chart.total == len(rep.rows) == 2
+    assert chart.caption == "上表所列协议按期限最后一日所在月份计数"
+    wide = report("expiring", states, profile, within=3000)
+    assert wide.chart.total == len(wide.rows)
+    # nothing listed, nothing counted: no chart at all
+    assert report("expiring", states, profile, as_of=D("2025-11-24")).chart is None
 
 
 def test_expiring_calendar_has_the_last_days_and_the_reminder_days(states, profile):
@@ -220,12 +226,37 @@ def test_expiring_calendar_has_the_last_days_and_the_reminder_days(states, profi
     assert [(e.date, e.uid) for e in events][:3] == [
         (D("2026-08-28") - dt.timedelta(days=1), f"{A}-T1-reminder-90@vipcontract"),
         (D("2026-09-26"), f"{A}-T1-reminder-60@vipcontract"),
-        (D("2026-10-11"), f"{B}-T1-reminder-90@vipcontract"),
+        (D("2026-10-26"), f"{A}-T1-reminder-30@vipcontract"),
     ]
     last_days = {e.uid: e.date for e in events if e.uid.endswith("last-day@vipcontract")}
     assert last_days == {f"{A}-T1-last-day@vipcontract": D("2026-11-25"),
                          f"{B}-T1-last-day@vipcontract": D("2027-01-09")}
-    assert len(events) == 10 and len({e.uid for e in events}) == 10
+    # B's four reminders are 无需（已续签）: listed in the table, no calendar entry
+    assert len(events) == 6 and len({e.uid for e in events}) == 6
+    assert not any(e.uid.startswith(f"{B}-T1-reminder") for e in events)
+
+
+def test_expiring_calendar_says_what_is_due_and_alarms_what_is_still_to_do(states, profile):
+    events = {e.uid.removesuffix("@vipcontract"): e for e in report("expiring", states, profile).calendar_events}
+    # what is due first, then the customer and the contract: the part a calendar cell shows
+    assert events[f"{A}-T1-reminder-90"].summary == f"续签提醒已发（到期前90日）：张三 {A}"
+    assert events[f"{A}-T1-reminder-60"].summary == f"续签提醒漏发（到期前60日）：张三 {A}"
+    assert events[f"{A}-T1-reminder-7"].summary == f"发续签提醒（到期前7日）：张三 {A}"
+    assert events[f"{A}-T1-last-day"].summary == f"协议到期：张三 {A}"
+    assert events[f"{B}-T1-last-day"].summary == f"协议期满（已续签）：北京某某科技有限公司 {B}"
+    alarmed = sorted(uid for uid, e in events.items() if e.alarm)
+    assert alarmed == [f"{A}-T1-last-day", f"{A}-T1-reminder-7"]
+
+
+def test_reminder_events_follow_the_profile_lead_times(states, profile):
+    import dataclasses
+
+    upcoming = dataclasses.replace(profile, reminder_days=(45, 10))
+    rep = report("expiring", states, upcoming, as_of=D("2026-09-01"))
+    days = {e.uid.removesuffix("@vipcontract"): e.date for e in rep.calendar_events}
+    assert days[f"{A}-T1-reminder-45"] == D("2026-11-25") - dt.timedelta(days=45)
+    assert days[f"{A}-T1-reminder-10"] == D("2026-11-15")
+    assert not any("reminder-90" in uid for uid in days)
 
 
 def test_reminder_states_through_the_term(states, profile):
@@ -308,6 +339,15 @@ def test_notices_delivered_returned_and_pending(states, profile):
     assert stale["address_in_force"] == NEW_ADDRESS and "不是当时有效的地址" in stale["remark"]
     assert late["remark"] == "已过视为送达日 2026-11-13，尚无签收记录，请核实投递情况"
     assert totals(rep) == {"通知份数": 4, "截至基准日已送达": 3, "待签收": 1, "逾期未确认": 1, "寄往非有效地址": 1}
+    # the note says the day the agreements state, not a placeholder
+    assert "交邮后第 3 日中最早的一日" in rep.notes[0] and " N " not in "".join(rep.notes)
+
+
+def test_no_report_note_prints_a_placeholder(states, profile):
+    for name, filters in (("expiring", {}), ("renewals", {}), ("amendments", {}), ("notices", {}),
+                          ("deadlines", {}), ("receivables", {})):
+        for note in report(name, states, profile, **filters).notes:
+            assert "第 N " not in note and " N 日" not in note and "N 日" not in note, (name, note)
 
 
 def test_pending_notices_and_the_deemed_day_not_yet_past(states, profile):
@@ -410,7 +450,7 @@ def test_deadlines_calendar_events(states, profile):
     uids = [e.uid for e in rep.calendar_events]
     assert len(uids) == len(set(uids)) == 6
     pay = next(e for e in rep.calendar_events if e.uid == f"{DD}-payment-2@vipcontract")
-    assert pay.date == D("2026-10-08") and pay.summary == f"付款截止：{DD} 王芳"
+    assert pay.date == D("2026-10-08") and pay.summary == f"收服务费 15,800.00 元：王芳 {DD}" and pay.alarm
     assert "原定 2026-10-01" in pay.description and "15,800.00 元" in pay.description
 
 
@@ -491,10 +531,20 @@ def test_ics_read_back(states, profile):
     assert len(events) == 6
     pay = next(e for e in events if str(e["uid"]) == f"{DD}-payment-2@vipcontract")
     assert pay.decoded("dtstart") == D("2026-10-08") and pay.decoded("dtend") == D("2026-10-09")
-    assert str(pay["summary"]) == f"付款截止：{DD} 王芳"
+    assert str(pay["summary"]) == f"收服务费 15,800.00 元：王芳 {DD}"
+    [alarm] = pay.walk("VALARM")
+    assert str(alarm["action"]) == "DISPLAY" and alarm.decoded("trigger") == dt.timedelta(hours=9)
+    assert str(alarm["description"]) == f"收服务费 15,800.00 元：王芳 {DD}"
     expiring = Calendar.from_ical(render_report(report("expiring", states, profile), "ics"))
-    last = next(e for e in expiring.walk("VEVENT") if str(e["uid"]) == f"{A}-T1-last-day@vipcontract")
+    by_uid = {str(e["uid"]).removesuffix("@vipcontract"): e for e in expiring.walk("VEVENT")}
+    last = by_uid[f"{A}-T1-last-day"]
     assert last.decoded("dtstart") == D("2026-11-25") and "尚未约定续签" in str(last["description"])
+    # each reminder still to be sent alerts at 09:00 on its day; a renewed contract's are absent
+    due = by_uid[f"{A}-T1-reminder-7"]
+    assert due.decoded("dtstart") == D("2026-11-18") and str(due["summary"]) == f"发续签提醒（到期前7日）：张三 {A}"
+    assert [a.decoded("trigger") for a in due.walk("VALARM")] == [dt.timedelta(hours=9)]
+    assert not by_uid[f"{A}-T1-reminder-90"].walk("VALARM")  # sent already
+    assert not any(uid.startswith(f"{B}-T1-reminder") for uid in by_uid)
 
 
 @pytest.mark.slow
@@ -505,9 +555,12 @@ def test_pdf_read_back(states, profile, tmp_path):
         text = "\n".join(page.extract_text() or "" for page in pdf.pages)
         tables = [t for page in pdf.pages for t in page.extract_tables()]
     assert "即将到期的协议" in text and "基准日：2026-11-24" in text and "第 1 页" in text
-    assert "未来 24 个月每月到期的协议数" in text
+    assert "上表所列协议按期限最后一日所在月份计数（合计 2）" in text
     cells = [[c or "" for c in row] for t in tables for row in t]
     assert any(row and row[0] == A and "2026-11-25" in row for row in cells)
+    # the customer column holds a name on one line (it was squeezed to 张/三 by the reminders)
+    assert any(row and row[0] == A and "张三" in row for row in cells)
+    assert any(row and row[0] == B and "北京某某科技有限公司" in "".join(row).replace("\n", "") for row in cells)
     assert any(row and row[0] == B for row in cells)
     assert "PDF 只列出主要各列" in text and "11010519491231002X" not in text
 
