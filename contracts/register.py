@@ -557,7 +557,44 @@ def check_new_event(state: ContractState | None, event: Event, profile: Profile)
         return [Problem("seq", f"合同 {state.contract_no} 的记录已被其他操作更新，请重试")]
     if isinstance(event.body, Corrected):
         return correction_problems(state, event, profile)
-    return rule_problems(state, event, profile)
+    problems = rule_problems(state, event, profile)
+    if problems:
+        return problems
+    after = dataclasses.replace(apply(state, event), events=(*state.events, event))
+    return undermined_problems(state, after, profile)
+
+
+def undermined_problems(
+    before: ContractState, after: ContractState, profile: Profile
+) -> list[Problem]:
+    """What a new event would take away from events already accepted: a record dated earlier
+    (a back-dated address change, a payment) changes what the register shows on the days an
+    earlier notice or termination relied on. Only what the new event breaks counts, so that a
+    register already broken (which `check` reports) does not block every later record."""
+    known = {(seq, p.message) for seq, p in standing_problems(before, profile)}
+    labels = {e.seq: e.kind.label for e in after.events}
+    return [Problem(p.field, f"登记后，已登记的第 {seq} 条记录（{labels.get(seq, '')}）将失去依据：{p.message}")
+            for seq, p in standing_problems(after, profile) if (seq, p.message) not in known]
+
+
+def standing_problems(state: ContractState, profile: Profile) -> list[tuple[int, Problem]]:
+    """The rules whose grounds are dated facts, checked again against the whole history:
+    an event is checked when recorded against the records before it, but a record made later
+    may be dated earlier, and the grounds must still hold with everything the register knows."""
+    problems: list[tuple[int, Problem]] = []
+    for notice in state.notices:
+        sent = notice.sent
+        if sent.notice_kind is NoticeKind.TERMINATION and sent.reason == TerminationReason.LATE_PAYMENT:
+            problems += [(notice.seq, p) for p in late_payment_grounds(state, local_date(sent.sent_at), profile)]
+    ended = state.terminated
+    if ended is not None and ended.by_notice_id:
+        recorded = next((e for e in state.events if e.seq == state.terminated_seq), None)
+        if recorded is not None:
+            before = dataclasses.replace(state, terminated=None, terminated_seq=0)
+            event = dataclasses.replace(recorded, body=ended, stored=None)
+            problems += [(state.terminated_seq, p)
+                         for p in _termination_notice_problems(before, event, ended, profile)]
+    return problems
 
 
 def issued_problems(body: Issued) -> list[Problem]:
@@ -887,6 +924,10 @@ def validate_effective(events: Iterable[Event], profile: Profile) -> list[tuple[
     for event in ordered[1:]:
         problems += [(event.seq, p) for p in rule_problems(state, event, profile)]
         state = apply(state, event)
+    # what a later record took away from an earlier one (each problem said once)
+    seen = {(seq, p.message) for seq, p in problems}
+    problems += [(seq, Problem(p.field, f"按全部记录重新核对：{p.message}"))
+                 for seq, p in standing_problems(state, profile) if (seq, p.message) not in seen]
     return problems
 
 
