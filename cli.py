@@ -842,6 +842,8 @@ def notice_send(settings: Settings, contract_no, kind, method, to, on, reason, n
     click.echo(f"视为送达日：{item['deemed_delivered_on'] or '待登记送达'}")
     if not item["to_address_in_force"]:
         click.echo(f"注意：寄往的不是当日有效的通知地址（{item['address_in_force']}）")
+        if item["undeemed_reason"]:
+            click.echo(f"注意：{item['undeemed_reason']}")
     echo_files(done.files)
 
 
@@ -1254,7 +1256,8 @@ def contract_tables(view: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, 
                  "allocations": "，".join(f"第{a['service_year']}年度 {a['amount']}" for a in p["allocations"]),
                  "note": p["note"] or None} for p in view["payments"]]
     notices = [{"id": n["notice_id"], "kind": NoticeKind(n["kind"]).label, "method": DeliveryMethod(n["method"]).label,
-                "sent": n["sent_on"], "deemed": n["deemed_delivered_on"] or "—",
+                "sent": n["sent_on"],
+                "deemed": n["deemed_delivered_on"] or ("无（仅凭签收）" if n["undeemed_reason"] else "—"),
                 "to": "有效" if n["to_address_in_force"] else "非有效地址"} for n in view["notices"]]
     history = [{"seq": h["seq"], "what": h["label"] + ("（已撤销）" if h["retracted"] else ""),
                 "at": h["recorded_at"][:16].replace("T", " "), "note": history_note(h) or None}

@@ -10,15 +10,18 @@ the clerk typed, what those rules would refuse anyway. The grounds a termination
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from . import payments as money
+from . import validation as v
 from .amounts import parse_amount
+from .dates import DeliveryMethod, local_date
 from .errors import InvalidInput, Problem
-from .events import Allocation, Paid, PaymentMethod
+from .events import Allocation, NoticeKind, NoticeSent, Paid, PaymentMethod, TerminationReason
 from .profile import Profile
-from .register import ContractState, payment_deadlines
+from .register import ContractState, payment_deadlines, terms_in_force
 from .validation import text
 
 NOTE_LIMIT = 200
@@ -108,3 +111,64 @@ def _allocations(
                                   f"{total} 元")]
     return tuple(Allocation(year, amount) for year, amount in parts)
 
+
+
+# ---------------------------------------------------------------- notice send
+@dataclass(frozen=True)
+class NoticeRequest:
+    """`notice send`: what was sent, how, when and where (empty `to`: where the agreement in
+    force on the sending day says notices go)."""
+
+    kind: NoticeKind
+    method: DeliveryMethod
+    sent_at: dt.datetime
+    to: str = ""
+    note: str = ""
+    new_address: str = ""
+    new_email: str = ""
+    reason: str = ""  # termination notices
+    reason_text: str = ""
+
+
+def decide_notice(
+    state: ContractState, request: NoticeRequest, notice_id: str, doc_no: str
+) -> NoticeSent | list[Problem]:
+    """The notice-sent event, or why not: `--to` defaults to the customer's address (email, for
+    an email) in force on the sending day, whatever the kind, as the option's help says; an
+    email goes to a valid address; an address change's new email is one."""
+    problems: list[Problem] = []
+    to = request.to.strip()
+    if not to:
+        customer = terms_in_force(state, local_date(request.sent_at)).customer
+        to = customer.email if request.method is DeliveryMethod.EMAIL else customer.address
+        if not to:
+            what = "电子邮箱" if request.method is DeliveryMethod.EMAIL else "通讯地址"
+            problems.append(Problem("to", f"合同 {state.contract_no} 的客户没有登记{what}，"
+                                          "请用 --to 写明通知寄往的地址或邮箱"))
+    elif request.method is DeliveryMethod.EMAIL:
+        to = _checked(problems, v.email, v.canonical_code(to), "to")
+    new_email = request.new_email.strip()
+    if new_email:
+        new_email = _checked(problems, v.email, v.canonical_code(new_email), "new_email")
+    if request.kind is NoticeKind.ADDRESS_CHANGE and not (request.new_address.strip() or new_email):
+        problems.append(Problem("new_address", "变更通知地址的通知应写明新的通讯地址（--new-address）"
+                                               "或电子邮箱（--new-email）"))
+    reason = request.reason
+    if request.kind is NoticeKind.TERMINATION:
+        allowed = [r.value for r in TerminationReason if r is not TerminationReason.MUTUAL]
+        if reason not in allowed:
+            problems.append(Problem("reason", f"解除通知应写明解除原因：{'、'.join(allowed)}"
+                                              "（协商一致解除请直接用 terminate --reason mutual）"))
+    if problems:
+        return problems
+    return NoticeSent(notice_id, request.kind, request.method, to, request.sent_at, doc_no,
+                      (request.note or request.reason_text).strip(), request.new_address.strip(),
+                      new_email, reason)
+
+
+def _checked(problems: list[Problem], rule: Callable[[str, str], str], value: str, field: str) -> str:
+    try:
+        return rule(value, field)
+    except InvalidInput as exc:
+        problems.extend(exc.problems)
+        return value

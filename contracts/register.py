@@ -505,6 +505,10 @@ def _deemed(notice: Notice, courier_days: int, in_force: bool = True) -> dt.date
     refused = notice.return_reason in (ReturnReason.REFUSED, ReturnReason.UNDELIVERABLE)
     if refused and not in_force:
         return None  # returned from an address that was not the one in force: not delivered
+    if not in_force and notice.sent.method is DeliveryMethod.COURIER:
+        # Clause 13.5's "Nth day after posting" presumes the letter went to the address the
+        # customer gave: sent elsewhere, only a receipt actually signed shows it arrived.
+        return notice.delivered_on
     return deemed_delivered_on(
         notice.sent.method, notice.sent.sent_at, courier_days,
         receipt_on=notice.delivered_on, returned_on=notice.returned_on if refused else None,
@@ -523,6 +527,15 @@ def notice_view(state: ContractState, notice: Notice) -> NoticeView:
         local_date(sent.sent_at), notice.delivered_on, notice.returned_on, notice.return_reason,
         _deemed(notice, state.issued.courier_deemed_days, in_force), expected, in_force,
         sent.doc_no, notice.seq)
+
+
+def undeemed_reason(view: NoticeView) -> str | None:
+    """Why a notice has no deemed delivery day when the register says why (None otherwise)."""
+    if view.deemed_delivered_on is not None or view.to_address_in_force:
+        return None
+    if view.method is DeliveryMethod.COURIER and view.returned_on is None:
+        return "寄往的不是当时有效的地址，不适用交邮后第 N 日视为送达，只以实际签收为准"
+    return "寄往的不是当时有效的地址，被拒收或退回的不视为送达"
 
 
 def notice_views(state: ContractState, profile: Profile | None = None) -> list[NoticeView]:
@@ -998,7 +1011,7 @@ def notice_json(view: NoticeView, as_of: dt.date) -> dict[str, Any]:
         "to": view.to, "sent_at": view.sent_at.isoformat(), "sent_on": _d(view.sent_on),
         "delivered_on": _d(view.delivered_on), "returned_on": _d(view.returned_on),
         "return_reason": view.return_reason.value if view.return_reason else None,
-        "deemed_delivered_on": _d(deemed),
+        "deemed_delivered_on": _d(deemed), "undeemed_reason": undeemed_reason(view),
         "delivered_by_as_of": deemed is not None and deemed <= as_of,
         "to_address_in_force": view.to_address_in_force,
         "address_in_force": view.address_in_force, "doc_no": view.doc_no or None,

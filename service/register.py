@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from contracts.amounts import parse_amount, rmb_capitals, rmb_figures
+from contracts.commands import NoticeRequest, decide_notice
 from contracts.customer import Customer
-from contracts.dates import SHANGHAI, DeliveryMethod, local_date, term_last_day
+from contracts.dates import SHANGHAI, local_date, term_last_day
 from contracts.document import Document
 from contracts.errors import HistoryError, InvalidInput, NotFound, Problem
 from contracts.events import (
@@ -475,41 +476,12 @@ def _renewal_document(state: ContractState, profile: Profile, body: Renewed) -> 
 
 
 # ---------------------------------------------------------------- notices
-@dataclass(frozen=True)
-class NoticeRequest:
-    kind: NoticeKind
-    method: DeliveryMethod
-    sent_at: dt.datetime
-    to: str = ""  # empty: the customer's address (or email) in force on the sending day
-    note: str = ""
-    new_address: str = ""
-    new_email: str = ""
-    reason: str = ""  # termination notices
-    reason_text: str = ""
-
-
 def _notice_body(state: ContractState, notice_id: str, req: NoticeRequest) -> NoticeSent:
-    to = req.to.strip()
-    if not to and req.kind is not NoticeKind.ADDRESS_CHANGE:
-        customer = terms_in_force(state, local_date(req.sent_at)).customer
-        to = customer.email if req.method is DeliveryMethod.EMAIL else customer.address
-    if not to:
-        raise InvalidInput(Problem("to", "请用 --to 写明通知寄往的地址或邮箱"))
-    reason = req.reason
-    if req.kind is NoticeKind.TERMINATION:
-        reason = _notice_reason(reason)
     doc_no = next_doc_no(state, "termination") if req.kind is NoticeKind.TERMINATION else ""
-    return NoticeSent(notice_id, req.kind, req.method, to, req.sent_at, doc_no,
-                      (req.note or req.reason_text).strip(), req.new_address.strip(),
-                      req.new_email.strip(), reason)
-
-
-def _notice_reason(reason: str) -> str:
-    allowed = [r.value for r in TerminationReason if r is not TerminationReason.MUTUAL]
-    if reason not in allowed:
-        raise InvalidInput(Problem("reason", f"解除通知应写明解除原因：{'、'.join(allowed)}"
-                                             "（协商一致解除请直接用 terminate --reason mutual）"))
-    return reason
+    decided = decide_notice(state, req, notice_id, doc_no)
+    if isinstance(decided, list):
+        raise InvalidInput(decided)
+    return decided
 
 
 def send_notice(

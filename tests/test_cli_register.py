@@ -109,8 +109,9 @@ def test_amend_renew_notices_and_terminate(run, signed, tmp_path):
     assert sent.exit_code == 0, sent.output
     assert sent.output.splitlines() == [
         "已登记通知 N-000001（付款提醒，快递/EMS）寄往：北京市朝阳区某处",
-        "视为送达日：2026-10-02",
-        f"注意：寄往的不是当日有效的通知地址（{INDIVIDUAL['address']}）"]
+        "视为送达日：待登记送达",  # not the address in force: no Nth day, only a receipt
+        f"注意：寄往的不是当日有效的通知地址（{INDIVIDUAL['address']}）",
+        "注意：寄往的不是当时有效的地址，不适用交邮后第 N 日视为送达，只以实际签收为准"]
     delivered = run("notice", "delivered", "N-000001", "--on", "2026-09-30")
     assert delivered.output == f"已登记通知 N-000001 于 2026-09-30 送达（合同 {NO}）\n"
     renewed = run("renew", NO, "--signed-on", "2026-10-20", "--out", out, "--format", "docx")
