@@ -896,10 +896,13 @@ def notice_returned(settings: Settings, notice_id: str, on: str | None, reason: 
 @click.option("--note", default="", help="解除理由的说明。")
 @click.option("--signed-on", "signed_on", metavar="YYYY-MM-DD",
               help="解除协议的签署日期（协商解除；默认今天，不得晚于今天或早于合同的签署日期）。")
+@click.option("--with-renewal", "with_renewal", is_flag=True,
+              help="已续签而续签期限尚未开始时解除：确认续签随之失效（不加则拒绝）。")
 @format_option
 @pass_settings
 @domain_errors
-def terminate(settings: Settings, contract_no, by_notice, on, reason, note, signed_on, formats, out) -> None:
+def terminate(settings: Settings, contract_no, by_notice, on, reason, note, signed_on, with_renewal,
+              formats, out) -> None:
     """解除协议：依已送达的解除通知（民法典第五百六十五条），或协商一致（生成解除协议）。
 
     \b
@@ -919,11 +922,13 @@ def terminate(settings: Settings, contract_no, by_notice, on, reason, note, sign
     with opened_store(settings) as store:
         done = terminate_contract(store, settings.profile, contract_no, on=day, reason=reason,
                                   reason_text=note, by_notice=by_notice, signed_on=signed,
-                                  out_dir=Path(out), formats=chosen)
+                                  renewals_fall=with_renewal, out_dir=Path(out), formats=chosen)
     body = done.event.body
     how = f"依通知 {body.by_notice_id}" if body.by_notice_id else body.reason.label
     signed_text = f"，解除协议签署日期 {body.signed_on}" if body.signed_on else ""
     click.echo(f"已登记合同 {contract_no} 解除（{how}），自 {body.effective_on} 起解除{signed_text}")
+    if body.renewals_fall:
+        click.echo("已续签而尚未开始的续签期限随之失效")
     echo_files(done.files)
 
 
@@ -1233,7 +1238,9 @@ def contract_lines(view: Mapping[str, Any]) -> list[str]:
     ]
     if view["terminated"]:
         reason = TerminationReason(view["terminated"]["reason"]).label
-        lines.append(f"解除：自 {view['terminated']['effective_on']} 起（{reason}）")
+        fallen = "、".join(view["terminated"]["renewals_fallen"])
+        lines.append(f"解除：自 {view['terminated']['effective_on']} 起（{reason}）"
+                     + (f"；续签协议 {fallen} 随之失效" if fallen else ""))
     if view["voided_on"]:
         lines.append(f"作废：{view['voided_on']}")
     if view["arrears"]["days_overdue"]:

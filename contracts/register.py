@@ -806,12 +806,24 @@ def _terminated_problems(state: ContractState, event: Event, profile: Profile) -
     problem = _in_force_problem(state, body.effective_on, "解除")
     if problem:
         return [problem]
+    fallen = fallen_terms(state, body.effective_on)
+    if fallen and not body.renewals_fall:
+        first = fallen[0]
+        return [Problem("with_renewal", f"合同 {no} 已续签（续签协议 {first.doc_no}，续签期限 {first.first_day} 至 "
+                                        f"{fallen[-1].last_day}），续签期限开始前解除的，续签随之失效；"
+                                        "确认请加 --with-renewal")]
     if body.signed_on is not None and body.signed_on < state.signed.signed_on:
         return [Problem("signed_on", f"解除协议的签署日期 {body.signed_on} 早于合同 {no} 的签署日期 "
                                      f"{state.signed.signed_on}")]
     if body.by_notice_id:
         return _termination_notice_problems(state, event, body, profile)
     return []
+
+
+def fallen_terms(state: ContractState, ends_on: dt.date) -> tuple[Term, ...]:
+    """The renewal terms agreed that a termination taking effect on `ends_on` leaves unbegun:
+    they fall with it (a renewal is a term of the same agreement, not a new one)."""
+    return tuple(t for t in state.terms[1:] if t.first_day >= ends_on)
 
 
 def _termination_notice_problems(
@@ -1073,6 +1085,7 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
     accounts = money.accounts(deadlines, state.payments, state.issued.late_fee, as_of)
     late = arrears_on(state, as_of, profile, accounts)
     status = status_on(state, as_of, profile, late)
+    fallen = fallen_terms(state, state.terminated.effective_on) if state.terminated else ()
     return {
         "contract_no": state.contract_no,
         "customer_type": state.issued.customer.type.value,
@@ -1085,7 +1098,8 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
         "effective_date": _d(state.signed.effective_date if state.signed else None),
         "term_last_day": _d(term.last_day if term else None),
         "terms": [{"term": t.number, "first_day": _d(t.first_day), "last_day": _d(t.last_day),
-                   "years": t.years, "signed_on": _d(t.signed_on), "doc_no": t.doc_no}
+                   "years": t.years, "signed_on": _d(t.signed_on), "doc_no": t.doc_no,
+                   "fallen": t in fallen}
                   for t in state.terms],
         "terms_in_force": {"annual_fee": format(terms.annual_fee, "f"),
                            "term_years": state.issued.term_years,
@@ -1101,7 +1115,8 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
             "reason": state.terminated.reason.value, "reason_text": state.terminated.reason_text,
             "by_notice_id": state.terminated.by_notice_id or None,
             "doc_no": state.terminated.doc_no or None,
-            "signed_on": _d(state.terminated.signed_on)},
+            "signed_on": _d(state.terminated.signed_on),
+            "renewals_fallen": [t.doc_no for t in fallen]},
         "voided_on": _d(state.voided.on if state.voided else None),
         "next_payment": deadline_json(upcoming) if upcoming else None,
         "payment_deadlines": [account_json(a) for a in accounts],

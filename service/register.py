@@ -532,11 +532,12 @@ def record_return(
 def terminate(
     store: Store, profile: Profile, contract_no: str, *, on: dt.date | None = None,
     reason: str | None = None, reason_text: str = "", by_notice: str | None = None,
-    signed_on: dt.date | None = None, out_dir: Path | None = None, formats: Sequence[str] = (),
-    now: dt.datetime | None = None,
+    signed_on: dt.date | None = None, renewals_fall: bool = False, out_dir: Path | None = None,
+    formats: Sequence[str] = (), now: dt.datetime | None = None,
 ) -> Recorded:
     """By a delivered termination notice (effective on its delivery, 民法典 第五百六十五条),
-    or by agreement on `on` (writes a 解除协议 dated `signed_on`, by default today)."""
+    or by agreement on `on` (writes a 解除协议 dated `signed_on`, by default today).
+    `renewals_fall`: the clerk confirms that an agreed renewal not yet begun falls with it."""
     now = now or now_shanghai()
     if by_notice and signed_on is not None:
         raise InvalidInput(Problem("signed_on", "签署日期只用于协商解除（解除协议的签署日期）；"
@@ -546,8 +547,10 @@ def terminate(
     def draft() -> Draft:
         state = load_state(store, profile, contract_no)
         if by_notice:
-            return Draft(state, _seal(state, _by_notice_body(state, by_notice, on, today), now))
+            by = _by_notice_body(state, by_notice, on, today)
+            return Draft(state, _seal(state, dataclasses.replace(by, renewals_fall=renewals_fall), now))
         body = _agreed_termination(state, on, reason, reason_text, signed_on, today)
+        body = dataclasses.replace(body, renewals_fall=renewals_fall)
         document = _termination_document(state, profile, body.doc_no, body.reason.value,
                                          body.reason_text, body.signed_on or today,
                                          body.effective_on, False)

@@ -121,8 +121,13 @@ def test_amend_renew_notices_and_terminate(run, signed, tmp_path):
                  "--on", "2026-11-01T17:30Z", "--reason", "breach", "--note", "违约", "--out", out)
     assert notice.exit_code == 0, notice.output
     assert notice.output.splitlines()[1] == "视为送达日：2026-11-02"
-    ended = run("terminate", NO, "--by-notice", "N-000002")
-    assert ended.output == f"已登记合同 {NO} 解除（依通知 N-000002），自 2026-11-02 起解除\n"
+    refused = run("terminate", NO, "--by-notice", "N-000002")  # the renewal agreed would fall
+    assert (refused.exit_code, refused.output) == (1, (
+        f"错误：合同 {NO} 已续签（续签协议 {NO}-X1，续签期限 2030-03-10 至 2035-03-09），"
+        "续签期限开始前解除的，续签随之失效；确认请加 --with-renewal\n"))
+    ended = run("terminate", NO, "--by-notice", "N-000002", "--with-renewal")
+    assert ended.output == (f"已登记合同 {NO} 解除（依通知 N-000002），自 2026-11-02 起解除\n"
+                            "已续签而尚未开始的续签期限随之失效\n")
     again = run("terminate", NO, "--on", "2026-12-01", "--reason", "mutual")
     assert (again.exit_code, again.output) == (1, f"错误：合同 {NO} 已登记解除（2026-11-02 生效）\n")
     check = run("check")
