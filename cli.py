@@ -676,10 +676,12 @@ def format_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 @main.command(context_settings=CONTEXT)
 @customer_options
 @click.option("--issued-on", metavar="YYYY-MM-DD", help="签发日期（默认今天；补登已签发的协议时填写）。")
+@click.option("--allow-second", "allow_second", is_flag=True,
+              help="客户（同一身份证号或统一社会信用代码）已有未终止的合同时仍签发（终端中会询问）。")
 @format_option
 @pass_settings
 @domain_errors
-def issue(settings: Settings, kind, from_file, issued_on, formats, out, **fields) -> None:
+def issue(settings: Settings, kind, from_file, issued_on, allow_second, formats, out, **fields) -> None:
     """签发协议：分配合同编号、生成协议文件并登记。
 
     \b
@@ -697,9 +699,25 @@ def issue(settings: Settings, kind, from_file, issued_on, formats, out, **fields
     customer_type, data = collect_customer(kind, from_file, fields)
     request = parse_request(customer_type, data, day or today())
     with opened_store(settings, create=True) as store:
-        done = issue_contract(store, settings.profile, request, Path(out), chosen, issued_on=day)
+        allow_second = allow_second or confirm_second(store, settings, request.customer)
+        done = issue_contract(store, settings.profile, request, Path(out), chosen, issued_on=day,
+                              allow_second=allow_second)
     click.echo(f"已签发并登记合同 {done.contract_no}")
     echo_files(done.files)
+
+
+def confirm_second(store: Any, settings: Settings, customer: Any) -> bool:
+    """On a terminal, ask before a second contract for a customer with one not ended (the
+    question is contracts.commands' answer); elsewhere leave the refusal to the service."""
+    from service.register import second_contract
+
+    if not stdin_is_terminal():
+        return False
+    problems = second_contract(store, settings.profile, customer, today())
+    if not problems:
+        return False
+    question = problems[0].message.split("；")[0]
+    return click.confirm(f"{question}。仍要再签发一份吗？", default=False)
 
 
 @main.command(context_settings=CONTEXT)

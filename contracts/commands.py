@@ -10,18 +10,19 @@ the clerk typed, what those rules would refuse anyway. The grounds a termination
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from . import payments as money
 from . import validation as v
 from .amounts import parse_amount
+from .customer import Customer, mask_id
 from .dates import DeliveryMethod, local_date
 from .errors import InvalidInput, Problem
 from .events import Allocation, NoticeKind, NoticeSent, Paid, PaymentMethod, TerminationReason
 from .profile import Profile
-from .register import ContractState, payment_deadlines, terms_in_force
+from .register import ContractState, Status, payment_deadlines, status_on, terms_in_force
 from .validation import text
 
 NOTE_LIMIT = 200
@@ -172,3 +173,32 @@ def _checked(problems: list[Problem], rule: Callable[[str, str], str], value: st
     except InvalidInput as exc:
         problems.extend(exc.problems)
         return value
+
+
+# ---------------------------------------------------------------- a second contract
+ENDED = (Status.TERMINATED, Status.EXPIRED, Status.VOIDED)
+
+
+def second_contract_problems(
+    customer: Customer, states: Iterable[ContractState], profile: Profile, today: dt.date,
+    allow_second: bool,
+) -> list[Problem]:
+    """A customer (the same ID number or credit code) who has a contract not ended gets a second
+    one only when the clerk confirms it: two live agreements for one customer are usually a
+    contract issued twice by mistake. Says which contracts exist and where they stand today."""
+    if allow_second:
+        return []
+    identity = customer.identity.strip().upper()
+    live = []
+    for state in states:
+        if state.issued.customer.identity.strip().upper() != identity:
+            continue
+        status = status_on(state, today, profile)
+        if status not in ENDED:
+            live.append(f"{state.contract_no}（{status.label}）")
+    if not live:
+        return []
+    shown = mask_id(customer.identity) if customer.is_individual else customer.identity
+    kind = "身份证号" if customer.is_individual else "统一社会信用代码"
+    return [Problem("allow_second", f"客户 {customer.name}（{kind} {shown}）已有未终止的合同 {'、'.join(live)}；"
+                                    "确要再签发一份请加 --allow-second")]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.amounts import parse_amount, rmb_capitals, rmb_figures
-from contracts.commands import NoticeRequest, decide_notice
+from contracts.commands import NoticeRequest, decide_notice, second_contract_problems
 from contracts.customer import Customer
 from contracts.dates import SHANGHAI, local_date, term_last_day
 from contracts.document import Document
@@ -31,6 +31,7 @@ from contracts.events import (
     Change,
     Corrected,
     Event,
+    EventKind,
     FileHash,
     Issued,
     NoticeDelivered,
@@ -322,14 +323,19 @@ def _issued_body(
 def issue(
     store: Store, profile: Profile, request: AgreementRequest, out_dir: Path,
     formats: Sequence[str], *, issued_on: dt.date | None = None, now: dt.datetime | None = None,
-    allow_sample: bool = False,
+    allow_sample: bool = False, allow_second: bool = True,
 ) -> Recorded:
     """Number, write and register a new agreement (the number and the record, or neither).
-    ALLOW_SAMPLE: only the demo register may carry the built-in sample provider."""
+    ALLOW_SAMPLE: only the demo register may carry the built-in sample provider.
+    ALLOW_SECOND False: refused when the customer has a contract not ended (the CLI asks)."""
     if not allow_sample:
         refuse_sample(profile)
     now = now or now_shanghai()
     day = issued_on or local_date(now)
+    if not allow_second:
+        problems = second_contract(store, profile, request.customer, local_date(now))
+        if problems:
+            raise InvalidInput(problems)
     stem_name = request.customer.name
 
     def draft() -> Draft:
@@ -339,6 +345,18 @@ def issue(
         return Draft(None, event, ((doc, safe_stem(doc.doc_no, stem_name)),))
 
     return _record_drafted(store, profile, draft, Path(out_dir), formats)
+
+
+def second_contract(store: Store, profile: Profile, customer: Customer, today: dt.date) -> list[Problem]:
+    """Why issuing to `customer` needs confirmation (contracts.commands decides; empty: it does not)."""
+    identity = customer.identity.strip().upper()
+    numbers = set()
+    for record in store.find(EventKind.ISSUED.value):  # the stored customer: no decoding of thousands
+        stored = record.get("data", {}).get("customer", {})
+        if str(stored.get("id_number") or stored.get("credit_code") or "").strip().upper() == identity:
+            numbers.add(str(record["contract_no"]))
+    states = [load_state(store, profile, no) for no in sorted(numbers)]
+    return second_contract_problems(customer, states, profile, today, allow_second=False)
 
 
 def record_issued(
