@@ -19,7 +19,7 @@ import click
 from platformdirs import user_config_dir
 
 from contracts.customer import CustomerType, field_label, required_fields
-from contracts.dates import SHANGHAI, DeliveryMethod
+from contracts.dates import SHANGHAI, DeliveryMethod, local_date
 from contracts.errors import ContractError, InvalidInput
 from contracts.events import NoticeKind, PaymentMethod, ReturnReason, TerminationReason
 from contracts.register import Status
@@ -852,7 +852,7 @@ def notice_send(settings: Settings, contract_no, kind, method, to, on, reason, n
     with opened_store(settings) as store:
         done = send_notice(store, settings.profile, contract_no, request, out_dir=Path(out),
                            formats=chosen)
-        view = show(store, settings.profile, contract_no, sent_at.date())
+        view = show(store, settings.profile, contract_no, local_date(sent_at))
     body = done.event.body
     item = next(n for n in view["notices"] if n["notice_id"] == body.notice_id)
     click.echo(f"已登记通知 {body.notice_id}（{body.notice_kind.label}，{DeliveryMethod(method).label}）"

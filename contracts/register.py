@@ -223,6 +223,34 @@ def _initial_fields(contract_no: str, events: tuple[Event, ...], issued: Issued)
             "terminated": None, "terminated_seq": 0, "voided": None, "payments": ()}
 
 
+def known_on(event: Event, day: dt.date) -> bool:
+    """Whether the register could show `event` on `day`: every fact it records happened by then.
+    A termination by notice takes effect when the notice arrives: it is known from that day."""
+    body = event.body
+    if isinstance(body, Issued):
+        return True  # the contract itself; before it was issued there is nothing else to show
+    if isinstance(body, Terminated) and body.signed_on is None:
+        return body.effective_on <= day
+    for field, _label, _option in FACT_DATES.get(type(body), ()):
+        value = getattr(body, field)
+        fact = local_date(value) if isinstance(value, dt.datetime) else value
+        if fact is not None and fact > day:
+            return False
+    return True
+
+
+def stood_on(state: ContractState, day: dt.date, profile: Profile | None = None) -> ContractState:
+    """The contract as the register stood on `day`: no signing, renewal, amendment, notice,
+    delivery, payment or termination dated after it (judged on the dates as corrected), so that
+    `show --as-of` does not let a later fact leak into an earlier day."""
+    later = {e.seq for e in effective_events(state.events) if not known_on(e, day)}
+    if not later:
+        return state
+    kept = tuple(e for e in state.events if e.seq not in later and not (
+        isinstance(e.body, Corrected) and e.body.corrects_seq in later))
+    return replay(kept, profile)
+
+
 def correction_marks(events: tuple[Event, ...]) -> dict[str, Any]:
     retracted, corrected_by = set(), {}
     for event in events:

@@ -66,6 +66,7 @@ from contracts.register import (
     refuse,
     replay,
     status_on,
+    stood_on,
     terms_in_force,
 )
 from contracts.resolver import resolve
@@ -652,7 +653,8 @@ def correct(
 
 # ---------------------------------------------------------------- views
 def show(store: Store, profile: Profile, contract_no: str, as_of: dt.date) -> dict[str, Any]:
-    return contract_view(load_state(store, profile, contract_no), as_of, profile)
+    """The contract as the register stood on as_of (contracts.register.stood_on)."""
+    return contract_view(stood_on(load_state(store, profile, contract_no), as_of, profile), as_of, profile)
 
 
 def list_contracts(

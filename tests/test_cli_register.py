@@ -217,7 +217,9 @@ def test_void_and_correct(run, issued):
     fixed = run("correct", NO, "--seq", "2", "--set", "on=2025-03-06", "--note", "日期登记错误")
     assert fixed.output == f"已登记更正合同 {NO} 第 2 条记录（第 3 条记录）\n"
     shown = json.loads(run("show", NO, "--json", "--as-of", "2025-03-05").output)
-    assert shown["status"] == "draft" and shown["voided_on"] == "2025-03-06"
+    assert shown["status"] == "draft" and shown["voided_on"] is None  # voided the next day
+    shown = json.loads(run("show", NO, "--json", "--as-of", "2025-03-06").output)
+    assert shown["status"] == "voided" and shown["voided_on"] == "2025-03-06"
 
 
 def test_every_register_command_has_chinese_help(run):
