@@ -653,9 +653,19 @@ def amend_changes(values: Sequence[str]) -> dict[str, str]:
 
 
 def correct_changes(values: Sequence[str]) -> dict[str, str]:
-    """--set 签署日=2025-03-11 as well as --set signed_on=2025-03-11 (the names show prints)."""
-    by_label = {label: field for field, label in HISTORY_LABELS.items()}
-    return {by_label.get(field, field): value for field, value in set_options(values).items()}
+    """--set 签署日期=2025-03-11 as well as --set signed_on=2025-03-11: the names are read by
+    contracts.labels (the names show prints), here only split."""
+    return dict(set_options(values))
+
+
+def clerk_name() -> str:
+    """Who records a correction, when --by is not given: the account running the command."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for the uid (a bare container): say nothing rather than fail
+        return ""
 
 
 def print_json(data: Any) -> None:
@@ -1013,10 +1023,12 @@ def void(settings: Settings, contract_no: str, on: str | None, note: str) -> Non
 @click.option("--set", "changes", multiple=True, metavar="字段=正确值",
               help="更正的内容，可重复；字段写 show 历史记录中的名称（如 签署日）或代码（如 signed_on）。")
 @click.option("--retract", is_flag=True, help="撤销该条记录（记录仍保留，但不再计入）。")
-@click.option("--note", default="", help="更正原因。")
+@click.option("--note", default="", help="更正原因（必填）。")
+@click.option("--by", "by", default=None, metavar="姓名", help="更正人（默认：运行命令的系统用户名）。")
 @pass_settings
 @domain_errors
-def correct(settings: Settings, contract_no: str, seq: int, changes, retract: bool, note: str) -> None:
+def correct(settings: Settings, contract_no: str, seq: int, changes, retract: bool, note: str,
+            by: str | None) -> None:
     """更正一条登记错误的记录：追加一条更正记录，原记录不改不删。
 
     \b
@@ -1024,14 +1036,18 @@ def correct(settings: Settings, contract_no: str, seq: int, changes, retract: bo
       vipcontract correct VIP-2025-000123 --seq 4 --set on=2029-12-04 \\
           --note "签收日期登记错误"
     """
+    from contracts.labels import field_label
     from service.register import correct as correct_event
 
     note = note_text(note)
+    who = note_text(clerk_name() if by is None else by)
     with opened_store(settings) as store:
         done = correct_event(store, settings.profile, contract_no, seq,
-                             changes=correct_changes(changes), retract=retract, note=note)
+                             changes=correct_changes(changes), retract=retract, note=note, by=who)
     what = "撤销" if retract else "更正"
     click.echo(f"已登记{what}合同 {contract_no} 第 {seq} 条记录（第 {done.event.seq} 条记录）")
+    for change in done.event.body.changes:
+        click.echo(f"  {field_label(change.field)}：{change.old or '（无）'} → {change.new}")
 
 
 @main.command(context_settings=CONTEXT)
@@ -1284,8 +1300,9 @@ def contract_tables(view: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, 
                 "sent": n["sent_on"],
                 "deemed": n["deemed_delivered_on"] or ("无（仅凭签收）" if n["undeemed_reason"] else "—"),
                 "to": "有效" if n["to_address_in_force"] else "非有效地址"} for n in view["notices"]]
-    history = [{"seq": h["seq"], "what": h["label"] + ("（已撤销）" if h["retracted"] else ""),
-                "at": h["recorded_at"][:16].replace("T", " "), "note": history_note(h) or None}
+    history = [{"seq": h["seq"], "what": h["label"] + history_mark(h),
+                "at": h["recorded_at"][:16].replace("T", " "),
+                "note": (correction_note(h) if h["kind"] == "corrected" else history_note(h)) or None}
                for h in view["history"]]
     return [
         ("付款期限与付款情况", [("year", "服务年度", "int"), ("period", "年度起止", "text"), ("due", "应付日", "text"),
@@ -1352,6 +1369,30 @@ HISTORY_LABELS = {
 
 
 REASON_LABELS = {r.value: r.label for r in (*TerminationReason, *ReturnReason)}
+
+
+def history_mark(item: Mapping[str, Any]) -> str:
+    """The original stays as it was recorded; the mark says it no longer counts as written."""
+    if item["retracted"]:
+        return "（已撤销）"
+    if item["corrected_by"]:
+        return "（已更正）"  # the correction's own row says which record it corrects, and how
+    return ""
+
+
+def correction_note(item: Mapping[str, Any]) -> str:
+    """更正第 2 条：签署日期 2025-03-10 → 2025-03-12；原因 …；更正人 …"""
+    from contracts.labels import field_label
+
+    what = "撤销" if item.get("retract") else "更正"
+    parts = [f"{what}第 {item['corrects_seq']} 条"
+             + ("：" + "，".join(f"{field_label(c['field'])} {c['old'] or '（无）'} → {c['new']}"
+                                for c in item.get("changes") or ()) if item.get("changes") else "")]
+    if item.get("note"):
+        parts.append(f"原因 {item['note']}")
+    if item.get("by"):
+        parts.append(f"更正人 {item['by']}")
+    return "；".join(parts)
 
 
 def history_note(item: Mapping[str, Any]) -> str:

@@ -18,11 +18,32 @@ from . import payments as money
 from . import validation as v
 from .amounts import parse_amount
 from .customer import Customer, mask_id
-from .dates import DeliveryMethod, local_date
+from .dates import SHANGHAI, DeliveryMethod, local_date
 from .errors import InvalidInput, Problem
-from .events import Allocation, NoticeKind, NoticeSent, Paid, PaymentMethod, TerminationReason
+from .events import (
+    Allocation,
+    Change,
+    Corrected,
+    NoticeKind,
+    NoticeSent,
+    Paid,
+    PaymentMethod,
+    Signed,
+    TerminationReason,
+    parse_text_value,
+    text_value,
+)
+from .labels import record_field
 from .profile import Profile
-from .register import ContractState, Status, payment_deadlines, status_on, terms_in_force
+from .register import (
+    ContractState,
+    Status,
+    correctable_fields,
+    effective_events,
+    payment_deadlines,
+    status_on,
+    terms_in_force,
+)
 from .validation import text
 
 NOTE_LIMIT = 200
@@ -202,3 +223,76 @@ def second_contract_problems(
     kind = "身份证号" if customer.is_individual else "统一社会信用代码"
     return [Problem("allow_second", f"客户 {customer.name}（{kind} {shown}）已有未终止的合同 {'、'.join(live)}；"
                                     "确要再签发一份请加 --allow-second")]
+
+
+# ---------------------------------------------------------------- corrections
+@dataclass(frozen=True)
+class CorrectionRequest:
+    """`correct`: record `seq` had these fields wrong (names as typed, Chinese or code), or
+    should not have been recorded at all (`retract`); why, and who says so."""
+
+    seq: int
+    changes: tuple[tuple[str, str], ...] = ()
+    retract: bool = False
+    note: str = ""
+    by: str = ""
+
+
+def decide_correction(state: ContractState, request: CorrectionRequest) -> Corrected | list[Problem]:
+    """The correction event: each field named as the register names it, the value before (as the
+    record stands, corrections so far applied) and after, and what follows from it. Whether the
+    history stays valid is the register's rule (contracts.register.correction_problems)."""
+    target = next((e for e in effective_events(state.events) if e.seq == request.seq), None)
+    if target is None or request.seq == 1:
+        return [Problem("seq", f"合同 {state.contract_no} 没有可更正的第 {request.seq} 条记录"
+                               "（签发记录不能更正，请作废后重新签发）")]
+    what = f"第 {request.seq} 条记录（{target.kind.label}）"
+    allowed = correctable_fields(type(target.body))
+    problems: list[Problem] = []
+    values: dict[str, str] = {}
+    for name, value in request.changes:
+        try:
+            field = record_field(name, allowed, what)
+        except InvalidInput as exc:
+            problems += exc.problems
+            continue
+        value = value.strip()
+        if isinstance(getattr(target.body, field), dt.datetime):
+            # a time (a notice's sending) is typed as `notice send --on` takes it: a day alone
+            # or an ISO time, Beijing time when no zone is given
+            try:
+                value = text_value(v.moment(value, field, SHANGHAI))
+            except InvalidInput as exc:
+                problems += exc.problems
+                continue
+        try:
+            parse_text_value(type(target.body), field, value)
+        except (TypeError, ValueError, ArithmeticError):  # the parsers' own words are English
+            problems.append(Problem("set", f"更正的内容无效：{field}={value}（日期写成 YYYY-MM-DD，金额写成数字）"))
+            continue
+        values[field] = value
+    if problems:
+        return problems
+    values.update(_following(state, target.body, values))
+    changes = tuple(Change(f, text_value(getattr(target.body, f)), new) for f, new in values.items()
+                    if text_value(getattr(target.body, f)) != new)
+    if values and not changes and not request.retract:
+        return [Problem("set", f"{what}的内容与更正的值相同，没有要更正的内容")]
+    return Corrected(request.seq, changes, request.retract, request.note.strip(), request.by.strip())
+
+
+def _following(state: ContractState, body: object, values: dict[str, str]) -> dict[str, str]:
+    """Values that followed a corrected one when the record was made: an agreement that states no
+    effective date takes effect the day it is signed, so a corrected signing date moves it too."""
+    if (isinstance(body, Signed) and "signed_on" in values and "effective_date" not in values
+            and state.issued.effective_date is None and body.effective_date == body.signed_on):
+        return {"effective_date": values["signed_on"]}
+    return {}
+
+
+def correction_reason_problems(request: CorrectionRequest) -> list[Problem]:
+    """A correction says why (it changes what the register says happened); asked last, once the
+    correction itself is right."""
+    if not request.note.strip():
+        return [Problem("note", "请用 --note 写明更正原因")]
+    return []

@@ -283,6 +283,7 @@ class Corrected:
     changes: tuple[Change, ...] = ()
     retract: bool = False
     note: str = ""
+    by: str = ""  # who made the correction (the original record stays as it was made)
 
 
 Body = (

@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from contracts.amounts import parse_amount, rmb_capitals, rmb_figures
-from contracts.commands import NoticeRequest, decide_notice, second_contract_problems
+from contracts.commands import (
+    CorrectionRequest,
+    NoticeRequest,
+    correction_reason_problems,
+    decide_correction,
+    decide_notice,
+    second_contract_problems,
+)
 from contracts.customer import Customer
 from contracts.dates import SHANGHAI, local_date, term_last_day
 from contracts.document import Document
@@ -29,7 +36,6 @@ from contracts.events import (
     Amended,
     Body,
     Change,
-    Corrected,
     Event,
     EventKind,
     FileHash,
@@ -46,7 +52,6 @@ from contracts.events import (
     Voided,
     from_record,
     seal,
-    text_value,
     to_record,
 )
 from contracts.profile import Profile, sample_refusal
@@ -59,7 +64,6 @@ from contracts.register import (
     check_new_event,
     contract_view,
     current_value,
-    effective_events,
     final_last_day,
     normalise_change,
     notice_view,
@@ -636,17 +640,21 @@ def _termination_document(
 def correct(
     store: Store, profile: Profile, contract_no: str, seq: int, *,
     changes: Mapping[str, str] | None = None, retract: bool = False, note: str = "",
-    now: dt.datetime | None = None,
+    by: str = "", now: dt.datetime | None = None,
 ) -> Recorded:
-    """A later event that corrects (or retracts) event `seq`; the history itself stays."""
+    """A later event that corrects (or retracts) event `seq`; the history itself stays.
+    `changes`: field names as typed (Chinese or code) → the right values."""
+    request = CorrectionRequest(seq, tuple((changes or {}).items()), retract, note, by)
     with store.locked():
         state = load_state(store, profile, contract_no)
-        current = {e.seq: e for e in effective_events(state.events)}.get(seq)
-        diff: tuple[Change, ...] = ()
-        if current is not None and changes:
-            diff = tuple(Change(f, text_value(getattr(current.body, f, "")), str(val))
-                         for f, val in changes.items())
-        event = _seal(state, Corrected(seq, diff, retract, note.strip()), now)
+        decided = decide_correction(state, request)
+        if isinstance(decided, list):
+            raise InvalidInput(decided)
+        event = _seal(state, decided, now)
+        refuse(check_new_event(state, event, profile))
+        reason = correction_reason_problems(request)
+        if reason:
+            raise InvalidInput(reason)
         _append(store, state, event, profile)
     return Recorded(event)
 

@@ -215,7 +215,7 @@ def test_void_and_correct(run, issued):
     refused = run("sign", NO, "--on", "2025-03-10")
     assert refused.output == f"错误：合同 {NO} 已于 2025-03-05 作废，不能再登记任何事项\n"
     fixed = run("correct", NO, "--seq", "2", "--set", "on=2025-03-06", "--note", "日期登记错误")
-    assert fixed.output == f"已登记更正合同 {NO} 第 2 条记录（第 3 条记录）\n"
+    assert fixed.output == f"已登记更正合同 {NO} 第 2 条记录（第 3 条记录）\n  日期：2025-03-05 → 2025-03-06\n"
     shown = json.loads(run("show", NO, "--json", "--as-of", "2025-03-05").output)
     assert shown["status"] == "draft" and shown["voided_on"] is None  # voided the next day
     shown = json.loads(run("show", NO, "--json", "--as-of", "2025-03-06").output)

@@ -226,7 +226,7 @@ REFUSALS = [
      HistoryError, "已签署，不能作废"),
     ("correct the issue record", lambda s, p, no, out: R.correct(
         s, p, no, 1, changes={"annual_fee": "1"}, now=NOW),
-     HistoryError, "签发记录不能更正"),
+     InvalidInput, "签发记录不能更正"),
     ("an unknown contract", lambda s, p, no, out: R.sign(s, p, "VIP-2025-999999", D("2025-04-01")),
      NotFound, "登记簿中没有合同 VIP-2025-999999"),
 ]
