@@ -337,15 +337,17 @@ def issue(
         refuse_sample(profile)
     now = now or now_shanghai()
     day = issued_on or local_date(now)
-    if not allow_second:
-        problems = second_contract(store, profile, request.customer, local_date(now))
-        if problems:
-            raise InvalidInput(problems)
     stem_name = request.customer.name
 
     def draft() -> Draft:
         contract_no = next_contract_no(store, profile.number_prefix, day.year)
         event = seal(contract_no, 1, now, _issued_body(profile, request, day), GENESIS)
+        if not allow_second:
+            # what is wrong with the agreement itself is said first; then whether it is a second one
+            refuse(check_new_event(None, event, profile))
+            problems = second_contract(store, profile, request.customer, local_date(now))
+            if problems:
+                raise InvalidInput(problems)
         doc = build_agreement(profile, request, contract_no, day)
         return Draft(None, event, ((doc, safe_stem(doc.doc_no, stem_name)),))
 
