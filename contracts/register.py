@@ -769,6 +769,11 @@ def _notice_sent_problems(state: ContractState, event: Event, profile: Profile) 
         return [Problem("", f"通知编号 {body.notice_id} 已被使用")]
     if body.notice_kind is NoticeKind.ADDRESS_CHANGE and not (body.new_address or body.new_email):
         return [Problem("new_address", "变更通知地址的通知应写明新的通讯地址或电子邮箱")]
+    # the command validates these (contracts.commands.decide_notice); `check` says the same
+    if body.method is DeliveryMethod.EMAIL and not v.EMAIL.match(body.to):
+        return [Problem("to", f"电子邮件通知寄往的 {body.to} 不是有效的电子邮箱")]
+    if body.new_email and not v.EMAIL.match(body.new_email):
+        return [Problem("new_email", f"新电子邮箱 {body.new_email} 格式不正确")]
     if body.notice_kind is NoticeKind.TERMINATION and body.reason not in TERMINATION_BY_NOTICE:
         return [Problem("reason", f"解除通知的解除原因应为 {'、'.join(TERMINATION_BY_NOTICE)}")]
     if body.notice_kind is NoticeKind.TERMINATION and state.signed is None:
@@ -885,6 +890,8 @@ def _paid_problems(state: ContractState, event: Event, profile: Profile) -> list
         return [Problem("", f"合同 {no} 尚未签署，不能登记付款")]
     if body.amount == 0:
         return [Problem("amount", "金额不能为零")]
+    if body.amount < 0 and not body.note.strip():  # as `pay` asks (contracts.commands)
+        return [Problem("note", "退款或冲正（金额为负数）请用 --note 写明原因")]
     if sum((a.amount for a in body.allocations), Decimal(0)) != body.amount:
         return [Problem("amount", f"付款 {body.amount} 元与其分配到各服务年度的金额合计不符")]
     if body.method is PaymentMethod.CASH and not state.issued.customer.is_individual:

@@ -136,3 +136,25 @@ def check_output_after_splice(run) -> bool:
     store.close()
     result = run("check")
     return result.exit_code == 1 and "N-000001" in result.output
+
+
+def test_check_replays_what_the_commands_validate(profile):
+    """A refund without a reason and an email notice to something that is not an email address
+    are refused by `pay` and `notice send`; `check` finds them in a register assembled by hand."""
+    from decimal import Decimal
+
+    from contracts.dates import DeliveryMethod
+    from contracts.events import Allocation, NoticeKind, NoticeSent, Paid, Signed
+    from contracts.register import validate_history
+    from tests.test_register_fixtures import D, chain, issued
+
+    signed = Signed(D("2025-03-10"), D("2025-03-10"))
+    paid = Paid(D("2025-03-20"), Decimal("12800.00"), (Allocation(1, Decimal("12800.00")),))
+    refund = Paid(D("2025-03-21"), Decimal("-100.00"), (Allocation(1, Decimal("-100.00")),))
+    sent = dt.datetime(2025, 4, 1, 9, tzinfo=SHANGHAI)
+    mail = NoticeSent("N-000001", NoticeKind.OTHER, DeliveryMethod.EMAIL, "北京市朝阳区", sent)
+    problems = validate_history(chain(issued(), signed, paid, refund, mail), profile)
+    assert [(seq, p.field) for seq, p in problems] == [(4, "note"), (5, "to")]
+    fixed = chain(issued(), signed, paid, dataclasses.replace(refund, note="多收退还"),
+                  dataclasses.replace(mail, to="zhangsan@example.com"))
+    assert validate_history(fixed, profile) == []
