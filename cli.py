@@ -1021,7 +1021,7 @@ def void(settings: Settings, contract_no: str, on: str | None, note: str) -> Non
 @click.argument("contract_no")
 @click.option("--seq", type=int, required=True, metavar="序号", help="要更正的记录序号（见 show 的历史记录）。")
 @click.option("--set", "changes", multiple=True, metavar="字段=正确值",
-              help="更正的内容，可重复；字段写 show 历史记录中的名称（如 签署日）或代码（如 signed_on）。")
+              help="更正的内容，可重复；字段写 show 中的中文名（如 签署日期、付款日期）或代码（如 signed_on）。")
 @click.option("--retract", is_flag=True, help="撤销该条记录（记录仍保留，但不再计入）。")
 @click.option("--note", default="", help="更正原因（必填）。")
 @click.option("--by", "by", default=None, metavar="姓名", help="更正人（默认：运行命令的系统用户名）。")
@@ -1033,14 +1033,16 @@ def correct(settings: Settings, contract_no: str, seq: int, changes, retract: bo
 
     \b
     示例：
-      vipcontract correct VIP-2025-000123 --seq 4 --set on=2029-12-04 \\
+      vipcontract correct VIP-2025-000123 --seq 4 --set 签收日期=2029-12-04 \\
           --note "签收日期登记错误"
     """
     from contracts.labels import field_label
+    from contracts.limits import ADDRESS_MAX_CHARS
+    from contracts.validation import optional_text
     from service.register import correct as correct_event
 
     note = note_text(note)
-    who = note_text(clerk_name() if by is None else by)
+    who = optional_text(clerk_name() if by is None else by, "by", "更正人", ADDRESS_MAX_CHARS)
     with opened_store(settings) as store:
         done = correct_event(store, settings.profile, contract_no, seq,
                              changes=correct_changes(changes), retract=retract, note=note, by=who)

@@ -81,3 +81,10 @@ def test_the_decision_is_pure():
     stated = replay(chain(issued(effective_date=D("2025-04-01")), Signed(D("2025-03-10"), D("2025-04-01"))))
     kept = decide_correction(stated, CorrectionRequest(2, (("签署日期", "2025-03-11"),), note="x"))
     assert [c.field for c in kept.changes] == ["signed_on"]  # the agreement states its own effective date
+
+
+def test_who_corrected_is_checked_as_text_naming_by(run):  # noqa: F811
+    before = run.db.read_bytes()
+    result = run("correct", NO, "--seq", "2", "--set", "签署日期=2025-03-12", "--note", "x", "--by", "李\u200b四")
+    assert result.exit_code == 1 and result.output.startswith("错误：--by："), result.output
+    assert run.db.read_bytes() == before
