@@ -19,7 +19,7 @@ import click
 from platformdirs import user_config_dir
 
 from contracts.customer import CustomerType, field_label, required_fields
-from contracts.dates import SHANGHAI, DeliveryMethod
+from contracts.dates import SHANGHAI, DeliveryMethod, local_date
 from contracts.errors import ContractError, InvalidInput
 from contracts.events import NoticeKind, PaymentMethod, ReturnReason, TerminationReason
 from contracts.register import Status
@@ -657,9 +657,19 @@ def amend_changes(values: Sequence[str]) -> dict[str, str]:
 
 
 def correct_changes(values: Sequence[str]) -> dict[str, str]:
-    """--set 签署日=2025-03-11 as well as --set signed_on=2025-03-11 (the names show prints)."""
-    by_label = {label: field for field, label in HISTORY_LABELS.items()}
-    return {by_label.get(field, field): value for field, value in set_options(values).items()}
+    """--set 签署日期=2025-03-11 as well as --set signed_on=2025-03-11: the names are read by
+    contracts.labels (the names show prints), here only split."""
+    return dict(set_options(values))
+
+
+def clerk_name() -> str:
+    """Who records a correction, when --by is not given: the account running the command."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for the uid (a bare container): say nothing rather than fail
+        return ""
 
 
 def print_json(data: Any) -> None:
@@ -685,11 +695,13 @@ def format_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--paid-until", metavar="N", help="已签署的协议：已付清至第几服务年度（0：未付款）。")
 @click.option("--paid-on", metavar="YYYY-MM-DD", help="已签署的协议：收到其中最后一笔款项的日期。")
 @click.option("--render", "render_signed", is_flag=True, help="已签署的协议也生成协议文件。")
+@click.option("--allow-second", "allow_second", is_flag=True,
+              help="客户（同一身份证号或统一社会信用代码）已有未终止的合同时仍签发（终端中会询问）。")
 @format_option
 @pass_settings
 @domain_errors
-def issue(settings: Settings, kind, from_file, issued_on, signed_on, paid_until, paid_on, render_signed, formats,
-          out, **fields) -> None:
+def issue(settings: Settings, kind, from_file, issued_on, signed_on, paid_until, paid_on, render_signed,
+          allow_second, formats, out, **fields) -> None:
     """签发协议：分配合同编号、生成协议文件并登记。
 
     \b
@@ -719,7 +731,9 @@ def issue(settings: Settings, kind, from_file, issued_on, signed_on, paid_until,
     request = parse_request(customer_type, data, day or today())
     with opened_store(settings, create=True) as store:
         if facts is None:
-            done = issue_contract(store, settings.profile, request, Path(out), chosen, issued_on=day)
+            allow_second = allow_second or confirm_second(store, settings, request.customer)
+            done = issue_contract(store, settings.profile, request, Path(out), chosen, issued_on=day,
+                                  allow_second=allow_second)
         else:
             signed = dataclasses.replace(request, issued_on=day, signed=facts)
             done = issue_signed(store, settings.profile, signed, Path(out), chosen, render=render_signed,
@@ -728,6 +742,20 @@ def issue(settings: Settings, kind, from_file, issued_on, signed_on, paid_until,
                + (f"（已签署：{facts.signed_on}，登记了签发、签署{'和付款' if facts.paid_until else ''}）"
                   if facts else ""))
     echo_files(done.files)
+
+
+def confirm_second(store: Any, settings: Settings, customer: Any) -> bool:
+    """On a terminal, ask before a second contract for a customer with one not ended (the
+    question is contracts.commands' answer); elsewhere leave the refusal to the service."""
+    from service.register import second_contract
+
+    if not stdin_is_terminal():
+        return False
+    problems = second_contract(store, settings.profile, customer, today())
+    if not problems:
+        return False
+    question = problems[0].message.split("；")[0]
+    return click.confirm(f"{question}。仍要再签发一份吗？", default=False)
 
 
 @main.command(context_settings=CONTEXT)
@@ -862,7 +890,7 @@ def notice_send(settings: Settings, contract_no, kind, method, to, on, reason, n
     with opened_store(settings) as store:
         done = send_notice(store, settings.profile, contract_no, request, out_dir=Path(out),
                            formats=chosen)
-        view = show(store, settings.profile, contract_no, sent_at.date())
+        view = show(store, settings.profile, contract_no, local_date(sent_at))
     body = done.event.body
     item = next(n for n in view["notices"] if n["notice_id"] == body.notice_id)
     click.echo(f"已登记通知 {body.notice_id}（{body.notice_kind.label}，{DeliveryMethod(method).label}）"
@@ -870,6 +898,8 @@ def notice_send(settings: Settings, contract_no, kind, method, to, on, reason, n
     click.echo(f"视为送达日：{item['deemed_delivered_on'] or '待登记送达'}")
     if not item["to_address_in_force"]:
         click.echo(f"注意：寄往的不是当日有效的通知地址（{item['address_in_force']}）")
+        if item["undeemed_reason"]:
+            click.echo(f"注意：{item['undeemed_reason']}")
     echo_files(done.files)
 
 
@@ -922,10 +952,13 @@ def notice_returned(settings: Settings, notice_id: str, on: str | None, reason: 
 @click.option("--note", default="", help="解除理由的说明。")
 @click.option("--signed-on", "signed_on", metavar="YYYY-MM-DD",
               help="解除协议的签署日期（协商解除；默认今天，不得晚于今天或早于合同的签署日期）。")
+@click.option("--with-renewal", "with_renewal", is_flag=True,
+              help="已续签而续签期限尚未开始时解除：确认续签随之失效（不加则拒绝）。")
 @format_option
 @pass_settings
 @domain_errors
-def terminate(settings: Settings, contract_no, by_notice, on, reason, note, signed_on, formats, out) -> None:
+def terminate(settings: Settings, contract_no, by_notice, on, reason, note, signed_on, with_renewal,
+              formats, out) -> None:
     """解除协议：依已送达的解除通知（民法典第五百六十五条），或协商一致（生成解除协议）。
 
     \b
@@ -945,11 +978,13 @@ def terminate(settings: Settings, contract_no, by_notice, on, reason, note, sign
     with opened_store(settings) as store:
         done = terminate_contract(store, settings.profile, contract_no, on=day, reason=reason,
                                   reason_text=note, by_notice=by_notice, signed_on=signed,
-                                  out_dir=Path(out), formats=chosen)
+                                  renewals_fall=with_renewal, out_dir=Path(out), formats=chosen)
     body = done.event.body
     how = f"依通知 {body.by_notice_id}" if body.by_notice_id else body.reason.label
     signed_text = f"，解除协议签署日期 {body.signed_on}" if body.signed_on else ""
     click.echo(f"已登记合同 {contract_no} 解除（{how}），自 {body.effective_on} 起解除{signed_text}")
+    if body.renewals_fall:
+        click.echo("已续签而尚未开始的续签期限随之失效")
     echo_files(done.files)
 
 
@@ -1014,27 +1049,35 @@ def void(settings: Settings, contract_no: str, on: str | None, note: str) -> Non
 @click.argument("contract_no")
 @click.option("--seq", type=int, required=True, metavar="序号", help="要更正的记录序号（见 show 的历史记录）。")
 @click.option("--set", "changes", multiple=True, metavar="字段=正确值",
-              help="更正的内容，可重复；字段写 show 历史记录中的名称（如 签署日）或代码（如 signed_on）。")
+              help="更正的内容，可重复；字段写 show 中的中文名（如 签署日期、付款日期）或代码（如 signed_on）。")
 @click.option("--retract", is_flag=True, help="撤销该条记录（记录仍保留，但不再计入）。")
-@click.option("--note", default="", help="更正原因。")
+@click.option("--note", default="", help="更正原因（必填）。")
+@click.option("--by", "by", default=None, metavar="姓名", help="更正人（默认：运行命令的系统用户名）。")
 @pass_settings
 @domain_errors
-def correct(settings: Settings, contract_no: str, seq: int, changes, retract: bool, note: str) -> None:
+def correct(settings: Settings, contract_no: str, seq: int, changes, retract: bool, note: str,
+            by: str | None) -> None:
     """更正一条登记错误的记录：追加一条更正记录，原记录不改不删。
 
     \b
     示例：
-      vipcontract correct VIP-2025-000123 --seq 4 --set on=2029-12-04 \\
+      vipcontract correct VIP-2025-000123 --seq 4 --set 签收日期=2029-12-04 \\
           --note "签收日期登记错误"
     """
+    from contracts.labels import field_label
+    from contracts.limits import ADDRESS_MAX_CHARS
+    from contracts.validation import optional_text
     from service.register import correct as correct_event
 
     note = note_text(note)
+    who = optional_text(clerk_name() if by is None else by, "by", "更正人", ADDRESS_MAX_CHARS)
     with opened_store(settings) as store:
         done = correct_event(store, settings.profile, contract_no, seq,
-                             changes=correct_changes(changes), retract=retract, note=note)
+                             changes=correct_changes(changes), retract=retract, note=note, by=who)
     what = "撤销" if retract else "更正"
     click.echo(f"已登记{what}合同 {contract_no} 第 {seq} 条记录（第 {done.event.seq} 条记录）")
+    for change in done.event.body.changes:
+        click.echo(f"  {field_label(change.field)}：{change.old or '（无）'} → {change.new}")
 
 
 @main.command(context_settings=CONTEXT)
@@ -1259,7 +1302,9 @@ def contract_lines(view: Mapping[str, Any]) -> list[str]:
     ]
     if view["terminated"]:
         reason = TerminationReason(view["terminated"]["reason"]).label
-        lines.append(f"解除：自 {view['terminated']['effective_on']} 起（{reason}）")
+        fallen = "、".join(view["terminated"]["renewals_fallen"])
+        lines.append(f"解除：自 {view['terminated']['effective_on']} 起（{reason}）"
+                     + (f"；续签协议 {fallen} 随之失效" if fallen else ""))
     if view["voided_on"]:
         lines.append(f"作废：{view['voided_on']}")
     if view["arrears"]["days_overdue"]:
@@ -1282,10 +1327,12 @@ def contract_tables(view: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, 
                  "allocations": "，".join(f"第{a['service_year']}年度 {a['amount']}" for a in p["allocations"]),
                  "note": p["note"] or None} for p in view["payments"]]
     notices = [{"id": n["notice_id"], "kind": NoticeKind(n["kind"]).label, "method": DeliveryMethod(n["method"]).label,
-                "sent": n["sent_on"], "deemed": n["deemed_delivered_on"] or "—",
+                "sent": n["sent_on"],
+                "deemed": n["deemed_delivered_on"] or ("无（仅凭签收）" if n["undeemed_reason"] else "—"),
                 "to": "有效" if n["to_address_in_force"] else "非有效地址"} for n in view["notices"]]
-    history = [{"seq": h["seq"], "what": h["label"] + ("（已撤销）" if h["retracted"] else ""),
-                "at": h["recorded_at"][:16].replace("T", " "), "note": history_note(h) or None}
+    history = [{"seq": h["seq"], "what": h["label"] + history_mark(h),
+                "at": h["recorded_at"][:16].replace("T", " "),
+                "note": (correction_note(h) if h["kind"] == "corrected" else history_note(h)) or None}
                for h in view["history"]]
     return [
         ("付款期限与付款情况", [("year", "服务年度", "int"), ("period", "年度起止", "text"), ("due", "应付日", "text"),
@@ -1352,6 +1399,30 @@ HISTORY_LABELS = {
 
 
 REASON_LABELS = {r.value: r.label for r in (*TerminationReason, *ReturnReason)}
+
+
+def history_mark(item: Mapping[str, Any]) -> str:
+    """The original stays as it was recorded; the mark says it no longer counts as written."""
+    if item["retracted"]:
+        return "（已撤销）"
+    if item["corrected_by"]:
+        return "（已更正）"  # the correction's own row says which record it corrects, and how
+    return ""
+
+
+def correction_note(item: Mapping[str, Any]) -> str:
+    """更正第 2 条：签署日期 2025-03-10 → 2025-03-12；原因 …；更正人 …"""
+    from contracts.labels import field_label
+
+    what = "撤销" if item.get("retract") else "更正"
+    parts = [f"{what}第 {item['corrects_seq']} 条"
+             + ("：" + "，".join(f"{field_label(c['field'])} {c['old'] or '（无）'} → {c['new']}"
+                                for c in item.get("changes") or ()) if item.get("changes") else "")]
+    if item.get("note"):
+        parts.append(f"原因 {item['note']}")
+    if item.get("by"):
+        parts.append(f"更正人 {item['by']}")
+    return "；".join(parts)
 
 
 def history_note(item: Mapping[str, Any]) -> str:

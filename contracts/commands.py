@@ -10,15 +10,40 @@ the clerk typed, what those rules would refuse anyway. The grounds a termination
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from . import payments as money
+from . import validation as v
 from .amounts import parse_amount
+from .customer import Customer, mask_id
+from .dates import SHANGHAI, DeliveryMethod, local_date
 from .errors import InvalidInput, Problem
-from .events import Allocation, Paid, PaymentMethod
+from .events import (
+    Allocation,
+    Change,
+    Corrected,
+    NoticeKind,
+    NoticeSent,
+    Paid,
+    PaymentMethod,
+    Signed,
+    TerminationReason,
+    parse_text_value,
+    text_value,
+)
+from .labels import record_field
 from .profile import Profile
-from .register import ContractState, payment_deadlines
+from .register import (
+    ContractState,
+    Status,
+    correctable_fields,
+    effective_events,
+    payment_deadlines,
+    status_on,
+    terms_in_force,
+)
 from .validation import text
 
 NOTE_LIMIT = 200
@@ -108,3 +133,166 @@ def _allocations(
                                   f"{total} 元")]
     return tuple(Allocation(year, amount) for year, amount in parts)
 
+
+
+# ---------------------------------------------------------------- notice send
+@dataclass(frozen=True)
+class NoticeRequest:
+    """`notice send`: what was sent, how, when and where (empty `to`: where the agreement in
+    force on the sending day says notices go)."""
+
+    kind: NoticeKind
+    method: DeliveryMethod
+    sent_at: dt.datetime
+    to: str = ""
+    note: str = ""
+    new_address: str = ""
+    new_email: str = ""
+    reason: str = ""  # termination notices
+    reason_text: str = ""
+
+
+def decide_notice(
+    state: ContractState, request: NoticeRequest, notice_id: str, doc_no: str
+) -> NoticeSent | list[Problem]:
+    """The notice-sent event, or why not: `--to` defaults to the customer's address (email, for
+    an email) in force on the sending day, whatever the kind, as the option's help says; an
+    email goes to a valid address; an address change's new email is one."""
+    problems: list[Problem] = []
+    to = request.to.strip()
+    if not to:
+        customer = terms_in_force(state, local_date(request.sent_at)).customer
+        to = customer.email if request.method is DeliveryMethod.EMAIL else customer.address
+        if not to:
+            what = "电子邮箱" if request.method is DeliveryMethod.EMAIL else "通讯地址"
+            problems.append(Problem("to", f"合同 {state.contract_no} 的客户没有登记{what}，"
+                                          "请用 --to 写明通知寄往的地址或邮箱"))
+    elif request.method is DeliveryMethod.EMAIL:
+        to = _checked(problems, v.email, v.canonical_code(to), "to")
+    new_email = request.new_email.strip()
+    if new_email:
+        new_email = _checked(problems, v.email, v.canonical_code(new_email), "new_email")
+    if request.kind is NoticeKind.ADDRESS_CHANGE and not (request.new_address.strip() or new_email):
+        problems.append(Problem("new_address", "变更通知地址的通知应写明新的通讯地址（--new-address）"
+                                               "或电子邮箱（--new-email）"))
+    reason = request.reason
+    if request.kind is NoticeKind.TERMINATION:
+        allowed = [r.value for r in TerminationReason if r is not TerminationReason.MUTUAL]
+        if reason not in allowed:
+            problems.append(Problem("reason", f"解除通知应写明解除原因：{'、'.join(allowed)}"
+                                              "（协商一致解除请直接用 terminate --reason mutual）"))
+    if problems:
+        return problems
+    return NoticeSent(notice_id, request.kind, request.method, to, request.sent_at, doc_no,
+                      (request.note or request.reason_text).strip(), request.new_address.strip(),
+                      new_email, reason)
+
+
+def _checked(problems: list[Problem], rule: Callable[[str, str], str], value: str, field: str) -> str:
+    try:
+        return rule(value, field)
+    except InvalidInput as exc:
+        problems.extend(exc.problems)
+        return value
+
+
+# ---------------------------------------------------------------- a second contract
+ENDED = (Status.TERMINATED, Status.EXPIRED, Status.VOIDED)
+
+
+def second_contract_problems(
+    customer: Customer, states: Iterable[ContractState], profile: Profile, today: dt.date,
+    allow_second: bool,
+) -> list[Problem]:
+    """A customer (the same ID number or credit code) who has a contract not ended gets a second
+    one only when the clerk confirms it: two live agreements for one customer are usually a
+    contract issued twice by mistake. Says which contracts exist and where they stand today."""
+    if allow_second:
+        return []
+    identity = customer.identity.strip().upper()
+    live = []
+    for state in states:
+        if state.issued.customer.identity.strip().upper() != identity:
+            continue
+        status = status_on(state, today, profile)
+        if status not in ENDED:
+            live.append(f"{state.contract_no}（{status.label}）")
+    if not live:
+        return []
+    shown = mask_id(customer.identity) if customer.is_individual else customer.identity
+    kind = "身份证号" if customer.is_individual else "统一社会信用代码"
+    return [Problem("allow_second", f"客户 {customer.name}（{kind} {shown}）已有未终止的合同 {'、'.join(live)}；"
+                                    "确要再签发一份请加 --allow-second")]
+
+
+# ---------------------------------------------------------------- corrections
+@dataclass(frozen=True)
+class CorrectionRequest:
+    """`correct`: record `seq` had these fields wrong (names as typed, Chinese or code), or
+    should not have been recorded at all (`retract`); why, and who says so."""
+
+    seq: int
+    changes: tuple[tuple[str, str], ...] = ()
+    retract: bool = False
+    note: str = ""
+    by: str = ""
+
+
+def decide_correction(state: ContractState, request: CorrectionRequest) -> Corrected | list[Problem]:
+    """The correction event: each field named as the register names it, the value before (as the
+    record stands, corrections so far applied) and after, and what follows from it. Whether the
+    history stays valid is the register's rule (contracts.register.correction_problems)."""
+    target = next((e for e in effective_events(state.events) if e.seq == request.seq), None)
+    if target is None or request.seq == 1:
+        return [Problem("seq", f"合同 {state.contract_no} 没有可更正的第 {request.seq} 条记录"
+                               "（签发记录不能更正，请作废后重新签发）")]
+    what = f"第 {request.seq} 条记录（{target.kind.label}）"
+    allowed = correctable_fields(type(target.body))
+    problems: list[Problem] = []
+    values: dict[str, str] = {}
+    for name, value in request.changes:
+        try:
+            field = record_field(name, allowed, what)
+        except InvalidInput as exc:
+            problems += exc.problems
+            continue
+        value = value.strip()
+        if isinstance(getattr(target.body, field), dt.datetime):
+            # a time (a notice's sending) is typed as `notice send --on` takes it: a day alone
+            # or an ISO time, Beijing time when no zone is given
+            try:
+                value = text_value(v.moment(value, field, SHANGHAI))
+            except InvalidInput as exc:
+                problems += exc.problems
+                continue
+        try:
+            parse_text_value(type(target.body), field, value)
+        except (TypeError, ValueError, ArithmeticError):  # the parsers' own words are English
+            problems.append(Problem("set", f"更正的内容无效：{field}={value}（日期写成 YYYY-MM-DD，金额写成数字）"))
+            continue
+        values[field] = value
+    if problems:
+        return problems
+    values.update(_following(state, target.body, values))
+    changes = tuple(Change(f, text_value(getattr(target.body, f)), new) for f, new in values.items()
+                    if text_value(getattr(target.body, f)) != new)
+    if values and not changes and not request.retract:
+        return [Problem("set", f"{what}的内容与更正的值相同，没有要更正的内容")]
+    return Corrected(request.seq, changes, request.retract, request.note.strip(), request.by.strip())
+
+
+def _following(state: ContractState, body: object, values: dict[str, str]) -> dict[str, str]:
+    """Values that followed a corrected one when the record was made: an agreement that states no
+    effective date takes effect the day it is signed, so a corrected signing date moves it too."""
+    if (isinstance(body, Signed) and "signed_on" in values and "effective_date" not in values
+            and state.issued.effective_date is None and body.effective_date == body.signed_on):
+        return {"effective_date": values["signed_on"]}
+    return {}
+
+
+def correction_reason_problems(request: CorrectionRequest) -> list[Problem]:
+    """A correction says why (it changes what the register says happened); asked last, once the
+    correction itself is right."""
+    if not request.note.strip():
+        return [Problem("note", "请用 --note 写明更正原因")]
+    return []

@@ -240,6 +240,9 @@ class Terminated:
     # day the record is made. None for a termination by notice, and in records made before it
     # was kept (their 解除协议 carries the day they were recorded).
     signed_on: dt.date | None = None
+    # A renewal already agreed whose term had not begun falls with the termination; the clerk
+    # says so (`--with-renewal`) so that an agreed renewal is never dropped unnoticed.
+    renewals_fall: bool = False
 
 
 @dataclass(frozen=True)
@@ -280,6 +283,7 @@ class Corrected:
     changes: tuple[Change, ...] = ()
     retract: bool = False
     note: str = ""
+    by: str = ""  # who made the correction (the original record stays as it was made)
 
 
 Body = (

@@ -30,6 +30,25 @@ ALIASES: dict[type[Enum], dict[str, str]] = {
     TerminationReason: {"协商一致": "mutual", "协商": "mutual", "违约": "breach", "逾期付款": "late_payment",
                         "其他": "other"},
 }
+# The names of an event's fields, as `show` prints them (the history's notes, the summary) and a
+# correction takes them: `correct --set 签署日期=…` as well as `--set signed_on=…`.
+FIELD_LABELS: dict[str, str] = {
+    "issued_on": "签发日期", "signed_on": "签署日期", "effective_date": "生效日期", "effective_on": "生效日",
+    "first_day": "起始日", "last_day": "最后一日", "years": "年数", "annual_fee": "年服务费",
+    "on": "日期", "amount": "金额", "method": "方式", "reference": "流水号", "note": "说明",
+    "reason": "原因", "reason_text": "解除理由", "sent_at": "发出时间", "to": "寄往",
+    "new_address": "新通讯地址", "new_email": "新电子邮箱", "notice_kind": "通知类型",
+    "doc_no": "文书", "by_notice_id": "依据的通知", "renewals_fall": "续签随之失效",
+}
+# Other names a clerk reads in the register for the same fields (the history's short ones, and
+# what a date is called on each kind of record).
+FIELD_LABEL_ALIASES: dict[str, str] = {
+    "签发日": "issued_on", "签署日": "signed_on", "生效日期": "effective_date", "变更生效日": "effective_on",
+    "解除日期": "effective_on", "解除生效日期": "effective_on", "付款日期": "on", "送达日期": "on",
+    "签收日期": "on", "退回日期": "on", "拒收日期": "on", "作废日期": "on", "付款方式": "method",
+    "送达方式": "method", "文书编号": "doc_no", "通知编号": "notice_id", "解除原因": "reason",
+    "续签年限": "years", "发出日期": "sent_at", "更正第几条": "corrects_seq",
+}
 FIELD_ALIASES = {"年费": "annual_fee", "服务费": "annual_fee", "姓名": "name", "名称": "name",
                  "单位名称": "name", "电话": "phone", "地址": "address", "邮箱": "email"}
 
@@ -76,4 +95,26 @@ def amendable_field(name: str, fields: Mapping[str, str] = AMENDABLE) -> str:
     if found is None:
         listed = "、".join(f"{label}（{field}）" for field, label in fields.items())
         raise InvalidInput(Problem("set", f"不能变更“{name}”；可变更：{listed}"))
+    return found
+
+
+def field_label(field: str) -> str:
+    return FIELD_LABELS.get(field) or AMENDABLE.get(field) or field
+
+
+def record_field(name: str, allowed: set[str], what: str) -> str:
+    """`签署日期`, `签署日` or `signed_on` → signed_on, among the fields `allowed` on a record
+    (`what` names it in the error, which lists what may be given)."""
+    key = _key(name)
+    table: dict[str, str] = {}
+    for field in allowed:
+        table[_key(field)] = field
+        table[_key(field_label(field))] = field
+    for alias, field in (*FIELD_LABEL_ALIASES.items(), *FIELD_ALIASES.items()):
+        if field in allowed:
+            table.setdefault(_key(alias), field)
+    found = table.get(key)
+    if found is None:
+        listed = "、".join(f"{field_label(f)}（{f}）" for f in sorted(allowed))
+        raise InvalidInput(Problem("set", f"{what}没有可更正的字段“{name}”；可更正：{listed}"))
     return found

@@ -223,6 +223,34 @@ def _initial_fields(contract_no: str, events: tuple[Event, ...], issued: Issued)
             "terminated": None, "terminated_seq": 0, "voided": None, "payments": ()}
 
 
+def known_on(event: Event, day: dt.date) -> bool:
+    """Whether the register could show `event` on `day`: every fact it records happened by then.
+    A termination by notice takes effect when the notice arrives: it is known from that day."""
+    body = event.body
+    if isinstance(body, Issued):
+        return True  # the contract itself; before it was issued there is nothing else to show
+    if isinstance(body, Terminated) and body.signed_on is None:
+        return body.effective_on <= day
+    for field, _label, _option in FACT_DATES.get(type(body), ()):
+        value = getattr(body, field)
+        fact = local_date(value) if isinstance(value, dt.datetime) else value
+        if fact is not None and fact > day:
+            return False
+    return True
+
+
+def stood_on(state: ContractState, day: dt.date, profile: Profile | None = None) -> ContractState:
+    """The contract as the register stood on `day`: no signing, renewal, amendment, notice,
+    delivery, payment or termination dated after it (judged on the dates as corrected), so that
+    `show --as-of` does not let a later fact leak into an earlier day."""
+    later = {e.seq for e in effective_events(state.events) if not known_on(e, day)}
+    if not later:
+        return state
+    kept = tuple(e for e in state.events if e.seq not in later and not (
+        isinstance(e.body, Corrected) and e.body.corrects_seq in later))
+    return replay(kept, profile)
+
+
 def correction_marks(events: tuple[Event, ...]) -> dict[str, Any]:
     retracted, corrected_by = set(), {}
     for event in events:
@@ -505,6 +533,10 @@ def _deemed(notice: Notice, courier_days: int, in_force: bool = True) -> dt.date
     refused = notice.return_reason in (ReturnReason.REFUSED, ReturnReason.UNDELIVERABLE)
     if refused and not in_force:
         return None  # returned from an address that was not the one in force: not delivered
+    if not in_force and notice.sent.method is DeliveryMethod.COURIER:
+        # Clause 13.5's "Nth day after posting" presumes the letter went to the address the
+        # customer gave: sent elsewhere, only a receipt actually signed shows it arrived.
+        return notice.delivered_on
     return deemed_delivered_on(
         notice.sent.method, notice.sent.sent_at, courier_days,
         receipt_on=notice.delivered_on, returned_on=notice.returned_on if refused else None,
@@ -523,6 +555,15 @@ def notice_view(state: ContractState, notice: Notice) -> NoticeView:
         local_date(sent.sent_at), notice.delivered_on, notice.returned_on, notice.return_reason,
         _deemed(notice, state.issued.courier_deemed_days, in_force), expected, in_force,
         sent.doc_no, notice.seq)
+
+
+def undeemed_reason(view: NoticeView) -> str | None:
+    """Why a notice has no deemed delivery day when the register says why (None otherwise)."""
+    if view.deemed_delivered_on is not None or view.to_address_in_force:
+        return None
+    if view.method is DeliveryMethod.COURIER and view.returned_on is None:
+        return "寄往的不是当时有效的地址，不适用交邮后第 N 日视为送达，只以实际签收为准"
+    return "寄往的不是当时有效的地址，被拒收或退回的不视为送达"
 
 
 def notice_views(state: ContractState, profile: Profile | None = None) -> list[NoticeView]:
@@ -557,7 +598,44 @@ def check_new_event(state: ContractState | None, event: Event, profile: Profile)
         return [Problem("seq", f"合同 {state.contract_no} 的记录已被其他操作更新，请重试")]
     if isinstance(event.body, Corrected):
         return correction_problems(state, event, profile)
-    return rule_problems(state, event, profile)
+    problems = rule_problems(state, event, profile)
+    if problems:
+        return problems
+    after = dataclasses.replace(apply(state, event), events=(*state.events, event))
+    return undermined_problems(state, after, profile)
+
+
+def undermined_problems(
+    before: ContractState, after: ContractState, profile: Profile
+) -> list[Problem]:
+    """What a new event would take away from events already accepted: a record dated earlier
+    (a back-dated address change, a payment) changes what the register shows on the days an
+    earlier notice or termination relied on. Only what the new event breaks counts, so that a
+    register already broken (which `check` reports) does not block every later record."""
+    known = {(seq, p.message) for seq, p in standing_problems(before, profile)}
+    labels = {e.seq: e.kind.label for e in after.events}
+    return [Problem(p.field, f"登记后，已登记的第 {seq} 条记录（{labels.get(seq, '')}）将失去依据：{p.message}")
+            for seq, p in standing_problems(after, profile) if (seq, p.message) not in known]
+
+
+def standing_problems(state: ContractState, profile: Profile) -> list[tuple[int, Problem]]:
+    """The rules whose grounds are dated facts, checked again against the whole history:
+    an event is checked when recorded against the records before it, but a record made later
+    may be dated earlier, and the grounds must still hold with everything the register knows."""
+    problems: list[tuple[int, Problem]] = []
+    for notice in state.notices:
+        sent = notice.sent
+        if sent.notice_kind is NoticeKind.TERMINATION and sent.reason == TerminationReason.LATE_PAYMENT:
+            problems += [(notice.seq, p) for p in late_payment_grounds(state, local_date(sent.sent_at), profile)]
+    ended = state.terminated
+    if ended is not None and ended.by_notice_id:
+        recorded = next((e for e in state.events if e.seq == state.terminated_seq), None)
+        if recorded is not None:
+            before = dataclasses.replace(state, terminated=None, terminated_seq=0)
+            event = dataclasses.replace(recorded, body=ended, stored=None)
+            problems += [(state.terminated_seq, p)
+                         for p in _termination_notice_problems(before, event, ended, profile)]
+    return problems
 
 
 def issued_problems(body: Issued) -> list[Problem]:
@@ -691,6 +769,11 @@ def _notice_sent_problems(state: ContractState, event: Event, profile: Profile) 
         return [Problem("", f"通知编号 {body.notice_id} 已被使用")]
     if body.notice_kind is NoticeKind.ADDRESS_CHANGE and not (body.new_address or body.new_email):
         return [Problem("new_address", "变更通知地址的通知应写明新的通讯地址或电子邮箱")]
+    # the command validates these (contracts.commands.decide_notice); `check` says the same
+    if body.method is DeliveryMethod.EMAIL and not v.EMAIL.match(body.to):
+        return [Problem("to", f"电子邮件通知寄往的 {body.to} 不是有效的电子邮箱")]
+    if body.new_email and not v.EMAIL.match(body.new_email):
+        return [Problem("new_email", f"新电子邮箱 {body.new_email} 格式不正确")]
     if body.notice_kind is NoticeKind.TERMINATION and body.reason not in TERMINATION_BY_NOTICE:
         return [Problem("reason", f"解除通知的解除原因应为 {'、'.join(TERMINATION_BY_NOTICE)}")]
     if body.notice_kind is NoticeKind.TERMINATION and state.signed is None:
@@ -756,12 +839,24 @@ def _terminated_problems(state: ContractState, event: Event, profile: Profile) -
     problem = _in_force_problem(state, body.effective_on, "解除")
     if problem:
         return [problem]
+    fallen = fallen_terms(state, body.effective_on)
+    if fallen and not body.renewals_fall:
+        first = fallen[0]
+        return [Problem("with_renewal", f"合同 {no} 已续签（续签协议 {first.doc_no}，续签期限 {first.first_day} 至 "
+                                        f"{fallen[-1].last_day}），续签期限开始前解除的，续签随之失效；"
+                                        "确认请加 --with-renewal")]
     if body.signed_on is not None and body.signed_on < state.signed.signed_on:
         return [Problem("signed_on", f"解除协议的签署日期 {body.signed_on} 早于合同 {no} 的签署日期 "
                                      f"{state.signed.signed_on}")]
     if body.by_notice_id:
         return _termination_notice_problems(state, event, body, profile)
     return []
+
+
+def fallen_terms(state: ContractState, ends_on: dt.date) -> tuple[Term, ...]:
+    """The renewal terms agreed that a termination taking effect on `ends_on` leaves unbegun:
+    they fall with it (a renewal is a term of the same agreement, not a new one)."""
+    return tuple(t for t in state.terms[1:] if t.first_day >= ends_on)
 
 
 def _termination_notice_problems(
@@ -795,6 +890,8 @@ def _paid_problems(state: ContractState, event: Event, profile: Profile) -> list
         return [Problem("", f"合同 {no} 尚未签署，不能登记付款")]
     if body.amount == 0:
         return [Problem("amount", "金额不能为零")]
+    if body.amount < 0 and not body.note.strip():  # as `pay` asks (contracts.commands)
+        return [Problem("note", "退款或冲正（金额为负数）请用 --note 写明原因")]
     if sum((a.amount for a in body.allocations), Decimal(0)) != body.amount:
         return [Problem("amount", f"付款 {body.amount} 元与其分配到各服务年度的金额合计不符")]
     if body.method is PaymentMethod.CASH and not state.issued.customer.is_individual:
@@ -887,6 +984,10 @@ def validate_effective(events: Iterable[Event], profile: Profile) -> list[tuple[
     for event in ordered[1:]:
         problems += [(event.seq, p) for p in rule_problems(state, event, profile)]
         state = apply(state, event)
+    # what a later record took away from an earlier one (each problem said once)
+    seen = {(seq, p.message) for seq, p in problems}
+    problems += [(seq, Problem(p.field, f"按全部记录重新核对：{p.message}"))
+                 for seq, p in standing_problems(state, profile) if (seq, p.message) not in seen]
     return problems
 
 
@@ -957,7 +1058,7 @@ def notice_json(view: NoticeView, as_of: dt.date) -> dict[str, Any]:
         "to": view.to, "sent_at": view.sent_at.isoformat(), "sent_on": _d(view.sent_on),
         "delivered_on": _d(view.delivered_on), "returned_on": _d(view.returned_on),
         "return_reason": view.return_reason.value if view.return_reason else None,
-        "deemed_delivered_on": _d(deemed),
+        "deemed_delivered_on": _d(deemed), "undeemed_reason": undeemed_reason(view),
         "delivered_by_as_of": deemed is not None and deemed <= as_of,
         "to_address_in_force": view.to_address_in_force,
         "address_in_force": view.address_in_force, "doc_no": view.doc_no or None,
@@ -1019,6 +1120,7 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
     accounts = money.accounts(deadlines, state.payments, state.issued.late_fee, as_of)
     late = arrears_on(state, as_of, profile, accounts)
     status = status_on(state, as_of, profile, late)
+    fallen = fallen_terms(state, state.terminated.effective_on) if state.terminated else ()
     return {
         "contract_no": state.contract_no,
         "customer_type": state.issued.customer.type.value,
@@ -1031,7 +1133,8 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
         "effective_date": _d(state.signed.effective_date if state.signed else None),
         "term_last_day": _d(term.last_day if term else None),
         "terms": [{"term": t.number, "first_day": _d(t.first_day), "last_day": _d(t.last_day),
-                   "years": t.years, "signed_on": _d(t.signed_on), "doc_no": t.doc_no}
+                   "years": t.years, "signed_on": _d(t.signed_on), "doc_no": t.doc_no,
+                   "fallen": t in fallen}
                   for t in state.terms],
         "terms_in_force": {"annual_fee": format(terms.annual_fee, "f"),
                            "term_years": state.issued.term_years,
@@ -1047,7 +1150,8 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
             "reason": state.terminated.reason.value, "reason_text": state.terminated.reason_text,
             "by_notice_id": state.terminated.by_notice_id or None,
             "doc_no": state.terminated.doc_no or None,
-            "signed_on": _d(state.terminated.signed_on)},
+            "signed_on": _d(state.terminated.signed_on),
+            "renewals_fallen": [t.doc_no for t in fallen]},
         "voided_on": _d(state.voided.on if state.voided else None),
         "next_payment": deadline_json(upcoming) if upcoming else None,
         "payment_deadlines": [account_json(a) for a in accounts],

@@ -57,6 +57,7 @@ from .register import (
     suspend_days,
     terminate_days,
     terms_in_force,
+    undeemed_reason,
 )
 from .report_model import (
     CalendarEvent,
@@ -511,6 +512,9 @@ def notices_report(
                 remarks.append(f"已过视为送达日 {deemed}，尚无签收记录，请核实投递情况")
             if not view.to_address_in_force:
                 remarks.append(f"寄往的不是当时有效的地址（应为 {view.address_in_force}）")
+                why = undeemed_reason(view)
+                if why:
+                    remarks.append(why)
             if view.return_reason is ReturnReason.BOUNCED and view.returned_on and view.returned_on <= as_of:
                 remarks.append("邮件被退回，未送达")
             rows.append({

@@ -20,8 +20,16 @@ from typing import Any
 
 from contracts.amounts import parse_amount, rmb_capitals, rmb_figures
 from contracts.checks import check_chain
+from contracts.commands import (
+    CorrectionRequest,
+    NoticeRequest,
+    correction_reason_problems,
+    decide_correction,
+    decide_notice,
+    second_contract_problems,
+)
 from contracts.customer import Customer
-from contracts.dates import SHANGHAI, DeliveryMethod, local_date, term_last_day
+from contracts.dates import SHANGHAI, local_date, term_last_day
 from contracts.document import Document
 from contracts.errors import HistoryError, InvalidInput, NotFound, Problem
 from contracts.events import (
@@ -29,8 +37,8 @@ from contracts.events import (
     Amended,
     Body,
     Change,
-    Corrected,
     Event,
+    EventKind,
     FileHash,
     Issued,
     NoticeDelivered,
@@ -45,7 +53,6 @@ from contracts.events import (
     Voided,
     from_record,
     seal,
-    text_value,
     to_record,
 )
 from contracts.profile import Profile, sample_refusal
@@ -58,13 +65,13 @@ from contracts.register import (
     check_new_event,
     contract_view,
     current_value,
-    effective_events,
     final_last_day,
     normalise_change,
     notice_view,
     refuse,
     replay,
     status_on,
+    stood_on,
     terms_in_force,
 )
 from contracts.resolver import resolve
@@ -329,10 +336,11 @@ def _issued_body(
 def issue(
     store: Store, profile: Profile, request: AgreementRequest, out_dir: Path,
     formats: Sequence[str], *, issued_on: dt.date | None = None, now: dt.datetime | None = None,
-    allow_sample: bool = False,
+    allow_sample: bool = False, allow_second: bool = True,
 ) -> Recorded:
     """Number, write and register a new agreement (the number and the record, or neither).
-    ALLOW_SAMPLE: only the demo register may carry the built-in sample provider."""
+    ALLOW_SAMPLE: only the demo register may carry the built-in sample provider.
+    ALLOW_SECOND False: refused when the customer has a contract not ended (the CLI asks)."""
     if not allow_sample:
         refuse_sample(profile)
     now = now or now_shanghai()
@@ -342,10 +350,28 @@ def issue(
     def draft() -> Draft:
         contract_no = next_contract_no(store, profile.number_prefix, day.year)
         event = seal(contract_no, 1, now, _issued_body(profile, request, day), GENESIS)
+        if not allow_second:
+            # what is wrong with the agreement itself is said first; then whether it is a second one
+            refuse(check_new_event(None, event, profile))
+            problems = second_contract(store, profile, request.customer, local_date(now))
+            if problems:
+                raise InvalidInput(problems)
         doc = build_agreement(profile, request, contract_no, day)
         return Draft(None, event, ((doc, safe_stem(doc.doc_no, stem_name)),))
 
     return _record_drafted(store, profile, draft, Path(out_dir), formats)
+
+
+def second_contract(store: Store, profile: Profile, customer: Customer, today: dt.date) -> list[Problem]:
+    """Why issuing to `customer` needs confirmation (contracts.commands decides; empty: it does not)."""
+    identity = customer.identity.strip().upper()
+    numbers = set()
+    for record in store.find(EventKind.ISSUED.value):  # the stored customer: no decoding of thousands
+        stored = record.get("data", {}).get("customer", {})
+        if str(stored.get("id_number") or stored.get("credit_code") or "").strip().upper() == identity:
+            numbers.add(str(record["contract_no"]))
+    states = [load_state(store, profile, no) for no in sorted(numbers)]
+    return second_contract_problems(customer, states, profile, today, allow_second=False)
 
 
 def record_issued(
@@ -532,41 +558,12 @@ def _renewal_document(state: ContractState, profile: Profile, body: Renewed) -> 
 
 
 # ---------------------------------------------------------------- notices
-@dataclass(frozen=True)
-class NoticeRequest:
-    kind: NoticeKind
-    method: DeliveryMethod
-    sent_at: dt.datetime
-    to: str = ""  # empty: the customer's address (or email) in force on the sending day
-    note: str = ""
-    new_address: str = ""
-    new_email: str = ""
-    reason: str = ""  # termination notices
-    reason_text: str = ""
-
-
 def _notice_body(state: ContractState, notice_id: str, req: NoticeRequest) -> NoticeSent:
-    to = req.to.strip()
-    if not to and req.kind is not NoticeKind.ADDRESS_CHANGE:
-        customer = terms_in_force(state, local_date(req.sent_at)).customer
-        to = customer.email if req.method is DeliveryMethod.EMAIL else customer.address
-    if not to:
-        raise InvalidInput(Problem("to", "请用 --to 写明通知寄往的地址或邮箱"))
-    reason = req.reason
-    if req.kind is NoticeKind.TERMINATION:
-        reason = _notice_reason(reason)
     doc_no = next_doc_no(state, "termination") if req.kind is NoticeKind.TERMINATION else ""
-    return NoticeSent(notice_id, req.kind, req.method, to, req.sent_at, doc_no,
-                      (req.note or req.reason_text).strip(), req.new_address.strip(),
-                      req.new_email.strip(), reason)
-
-
-def _notice_reason(reason: str) -> str:
-    allowed = [r.value for r in TerminationReason if r is not TerminationReason.MUTUAL]
-    if reason not in allowed:
-        raise InvalidInput(Problem("reason", f"解除通知应写明解除原因：{'、'.join(allowed)}"
-                                             "（协商一致解除请直接用 terminate --reason mutual）"))
-    return reason
+    decided = decide_notice(state, req, notice_id, doc_no)
+    if isinstance(decided, list):
+        raise InvalidInput(decided)
+    return decided
 
 
 def send_notice(
@@ -617,11 +614,12 @@ def record_return(
 def terminate(
     store: Store, profile: Profile, contract_no: str, *, on: dt.date | None = None,
     reason: str | None = None, reason_text: str = "", by_notice: str | None = None,
-    signed_on: dt.date | None = None, out_dir: Path | None = None, formats: Sequence[str] = (),
-    now: dt.datetime | None = None,
+    signed_on: dt.date | None = None, renewals_fall: bool = False, out_dir: Path | None = None,
+    formats: Sequence[str] = (), now: dt.datetime | None = None,
 ) -> Recorded:
     """By a delivered termination notice (effective on its delivery, 民法典 第五百六十五条),
-    or by agreement on `on` (writes a 解除协议 dated `signed_on`, by default today)."""
+    or by agreement on `on` (writes a 解除协议 dated `signed_on`, by default today).
+    `renewals_fall`: the clerk confirms that an agreed renewal not yet begun falls with it."""
     now = now or now_shanghai()
     if by_notice and signed_on is not None:
         raise InvalidInput(Problem("signed_on", "签署日期只用于协商解除（解除协议的签署日期）；"
@@ -631,8 +629,10 @@ def terminate(
     def draft() -> Draft:
         state = load_state(store, profile, contract_no)
         if by_notice:
-            return Draft(state, _seal(state, _by_notice_body(state, by_notice, on, today), now))
+            by = _by_notice_body(state, by_notice, on, today)
+            return Draft(state, _seal(state, dataclasses.replace(by, renewals_fall=renewals_fall), now))
         body = _agreed_termination(state, on, reason, reason_text, signed_on, today)
+        body = dataclasses.replace(body, renewals_fall=renewals_fall)
         document = _termination_document(state, profile, body.doc_no, body.reason.value,
                                          body.reason_text, body.signed_on or today,
                                          body.effective_on, False)
@@ -699,24 +699,29 @@ def _termination_document(
 def correct(
     store: Store, profile: Profile, contract_no: str, seq: int, *,
     changes: Mapping[str, str] | None = None, retract: bool = False, note: str = "",
-    now: dt.datetime | None = None,
+    by: str = "", now: dt.datetime | None = None,
 ) -> Recorded:
-    """A later event that corrects (or retracts) event `seq`; the history itself stays."""
+    """A later event that corrects (or retracts) event `seq`; the history itself stays.
+    `changes`: field names as typed (Chinese or code) → the right values."""
+    request = CorrectionRequest(seq, tuple((changes or {}).items()), retract, note, by)
     with store.locked():
         state = load_state(store, profile, contract_no)
-        current = {e.seq: e for e in effective_events(state.events)}.get(seq)
-        diff: tuple[Change, ...] = ()
-        if current is not None and changes:
-            diff = tuple(Change(f, text_value(getattr(current.body, f, "")), str(val))
-                         for f, val in changes.items())
-        event = _seal(state, Corrected(seq, diff, retract, note.strip()), now)
+        decided = decide_correction(state, request)
+        if isinstance(decided, list):
+            raise InvalidInput(decided)
+        event = _seal(state, decided, now)
+        refuse(check_new_event(state, event, profile))
+        reason = correction_reason_problems(request)
+        if reason:
+            raise InvalidInput(reason)
         _append(store, state, event, profile)
     return Recorded(event)
 
 
 # ---------------------------------------------------------------- views
 def show(store: Store, profile: Profile, contract_no: str, as_of: dt.date) -> dict[str, Any]:
-    return contract_view(load_state(store, profile, contract_no), as_of, profile)
+    """The contract as the register stood on as_of (contracts.register.stood_on)."""
+    return contract_view(stood_on(load_state(store, profile, contract_no), as_of, profile), as_of, profile)
 
 
 def list_contracts(

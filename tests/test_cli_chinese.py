@@ -192,4 +192,4 @@ def test_no_english_code_in_the_history(run, signed):  # noqa: F811
 def test_a_bad_correction_is_said_in_chinese(run, signed):  # noqa: F811
     result = run("correct", NO, "--seq", "2", "--set", "签署日=abc")
     assert result.exit_code == 1
-    assert result.output == "错误：更正的内容无效：signed_on=abc（日期写成 YYYY-MM-DD，金额写成数字）\n"
+    assert result.output == "错误：--set：更正的内容无效：signed_on=abc（日期写成 YYYY-MM-DD，金额写成数字）\n"

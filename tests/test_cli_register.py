@@ -109,8 +109,9 @@ def test_amend_renew_notices_and_terminate(run, signed, tmp_path):
     assert sent.exit_code == 0, sent.output
     assert sent.output.splitlines() == [
         "已登记通知 N-000001（付款提醒，快递/EMS）寄往：北京市朝阳区某处",
-        "视为送达日：2026-10-02",
-        f"注意：寄往的不是当日有效的通知地址（{INDIVIDUAL['address']}）"]
+        "视为送达日：待登记送达",  # not the address in force: no Nth day, only a receipt
+        f"注意：寄往的不是当日有效的通知地址（{INDIVIDUAL['address']}）",
+        "注意：寄往的不是当时有效的地址，不适用交邮后第 N 日视为送达，只以实际签收为准"]
     delivered = run("notice", "delivered", "N-000001", "--on", "2026-09-30")
     assert delivered.output == f"已登记通知 N-000001 于 2026-09-30 送达（合同 {NO}）\n"
     renewed = run("renew", NO, "--signed-on", "2026-10-20", "--out", out, "--format", "docx")
@@ -120,8 +121,13 @@ def test_amend_renew_notices_and_terminate(run, signed, tmp_path):
                  "--on", "2026-11-01T17:30Z", "--reason", "breach", "--note", "违约", "--out", out)
     assert notice.exit_code == 0, notice.output
     assert notice.output.splitlines()[1] == "视为送达日：2026-11-02"
-    ended = run("terminate", NO, "--by-notice", "N-000002")
-    assert ended.output == f"已登记合同 {NO} 解除（依通知 N-000002），自 2026-11-02 起解除\n"
+    refused = run("terminate", NO, "--by-notice", "N-000002")  # the renewal agreed would fall
+    assert (refused.exit_code, refused.output) == (1, (
+        f"错误：合同 {NO} 已续签（续签协议 {NO}-X1，续签期限 2030-03-10 至 2035-03-09），"
+        "续签期限开始前解除的，续签随之失效；确认请加 --with-renewal\n"))
+    ended = run("terminate", NO, "--by-notice", "N-000002", "--with-renewal")
+    assert ended.output == (f"已登记合同 {NO} 解除（依通知 N-000002），自 2026-11-02 起解除\n"
+                            "已续签而尚未开始的续签期限随之失效\n")
     again = run("terminate", NO, "--on", "2026-12-01", "--reason", "mutual")
     assert (again.exit_code, again.output) == (1, f"错误：合同 {NO} 已登记解除（2026-11-02 生效）\n")
     check = run("check")
@@ -209,9 +215,11 @@ def test_void_and_correct(run, issued):
     refused = run("sign", NO, "--on", "2025-03-10")
     assert refused.output == f"错误：合同 {NO} 已于 2025-03-05 作废，不能再登记任何事项\n"
     fixed = run("correct", NO, "--seq", "2", "--set", "on=2025-03-06", "--note", "日期登记错误")
-    assert fixed.output == f"已登记更正合同 {NO} 第 2 条记录（第 3 条记录）\n"
+    assert fixed.output == f"已登记更正合同 {NO} 第 2 条记录（第 3 条记录）\n  日期：2025-03-05 → 2025-03-06\n"
     shown = json.loads(run("show", NO, "--json", "--as-of", "2025-03-05").output)
-    assert shown["status"] == "draft" and shown["voided_on"] == "2025-03-06"
+    assert shown["status"] == "draft" and shown["voided_on"] is None  # voided the next day
+    shown = json.loads(run("show", NO, "--json", "--as-of", "2025-03-06").output)
+    assert shown["status"] == "voided" and shown["voided_on"] == "2025-03-06"
 
 
 def test_every_register_command_has_chinese_help(run):

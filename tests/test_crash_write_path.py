@@ -56,7 +56,8 @@ class Office:
     def issue(self, fault: str | None = None) -> subprocess.CompletedProcess[str]:
         name = NAMES[self.issued % len(NAMES)]
         self.issued += 1
-        return self.run("issue", "--type", "individual", "--name", name, "--id-number", "11010519491231002X",
+        # one customer again and again: the second contract confirmed, as a script must
+        return self.run("issue", "--allow-second", "--type", "individual", "--name", name, "--id-number", "11010519491231002X",
                         "--phone", "13800000000", "--address", "北京市朝阳区建国路88号", "--email",
                         "z@example.com", "--annual-fee", "12800", "--issued-on", "2026-03-01",
                         "--out", str(self.out), fault=fault)
@@ -231,8 +232,8 @@ def test_writers_at_once_render_outside_the_lock_and_never_share_a_number(tmp_pa
     env.pop(FAULT_ENV, None)
 
     def writer(names: list[str]) -> subprocess.Popen[bytes]:
-        commands = [[sys.executable, str(CHILD), "--db", str(office.db), "--new-register", "issue", "--type", "individual",
-                     "--name", name, "--id-number", "11010519491231002X", "--phone", "13800000000",
+        commands = [[sys.executable, str(CHILD), "--db", str(office.db), "--new-register", "issue", "--allow-second",
+                     "--type", "individual", "--name", name, "--id-number", "11010519491231002X", "--phone", "13800000000",
                      "--address", "北京市朝阳区建国路88号", "--email", "z@example.com", "--annual-fee", "12800",
                      "--issued-on", "2026-03-01", "--out", str(office.out)] for name in names]
         script = f"import subprocess\nfor c in {commands!r}:\n    subprocess.run(c, check=True, capture_output=True)"

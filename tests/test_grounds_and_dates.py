@@ -141,7 +141,7 @@ def test_check_fails_on_a_notice_the_command_refuses(tmp_path, profile):
 ])
 def test_future_facts_are_refused(run, args, message):
     if args[0] in ("sign", "void"):  # on a contract not yet signed
-        assert run("issue", "--type", "individual", "--name", "李四", "--id-number", "11010519491231002X",
+        assert run("issue", "--allow-second", "--type", "individual", "--name", "李四", "--id-number", "11010519491231002X",
                    "--phone", "13800000000", "--address", "北京", "--email", "a@example.com",
                    "--annual-fee", "100", "--format", "pdf", "--out", "out").exit_code == 0
         args = [args[0], "VIP-2026-000001", *args[2:]]
@@ -157,7 +157,7 @@ def test_future_delivery_and_issue_are_refused(run):
     assert late.output == "错误：送达日期 2026-06-02 晚于登记之日 2026-06-01：尚未发生的事项不能登记\n"
     back = run("notice", "returned", "N-000001", "--on", "2026-06-03", "--reason", "refused")
     assert back.output == "错误：拒收或退回日期 2026-06-03 晚于登记之日 2026-06-01：尚未发生的事项不能登记\n"
-    issued = run("issue", "--type", "individual", "--name", "李四", "--id-number", "11010519491231002X",
+    issued = run("issue", "--allow-second", "--type", "individual", "--name", "李四", "--id-number", "11010519491231002X",
                  "--phone", "13800000000", "--address", "北京", "--email", "a@example.com",
                  "--annual-fee", "100", "--issued-on", "2026-06-02", "--format", "pdf", "--out", "out")
     assert issued.output == "错误：签发日期 2026-06-02 晚于登记之日 2026-06-01：尚未发生的事项不能登记\n"
