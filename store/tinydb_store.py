@@ -28,6 +28,7 @@ would cost more the bigger the register grows. Here TinyDB keeps one table per c
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import stat
@@ -87,6 +88,9 @@ class _Tables(dict):
         # (field, value) -> tables, for the store's lookups (notice ids, file hashes, batch keys);
         # built on first use from the lines' bytes, then kept up to date like `kinds`
         self.tokens: dict[tuple[str, str], set[str]] | None = None
+        # (field, prefix) -> the values of that series, highest number first: kept up to date as
+        # lines come in, so that the next notice number costs no scan of the whole register
+        self.series: dict[tuple[str, str], list[tuple[int, str]]] = {}
 
     def __getitem__(self, name: str) -> dict[str, Any]:
         table = dict.__getitem__(self, name)
@@ -158,6 +162,21 @@ class _Tables(dict):
     def _index_tokens(self, name: str, tokens: Any) -> None:
         for token in tokens:
             self.tokens.setdefault(token, set()).add(name)  # type: ignore[union-attr]
+            for (field, prefix), values in self.series.items():
+                number = series_number(token[1], prefix) if token[0] == field else None
+                if number is not None:
+                    item = (number, token[1])
+                    at = bisect.bisect_left(values, item)
+                    if at == len(values) or values[at] != item:
+                        values.insert(at, item)
+
+    def series_values(self, field: str, prefix: str) -> list[tuple[int, str]]:
+        """The (number, value) of every `field` value in the PREFIXdigits series, ascending."""
+        key = (field, prefix)
+        if key not in self.series:
+            self.series[key] = sorted({(n, value) for f, value in self.token_index()
+                                       if f == field and (n := series_number(value, prefix)) is not None})
+        return self.series[key]
 
     def _index(self, name: str, kinds: Any) -> None:
         for kind in kinds:
@@ -560,10 +579,7 @@ class TinyDBStore:
             return max(numbers, default=0) + 1
         # Every notice id in the register, highest first, until one is a notice sent (a delivery
         # or a return names a sent one: the first candidate nearly always is).
-        candidates = sorted(((n, value) for field, value in tables.token_index()
-                             if field == "notice_id" and (n := series_number(value, prefix)) is not None),
-                            reverse=True)
-        for number, value in candidates:
+        for number, value in reversed(tables.series_values("notice_id", prefix)):
             if self.notice_contract(value) is not None:
                 return number + 1
         return 1
