@@ -85,7 +85,12 @@ def test_placeholders_only_in_text_blocks():
 def test_the_readme_runs_as_written(tmp_path, monkeypatch):
     import cli
 
+    from renderers import fonts
+
     monkeypatch.chdir(tmp_path)
+    # The font subsets stay where they are: a clerk's fresh home would rebuild them (seconds each),
+    # and this worker would then keep rendering with that copy for every later test.
+    monkeypatch.setenv("VIPCONTRACT_FONT_CACHE", str(fonts.font_cache_dir()))
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         monkeypatch.setenv(var, str(tmp_path / "home" / var.lower()))
     monkeypatch.delenv("VIPCONTRACT_DB", raising=False)  # the clerk's own register: the default place
