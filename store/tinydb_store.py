@@ -72,7 +72,7 @@ class CorruptStore(StoreError):
     """A complete line of the register file cannot be read."""
 
 
-class _Tables(dict):
+class _Tables(dict[str, dict[str, Any]]):
     """The data TinyDB sees: table name -> {doc id: document}.
 
     A table's lines are parsed when the table is first read (a cold `show` parses one
@@ -274,7 +274,7 @@ class JournalStorage(Storage):
         self._pending: list[tuple[int, bytes]] = []  # lines after it without a stored hash
 
     # ------------------------------------------------------------ reading
-    def read(self) -> dict[str, dict[str, Any]]:
+    def read(self) -> _Tables:
         self.refresh()
         return self._tables
 
