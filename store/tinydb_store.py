@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,12 @@ class CorruptStore(StoreError):
     """A complete line of the register file cannot be read."""
 
 
+def _add_to(index: dict[Any, set[str]], name: str, keys: Iterable[Any]) -> None:
+    """Record that table `name` holds each of `keys` (kinds, or (field, value) tokens)."""
+    for key in keys:
+        index.setdefault(key, set()).add(name)
+
+
 class _Tables(dict[str, dict[str, Any]]):
     """The data TinyDB sees: table name -> {doc id: document}.
 
@@ -96,6 +102,8 @@ class _Tables(dict[str, dict[str, Any]]):
             del self.raw[name]
         return table
 
+    # get, values and items read through __getitem__ (which parses a table on first use); dict's
+    # own signatures are overloads and views, which these plain versions do not repeat
     def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
         return self[name] if name in self else default
 
@@ -119,9 +127,9 @@ class _Tables(dict[str, dict[str, Any]]):
             dict.__setitem__(self, name, {})
         self.raw.setdefault(name, []).append((number, line))
         if self.kinds is not None:
-            self._index(name, _kinds_in(line))
+            _add_to(self.kinds, name, _kinds_in(line))
         if self.tokens is not None:
-            self._index_tokens(name, _tokens_in(line))
+            _add_to(self.tokens, name, _tokens_in(line))
 
     def tables_with(self, kind: str) -> set[str]:
         """The tables holding a record of `kind` (an index kept up to date once built)."""
@@ -131,14 +139,14 @@ class _Tables(dict[str, dict[str, Any]]):
                 lines = self.raw.get(name)
                 found = {k for _n, line in lines for k in _kinds_in(line)} if lines else \
                     {str(doc.get("kind")) for doc in dict.__getitem__(self, name).values()}
-                self._index(name, found)
+                _add_to(self.kinds, name, found)
         return self.kinds.get(kind, set())
 
     def index_docs(self, name: str, docs: Mapping[str, Any]) -> None:
         if self.kinds is not None:
-            self._index(name, {str(doc.get("kind")) for doc in docs.values()})
+            _add_to(self.kinds, name, {str(doc.get("kind")) for doc in docs.values()})
         if self.tokens is not None:
-            self._index_tokens(name, _tokens_in(orjson.dumps(docs)))
+            _add_to(self.tokens, name, _tokens_in(orjson.dumps(docs)))
 
     def tables_with_token(self, field: str, value: str) -> set[str]:
         """The tables whose records hold `"field":"value"` somewhere (a superset: callers check
@@ -152,16 +160,9 @@ class _Tables(dict[str, dict[str, Any]]):
                 lines = self.raw.get(name)
                 found = {t for _n, line in lines for t in _tokens_in(line)} if lines else \
                     _tokens_in(orjson.dumps(dict.__getitem__(self, name)))
-                self._index_tokens(name, found)
+                _add_to(self.tokens, name, found)
         return self.tokens
 
-    def _index_tokens(self, name: str, tokens: Any) -> None:
-        for token in tokens:
-            self.tokens.setdefault(token, set()).add(name)  # type: ignore[union-attr]
-
-    def _index(self, name: str, kinds: Any) -> None:
-        for kind in kinds:
-            self.kinds.setdefault(kind, set()).add(name)  # type: ignore[union-attr]
 
     def merge(self, name: str, docs: Mapping[str, Any], number: int) -> None:
         if name not in self:
@@ -513,7 +514,10 @@ class TinyDBStore:
         self.path = Path(path)
         self._lock = RegisterLock(self.path, timeout)
         self._db = RegisterDB(str(self.path), storage=JournalStorage, lock=self._lock)
-        self._storage: JournalStorage = self._db.storage  # type: ignore[assignment]
+        storage = self._db.storage  # typed as TinyDB's Storage: the one given above
+        if not isinstance(storage, JournalStorage):
+            raise TypeError(f"expected a JournalStorage, got {type(storage).__name__}")
+        self._storage = storage
 
     def append(
         self, contract_no: str, expected_seq: int, records: Sequence[Mapping[str, Any]]
