@@ -25,6 +25,7 @@ bench: sysdeps venv
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 venv: $(VENV)/.installed
 

@@ -21,7 +21,18 @@ from platformdirs import user_config_dir
 from contracts.customer import CustomerType, field_label, required_fields
 from contracts.dates import SHANGHAI, DeliveryMethod, local_date
 from contracts.errors import ContractError, InvalidInput
-from contracts.events import NoticeKind, PaymentMethod, ReturnReason, TerminationReason
+from contracts.events import (
+    Amended,
+    Corrected,
+    NoticeKind,
+    NoticeSent,
+    Paid,
+    PaymentMethod,
+    Renewed,
+    ReturnReason,
+    Terminated,
+    TerminationReason,
+)
 from contracts.register import Status
 from service.output import parse_formats
 from service.sources import DEFAULT_PROFILE, load_profile
@@ -812,7 +823,7 @@ def amend(settings: Settings, contract_no, signed_on, effective_on, changes, for
                               out_dir=Path(out), formats=chosen)
     from contracts.register import AMENDABLE
 
-    body = done.event.body
+    body = done.event.body_as(Amended)
     click.echo(f"已登记补充协议 {body.doc_no}，自 {body.effective_on} 起生效：")
     for change in body.changes:
         click.echo(f"  {AMENDABLE[change.field]}：{change.old or '（无）'} → {change.new}")
@@ -843,7 +854,7 @@ def renew(settings: Settings, contract_no, signed_on, years, annual_fee, formats
     with opened_store(settings) as store:
         done = renew_contract(store, settings.profile, contract_no, signed_on=signed, years=years,
                               annual_fee=annual_fee, out_dir=Path(out), formats=chosen)
-    body = done.event.body
+    body = done.event.body_as(Renewed)
     click.echo(f"已登记续签协议 {body.doc_no}：续签期限 {body.first_day} 至 {body.last_day}，"
                f"年服务费 {body.annual_fee} 元")
     echo_files(done.files)
@@ -891,7 +902,7 @@ def notice_send(settings: Settings, contract_no, kind, method, to, on, reason, n
         done = send_notice(store, settings.profile, contract_no, request, out_dir=Path(out),
                            formats=chosen)
         view = show(store, settings.profile, contract_no, local_date(sent_at))
-    body = done.event.body
+    body = done.event.body_as(NoticeSent)
     item = next(n for n in view["notices"] if n["notice_id"] == body.notice_id)
     click.echo(f"已登记通知 {body.notice_id}（{body.notice_kind.label}，{DeliveryMethod(method).label}）"
                f"寄往：{body.to}")
@@ -979,7 +990,7 @@ def terminate(settings: Settings, contract_no, by_notice, on, reason, note, sign
         done = terminate_contract(store, settings.profile, contract_no, on=day, reason=reason,
                                   reason_text=note, by_notice=by_notice, signed_on=signed,
                                   renewals_fall=with_renewal, out_dir=Path(out), formats=chosen)
-    body = done.event.body
+    body = done.event.body_as(Terminated)
     how = f"依通知 {body.by_notice_id}" if body.by_notice_id else body.reason.label
     signed_text = f"，解除协议签署日期 {body.signed_on}" if body.signed_on else ""
     click.echo(f"已登记合同 {contract_no} 解除（{how}），自 {body.effective_on} 起解除{signed_text}")
@@ -1021,7 +1032,7 @@ def pay(settings: Settings, contract_no, on, amount, year, method, reference, no
     request = PaymentRequest(day, parse_signed_amount(amount), year, method, reference, note)
     with opened_store(settings) as store:
         done = record_payment(store, settings.profile, contract_no, request, now=now())
-    body = done.event.body
+    body = done.event.body_as(Paid)
     what = "付款" if body.amount > 0 else "退款或冲正"
     parts = "，".join(f"第 {a.service_year} 服务年度 {a.amount} 元" for a in body.allocations)
     click.echo(f"已登记合同 {contract_no} {what} {body.amount} 元（{body.on}，{body.method.label}）：{parts}"
@@ -1076,7 +1087,7 @@ def correct(settings: Settings, contract_no: str, seq: int, changes, retract: bo
                              changes=correct_changes(changes), retract=retract, note=note, by=who)
     what = "撤销" if retract else "更正"
     click.echo(f"已登记{what}合同 {contract_no} 第 {seq} 条记录（第 {done.event.seq} 条记录）")
-    for change in done.event.body.changes:
+    for change in done.event.body_as(Corrected).changes:
         click.echo(f"  {field_label(change.field)}：{change.old or '（无）'} → {change.new}")
 
 

@@ -73,7 +73,7 @@ def due_cell(due_on: dt.date, shifted: bool, provisional: bool) -> str:
 
 def attention_kinds(customer: Customer) -> list[Attention]:
     """The kinds of term the agreement prints in bold, as clause 2.2 names them."""
-    kinds = [a for a in Attention if a is not Attention.ACKNOWLEDGEMENT]
+    kinds: list[Attention] = [a for a in Attention if a is not Attention.ACKNOWLEDGEMENT]
     # 消费者权益保护法 第二十六条 asks a consumer's price, term and payment to be drawn out too.
     return kinds if customer.is_individual else [a for a in kinds if a is not Attention.KEY_TERM]
 

@@ -183,7 +183,7 @@ class Document:
 
     def bold_texts(self) -> list[str]:
         """Texts printed in bold: the attention runs, in reading order."""
-        found = []
+        found: list[str] = []
         for block in self._all_blocks():
             if isinstance(block, Paragraph):
                 found.extend(r.text for r in block.runs if r.bold and r.text.strip())

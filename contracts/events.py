@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from .customer import Customer, CustomerType
 from .dates import DeliveryMethod, TermCounting
@@ -296,6 +296,8 @@ BODY_TYPES: dict[EventKind, type] = {
                 Terminated, Voided, Corrected, Paid)
 }
 
+_B = TypeVar("_B", bound=Body)
+
 
 @dataclass(frozen=True)
 class Event:
@@ -313,6 +315,14 @@ class Event:
     def kind(self) -> EventKind:
         return self.body.KIND
 
+    def body_as(self, cls: type[_B]) -> _B:
+        """The body as the type the caller has already dispatched on (by kind or by type), so
+        that a type checker can follow it; another type is a bug and raises TypeError."""
+        body = self.body
+        if not isinstance(body, cls):
+            raise TypeError(f"{self.contract_no} 第 {self.seq} 条：{self.kind.value} 不是 {cls.__name__}")
+        return body
+
     @property
     def sort_key(self) -> tuple[str, int]:
         return (self.contract_no, self.seq)
@@ -327,7 +337,8 @@ def encode(value: Any) -> Any:
         return value.value
     if isinstance(value, Customer):
         return value.as_dict()
-    names = _field_names(type(value))
+    cls: type = type(value)
+    names = _field_names(cls)
     if names:
         return {name: encode(getattr(value, name)) for name in names}
     if isinstance(value, dt.datetime):
@@ -369,7 +380,7 @@ def decoder(tp: Any) -> Callable[[Any], Any]:
         return lambda data: tuple(item(x) for x in data)
     if tp is Customer:
         return customer_from_snapshot
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return functools.partial(decode_body, tp)
     return SCALARS.get(tp) or (tp if issubclass(tp, StrEnum | bool) else _identity)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -113,7 +114,10 @@ def _decimal(section: Mapping[str, Any], key: str, low: Decimal, high: Decimal, 
         value = Decimal(str(raw).strip())
     except InvalidOperation:
         raise InvalidInput(Problem(f"contract.{key}", message)) from None
-    if not value.is_finite() or not low < value <= high or -value.as_tuple().exponent > LPR_PLACES:
+    if not value.is_finite() or not low < value <= high:
+        raise InvalidInput(Problem(f"contract.{key}", message))
+    exponent = value.as_tuple().exponent  # an int: the value is finite
+    if not isinstance(exponent, int) or -exponent > LPR_PLACES:
         raise InvalidInput(Problem(f"contract.{key}", message))
     return value
 
@@ -136,7 +140,9 @@ def _late_fee(section: Mapping[str, Any]) -> LateFeeRate:
 
 
 def _holidays(section: Mapping[str, Any]) -> HolidaySupplement:
-    years, rest, work = set(), set(), set()
+    years: set[int] = set()
+    rest: set[dt.date] = set()
+    work: set[dt.date] = set()
     for year, spec in section.items():
         if not str(year).isdigit():
             raise InvalidInput(Problem(f"holidays.{year}", "年份应为四位数字"))

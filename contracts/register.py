@@ -39,6 +39,7 @@ from .errors import HistoryError, InvalidInput, Problem
 from .events import (
     GENESIS,
     Amended,
+    Body,
     Change,
     Corrected,
     Event,
@@ -190,7 +191,7 @@ def effective_events(events: Iterable[Event]) -> tuple[Event, ...]:
         if event.seq not in fixes:
             result.append(event)
             continue
-        body = event.body
+        body: Body | None = event.body
         for fix in fixes[event.seq]:
             if fix.retract:
                 body = None
@@ -252,7 +253,8 @@ def stood_on(state: ContractState, day: dt.date, profile: Profile | None = None)
 
 
 def correction_marks(events: tuple[Event, ...]) -> dict[str, Any]:
-    retracted, corrected_by = set(), {}
+    retracted: set[int] = set()
+    corrected_by: dict[int, list[int]] = {}
     for event in events:
         if isinstance(event.body, Corrected):
             corrected_by.setdefault(event.body.corrects_seq, []).append(event.seq)
@@ -347,7 +349,8 @@ def terms_in_force(
         change = dict(binding.changes)
         if "annual_fee" in change:
             fee = Decimal(change.pop("annual_fee"))
-        fields = change
+        # what is left are Customer fields (amendable ones are text), by name
+        fields: dict[str, Any] = change
         customer = dataclasses.replace(customer, **fields) if fields else customer
     return TermsInForce(customer, fee)
 
@@ -694,7 +697,7 @@ def rule_problems(state: ContractState, event: Event, profile: Profile) -> list[
 
 
 def _signed_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
-    body: Signed = event.body  # type: ignore[assignment]
+    body = event.body_as(Signed)
     no = state.contract_no
     if state.signed is not None:
         return [Problem("", f"合同 {no} 已于 {state.signed.signed_on} 签署，不能重复签署")]
@@ -723,7 +726,7 @@ def _in_force_problem(state: ContractState, day: dt.date, what: str) -> Problem 
 
 
 def _amended_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
-    body: Amended = event.body  # type: ignore[assignment]
+    body = event.body_as(Amended)
     problem = _in_force_problem(state, body.signed_on, "变更")
     if problem:
         return [problem]
@@ -742,7 +745,7 @@ def _amended_problems(state: ContractState, event: Event, profile: Profile) -> l
 
 
 def _renewed_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
-    body: Renewed = event.body  # type: ignore[assignment]
+    body = event.body_as(Renewed)
     problem = _in_force_problem(state, body.signed_on, "续签")
     if problem:
         return [problem]
@@ -764,7 +767,7 @@ def _renewed_problems(state: ContractState, event: Event, profile: Profile) -> l
 
 
 def _notice_sent_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
-    body: NoticeSent = event.body  # type: ignore[assignment]
+    body = event.body_as(NoticeSent)
     if state.notice(body.notice_id) is not None:
         return [Problem("", f"通知编号 {body.notice_id} 已被使用")]
     if body.notice_kind is NoticeKind.ADDRESS_CHANGE and not (body.new_address or body.new_email):
@@ -806,7 +809,9 @@ def late_payment_grounds(
 def _notice_outcome_problems(
     state: ContractState, event: Event, profile: Profile
 ) -> list[Problem]:
-    body: NoticeDelivered | NoticeReturned = event.body  # type: ignore[assignment]
+    body = event.body
+    if not isinstance(body, NoticeDelivered | NoticeReturned):
+        raise TypeError(f"{state.contract_no} 第 {event.seq} 条：{event.kind.value} 不是送达或退回")
     notice = state.notice(body.notice_id)
     if notice is None:
         return [Problem("", f"通知 {body.notice_id} 从未发出，不能登记送达或退回")]
@@ -830,7 +835,7 @@ def _return_reason_problems(notice: Notice, reason: ReturnReason) -> list[Proble
 
 
 def _terminated_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
-    body: Terminated = event.body  # type: ignore[assignment]
+    body = event.body_as(Terminated)
     no = state.contract_no
     if state.signed is None:
         return [Problem("", f"合同 {no} 尚未签署，不能解除；未签署的合同请作废（void）")]
@@ -884,7 +889,7 @@ def _termination_notice_problems(
 
 
 def _paid_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
-    body: Paid = event.body  # type: ignore[assignment]
+    body = event.body_as(Paid)
     no = state.contract_no
     if state.signed is None:
         return [Problem("", f"合同 {no} 尚未签署，不能登记付款")]
@@ -942,7 +947,7 @@ RULES = {
 
 
 def correction_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
-    body: Corrected = event.body  # type: ignore[assignment]
+    body = event.body_as(Corrected)
     target = next((e for e in state.events if e.seq == body.corrects_seq), None)
     if target is None or body.corrects_seq == 1:
         return [Problem("seq", f"合同 {state.contract_no} 没有可更正的第 {body.corrects_seq} 条事件"
@@ -1042,8 +1047,8 @@ def history_view(state: ContractState) -> list[dict[str, Any]]:
     items = []
     for event in state.events:
         data = dict(stored_data(event))
-        if "customer" in data:
-            data["customer"] = customer_view(event.body.customer)  # type: ignore[union-attr]
+        if "customer" in data:  # only an issue records a customer
+            data["customer"] = customer_view(event.body_as(Issued).customer)
         items.append({"seq": event.seq, "kind": event.kind.value, "label": event.kind.label,
                       "recorded_at": event.recorded_at.isoformat(), **data,
                       "retracted": event.seq in state.retracted,

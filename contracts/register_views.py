@@ -17,7 +17,7 @@ from .customer import Customer
 from .errors import InvalidInput, Problem
 from .profile import Profile
 from .register import ContractState, Status, current_term, payment_deadlines, status_on, terms_in_force
-from .report_model import Column, ColumnKind, Report
+from .report_model import Column, ColumnKind, Report, Total
 from .resolver import nfkc
 
 TEXT, DATE, AMOUNT, ID = ColumnKind.TEXT, ColumnKind.DATE, ColumnKind.AMOUNT, ColumnKind.ID
@@ -93,8 +93,9 @@ def register_report(
         as_of=as_of,
         columns=REGISTER_COLUMNS,
         rows=tuple(rows),
-        totals=(("合同份数", len(rows)), *((label, n) for label, n in sorted(by_status.items(), key=_status_order)),
-                ("履行中合同年服务费合计（元）", in_force)),
+        totals=(Total("合同份数", len(rows)),
+                *(Total(label, n) for label, n in sorted(by_status.items(), key=_status_order)),
+                Total("履行中合同年服务费合计（元）", in_force)),
         notes=("身份证号已遮蔽显示。",) if rows else (),
         generated_at=generated_at,
         empty_message=EMPTY_REGISTER if not states else f"登记簿中没有状态为“{status.label if status else ''}”的合同。",
@@ -173,7 +174,7 @@ def find_report(
         as_of=as_of,
         columns=FIND_COLUMNS,
         rows=tuple(rows),
-        totals=(("找到合同", len(rows)),),
+        totals=(Total("找到合同", len(rows)),),
         notes=("身份证号已遮蔽显示。",) if rows else (),
         generated_at=generated_at,
         empty_message=EMPTY_REGISTER if not states else f"没有找到与“{query.strip()}”相符的合同。",

@@ -140,7 +140,7 @@ def monthly_chart(dates: Iterable[dt.date], as_of: dt.date, months: int = 24, ca
     """
     if months < 1:
         raise ValueError("months must be at least 1")
-    index = {}
+    index: dict[tuple[int, int], int] = {}
     year, month = as_of.year, as_of.month
     for i in range(months):
         index[(year, month)] = i
@@ -150,9 +150,9 @@ def monthly_chart(dates: Iterable[dt.date], as_of: dt.date, months: int = 24, ca
     for day in dates:
         if day < as_of:
             continue
-        i = index.get((day.year, day.month))
-        if i is not None:
-            counts[i] += 1
+        slot = index.get((day.year, day.month))
+        if slot is not None:
+            counts[slot] += 1
     return MonthlyChart(tuple(labels), tuple(counts), caption)
 
 

@@ -65,6 +65,7 @@ from .report_model import (
     ColumnKind,
     MonthlyChart,
     Report,
+    Total,
     amount_figures,
     display_value,
     monthly_chart,
@@ -254,7 +255,8 @@ def expiring_report(
     if within < 0:
         raise InvalidInput(Problem("within", "天数不能为负数"))
     horizon = as_of + dt.timedelta(days=within)
-    rows, events = [], []
+    rows: list[dict[str, Any]] = []
+    events: list[CalendarEvent] = []
     counts = {DUE: 0, MISSED: 0}
     fees = Decimal("0")
     for state in states:
@@ -300,11 +302,11 @@ def expiring_report(
         as_of=as_of,
         columns=EXPIRING_COLUMNS,
         rows=tuple(rows),
-        totals=(("到期协议份数", len(rows)), ("已约定续签", renewed_count),
-                ("尚未约定续签", len(rows) - renewed_count), ("应发提醒", counts[DUE]),
-                ("漏发提醒", counts[MISSED]), ("年服务费合计（元）", fees),
-                ("逾期付款份数", len(overdue)),
-                ("逾期未付合计（元）", sum((r["outstanding"] for r in overdue), money.ZERO))),
+        totals=(Total("到期协议份数", len(rows)), Total("已约定续签", renewed_count),
+                Total("尚未约定续签", len(rows) - renewed_count), Total("应发提醒", counts[DUE]),
+                Total("漏发提醒", counts[MISSED]), Total("年服务费合计（元）", fees),
+                Total("逾期付款份数", len(overdue)),
+                Total("逾期未付合计（元）", sum((r["outstanding"] for r in overdue), money.ZERO))),
         notes=(f"到期窗口：{as_of} 至 {horizon}（{within} 日）。",
                f"到期提醒在期限最后一日前 {leads} 日（公司档案 reminder_days）；“已发”指已登记续签提醒通知，"
                "“应发”指已到提醒日尚未发出，“漏发”指该次提醒的期间已过而未发出。",
@@ -351,7 +353,7 @@ def renewals_report(
     """Every renewal signed in [date_from, date_to] (both optional), by signing date."""
     check_period(date_from, date_to)
     states = list(states)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for state in states:
         if state.voided is not None:
             continue
@@ -374,8 +376,8 @@ def renewals_report(
         as_of=as_of,
         columns=RENEWAL_COLUMNS,
         rows=tuple(rows),
-        totals=(("续签协议份数", len(rows)),
-                ("续签后年服务费合计（元）", sum((r["new_fee"] for r in rows), Decimal("0")))),
+        totals=(Total("续签协议份数", len(rows)),
+                Total("续签后年服务费合计（元）", sum((r["new_fee"] for r in rows), Decimal("0")))),
         notes=(f"签署日期：{period}。",),
         generated_at=generated_at,
         empty_message=EMPTY_REGISTER if not states else f"签署日期在 {period} 的续签协议：没有。",
@@ -422,7 +424,7 @@ def amendments_report(
         states_in = chosen
     else:
         states_in = states
-    rows = []
+    rows: list[dict[str, Any]] = []
     for state in states_in:
         name = terms_in_force(state, as_of).customer.name
         for body in state.amendments:
@@ -443,8 +445,8 @@ def amendments_report(
         as_of=as_of,
         columns=AMENDMENT_COLUMNS,
         rows=tuple(rows),
-        totals=(("补充协议份数", len(rows)), ("涉及合同份数", len({r["contract_no"] for r in rows})),
-                ("截至基准日已生效", sum(1 for r in rows if r["in_force"]))),
+        totals=(Total("补充协议份数", len(rows)), Total("涉及合同份数", len({r["contract_no"] for r in rows})),
+                Total("截至基准日已生效", sum(1 for r in rows if r["in_force"]))),
         notes=(f"{scope}签署日期：{period}。",),
         generated_at=generated_at,
         empty_message=EMPTY_REGISTER if not states else f"{scope}签署日期在 {period} 的补充协议：没有。",
@@ -493,7 +495,8 @@ def notices_report(
     `pending`), by sending date; a courier or personal notice without a receipt past its deemed
     day, and a notice sent to an address that was not the one in force, are flagged."""
     states = list(states)
-    rows, listed = [], []
+    rows: list[dict[str, Any]] = []
+    listed: list[ContractState] = []
     for state in states:
         if not state.notices:
             continue
@@ -536,10 +539,10 @@ def notices_report(
         as_of=as_of,
         columns=NOTICE_COLUMNS,
         rows=tuple(rows),
-        totals=(("通知份数", len(rows)), ("截至基准日已送达", delivered),
-                ("待签收", sum(1 for r in rows if r["outcome"].startswith("待签收"))),
-                ("逾期未确认", sum(1 for r in rows if r["overdue"])),
-                ("寄往非有效地址", sum(1 for r in rows if not r["to_address_in_force"]))),
+        totals=(Total("通知份数", len(rows)), Total("截至基准日已送达", delivered),
+                Total("待签收", sum(1 for r in rows if r["outcome"].startswith("待签收"))),
+                Total("逾期未确认", sum(1 for r in rows if r["overdue"])),
+                Total("寄往非有效地址", sum(1 for r in rows if not r["to_address_in_force"]))),
         notes=("视为送达日依协议 13.5 条，取适用日期中最早的一日：直接送达为签收或拒收之日；快递/EMS 为签收之日、"
                f"在有效地址被拒收或退回之日、{_posted_day_text(listed, profile)}中最早的一日；"
                "电子邮件为进入指定邮箱之日（北京时间），被退回的不视为送达。",
@@ -673,12 +676,12 @@ def deadlines_report(
         as_of=as_of,
         columns=DEADLINE_COLUMNS,
         rows=tuple(rows),
-        totals=(("期限条数", len(rows)), ("付款截止", len(payments)),
-                ("应付金额合计（元）", sum((r["amount"] for r in payments), Decimal("0"))),
-                ("已付清", sum(1 for r in payments if r["settled"])),
-                ("尚欠合计（元）", sum((max(r["outstanding"], money.ZERO) for r in payments), money.ZERO)),
-                ("遇休假日顺延", sum(1 for r in rows if r.get("shifted_from"))),
-                ("暂定日期", sum(1 for r in rows if r["provisional"]))),
+        totals=(Total("期限条数", len(rows)), Total("付款截止", len(payments)),
+                Total("应付金额合计（元）", sum((r["amount"] for r in payments), Decimal("0"))),
+                Total("已付清", sum(1 for r in payments if r["settled"])),
+                Total("尚欠合计（元）", sum((max(r["outstanding"], money.ZERO) for r in payments), money.ZERO)),
+                Total("遇休假日顺延", sum(1 for r in rows if r.get("shifted_from"))),
+                Total("暂定日期", sum(1 for r in rows if r["provisional"]))),
         notes=tuple(notes),
         generated_at=generated_at,
         calendar_events=tuple(events),
@@ -764,13 +767,13 @@ def receivables_report(
     """Every service year begun by as_of whose fee is not paid in full (or was overpaid), longest
     overdue first: due, paid, outstanding, days overdue, the ageing bucket and the late fee."""
     states = list(states)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for state in states:
         if state.signed is not None and state.voided is None and state.signed.signed_on <= as_of:
             rows += _receivable_rows(state, as_of, profile)
     rows.sort(key=lambda r: (-r["days_overdue"], r["contract_no"], r["service_year"]))
     overdue = [r for r in rows if r["days_overdue"]]
-    buckets = tuple((f"其中{label}（元）", sum((r["outstanding"] for r in overdue if r["ageing"] == label),
+    buckets = tuple(Total(f"其中{label}（元）", sum((r["outstanding"] for r in overdue if r["ageing"] == label),
                                                money.ZERO)) for label, _low, _high in money.AGEING)
     fees = [r["late_fee"] for r in rows if r["late_fee"] is not None]
     return Report(
@@ -779,13 +782,13 @@ def receivables_report(
         as_of=as_of,
         columns=RECEIVABLE_COLUMNS,
         rows=tuple(rows),
-        totals=(("未付清的服务年度", len(rows)), ("涉及合同份数", len({r["contract_no"] for r in rows})),
-                ("应付合计（元）", sum((r["amount"] for r in rows), money.ZERO)),
-                ("已付合计（元）", sum((r["paid"] for r in rows), money.ZERO)),
-                ("尚欠合计（元）", sum((r["outstanding"] for r in rows), money.ZERO)),
-                ("逾期未付合计（元）", sum((r["outstanding"] for r in overdue), money.ZERO)),
+        totals=(Total("未付清的服务年度", len(rows)), Total("涉及合同份数", len({r["contract_no"] for r in rows})),
+                Total("应付合计（元）", sum((r["amount"] for r in rows), money.ZERO)),
+                Total("已付合计（元）", sum((r["paid"] for r in rows), money.ZERO)),
+                Total("尚欠合计（元）", sum((r["outstanding"] for r in rows), money.ZERO)),
+                Total("逾期未付合计（元）", sum((r["outstanding"] for r in overdue), money.ZERO)),
                 *buckets,
-                ("违约金合计（元）", sum(fees, money.ZERO))),
+                Total("违约金合计（元）", sum(fees, money.ZERO))),
         notes=("列出基准日以前已开始、服务费尚未付清的服务年度（已付清的不列入），逾期最久的在前。",
                "逾期天数自付款截止日（遇法定休假日顺延后）的次日起算；违约金按协议签发时写明的年利率按日计算"
                "（每日为年利率的三百六十五分之一），计至付清之日或基准日（协议 8.4 条）。",
@@ -948,7 +951,7 @@ def consolidated_schedule(state: ContractState, as_of: dt.date, profile: Profile
     signed by as_of (numbered on, as the register numbers them), each at the fee in force when it
     begins (one not begun yet: on as_of), with its due date as the register computes it."""
     signed = {t.number for t in agreed_terms(state, as_of)}
-    rows = []
+    rows: list[list[str]] = []
     for item in payment_deadlines(state, profile):
         if item.term not in signed:
             continue

@@ -77,7 +77,7 @@ def fill_demo_register(
 ) -> list[tuple[str, str]]:
     """A register with a contract in every status on `today`; returns (contract_no, what)."""
     from contracts.dates import SHANGHAI, DeliveryMethod
-    from contracts.events import NoticeKind
+    from contracts.events import NoticeKind, NoticeSent
     from store import open_store
 
     from . import register as reg
@@ -169,7 +169,7 @@ def fill_demo_register(
         notice = reg.send_notice(store, profile, ended, reg.NoticeRequest(
             NoticeKind.TERMINATION, DeliveryMethod.COURIER, at(sent), reason="late_payment",
             reason_text="乙方逾期支付服务费超过六十日"), out_dir=out_dir, formats=formats, now=at(sent))
-        notice_id = notice.event.body.notice_id
+        notice_id = notice.event.body_as(NoticeSent).notice_id
         reg.record_delivery(store, profile, notice_id, _shift(sent, days=2), now=at(_shift(sent, days=2)))
         reg.terminate(store, profile, ended, by_notice=notice_id, now=at(_shift(sent, days=3)))
         made.append((ended, "已解除，解除通知已送达"))

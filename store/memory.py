@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from typing import Any
 
 from .base import (
@@ -87,8 +87,10 @@ class MemoryStore:
     def batch_issued(self, batch_key: str) -> list[Record]:
         return [records[0] for _no, records in self.histories() if records and in_batch(records[0], batch_key)]
 
-    def locked(self) -> AbstractContextManager[None]:
-        return self._lock  # type: ignore[return-value]
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        with self._lock:
+            yield
 
     def head(self) -> Head | None:
         if not self._lines:

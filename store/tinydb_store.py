@@ -32,7 +32,7 @@ import bisect
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -73,7 +73,13 @@ class CorruptStore(StoreError):
     """A complete line of the register file cannot be read."""
 
 
-class _Tables(dict):
+def _add_to(index: dict[Any, set[str]], name: str, keys: Iterable[Any]) -> None:
+    """Record that table `name` holds each of `keys` (kinds, or (field, value) tokens)."""
+    for key in keys:
+        index.setdefault(key, set()).add(name)
+
+
+class _Tables(dict[str, dict[str, Any]]):
     """The data TinyDB sees: table name -> {doc id: document}.
 
     A table's lines are parsed when the table is first read (a cold `show` parses one
@@ -100,6 +106,8 @@ class _Tables(dict):
             del self.raw[name]
         return table
 
+    # get, values and items read through __getitem__ (which parses a table on first use); dict's
+    # own signatures are overloads and views, which these plain versions do not repeat
     def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
         return self[name] if name in self else default
 
@@ -123,7 +131,7 @@ class _Tables(dict):
             dict.__setitem__(self, name, {})
         self.raw.setdefault(name, []).append((number, line))
         if self.kinds is not None:
-            self._index(name, _kinds_in(line))
+            _add_to(self.kinds, name, _kinds_in(line))
         if self.tokens is not None:
             self._index_tokens(name, _tokens_in(line))
 
@@ -135,12 +143,12 @@ class _Tables(dict):
                 lines = self.raw.get(name)
                 found = {k for _n, line in lines for k in _kinds_in(line)} if lines else \
                     {str(doc.get("kind")) for doc in dict.__getitem__(self, name).values()}
-                self._index(name, found)
+                _add_to(self.kinds, name, found)
         return self.kinds.get(kind, set())
 
     def index_docs(self, name: str, docs: Mapping[str, Any]) -> None:
         if self.kinds is not None:
-            self._index(name, {str(doc.get("kind")) for doc in docs.values()})
+            _add_to(self.kinds, name, {str(doc.get("kind")) for doc in docs.values()})
         if self.tokens is not None:
             self._index_tokens(name, _tokens_in(orjson.dumps(docs)))
 
@@ -156,16 +164,17 @@ class _Tables(dict):
                 lines = self.raw.get(name)
                 found = {t for _n, line in lines for t in _tokens_in(line)} if lines else \
                     _tokens_in(orjson.dumps(dict.__getitem__(self, name)))
-                self._index_tokens(name, found)
+                _add_to(self.tokens, name, found)
         return self.tokens
 
     def _index_tokens(self, name: str, tokens: Any) -> None:
-        for token in tokens:
-            self.tokens.setdefault(token, set()).add(name)  # type: ignore[union-attr]
-            for (field, prefix), values in self.series.items():
-                number = series_number(token[1], prefix) if token[0] == field else None
+        assert self.tokens is not None
+        _add_to(self.tokens, name, tokens)
+        for (field, prefix), values in self.series.items():
+            for token_field, value in tokens:
+                number = series_number(value, prefix) if token_field == field else None
                 if number is not None:
-                    item = (number, token[1])
+                    item = (number, value)
                     at = bisect.bisect_left(values, item)
                     if at == len(values) or values[at] != item:
                         values.insert(at, item)
@@ -177,10 +186,6 @@ class _Tables(dict):
             self.series[key] = sorted({(n, value) for f, value in self.token_index()
                                        if f == field and (n := series_number(value, prefix)) is not None})
         return self.series[key]
-
-    def _index(self, name: str, kinds: Any) -> None:
-        for kind in kinds:
-            self.kinds.setdefault(kind, set()).add(name)  # type: ignore[union-attr]
 
     def merge(self, name: str, docs: Mapping[str, Any], number: int) -> None:
         if name not in self:
@@ -293,7 +298,7 @@ class JournalStorage(Storage):
         self._pending: list[tuple[int, bytes]] = []  # lines after it without a stored hash
 
     # ------------------------------------------------------------ reading
-    def read(self) -> dict[str, dict[str, Any]]:
+    def read(self) -> _Tables:
         self.refresh()
         return self._tables
 
@@ -532,7 +537,10 @@ class TinyDBStore:
         self.path = Path(path)
         self._lock = RegisterLock(self.path, timeout)
         self._db = RegisterDB(str(self.path), storage=JournalStorage, lock=self._lock)
-        self._storage: JournalStorage = self._db.storage  # type: ignore[assignment]
+        storage = self._db.storage  # typed as TinyDB's Storage: the one given above
+        if not isinstance(storage, JournalStorage):
+            raise TypeError(f"expected a JournalStorage, got {type(storage).__name__}")
+        self._storage = storage
 
     def append(
         self, contract_no: str, expected_seq: int, records: Sequence[Mapping[str, Any]]

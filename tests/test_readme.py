@@ -84,7 +84,6 @@ def test_placeholders_only_in_text_blocks():
 @pytest.mark.slow
 def test_the_readme_runs_as_written(tmp_path, monkeypatch):
     import cli
-
     from renderers import fonts
 
     monkeypatch.chdir(tmp_path)
