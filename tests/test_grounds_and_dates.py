@@ -16,7 +16,7 @@ from contracts.events import NoticeKind, NoticeSent, Signed, TerminationReason, 
 from contracts.register import replay
 from store import TinyDBStore
 from tests.conftest import INDIVIDUAL
-from tests.test_register_fixtures import NO, D, fake_renderer, freeze_clock  # noqa: F401  (fixture)
+from tests.test_register_fixtures import NO, D, fake_renderer, freeze_clock, signed_contract_cli  # noqa: F401  (fixture)
 
 TODAY = dt.datetime(2026, 6, 1, 10, tzinfo=SHANGHAI)
 
@@ -25,21 +25,7 @@ TODAY = dt.datetime(2026, 6, 1, 10, tzinfo=SHANGHAI)
 def run(tmp_path, fake_renderer, monkeypatch):  # noqa: F811
     """A contract issued 2025-03-01 and signed 2025-03-10 (year 1 due 2025-03-25), on a clock
     that says 2026-06-01."""
-    db = tmp_path / "register.json"
-    monkeypatch.chdir(tmp_path)
-    freeze_clock(monkeypatch, TODAY)
-    customer = tmp_path / "customer.yaml"
-    customer.write_text("\n".join(f'{k}: "{v}"' for k, v in {**INDIVIDUAL, "annual_fee": "12800"}.items()),
-                        encoding="utf-8")
-
-    def invoke(*args: str):
-        return CliRunner().invoke(main, ["--db", str(db), "--new-register", *args])
-
-    assert invoke("issue", "--type", "individual", "--from", str(customer), "--issued-on", "2025-03-01",
-                  "--format", "pdf", "--out", "out").exit_code == 0
-    assert invoke("sign", NO, "--on", "2025-03-10").exit_code == 0
-    invoke.db = db
-    return invoke
+    return signed_contract_cli(tmp_path, monkeypatch, TODAY)
 
 
 def late_notice(run, day: str):

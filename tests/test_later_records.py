@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from cli import main
 from contracts.dates import SHANGHAI
 from tests.conftest import INDIVIDUAL
-from tests.test_register_fixtures import NO, fake_renderer, freeze_clock  # noqa: F401  (fixture)
+from tests.test_register_fixtures import NO, fake_renderer, signed_contract_cli  # noqa: F401  (fixture)
 
 TODAY = dt.datetime(2026, 10, 8, 10, tzinfo=SHANGHAI)
 NEW_ADDRESS = "上海市浦东新区世纪大道100号"
@@ -21,22 +21,8 @@ NEW_ADDRESS = "上海市浦东新区世纪大道100号"
 
 @pytest.fixture
 def run(tmp_path, fake_renderer, monkeypatch):  # noqa: F811
-    """A contract issued 2025-03-01, signed 2025-03-10, year 1 paid; the clock says 2026-10-08."""
-    db = tmp_path / "register.json"
-    monkeypatch.chdir(tmp_path)
-    freeze_clock(monkeypatch, TODAY)
-    customer = tmp_path / "customer.yaml"
-    customer.write_text("\n".join(f'{k}: "{v}"' for k, v in {**INDIVIDUAL, "annual_fee": "12800"}.items()),
-                        encoding="utf-8")
-
-    def invoke(*args: str):
-        return CliRunner().invoke(main, ["--db", str(db), "--new-register", *args])
-
-    assert invoke("issue", "--type", "individual", "--from", str(customer), "--issued-on", "2025-03-01",
-                  "--format", "pdf", "--out", "out").exit_code == 0
-    assert invoke("sign", NO, "--on", "2025-03-10").exit_code == 0
-    invoke.db = db
-    return invoke
+    """A contract issued 2025-03-01, signed 2025-03-10; the clock says 2026-10-08."""
+    return signed_contract_cli(tmp_path, monkeypatch, TODAY)
 
 
 def terminated_by_notice(run) -> None:

@@ -79,3 +79,28 @@ def any_store(request, tmp_path):
     store = MemoryStore() if request.param == "memory" else TinyDBStore(tmp_path / "register.json")
     yield store
     store.close()
+
+
+def signed_contract_cli(tmp_path: Path, patch: pytest.MonkeyPatch, moment: dt.datetime):
+    """The CLI on a fresh register holding one individual contract, issued 2025-03-01 and signed
+    2025-03-10, with the clock at `moment`; returns `invoke(*args)` (its `.db` is the file)."""
+    from click.testing import CliRunner
+
+    from cli import main
+    from tests.conftest import INDIVIDUAL
+
+    db = tmp_path / "register.json"
+    patch.chdir(tmp_path)
+    freeze_clock(patch, moment)
+    customer = tmp_path / "customer.yaml"
+    customer.write_text("\n".join(f'{k}: "{v}"' for k, v in {**INDIVIDUAL, "annual_fee": "12800"}.items()),
+                        encoding="utf-8")
+
+    def invoke(*args: str):
+        return CliRunner().invoke(main, ["--db", str(db), "--new-register", *args])
+
+    assert invoke("issue", "--type", "individual", "--from", str(customer), "--issued-on", "2025-03-01",
+                  "--format", "pdf", "--out", "out").exit_code == 0
+    assert invoke("sign", NO, "--on", "2025-03-10").exit_code == 0
+    invoke.db = db  # type: ignore[attr-defined]
+    return invoke
