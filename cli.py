@@ -378,13 +378,13 @@ def main(ctx: click.Context, db: str | None, profile: str | None, new_register: 
 
 # ---------------------------------------------------------------- init
 @main.command(context_settings=CONTEXT)
-@click.argument("path", required=False)
+@click.argument("path", required=False, metavar="[档案文件]")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 @domain_errors
 def init(path: str | None, force: bool) -> None:
     """生成一份公司档案（甲方信息与合同参数），供修改。
 
-    不指定 PATH 时写入用户配置目录，之后每个命令都会自动使用它。
+    不指定档案文件时写入用户配置目录，之后每个命令都会自动使用它。
     """
     from service.targets import check_out_file
 
@@ -770,7 +770,7 @@ def confirm_second(store: Any, settings: Settings, customer: Any) -> bool:
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("contract_no")
+@click.argument("contract_no", metavar="合同编号")
 @click.option("--on", "on", metavar="YYYY-MM-DD", help="签署日期（协议自签署之日起生效）。")
 @pass_settings
 @domain_errors
@@ -793,7 +793,7 @@ def sign(settings: Settings, contract_no: str, on: str | None) -> None:
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("contract_no")
+@click.argument("contract_no", metavar="合同编号")
 @click.option("--signed-on", metavar="YYYY-MM-DD", help="补充协议签署日期。")
 @click.option("--effective-on", metavar="YYYY-MM-DD", help="变更生效日期（须在协议期限内）。")
 @click.option("--set", "changes", multiple=True, metavar="字段=新值",
@@ -831,7 +831,7 @@ def amend(settings: Settings, contract_no, signed_on, effective_on, changes, for
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("contract_no")
+@click.argument("contract_no", metavar="合同编号")
 @click.option("--signed-on", metavar="YYYY-MM-DD", help="续签协议签署日期（须在现期限届满之前）。")
 @click.option("--years", type=ZhIntRange(1, 30), metavar="年数", help="续签年限（默认与原协议相同）。")
 @click.option("--annual-fee", metavar="金额", help="续签期间的年服务费（默认沿用现行费用）。")
@@ -866,7 +866,7 @@ def notice() -> None:
 
 
 @notice.command("send", context_settings=CONTEXT)
-@click.argument("contract_no")
+@click.argument("contract_no", metavar="合同编号")
 @click.option("--kind", type=KIND_CHOICE, required=True, metavar="类型", help=KIND_CHOICE.help("通知类型"))
 @click.option("--method", type=METHOD_CHOICE, required=True, metavar="方式",
               help=METHOD_CHOICE.help("送达方式（快递/EMS 也可写“快递”）"))
@@ -915,7 +915,7 @@ def notice_send(settings: Settings, contract_no, kind, method, to, on, reason, n
 
 
 @notice.command("delivered", context_settings=CONTEXT)
-@click.argument("notice_id")
+@click.argument("notice_id", metavar="通知编号")
 @click.option("--on", "on", metavar="YYYY-MM-DD", help="签收或送达日期。")
 @pass_settings
 @domain_errors
@@ -935,7 +935,7 @@ def notice_delivered(settings: Settings, notice_id: str, on: str | None) -> None
 
 
 @notice.command("returned", context_settings=CONTEXT)
-@click.argument("notice_id")
+@click.argument("notice_id", metavar="通知编号")
 @click.option("--on", "on", metavar="YYYY-MM-DD", help="拒收或退回日期。")
 @click.option("--reason", type=RETURN_CHOICE, required=True, metavar="原因", help=RETURN_CHOICE.help("退回原因"))
 @pass_settings
@@ -956,7 +956,7 @@ def notice_returned(settings: Settings, notice_id: str, on: str | None, reason: 
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("contract_no")
+@click.argument("contract_no", metavar="合同编号")
 @click.option("--by-notice", metavar="N-NNNNNN", help="据以解除的解除通知编号（通知送达时解除）。")
 @click.option("--on", "on", metavar="YYYY-MM-DD", help="解除生效日期（协商解除时必填）。")
 @click.option("--reason", type=END_CHOICE, metavar="原因", help=END_CHOICE.help("解除原因"))
@@ -1003,7 +1003,7 @@ PAY_METHOD_CHOICE = LabelChoice(PaymentMethod, "付款方式")
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("contract_no")
+@click.argument("contract_no", metavar="合同编号")
 @click.option("--on", "on", metavar="YYYY-MM-DD", help="付款日期（款项进入甲方账户之日，不得晚于今天）。")
 @click.option("--amount", metavar="金额", help="金额（元），如 12800；退款或冲正登记错误的付款写负数，如 -500。")
 @click.option("--year", type=int, metavar="N", help="付给第几个服务年度（默认：最早尚未付清的服务年度起依次冲抵）。")
@@ -1040,7 +1040,7 @@ def pay(settings: Settings, contract_no, on, amount, year, method, reference, no
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("contract_no")
+@click.argument("contract_no", metavar="合同编号")
 @click.option("--on", "on", metavar="YYYY-MM-DD", help="作废日期（默认今天）。")
 @click.option("--note", default="", help="作废原因。")
 @pass_settings
@@ -1057,7 +1057,7 @@ def void(settings: Settings, contract_no: str, on: str | None, note: str) -> Non
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("contract_no")
+@click.argument("contract_no", metavar="合同编号")
 @click.option("--seq", type=int, required=True, metavar="序号", help="要更正的记录序号（见 show 的历史记录）。")
 @click.option("--set", "changes", multiple=True, metavar="字段=正确值",
               help="更正的内容，可重复；字段写 show 中的中文名（如 签署日期、付款日期）或代码（如 signed_on）。")
@@ -1092,7 +1092,7 @@ def correct(settings: Settings, contract_no: str, seq: int, changes, retract: bo
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("contract_no")
+@click.argument("contract_no", metavar="合同编号")
 @click.option("--as-of", metavar="YYYY-MM-DD", help="按该日期计算状态（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON（字段说明见 README.md）。")
 @pass_settings
@@ -1234,7 +1234,7 @@ def echo_head(head: Any, confirmed: bool) -> None:
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False), metavar="文件")
 @click.option("--expect-head", metavar="POS:HASH", help=EXPECT_HEAD_HELP)
 @pass_settings
 @domain_errors
@@ -1457,11 +1457,11 @@ def batch_group() -> None:
 
 
 @batch_group.command("template", context_settings=CONTEXT)
-@click.argument("file")
+@click.argument("file", metavar="文件")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 @domain_errors
 def batch_template(file: str, force: bool) -> None:
-    """生成空白客户名单 FILE（.xlsx，也可 .csv）。
+    """生成空白客户名单文件（.xlsx，也可 .csv）。
 
     个人客户、单位客户各一个工作表（工作表名决定客户类型），另有带“类型”列的混合名单和
     含示例的填写说明；表头带说明，年服务费、生效日期、类型有数据验证。
@@ -1478,14 +1478,14 @@ def batch_template(file: str, force: bool) -> None:
 
 
 @batch_group.command("check", context_settings=CONTEXT)
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False), metavar="文件")
 @click.option("--type", "kind", metavar="个人|单位",
               help="整个文件的客户类型：个人（individual）或单位（corporate）；文件没有“类型”列、"
                    "工作表也不叫“个人客户”“单位客户”时用。")
 @pass_settings
 @domain_errors
 def batch_check(settings: Settings, file: str, kind: str | None) -> None:
-    """逐行检查客户名单 FILE：列出每个问题（行号、列名、原因），不写任何文件；有问题时退出码为 1。"""
+    """逐行检查客户名单文件：列出每个问题（行号、列名、原因），不写任何文件；有问题时退出码为 1。"""
     from service.batch import run_check
 
     code, lines = run_check(file, profile=settings.profile, today=today(), default_type=kind)
@@ -1495,7 +1495,7 @@ def batch_check(settings: Settings, file: str, kind: str | None) -> None:
 
 
 @batch_group.command("issue", context_settings=CONTEXT)
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False), metavar="文件")
 @click.option("--out", required=True,
               help="输出目录：协议文件、签发清单（‹批次>-index.csv/.xlsx）和错误名单。")
 @click.option("--jobs", type=ZhIntRange(min=1), default=None, metavar="N",
@@ -1515,7 +1515,7 @@ def batch_check(settings: Settings, file: str, kind: str | None) -> None:
 @domain_errors
 def batch_issue(settings: Settings, file: str, out: str, jobs: int | None, formats: str, skip_invalid: bool,
                 kind: str | None, batch_key: str | None, render_signed: bool) -> None:
-    """先检查客户名单 FILE 的每一行，再签发并登记每一行（已签发的跳过）。
+    """先检查客户名单文件的每一行，再签发并登记每一行（已签发的跳过）。
 
     默认只要有一行有误就整批不签发、列出全部问题；中断（Ctrl-C）后重新运行同一命令即可继续，
     不会重复签发。退出码：0 全部完成（--skip-invalid 时跳过的有误行不计），1 有误或有失败
@@ -1712,7 +1712,7 @@ def report_receivables(settings: Settings, as_of, fmt, out, no_timestamp, wide) 
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("contract_no")
+@click.argument("contract_no", metavar="合同编号")
 @click.option("--as-of", metavar="YYYY-MM-DD", help="按该日有效的约定合并（默认今天）。")
 @click.option("--format", "formats", default="docx,pdf", show_default=True, metavar="docx,pdf",
               help="文件格式，用逗号分隔。")
