@@ -1326,16 +1326,20 @@ def contract_lines(view: Mapping[str, Any]) -> list[str]:
 def contract_tables(view: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, str, str]], list[dict[str, Any]]]]:
     """(title, columns as (key, label, kind), rows) of the payment deadlines with what is paid, the
     payments, the notices and the history."""
+    from contracts.report_model import amount_figures
+
     deadlines = [{"year": d["service_year"], "period": f"{d['first_day']} 至 {d['last_day']}",
                   "due": due_text(d), "amount": Decimal(d["amount"]), "paid": Decimal(d["paid"]),
                   "outstanding": Decimal(d["outstanding"]),
                   "overdue": f"{d['days_overdue']} 日" if d["days_overdue"] else None,
                   # None: contracts issued before the register kept the rate
-                  "late_fee": "—" if d["late_fee"] is None else (d["late_fee"] if d["days_overdue"] else None)}
+                  "late_fee": "—" if d["late_fee"] is None else
+                  (amount_figures(Decimal(d["late_fee"])) if d["days_overdue"] else None)}
                  for d in view["payment_deadlines"]]
     payments = [{"on": p["on"], "amount": Decimal(p["amount"]), "method": PaymentMethod(p["method"]).label,
                  "reference": p["reference"] or None,
-                 "allocations": "，".join(f"第{a['service_year']}年度 {a['amount']}" for a in p["allocations"]),
+                 "allocations": "，".join(f"第{a['service_year']}年度 {amount_figures(Decimal(a['amount']))}"
+                                         for a in p["allocations"]),
                  "note": p["note"] or None} for p in view["payments"]]
     notices = [{"id": n["notice_id"], "kind": NoticeKind(n["kind"]).label, "method": DeliveryMethod(n["method"]).label,
                 "sent": n["sent_on"],
@@ -1391,14 +1395,18 @@ def due_text(deadline: Mapping[str, Any]) -> str:
 
 
 def arrears_line(arrears: Mapping[str, Any], as_of: str) -> str:
-    fee = "违约金未能计算（登记簿未记录利率）" if arrears["late_fee"] is None else f"违约金 {arrears['late_fee']} 元"
+    from contracts.report_model import amount_figures
+
+    fee = ("违约金未能计算（登记簿未记录利率）" if arrears["late_fee"] is None
+           else f"违约金 {amount_figures(Decimal(arrears['late_fee']))} 元")
     rights = []
     if arrears["suspension_right"]:
         rights.append(f"已超过协议约定的 {arrears['suspend_days']} 日，甲方可书面通知暂停服务")
     if arrears["termination_right"]:
         rights.append(f"已超过 {arrears['terminate_days']} 日，甲方可书面通知解除协议")
     tail = "；" + "；".join(rights) if rights else ""
-    return (f"逾期付款：截至 {as_of} 逾期 {arrears['days_overdue']} 日，尚欠 {arrears['outstanding']} 元，"
+    return (f"逾期付款：截至 {as_of} 逾期 {arrears['days_overdue']} 日，"
+            f"尚欠 {amount_figures(Decimal(arrears['outstanding']))} 元，"
             f"{fee}{tail}")
 
 

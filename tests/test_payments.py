@@ -240,7 +240,7 @@ def test_pay_and_show(run):
     assert (year2["paid"], year2["outstanding"], year2["days_overdue"], year2["late_fee"]) == \
         ("7200.00", "5600.00", 37, "25.55")
     table = "".join(run("show", NO, "--as-of", "2026-05-01").output.split())  # lines wrap at 80 columns
-    assert "逾期付款：截至2026-05-01逾期37日，尚欠5600.00元，违约金25.55元；已超过协议约定的30日" in table
+    assert "逾期付款：截至2026-05-01逾期37日，尚欠5,600.00元，违约金25.55元；已超过协议约定的30日" in table
     overdue = json.loads(run("list", "--status", "overdue", "--as-of", "2026-05-01", "--json").output)
     assert [v["contract_no"] for v in overdue] == [NO]
     refund = run("pay", NO, "--on", "2026-05-02", "--amount", "-200", "--year", "1", "--note", "多收退还")
