@@ -22,7 +22,7 @@ from dateutil.relativedelta import relativedelta
 
 from . import payments as money
 from . import validation as v
-from .amounts import parse_amount
+from .amounts import parse_amount, rmb_figures
 from .customer import Customer, mask_id
 from .dates import (
     DeliveryMethod,
@@ -801,7 +801,8 @@ def late_payment_grounds(
     oldest = late.years[0]
     allowed = oldest.deadline.due_on + dt.timedelta(days=limit + 1)
     return [Problem("reason", f"合同 {no} 截至 {day} 逾期 {late.days} 日（第 {oldest.service_year} "
-                              f"服务年度，应付日 {oldest.deadline.due_on}，尚欠 {oldest.outstanding} 元），"
+                              f"服务年度，应付日 {oldest.deadline.due_on}，"
+                              f"尚欠 {rmb_figures(oldest.outstanding)} 元），"
                               f"未超过协议约定的 {limit} 日，{refusal}；如届时仍未付清，"
                               f"{allowed} 起可以发出")]
 

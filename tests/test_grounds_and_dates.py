@@ -39,7 +39,7 @@ def test_a_late_payment_notice_is_refused_until_the_days_have_passed(run, tmp_pa
     before = run.db.read_bytes()
     early = late_notice(run, "2025-05-24")  # 60 days after 2025-03-25: not more than 60
     assert (early.exit_code, early.output) == (1, (
-        f"错误：合同 {NO} 截至 2025-05-24 逾期 60 日（第 1 服务年度，应付日 2025-03-25，尚欠 7800.00 元），"
+        f"错误：合同 {NO} 截至 2025-05-24 逾期 60 日（第 1 服务年度，应付日 2025-03-25，尚欠 7,800.00 元），"
         "未超过协议约定的 60 日，不能以逾期付款为由发出解除通知；如届时仍未付清，2025-05-25 起可以发出\n"))
     assert run.db.read_bytes() == before and not list((tmp_path / "out").glob(f"{NO}-J*"))
     sent = late_notice(run, "2025-05-25")  # 61 days
