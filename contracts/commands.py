@@ -10,7 +10,7 @@ the clerk typed, what those rules would refuse anyway. The grounds a termination
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,17 +18,20 @@ from . import payments as money
 from . import validation as v
 from .amounts import parse_amount
 from .customer import Customer, mask_id
-from .dates import SHANGHAI, DeliveryMethod, local_date
+from .dates import SHANGHAI, DeliveryMethod, local_date, term_last_day
 from .errors import InvalidInput, Problem
 from .events import (
     Allocation,
+    Amended,
     Change,
     Corrected,
     NoticeKind,
     NoticeSent,
     Paid,
     PaymentMethod,
+    Renewed,
     Signed,
+    Terminated,
     TerminationReason,
     parse_text_value,
     text_value,
@@ -36,10 +39,15 @@ from .events import (
 from .labels import record_field
 from .profile import Profile
 from .register import (
+    AMENDABLE,
     ContractState,
     Status,
     correctable_fields,
+    current_value,
     effective_events,
+    final_last_day,
+    next_doc_no,
+    notice_view,
     payment_deadlines,
     status_on,
     terms_in_force,
@@ -296,3 +304,75 @@ def correction_reason_problems(request: CorrectionRequest) -> list[Problem]:
     if not request.note.strip():
         return [Problem("note", "请用 --note 写明更正原因")]
     return []
+
+
+# ---------------------------------------------------------------- amendment, renewal, termination
+def decide_amendment(
+    state: ContractState, signed_on: dt.date, effective_on: dt.date, new_values: Mapping[str, str]
+) -> Amended | list[Problem]:
+    """A 补充协议 changing each field to its (already normalised) new value from effective_on;
+    a change to the value already in force is no change."""
+    before = terms_in_force(state, effective_on)
+    diff = tuple(Change(f, current_value(before, f), new) for f, new in new_values.items())
+    same = [AMENDABLE[c.field] for c in diff if c.old == c.new]
+    if same:
+        return [Problem("set", f"{'、'.join(same)}与现行约定相同，无需变更")]
+    return Amended(next_doc_no(state, "amendment"), signed_on, effective_on, diff)
+
+
+def decide_renewal(
+    state: ContractState, signed_on: dt.date, years: int | None, annual_fee: object
+) -> Renewed | list[Problem]:
+    """A 续签协议: a new term from the day after the last day agreed so far, counted as the
+    agreement counts its term, at the fee given or the one in force on that last day."""
+    term_years = years or state.issued.term_years
+    last = final_last_day(state) or signed_on
+    first = last + dt.timedelta(days=1)
+    try:
+        fee = (parse_amount(annual_fee, "annual_fee") if annual_fee not in (None, "")
+               else terms_in_force(state, last).annual_fee)
+    except InvalidInput as exc:
+        return list(exc.problems)
+    return Renewed(next_doc_no(state, "renewal"), signed_on, term_years, first,
+                   term_last_day(first, term_years, state.issued.counting), fee)
+
+
+def termination_by_notice(
+    state: ContractState, notice_id: str, on: dt.date | None, today: dt.date
+) -> Terminated:
+    """A termination by a notice, effective on its deemed delivery (民法典 第五百六十五条);
+    whether the notice allows it is the register's rule (check_new_event)."""
+    notice = state.notice(notice_id)
+    if notice is None:
+        return Terminated(on or today, TerminationReason.OTHER, by_notice_id=notice_id)
+    deemed = notice_view(state, notice).deemed_delivered_on
+    reason = notice.sent.reason if notice.sent.reason in set(TerminationReason) else "other"
+    return Terminated(on or deemed or today, TerminationReason(reason), notice.sent.note,
+                      notice_id, notice.sent.doc_no)
+
+
+def decide_agreed_termination(
+    state: ContractState, on: dt.date | None, reason: str | None, reason_text: str,
+    signed_on: dt.date | None, today: dt.date,
+) -> Terminated | list[Problem]:
+    """A mutual termination (解除协议) signed on SIGNED_ON (default today), effective ON."""
+    problems = []
+    if on is None:
+        problems.append(Problem("on", "请用 --on 写明解除生效的日期，或用 --by-notice 指明解除通知"))
+    signed = signed_on or today
+    if signed > today:
+        problems.append(Problem("signed_on", f"解除协议的签署日期 {signed} 晚于今天（{today}），"
+                                             "请在签署后登记"))
+    elif state.signed is not None and signed < state.signed.signed_on:
+        problems.append(Problem("signed_on", f"解除协议的签署日期 {signed} 早于合同 {state.contract_no} "
+                                             f"的签署日期 {state.signed.signed_on}"))
+    try:
+        why = TerminationReason(reason or "")
+    except ValueError:
+        why = TerminationReason.OTHER
+        allowed = "、".join(r.value for r in TerminationReason)
+        problems.append(Problem("reason", f"解除原因“{reason or ''}”无效，可选：{allowed}"))
+    if problems or on is None:
+        return problems
+    return Terminated(on, why, reason_text.strip(), "", next_doc_no(state, "termination"),
+                      signed_on=signed)

@@ -1001,6 +1001,16 @@ def validate_history(events: Iterable[Event], profile: Profile) -> list[tuple[in
     return validate_effective(effective_events(events), profile)
 
 
+# The letter of each kind of supplementary document in its number: …-B1, …-X1, …-J1.
+DOC_LETTERS = {"amendment": "B", "renewal": "X", "termination": "J"}
+
+
+def next_doc_no(state: ContractState, kind: str) -> str:
+    head = f"{state.contract_no}-{DOC_LETTERS[kind]}"
+    used = [e for e in state.events if str(getattr(e.body, "doc_no", "")).startswith(head)]
+    return f"{head}{len(used) + 1}"
+
+
 def refuse(problems: list[Problem]) -> None:
     """Raise the HistoryError the service reports when an event does not fit."""
     if problems:

@@ -18,25 +18,28 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from contracts.amounts import parse_amount, rmb_capitals, rmb_figures
+from contracts.amounts import rmb_capitals, rmb_figures
 from contracts.checks import check_chain
 from contracts.commands import (
     CorrectionRequest,
     NoticeRequest,
     correction_reason_problems,
+    decide_agreed_termination,
+    decide_amendment,
     decide_correction,
     decide_notice,
+    decide_renewal,
     second_contract_problems,
+    termination_by_notice,
 )
 from contracts.customer import Customer
-from contracts.dates import SHANGHAI, local_date, term_last_day
+from contracts.dates import SHANGHAI, local_date
 from contracts.document import Document
 from contracts.errors import HistoryError, InvalidInput, NotFound, Problem
 from contracts.events import (
     GENESIS,
     Amended,
     Body,
-    Change,
     Event,
     EventKind,
     FileHash,
@@ -48,8 +51,6 @@ from contracts.events import (
     Renewed,
     ReturnReason,
     Signed,
-    Terminated,
-    TerminationReason,
     Voided,
     from_record,
     seal,
@@ -64,10 +65,9 @@ from contracts.register import (
     arrears_on,
     check_new_event,
     contract_view,
-    current_value,
     final_last_day,
+    next_doc_no,
     normalise_change,
-    notice_view,
     refuse,
     replay,
     status_on,
@@ -90,7 +90,6 @@ from .sources import load_source
 
 # Letters of the documents numbered from the contract: VIP-2026-000001-B1 (补充协议),
 # -X1 (续签协议), -J1 (解除通知书 / 解除协议).
-DOC_LETTERS = {"amendment": "B", "renewal": "X", "termination": "J"}
 NOTICE_PREFIX = "N-"
 
 
@@ -202,12 +201,6 @@ def find_notice(store: Store, notice_id: str) -> str:
     return contract_no
 
 
-def next_doc_no(state: ContractState, kind: str) -> str:
-    head = f"{state.contract_no}-{DOC_LETTERS[kind]}"
-    used = [e for e in state.events if str(getattr(e.body, "doc_no", "")).startswith(head)]
-    return f"{head}{len(used) + 1}"
-
-
 # ---------------------------------------------------------------- recording
 def _seal(state: ContractState, body: Body, now: dt.datetime | None) -> Event:
     return seal(state.contract_no, state.last_seq + 1, now or now_shanghai(), body,
@@ -316,6 +309,13 @@ def supplement_document(
 
 
 # ---------------------------------------------------------------- issue, sign, void
+def decided(result: Any) -> Any:
+    """The event body a decision gave, or its problems raised for the clerk."""
+    if isinstance(result, list):
+        raise InvalidInput(result)
+    return result
+
+
 def refuse_sample(profile: Profile) -> None:
     problem = sample_refusal(profile)
     if problem:
@@ -499,12 +499,7 @@ def amend(
 
     def draft() -> Draft:
         state = load_state(store, profile, contract_no)
-        before = terms_in_force(state, effective_on)
-        diff = tuple(Change(f, current_value(before, f), new) for f, new in new_values.items())
-        same = [AMENDABLE[c.field] for c in diff if c.old == c.new]
-        if same:
-            raise HistoryError(f"{'、'.join(same)}与现行约定相同，无需变更")
-        body = Amended(next_doc_no(state, "amendment"), signed_on, effective_on, diff)
+        body = decided(decide_amendment(state, signed_on, effective_on, new_values))
         return Draft(state, _seal(state, body, now), (_amendment_document(state, profile, body),))
 
     now = now or now_shanghai()
@@ -534,13 +529,7 @@ def renew(
 
     def draft() -> Draft:
         state = load_state(store, profile, contract_no)
-        term_years = years or state.issued.term_years
-        last = final_last_day(state) or signed_on
-        first = last + dt.timedelta(days=1)
-        fee = (parse_amount(annual_fee, "annual_fee") if annual_fee not in (None, "")
-               else terms_in_force(state, last).annual_fee)
-        body = Renewed(next_doc_no(state, "renewal"), signed_on, term_years, first,
-                       term_last_day(first, term_years, state.issued.counting), fee)
+        body = decided(decide_renewal(state, signed_on, years, annual_fee))
         return Draft(state, _seal(state, body, now), (_renewal_document(state, profile, body),))
 
     return _record_drafted(store, profile, draft, out_dir, formats)
@@ -629,9 +618,9 @@ def terminate(
     def draft() -> Draft:
         state = load_state(store, profile, contract_no)
         if by_notice:
-            by = _by_notice_body(state, by_notice, on, today)
+            by = termination_by_notice(state, by_notice, on, today)
             return Draft(state, _seal(state, dataclasses.replace(by, renewals_fall=renewals_fall), now))
-        body = _agreed_termination(state, on, reason, reason_text, signed_on, today)
+        body = decided(decide_agreed_termination(state, on, reason, reason_text, signed_on, today))
         body = dataclasses.replace(body, renewals_fall=renewals_fall)
         document = _termination_document(state, profile, body.doc_no, body.reason.value,
                                          body.reason_text, body.signed_on or today,
@@ -639,45 +628,6 @@ def terminate(
         return Draft(state, _seal(state, body, now), (document,))
 
     return _record_drafted(store, profile, draft, out_dir, formats)
-
-
-def _by_notice_body(
-    state: ContractState, notice_id: str, on: dt.date | None, today: dt.date
-) -> Terminated:
-    notice = state.notice(notice_id)
-    if notice is None:
-        return Terminated(on or today, TerminationReason.OTHER, by_notice_id=notice_id)
-    deemed = notice_view(state, notice).deemed_delivered_on
-    reason = notice.sent.reason if notice.sent.reason in set(TerminationReason) else "other"
-    return Terminated(on or deemed or today, TerminationReason(reason), notice.sent.note,
-                      notice_id, notice.sent.doc_no)
-
-
-def _agreed_termination(
-    state: ContractState, on: dt.date | None, reason: str | None, reason_text: str,
-    signed_on: dt.date | None, today: dt.date,
-) -> Terminated:
-    problems = []
-    if on is None:
-        problems.append(Problem("on", "请用 --on 写明解除生效的日期，或用 --by-notice 指明解除通知"))
-    signed = signed_on or today
-    if signed > today:
-        problems.append(Problem("signed_on", f"解除协议的签署日期 {signed} 晚于今天（{today}），"
-                                             "请在签署后登记"))
-    elif state.signed is not None and signed < state.signed.signed_on:
-        problems.append(Problem("signed_on", f"解除协议的签署日期 {signed} 早于合同 {state.contract_no} "
-                                             f"的签署日期 {state.signed.signed_on}"))
-    try:
-        why = TerminationReason(reason or "")
-    except ValueError:
-        why = TerminationReason.OTHER
-        allowed = "、".join(r.value for r in TerminationReason)
-        problems.append(Problem("reason", f"解除原因“{reason or ''}”无效，可选：{allowed}"))
-    if problems:
-        raise InvalidInput(problems)
-    assert on is not None
-    return Terminated(on, why, reason_text.strip(), "", next_doc_no(state, "termination"),
-                      signed_on=signed)
 
 
 def _termination_document(

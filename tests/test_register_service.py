@@ -202,7 +202,7 @@ REFUSALS = [
     ("amend to the same value", lambda s, p, no, out: R.amend(
         s, p, no, signed_on=D("2026-01-05"), effective_on=D("2026-02-01"),
         changes={"annual_fee": "12800.00"}, out_dir=out, formats=FORMATS, now=NOW),
-     HistoryError, "年服务费与现行约定相同"),
+     InvalidInput, "年服务费与现行约定相同"),
     ("amend a field that cannot change", lambda s, p, no, out: R.amend(
         s, p, no, signed_on=D("2026-01-05"), effective_on=D("2026-02-01"),
         changes={"id_number": "1"}, out_dir=out, formats=FORMATS, now=NOW),

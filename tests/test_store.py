@@ -531,6 +531,7 @@ def test_a_writer_that_waited_on_a_file_since_replaced_locks_the_new_one(tmp_pat
 def _issue_and_notify(path: str, year: int, count: int, start: multiprocessing.Event) -> None:
     import datetime as dt
 
+    from contracts.amounts import parse_amount
     from contracts.dates import SHANGHAI, DeliveryMethod
     from contracts.events import NoticeKind
     from service import register
@@ -539,7 +540,7 @@ def _issue_and_notify(path: str, year: int, count: int, start: multiprocessing.E
     from tests.conftest import make_customer
 
     profile, store = load_profile(), open_store(path)
-    request = AgreementRequest(make_customer("individual"), register.parse_amount("12800", "annual_fee"), None)
+    request = AgreementRequest(make_customer("individual"), parse_amount("12800", "annual_fee"), None)
     start.wait()
     for _ in range(count):
         with store.locked():  # allocate-then-append, as issue does
