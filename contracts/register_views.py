@@ -16,7 +16,15 @@ from typing import Any
 from .customer import Customer
 from .errors import InvalidInput, Problem
 from .profile import Profile
-from .register import ContractState, Status, current_term, payment_deadlines, status_on, terms_in_force
+from .register import (
+    ContractState,
+    Status,
+    current_term,
+    payment_deadlines,
+    status_on,
+    stood_on,
+    terms_in_force,
+)
 from .report_model import Column, ColumnKind, Report, Total
 from .resolver import nfkc
 
@@ -78,8 +86,9 @@ def register_report(
     states: Iterable[ContractState], as_of: dt.date, profile: Profile, *, status: Status | None = None,
     generated_at: dt.datetime | None = None,
 ) -> Report:
-    """Every contract (of one status, if given), by contract number; totals per status."""
-    states = list(states)
+    """Every contract (of one status, if given), by contract number; totals per status. Each as
+    the register stood on as_of: nothing recorded with a later date shows (stood_on)."""
+    states = [stood_on(s, as_of, profile) for s in states]
     chosen = [s for s in states if status is None or status_on(s, as_of, profile) is status]
     rows = sorted((register_row(s, as_of, profile) for s in chosen), key=lambda r: r["contract_no"])
     by_status: dict[str, int] = {}

@@ -677,9 +677,11 @@ def show(store: Store, profile: Profile, contract_no: str, as_of: dt.date) -> di
 def list_contracts(
     store: Store, profile: Profile, as_of: dt.date, status: str | None = None
 ) -> list[dict[str, Any]]:
+    """Every contract as the register stood on as_of (as `show --as-of`), of one status if given."""
     wanted = Status(status) if status else None
     with bulk_read():
-        return [contract_view(state, as_of, profile) for state in states(store, profile)
+        stood = (stood_on(state, as_of, profile) for state in states(store, profile))
+        return [contract_view(state, as_of, profile) for state in stood
                 if wanted is None or status_on(state, as_of, profile) is wanted]
 
 

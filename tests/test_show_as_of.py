@@ -51,3 +51,20 @@ def test_a_termination_by_notice_shows_from_the_day_the_notice_arrived(run):  # 
     assert run("terminate", NO, "--by-notice", "N-000001").exit_code == 0
     assert view(run, "2025-09-02")["terminated"] is None
     assert view(run, "2025-09-03")["terminated"]["effective_on"] == "2025-09-03"
+
+
+def test_list_as_of_shows_the_register_as_it_stood_that_day(run):  # noqa: F811
+    assert run("pay", NO, "--on", "2025-03-20", "--amount", "12800").exit_code == 0
+    assert run("renew", NO, "--signed-on", "2026-05-01", "--format", "pdf", "--out", "out").exit_code == 0
+
+    def listed(day: str) -> dict:
+        result = run("list", "--json", "--as-of", day)
+        assert result.exit_code == 0, result.output
+        (only,) = json.loads(result.output)
+        return only
+
+    assert len(listed("2026-06-01")["terms"]) == 2
+    before = listed("2025-03-05")  # issued, not yet signed: the later signing does not show
+    assert before["status"] == "draft" and before["signed_on"] is None and len(before["terms"]) <= 1
+    sheet = run("list", "--as-of", "2025-03-05").output
+    assert "待签署" in sheet and "已续签" not in sheet
