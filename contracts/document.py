@@ -149,6 +149,15 @@ class Document:
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     issued_on: datetime.date | None = None  # issue date, set by the service; the DOCX properties carry it
 
+    def toc_anchors(self) -> list[tuple[str, str]]:
+        """(entry, anchor) for each TOC entry: "ch-N", "signature" or "annex-N", the one key from
+        which each renderer names the place the entry points to."""
+        anchors = [f"ch-{i}" for i, _ in enumerate(self.chapters, 1)]
+        if self.signature:
+            anchors.append("signature")
+        anchors.extend(f"annex-{i}" for i, _ in enumerate(self.annexes, 1))
+        return list(zip(self.toc_entries(), anchors, strict=True))
+
     def toc_entries(self) -> list[str]:
         entries = [c.heading for c in self.chapters]
         if self.signature:

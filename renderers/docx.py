@@ -100,14 +100,7 @@ def load_template() -> DocxTemplate:
 def toc_targets(doc: Document) -> list[TocEntry]:
     """`doc.toc_entries()` with the bookmark the template puts on each heading:
     _Toc_ch_N on chapter N, _Toc_signature, _Toc_annex_N on annex N."""
-    names = [f"_Toc_ch_{i}" for i, _ in enumerate(doc.chapters, 1)]
-    if doc.signature:
-        names.append("_Toc_signature")
-    names.extend(f"_Toc_annex_{i}" for i, _ in enumerate(doc.annexes, 1))
-    entries = doc.toc_entries()
-    if len(entries) != len(names):
-        raise ValueError(f"table of contents has {len(entries)} entries for {len(names)} headings")
-    return [TocEntry(text, name) for text, name in zip(entries, names, strict=True)]
+    return [TocEntry(text, "_Toc_" + anchor.replace("-", "_")) for text, anchor in doc.toc_anchors()]
 
 
 def docx_context(doc: Document) -> dict[str, Any]:

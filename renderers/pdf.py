@@ -59,14 +59,7 @@ def running_header(doc: Document) -> str:
 
 def toc_links(doc: Document) -> list[TocLink]:
     """`doc.toc_entries()` with the id of the heading each entry points to."""
-    ids = [f"ch-{i}" for i, _ in enumerate(doc.chapters, 1)]
-    if doc.signature:
-        ids.append("signature")
-    ids.extend(f"annex-{i}" for i, _ in enumerate(doc.annexes, 1))
-    entries = doc.toc_entries()
-    if len(entries) != len(ids):
-        raise ValueError(f"table of contents has {len(entries)} entries for {len(ids)} headings")
-    return [TocLink(i, text) for i, text in zip(ids, entries, strict=True)]
+    return [TocLink(anchor, text) for text, anchor in doc.toc_anchors()]
 
 
 def subsetter_in_use() -> str:
