@@ -1044,6 +1044,7 @@ class _Committer:
             files = stage.files()
             try:
                 stage.check_free()
+                stage.keep()  # the bytes first: an event never names bytes the register lacks
                 self.registrar.record_issued(task.contract_no, task.request, task.issue_date, batch, files)
             except (AlreadyTaken, InvalidInput, OutputExists) as exc:
                 again = "；请重新运行本命令" if isinstance(exc, AlreadyTaken) else ""

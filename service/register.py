@@ -277,6 +277,7 @@ def _commit_staged(
             event = _with_files(current.event, files)
             refuse(check_new_event(current.state, event, profile))
             stage.check_free()
+            stage.keep()  # the bytes first: an event never names bytes the register lacks
             guard.hold()  # from the append on, the event and its files' names go together
             store.append(event.contract_no, event.seq - 1, [to_record(event)])
             stage.committed = True
@@ -432,6 +433,7 @@ def issue_signed(
             with writes.interrupt_guard() as guard:
                 files = stage.files()
                 stage.check_free()
+                stage.keep()  # the bytes first: an event never names bytes the register lacks
                 guard.hold()  # from the append on, the events and the files' names go together
                 recorded = record_issued(store, profile, contract_no, request, day, files, now=now)
                 stage.committed = True

@@ -5,8 +5,11 @@
    note for as long as it lives, so a note nobody holds is a writer that died.
 2. The documents are rendered into those temporary files (0600, `.<name>.<random>.vipcontract-tmp`
    in the output directory), outside the register's lock: rendering a PDF takes seconds.
-3. Under the lock the number is allocated (or the documents are found still right) and the event
-   appended with the files' sha256: one append.
+3. Under the lock the number is allocated (or the documents are found still right), the files'
+   bytes are kept with the register (`Store.put_document`, by sha256), and then the event is
+   appended with the files' sha256: one append. An event therefore never names bytes the register
+   lacks; a crash between the two leaves a kept document no event names, which is harmless (the
+   next write of the same bytes finds it kept, and `check` mentions it).
 4. The temporary files get their final names (never over an existing file), the directory is
    synced and the note removed.
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import secrets
@@ -69,6 +73,8 @@ class Staging:
         self.mode = mode  # of the named files; the temporary ones are always 0600
         self.temps: tuple[Path, ...] = ()
         self.committed = False
+        self.store = store
+        self._contents: tuple[tuple[str, bytes], ...] = ()  # (sha256, bytes) read by files()
         self._note: Path | None = None
         self._fd: int | None = None
         refuse_existing([t.final for t in self.targets])
@@ -124,12 +130,24 @@ class Staging:
     def files(self) -> tuple[WrittenFile, ...]:
         """The rendered files under their final names, with their content's sha256 (synced:
         what the register is about to vouch for is on disk)."""
-        found = []
+        found, contents = [], []
         for temp, target in zip(self.temps, self.targets, strict=True):
             with open(temp, "rb") as fh:
                 os.fsync(fh.fileno())
-            found.append(WrittenFile(target.final, target.format, sha256_file(temp)))
+                content = fh.read()
+            digest = hashlib.sha256(content).hexdigest()
+            found.append(WrittenFile(target.final, target.format, digest))
+            contents.append((digest, content))
+        self._contents = tuple(contents)
         return tuple(found)
+
+    def keep(self) -> None:
+        """The bytes `files()` read, kept with the register: called just before the append that
+        names them (an event never names bytes the register lacks)."""
+        for digest, content in self._contents:
+            self.store.put_document(digest, content)
+            fault_point("kept")
+        self._contents = ()
 
     def check_free(self) -> None:
         refuse_existing([t.final for t in self.targets])

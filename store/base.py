@@ -10,6 +10,10 @@ Every append is also one entry of the register's journal, chained to the entry b
 append with `chain.sealed_line` and gives the entries back through `journal()`; `head()` is the
 last one. `torn_lines()`/`set_aside()` are for a file backend's unfinished last line; a database
 backend returns [] for both.
+
+The bytes of every document an event names (data.files) are kept with the register, by sha256
+(`put_document`, `get_document`): a writer keeps them before it appends the event that names
+them, so an event never names bytes the register lacks.
 """
 
 from __future__ import annotations
@@ -125,6 +129,14 @@ class Store(Protocol):
 
     def set_aside(self) -> list[TornLine]:
         """The torn lines this store copied aside since the last call (for the caller to say)."""
+
+    def put_document(self, sha256: str, content: bytes) -> None:
+        """Keep a document's bytes under their sha256 (lowercase hex); nothing happens when they
+        are kept already. Raises StoreError when `content` does not hash to `sha256`."""
+
+    def get_document(self, sha256: str) -> bytes | None:
+        """The bytes kept under `sha256`; None when the register does not hold them. Raises
+        StoreError when the kept bytes no longer hash to `sha256`."""
 
     def close(self) -> None: ...
 

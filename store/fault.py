@@ -6,7 +6,8 @@ a fault point costs one dictionary lookup. SIGKILL, not an exception: nothing of
 runs after it (no `finally`, no clean-up), exactly as after a power cut or the OOM killer.
 
 Steps, in the order of a write: noted (the pending note is on disk), staged (the temporary files
-exist), rendered (after each file), appended (the event is on disk, before any rename), placed
+exist), rendered (after each file), kept (after each file's bytes are kept with the register),
+appended (the event is on disk, before any rename), placed
 (after each rename); "written" is inside the file store, after the line is written and before
 it is synced. `pay` writes no document: only "written" and "appended" (still under the lock).
 """

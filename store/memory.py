@@ -20,6 +20,7 @@ from .base import (
     series_number,
 )
 from .chain import FIRST_POSITION, GENESIS, Head, Journal, JournalLine, sealed_line
+from .documents import check_content, check_name
 
 
 class MemoryStore:
@@ -29,6 +30,7 @@ class MemoryStore:
         self._order: list[tuple[str, int]] = []  # (contract_no, index) in the order appended
         self._lines: list[str] = []  # the journal: one sealed line per append (store.chain)
         self._lock = threading.RLock()
+        self._documents: dict[str, bytes] = {}
 
     def append(
         self, contract_no: str, expected_seq: int, records: Sequence[Mapping[str, Any]]
@@ -108,6 +110,15 @@ class MemoryStore:
 
     def set_aside(self) -> list[TornLine]:
         return []
+
+    def put_document(self, sha256: str, content: bytes) -> None:
+        check_content(sha256, content)
+        with self._lock:
+            self._documents.setdefault(sha256, bytes(content))
+
+    def get_document(self, sha256: str) -> bytes | None:
+        check_name(sha256)
+        return self._documents.get(sha256)
 
     def close(self) -> None:
         pass

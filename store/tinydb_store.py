@@ -56,6 +56,7 @@ from .base import (
     series_number,
 )
 from .chain import GENESIS, Head, Journal, JournalLine, line_hash, sealed_line
+from .documents import DocumentShelf
 from .fault import fault_point
 from .locking import RegisterLock
 from .torn import describe, fsync_dir, set_aside, set_aside_files, write_all
@@ -650,6 +651,12 @@ class TinyDBStore:
     def set_aside(self) -> list[TornLine]:
         log, self._storage.set_aside_log = self._storage.set_aside_log, []
         return log
+
+    def put_document(self, sha256: str, content: bytes) -> None:
+        DocumentShelf.beside(self.path).put(sha256, content)  # content-addressed: no lock needed
+
+    def get_document(self, sha256: str) -> bytes | None:
+        return DocumentShelf.beside(self.path).get(sha256)
 
     def close(self) -> None:
         self._db.close()

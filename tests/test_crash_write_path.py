@@ -28,7 +28,8 @@ from tests.conftest import TEST_PROFILE
 
 CHILD = Path(__file__).resolve().parent / "crash_child.py"
 # Every step of a write with documents, in order (service.writes, store.fault).
-STEPS = ("noted", "staged", "rendered", "rendered#2", "written", "appended", "placed", "placed#2")
+STEPS = ("noted", "staged", "rendered", "rendered#2", "kept", "kept#2", "written", "appended", "placed",
+         "placed#2")
 # `pay` is one append and no document: killed after the line is written (not yet synced), and
 # after the append with the lock still held.
 PAY_STEPS = ("written", "appended")
@@ -118,7 +119,18 @@ def assert_invariants(office: Office, before: dict[tuple[str, int], str], profil
         assert any(f["name"] == final.name for r in held for f in r["data"]["files"]), final
     for private in office.temps() + office.notes():
         assert stat.S_IMODE(private.stat().st_mode) == 0o600, private
+    assert_documents_kept(store)
     assert_numbers_once(office)
+
+
+def assert_documents_kept(store: TinyDBStore) -> None:
+    """Every document an event names is held by the register, byte for byte (kept before the
+    append that names it)."""
+    for _no, records in store.histories():
+        for record in records:
+            for item in record["data"].get("files", ()):
+                content = store.get_document(item["sha256"])
+                assert content is not None and hashlib.sha256(content).hexdigest() == item["sha256"], item
 
 
 def assert_numbers_once(office: Office) -> None:
@@ -137,6 +149,7 @@ def assert_complete(office: Office, profile) -> None:
     report = register_service.check(store, profile)
     assert report.ok, report.problems
     assert office.temps() == [] and office.notes() == []
+    assert_documents_kept(store)
     for _no, records in store.histories():
         for record in records:
             for item in record["data"].get("files", ()):
@@ -173,7 +186,7 @@ def test_a_kill_at_every_step_leaves_nothing_or_a_registered_recoverable_event(t
     assert_complete(office, profile)
 
 
-@pytest.mark.parametrize("step", ["noted#2", "rendered#3", "written#2", "appended#2", "placed#3"])
+@pytest.mark.parametrize("step", ["noted#2", "rendered#3", "kept#3", "written#2", "appended#2", "placed#3"])
 def test_batch_issue_killed_mid_way_is_completed_by_the_next_run(tmp_path, profile, step):
     from tests.test_batch import CSV_ROWS, write_csv
 
