@@ -1199,7 +1199,8 @@ EXPECT_HEAD_HELP = ("上次记下的登记簿末端“行号:哈希”（check �
 @domain_errors
 def check(settings: Settings, expect_head: str | None, repair: bool) -> None:
     """检查登记簿：核对全登记簿哈希链、逐份重放历史、核对每份合同的哈希链、记录序号和各项规则，
-    列出末尾的残行和被中断的写入；打印登记簿末端。发现问题时退出码为 1。"""
+    列出末尾的残行和被中断的写入，核对登记簿保存的每份文书（损坏的报告为问题，未保存的作为注）；
+    打印登记簿末端。发现问题时退出码为 1。"""
     from service.integrity import expected_head
     from service.register import check as check_register
     from service.writes import recover
@@ -1239,7 +1240,8 @@ def echo_head(head: Any, confirmed: bool) -> None:
 @pass_settings
 @domain_errors
 def verify(settings: Settings, file: str, expect_head: str | None) -> None:
-    """核验一个 DOCX 或 PDF 文件是否为本登记簿签发的文书（按文件内容的 SHA-256；只信任哈希链核对无误的登记）。"""
+    """核验一个 DOCX 或 PDF 文件是否为本登记簿签发的文书（按文件内容的 SHA-256；只信任哈希链核对无误的登记），
+    并说明登记簿是否保存有该文书的内容。"""
     from service.integrity import expected_head
     from service.register import verify as verify_file
 
@@ -1255,6 +1257,160 @@ def verify(settings: Settings, file: str, expect_head: str | None) -> None:
         click.echo(f"{file}：登记簿中有{what}，但该登记不可信：{found.doubt}。请运行 vipcontract check")
         raise SystemExit(1)
     click.echo(f"{file}：本登记簿签发的{what}")
+    if found.kept:
+        click.echo("登记簿中保存有该文书的内容（vipcontract documents get 可取回）。")
+    else:
+        click.echo(f"登记簿中没有保存该文书的内容：可用 vipcontract documents add {file} 补入。")
+
+
+# ---------------------------------------------------------------- documents kept with the register
+@main.group(context_settings=CONTEXT)
+def documents() -> None:
+    """登记簿保存的文书（签发时连同登记一起保存的 DOCX 和 PDF）：列出、取回、补入。"""
+
+
+@documents.command("list", context_settings=CONTEXT)
+@click.argument("contract_no", metavar="合同编号")
+@pass_settings
+@domain_errors
+def documents_list(settings: Settings, contract_no: str) -> None:
+    """列出一份合同登记的全部文书：文件名、格式、所属记录、SHA-256 前 12 位、大小（或“未保存”）。"""
+    from service.documents import registered_documents
+
+    with opened_store(settings) as store:
+        found = registered_documents(store, contract_no.strip())
+    if not found:
+        click.echo(f"合同 {contract_no} 没有登记任何文书。")
+        return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column in ("文件名", "格式", "记录", "SHA-256", "大小"):
+        table.add_column(column, no_wrap=column != "文件名")
+    for doc in found:
+        table.add_row(doc.name, doc.format.upper(), doc.event_text, doc.sha256[:12],
+                      "未保存" if doc.size is None else size_text(doc.size))
+    console().print(table)
+    missing = sum(doc.size is None for doc in found)
+    if missing:
+        click.echo(f"其中 {missing} 份的内容未保存在登记簿中：找到原件后可用 vipcontract documents add 文件 补入。")
+
+
+def size_text(size: int) -> str:
+    return f"{size:,} 字节" if size < 1024 else f"{size / 1024:,.1f} KB"
+
+
+@documents.command("get", context_settings=CONTEXT)
+@click.argument("contract_no", metavar="合同编号")
+@click.option("--out", default=".", show_default=True, help="输出目录（已有同名文件时不写，也不覆盖）。")
+@click.option("--sha256", metavar="HASH", help="只取这一份：SHA-256（至少前 8 位，见 documents list）。")
+@click.option("--file", "name", metavar="文件名", help="只取这一份：登记的文件名（见 documents list）。")
+@pass_settings
+@domain_errors
+def documents_get(settings: Settings, contract_no: str, out: str, sha256: str | None, name: str | None) -> None:
+    """把一份合同登记的文书从登记簿写到 --out，用登记的文件名，逐份核对 SHA-256；
+    不覆盖已有文件（有同名文件时一份也不写）。"""
+    from service.documents import pick, registered_documents, write_out
+
+    folder = out_dir(out)
+    with opened_store(settings) as store:
+        chosen = pick(registered_documents(store, contract_no.strip()), contract_no.strip(), sha256, name)
+        written = write_out(store, chosen, folder, settings.profile.document_mode)
+    for item in written:
+        click.echo(f"已取回：{item.path}（SHA-256 {item.sha256[:12]}… 与登记相符）")
+
+
+@documents.command("add", context_settings=CONTEXT)
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False), metavar="文件…")
+@pass_settings
+@domain_errors
+def documents_add(settings: Settings, files: tuple[str, ...]) -> None:
+    """把文书的原件存入登记簿：只收登记簿登记过的文件（SHA-256 与某条登记相符）；
+    用于早于文书随登记簿保存的登记簿，或 check 报告损坏的文书。"""
+    from service.documents import add_files
+
+    with opened_store(settings) as store:
+        added = add_files(store, [Path(f) for f in files])
+    for item in added:
+        state = "登记簿中已保存，未改动" if item.already else "已存入登记簿"
+        click.echo(f"{item.path}：{state}（{'；'.join(item.names)}）")
+
+
+# ---------------------------------------------------------------- moving a register
+@main.group("db", context_settings=CONTEXT)
+def db_group() -> None:
+    """登记簿本身：复制到另一处存储。"""
+
+
+@db_group.command("copy", context_settings=CONTEXT)
+@click.option("--from", "source", required=True, metavar="PATH", help="源登记簿（只读取，不改动）。")
+@click.option("--to", "target", required=True, metavar="PATH",
+              help="目标登记簿：不存在时新建；已有同一登记簿的前一部分时接着复制；有其他内容时拒绝。")
+@domain_errors
+def db_copy(source: str, target: str) -> None:
+    """把整本登记簿（全部登记和保存的文书）复制到另一处，逐条按原顺序登记，最后核对两本登记簿的末端相同。
+
+    可重复运行：中断后再运行同一命令，从中断处继续；已复制完的再运行不作改动。
+    """
+    from service.copy import CopyRefused, copy_register, same_place
+    from store import MEMORY, open_store
+
+    if same_place(source, target):
+        raise CopyRefused("--from 和 --to 是同一本登记簿")
+    if source != MEMORY and "://" not in source and not Path(source).exists():
+        raise CopyRefused(f"源登记簿 {source} 不存在：请检查 --from")
+    if target != MEMORY and "://" not in target:
+        from service.targets import check_out_file
+
+        check_out_file(target, "to")
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    src = open_store(source)
+    try:
+        dst = open_store(target)
+        try:
+            bar = CopyProgress() if sys.stderr.isatty() else None
+            try:
+                result = copy_register(src, dst, start=bar.start if bar else None,
+                                       advance=bar.advance if bar else None)
+            finally:
+                if bar:
+                    bar.stop()
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    if result.copied:
+        earlier = f"（目标中此前已有 {result.already} 条，本次接着复制）" if result.already else ""
+        click.echo(f"已复制 {result.copied} 条登记{earlier}，目标登记簿共保存文书 {result.documents} 份。")
+    else:
+        click.echo(f"目标登记簿已有源登记簿的全部 {result.already} 条登记，未再复制；"
+                   f"目标登记簿共保存文书 {result.documents} 份。")
+    if result.documents_missing:
+        click.echo(f"注：源登记簿没有保存其中 {result.documents_missing} 份已登记文书的内容，未能复制"
+                   "（vipcontract check 会列出；找到原件后可用 documents add 补入）。")
+    click.echo(f"两本登记簿的末端相同：{result.head.text()}")
+
+
+class CopyProgress:
+    """A rich progress bar on stderr for `db copy` (only at a terminal)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._bar = Progress(TextColumn("[bold]复制中"), BarColumn(), MofNCompleteColumn(), TextColumn("剩余"),
+                             TimeRemainingColumn(), console=Console(stderr=True))
+        self._task: Any = None
+
+    def start(self, total: int, already: int) -> None:
+        self._bar.start()
+        self._task = self._bar.add_task("", total=total, completed=already)
+
+    def advance(self, done: int) -> None:
+        self._bar.advance(self._task, done)
+
+    def stop(self) -> None:
+        self._bar.stop()
 
 
 # ---------------------------------------------------------------- register tables

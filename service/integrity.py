@@ -4,12 +4,14 @@ torn lines set aside.
 `check` walks the whole journal once (store.chain): the chain over every append, a second line
 for a (contract, seq), the head and whether it still extends a head written down earlier; then
 replays each contract's history (contracts.checks) from what the walk collected; then lists the
-torn lines still at the end of the file or set aside next to it, and what a writer killed in the
-middle of writing documents left (service.writes).
+torn lines still at the end of the file or set aside next to it, what a writer killed in the
+middle of writing documents left (service.writes), and the documents kept with the register that
+are damaged, or named by an event and not held (service.documents).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +21,12 @@ from contracts.checks import check_chain, check_history, check_notice_ids
 from contracts.errors import InvalidInput, Problem
 from contracts.events import EventKind
 from contracts.profile import Profile
-from store import CorruptStore, Store
+from store import CorruptStore, Store, StoreError
 from store.base import TornLine
 from store.chain import Head, Journal, Walk, extends, parse_head, walk
 from store.torn import TORN
 
+from .documents import findings as document_findings
 from .output import sha256_file
 from .writes import pending_problems
 
@@ -67,8 +70,11 @@ def check(store: Store, profile: Profile, expect: Head | None = None) -> CheckRe
     problems += check_notice_ids(histories)
     problems += torn_problems(store)
     problems += pending_problems(store)
+    documents = document_findings(store, found.histories)
+    problems += documents.problems
     events = sum(len(records) for _no, records in histories)
-    return CheckReport(len(histories), events, tuple(problems), found.head, legacy_notes(found))
+    return CheckReport(len(histories), events, tuple(problems), found.head,
+                       legacy_notes(found) + documents.notes)
 
 
 def legacy_notes(found: Walk) -> tuple[str, ...]:
@@ -121,6 +127,7 @@ class Verified:
     file: Mapping[str, Any]
     position: int
     doubt: str = ""  # why the record cannot be trusted; "" when it can
+    kept: bool = False  # the register holds the document's bytes
 
     @property
     def trusted(self) -> bool:
@@ -139,8 +146,16 @@ def verify(store: Store, path: Path, expect: Head | None = None) -> Verified | N
         for record in line.docs.values():
             for item in record.get("data", {}).get("files", ()):
                 if item.get("sha256") == digest:
-                    return _verified(found, line.position, line.contract_no, record, item, expect)
+                    verified = _verified(found, line.position, line.contract_no, record, item, expect)
+                    return dataclasses.replace(verified, kept=_kept(store, digest))
     return None
+
+
+def _kept(store: Store, digest: str) -> bool:
+    try:
+        return store.get_document(digest) is not None
+    except StoreError:  # a damaged copy: not held (check reports it)
+        return False
 
 
 def _verified(found: Walk, position: int, contract_no: str, record: Mapping[str, Any],
