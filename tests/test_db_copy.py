@@ -1,0 +1,159 @@
+"""`db copy`: a register moved into another store through the Store interface: every append in
+the same order, the target's head equal to the source's, the documents with it; resumed after a
+copy cut short (a prefix, or a kill part-way), refused on a target that holds anything else, the
+source only read. Every test runs over BACKENDS (tests.test_documents): a database backend added
+there is copied to and from as well."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import cli as cli_module
+from contracts.dates import SHANGHAI
+from service.copy import CopyRefused, append_line, copy_register
+from store import MemoryStore, TinyDBStore
+from store.chain import walk
+from store.fault import ENV as FAULT_ENV
+from tests.conftest import TEST_PROFILE
+from tests.test_documents import BACKENDS, opened
+from tests.test_register_fixtures import NO, fake_renderer, signed_contract_cli  # noqa: F401 (fixture)
+
+CHILD = Path(__file__).resolve().parent / "crash_child.py"
+MOMENT = dt.datetime(2025, 6, 1, 10, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def source_file(tmp_path, monkeypatch, fake_renderer):  # noqa: F811
+    """An embedded register of two contracts in five appends naming five documents: one issued
+    (a PDF), signed, paid and amended (a DOCX and a PDF), one issued (a DOCX and a PDF)."""
+    invoke = signed_contract_cli(tmp_path, monkeypatch, MOMENT)
+    assert invoke("pay", NO, "--on", "2025-03-20", "--amount", "12800").exit_code == 0
+    assert invoke("amend", NO, "--signed-on", "2025-05-01", "--effective-on", "2025-06-01",
+                  "--set", "annual_fee=13800", "--format", "docx,pdf", "--out", "out").exit_code == 0
+    customer = tmp_path / "customer.yaml"
+    assert invoke("issue", "--type", "individual", "--from", str(customer), "--allow-second",
+                  "--issued-on", "2025-04-01", "--format", "docx,pdf", "--out", "out2").exit_code == 0
+    return invoke.db
+
+
+def source_of(kind: str, source_file: Path, tmp_path: Path):
+    """The register of `source_file` in a store of `kind` (copied there: that copy is tested too)."""
+    store = TinyDBStore(source_file)
+    if kind == "tinydb":
+        return store
+    other = opened(kind, tmp_path, "source")
+    copy_register(store, other)
+    return other
+
+
+def documents_named(store) -> dict[str, bytes | None]:
+    return {item["sha256"]: store.get_document(item["sha256"])
+            for _no, records in store.histories() for r in records for item in r["data"].get("files", ())}
+
+
+def assert_same_register(source, target) -> None:
+    found = walk(target.journal())
+    assert found.intact and not found.problems
+    assert found.head == source.head() == target.head()
+    assert list(target.histories()) == list(source.histories())
+    docs = documents_named(target)
+    assert docs == documents_named(source) and all(docs.values()) and len(docs) == 5
+
+
+@pytest.mark.parametrize("source_kind", BACKENDS)
+@pytest.mark.parametrize("target_kind", BACKENDS)
+def test_a_copy_holds_every_append_in_order_with_the_same_head_and_the_documents(
+        source_file, tmp_path, source_kind, target_kind):
+    source = source_of(source_kind, source_file, tmp_path)
+    before = source_file.read_bytes()
+    target = opened(target_kind, tmp_path, "target")
+    result = copy_register(source, target)
+    assert (result.copied, result.already, result.documents, result.documents_missing) == (5, 0, 5, 0)
+    assert result.head == source.head()
+    assert_same_register(source, target)
+    assert source_file.read_bytes() == before  # the source is only read
+    again = copy_register(source, target)  # a second run: nothing to do, nothing changed
+    assert (again.copied, again.already, again.head) == (0, 5, result.head)
+    assert_same_register(source, target)
+
+
+@pytest.mark.parametrize("target_kind", BACKENDS)
+def test_a_copy_cut_short_is_continued_after_the_prefix_the_target_holds(source_file, tmp_path, target_kind):
+    source = TinyDBStore(source_file)
+    target = opened(target_kind, tmp_path, "target")
+    for line in list(source.journal().lines)[:3]:  # what a copy killed after three appends leaves
+        append_line(target, line)
+    started: list[tuple[int, int]] = []
+    result = copy_register(source, target, start=lambda total, done: started.append((total, done)))
+    assert started == [(5, 3)]
+    assert (result.copied, result.already) == (2, 3)
+    assert_same_register(source, target)
+
+
+@pytest.mark.parametrize("target_kind", BACKENDS)
+def test_a_target_holding_anything_else_is_refused_without_writing(source_file, tmp_path, target_kind):
+    source = TinyDBStore(source_file)
+    target = opened(target_kind, tmp_path, "target")
+    lines = list(source.journal().lines)
+    append_line(target, lines[0])
+    append_line(target, lines[4])  # the second contract issued where the first was signed
+    head = target.head()
+    with pytest.raises(CopyRefused, match="不同的内容"):
+        copy_register(source, target)
+    assert target.head() == head
+    assert all(target.get_document(sha) is None for sha in documents_named(source))
+
+
+def test_a_source_whose_chain_is_broken_is_not_copied(source_file, tmp_path):
+    text = source_file.read_text(encoding="utf-8")
+    source_file.write_text(text.replace('"13800.00"', '"1380.00"', 1), encoding="utf-8")
+    with pytest.raises(CopyRefused, match="vipcontract check"):
+        copy_register(TinyDBStore(source_file), MemoryStore())
+
+
+# ---------------------------------------------------------------- the command
+def run(*args: str, fault: str | None = None, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "VIPCONTRACT_PROFILE": str(TEST_PROFILE)}
+    env.pop(FAULT_ENV, None)
+    if fault:
+        env[FAULT_ENV] = fault
+    return subprocess.run([sys.executable, str(CHILD), *args], env=env, cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_db_copy_killed_part_way_is_resumed_by_running_it_again(source_file, tmp_path):
+    target = tmp_path / "office" / "copy.json"
+    killed = run("db", "copy", "--from", str(source_file), "--to", str(target), fault="copied#4", cwd=tmp_path)
+    assert killed.returncode == -9, killed.stderr
+    assert TinyDBStore(target).head().position == 5  # four appends made, then the kill
+    done = run("db", "copy", "--from", str(source_file), "--to", str(target), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    head = TinyDBStore(source_file).head()
+    assert "已复制 1 条登记（目标中此前已有 4 条" in done.stdout and head.hash in done.stdout
+    assert_same_register(TinyDBStore(source_file), TinyDBStore(target))
+    checked = run("--db", str(target), "check", cwd=tmp_path)
+    assert checked.returncode == 0 and "未发现问题" in checked.stdout and head.hash in checked.stdout
+
+
+def test_db_copy_says_what_is_wrong_in_one_line(source_file, tmp_path):
+    def copy(*args: str):
+        return CliRunner().invoke(cli_module.main, ["db", "copy", *args])
+
+    same = copy("--from", str(source_file), "--to", str(source_file))
+    assert same.exit_code == 1 and "同一本登记簿" in same.output
+    missing = copy("--from", str(tmp_path / "nothing.json"), "--to", str(tmp_path / "t.json"))
+    assert missing.exit_code == 1 and "--from" in missing.output and not (tmp_path / "t.json").exists()
+    foreign = tmp_path / "notes.json"
+    foreign.write_text('{"not": "a register"}\n', encoding="utf-8")
+    refused = copy("--from", str(source_file), "--to", str(foreign))
+    assert refused.exit_code == 1 and "不是 vipcontract 登记簿文件" in refused.output
+    assert foreign.read_text(encoding="utf-8") == '{"not": "a register"}\n'
+    for result in (same, missing, refused):
+        assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
