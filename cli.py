@@ -1376,6 +1376,10 @@ def db_copy(source: str, target: str) -> None:
                 if bar:
                     bar.stop()
         finally:
+            from service.integrity import set_aside_warning
+
+            for torn in dst.set_aside():  # a torn last line of the target, set aside under its lock
+                click.echo(set_aside_warning(torn), err=True)
             dst.close()
     finally:
         src.close()

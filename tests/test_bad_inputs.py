@@ -429,6 +429,20 @@ def _other_cases() -> list:
         _case("db-under-file-new", ["--db", "blocker/register.json", "--new-register", "issue", *PERSON],
               "blocker/register.json"),
         _case("db-new-in-missing-folder-read", ["--db", "nofolder/register.json", "list"], "nofolder"),
+        # the documents kept with the register, and a register copied elsewhere
+        _case("documents-list-unknown", ["documents", "list", "VIP-2025-999999"], "VIP-2025-999999"),
+        _case("documents-get-unknown", ["documents", "get", "VIP-2025-999999", "--out", "out"], "VIP-2025-999999"),
+        _case("documents-get-sha256", ["documents", "get", NO, "--sha256", "zz", "--out", "out"], "--sha256"),
+        _case("documents-get-file", ["documents", "get", NO, "--file", "nothing.pdf", "--out", "out"], "--file"),
+        _case("documents-get-out-file", ["documents", "get", NO, "--out", "blocker"], "blocker"),
+        _case("documents-get-not-kept", ["documents", "get", NO, "--out", "out"], "documents add"),
+        _case("documents-add-stranger", ["documents", "add", "blocker"], "blocker"),
+        _case("documents-add-missing", ["documents", "add", "nothing.pdf"], "nothing.pdf", code=2),
+        _case("db-copy-missing-from", ["db", "copy", "--from", "nothing.json", "--to", "copy.json"], "--from"),
+        _case("db-copy-same", ["db", "copy", "--from", "register.json", "--to", "./register.json"], "同一本"),
+        _case("db-copy-foreign-to", ["db", "copy", "--from", "register.json", "--to", "blocker"], "blocker"),
+        _case("db-copy-under-file", ["db", "copy", "--from", "register.json", "--to", "blocker/r.json"], "blocker"),
+        _case("db-copy-no-to", ["db", "copy", "--from", "register.json"], "--to", code=2),
     ]
 
 
@@ -481,7 +495,7 @@ def _command_paths(group, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
 def _case_command(args: list[str]) -> tuple[str, ...]:
     while args[0] in ("--db", "--profile", "--new-register"):
         args = args[1:] if args[0] == "--new-register" else args[2:]
-    return tuple(args[:2]) if args[0] in ("batch", "notice", "report") else (args[0],)
+    return tuple(args[:2]) if args[0] in ("batch", "notice", "report", "documents", "db") else (args[0],)
 
 
 def test_the_table_is_large_enough_and_covers_every_command():

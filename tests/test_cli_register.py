@@ -191,7 +191,8 @@ def test_verify(run, issued, tmp_path):
     pdf = tmp_path / "out" / f"{NO}_张三.pdf"
     ours = run("verify", str(pdf))
     assert (ours.exit_code, ours.output) == (
-        0, f"{pdf}：本登记簿签发的文书 {NO}（合同 {NO}，第 1 条记录：签发，登记簿第 2 行）\n")
+        0, f"{pdf}：本登记簿签发的文书 {NO}（合同 {NO}，第 1 条记录：签发，登记簿第 2 行）\n"
+        "登记簿中保存有该文书的内容（vipcontract documents get 可取回）。\n")
     other = tmp_path / "other.pdf"
     other.write_bytes(b"%PDF other")
     theirs = run("verify", str(other))
