@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test soak bench lint sysdeps venv clean
+.PHONY: demo test soak bench bench-copy lint sysdeps venv clean
 
 demo: sysdeps venv
 	$(BIN)/vipcontract demo --out demo-out
@@ -22,6 +22,10 @@ soak: venv
 
 bench: sysdeps venv
 	$(BIN)/python bench/run.py
+
+# Documents kept with the register and `db copy`, against plain writes and appends in the same run.
+bench-copy: venv
+	$(BIN)/python bench/bench_copy.py
 
 lint: venv
 	$(BIN)/ruff check .

@@ -91,8 +91,10 @@ def test_a_copy_cut_short_is_continued_after_the_prefix_the_target_holds(source_
     for line in list(source.journal().lines)[:3]:  # what a copy killed after three appends leaves
         append_line(target, line)
     started: list[tuple[int, int]] = []
-    result = copy_register(source, target, start=lambda total, done: started.append((total, done)))
-    assert started == [(5, 3)]
+    advanced: list[int] = []
+    result = copy_register(source, target, start=lambda total, done: started.append((total, done)),
+                           advance=advanced.append)
+    assert started == [(5, 3)] and advanced == [1, 1]  # what the progress bar is told
     assert (result.copied, result.already) == (2, 3)
     assert_same_register(source, target)
 
