@@ -9,7 +9,6 @@ as damage, and `documents add FILE` brings in a copy whose sha256 the register n
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 from contracts.errors import ContractError, InvalidInput, NotFound, Problem
 from contracts.events import EventKind
 from store import Store, StoreError, TinyDBStore
-from store.atomic import PRIVATE, WrittenFile, atomic_write, refuse_existing
+from store.atomic import PRIVATE, WrittenFile, atomic_write, refuse_existing, sha256_file
 from store.documents import DocumentShelf
 
 LISTED_MISSING = 10  # `check` names this many missing documents, then counts the rest
@@ -129,22 +128,21 @@ def add_files(store: Store, paths: Sequence[Path]) -> list[Added]:
     kept, or a damaged kept copy): all are checked before any is kept."""
     found = []
     for path in paths:
-        content = Path(path).read_bytes()
-        sha = hashlib.sha256(content).hexdigest()
+        sha = sha256_file(Path(path))  # read in blocks: a file given by mistake may be large
         records = store.find_file(sha)
         if not records:
             raise InvalidInput(Problem("", f"{path} 不是本登记簿登记的文书（没有登记记录的哈希与它相同），"
                                            "未存入任何文件"))
         names = tuple(f"合同 {r['contract_no']} 第 {r['seq']} 条：{EventKind(r['kind']).label}" for r in records)
-        found.append((Path(path), sha, content, names))
+        found.append((Path(path), sha, names))
     added = []
-    for path, sha, content, names in found:
+    for path, sha, names in found:
         try:
             already = store.get_document(sha) is not None
         except StoreError:  # a damaged copy: the put below sets it aside
             already = False
         if not already:
-            store.put_document(sha, content)
+            store.put_document(sha, path.read_bytes())  # refused if the file changed meanwhile
         added.append(Added(path, sha, names, already))
     return added
 

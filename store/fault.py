@@ -10,6 +10,7 @@ exist), rendered (after each file), kept (after each file's bytes are kept with 
 appended (the event is on disk, before any rename), placed
 (after each rename); "written" is inside the file store, after the line is written and before
 it is synced. `pay` writes no document: only "written" and "appended" (still under the lock).
+`db copy` (service.copy): "copied", after each append made in the target.
 """
 
 from __future__ import annotations

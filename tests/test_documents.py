@@ -19,7 +19,9 @@ from store import MemoryStore, StoreError, TinyDBStore
 from store.documents import DAMAGED, DamagedDocument, DocumentShelf
 from tests.test_register_fixtures import NO, fake_renderer, signed_contract_cli  # noqa: F401 (fixture)
 
-# Every backend the store tests run against; a database backend adds its name here and to `opened`.
+# Every backend the document and copy tests run against (tests.test_db_copy too). A database backend
+# adds its name here and a branch to `opened` (e.g. store.open_store of a URL taken from the
+# environment, the test skipped when it is unset).
 BACKENDS = ["memory", "tinydb"]
 PDF = b"%PDF-1.7 one agreement"
 DOCX = b"PK\x03\x04 one agreement"
