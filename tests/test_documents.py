@@ -82,6 +82,9 @@ def test_the_embedded_store_keeps_documents_private_beside_the_register(tmp_path
     assert stat.S_IMODE(shelf.stat().st_mode) == 0o700
     assert stat.S_IMODE(kept.parent.stat().st_mode) == 0o700
     assert [p.name for p in kept.parent.iterdir()] == [sha(PDF)]  # no temporary file left
+    written = kept.stat()
+    store.put_document(sha(PDF), PDF)  # kept already: the file is neither written again nor replaced
+    assert (kept.stat().st_ino, kept.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
     # another instance, and another path to the same file (a symlink), find the same shelf
     os.symlink(tmp_path / "register.json", tmp_path / "link.json")
     assert TinyDBStore(tmp_path / "link.json").get_document(sha(PDF)) == PDF
