@@ -1321,19 +1321,24 @@ def documents_get(settings: Settings, contract_no: str, out: str, sha256: str | 
 
 
 @documents.command("add", context_settings=CONTEXT)
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False), metavar="文件…")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True), metavar="文件或目录…")
 @pass_settings
 @domain_errors
 def documents_add(settings: Settings, files: tuple[str, ...]) -> None:
-    """把文书的原件存入登记簿：只收登记簿登记过的文件（SHA-256 与某条登记相符）；
-    用于早于文书随登记簿保存的登记簿，或 check 报告损坏的文书。"""
+    """把文书的原件存入登记簿：只收登记簿登记过的文件（SHA-256 与某条登记相符）；用于早于文书随登记簿
+    保存的登记簿，或 check 报告损坏的文书。逐个写明的文件须都是登记的文书（否则一个也不存入）；
+    写目录时在其中（含子目录）查找，其他文件略过。"""
     from service.documents import add_files
 
     with opened_store(settings) as store:
-        added = add_files(store, [Path(f) for f in files])
-    for item in added:
+        result = add_files(store, [Path(f) for f in files])
+    for item in result.added:
         state = "登记簿中已保存，未改动" if item.already else "已存入登记簿"
         click.echo(f"{item.path}：{state}（{'；'.join(item.names)}）")
+    if result.ignored:
+        click.echo(f"另有 {result.ignored} 个文件不是本登记簿登记的文书，未存入。")
+    if not result.added:
+        click.echo("没有找到本登记簿登记的文书。")
 
 
 # ---------------------------------------------------------------- moving a register

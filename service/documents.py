@@ -17,7 +17,7 @@ from typing import Any
 from contracts.errors import ContractError, InvalidInput, NotFound, Problem
 from contracts.events import EventKind
 from store import Store, StoreError, TinyDBStore
-from store.atomic import PRIVATE, WrittenFile, atomic_write, refuse_existing, sha256_file
+from store.atomic import PRIVATE, WrittenFile, atomic_write, is_temp, refuse_existing, sha256_file
 from store.documents import DocumentShelf
 
 LISTED_MISSING = 10  # `check` names this many missing documents, then counts the rest
@@ -123,28 +123,53 @@ class Added:
     already: bool  # the register held the bytes before
 
 
-def add_files(store: Store, paths: Sequence[Path]) -> list[Added]:
-    """Bring in files whose sha256 the register names (a document issued before the bytes were
-    kept, or a damaged kept copy): all are checked before any is kept."""
-    found = []
-    for path in paths:
-        sha = sha256_file(Path(path))  # read in blocks: a file given by mistake may be large
-        records = store.find_file(sha)
-        if not records:
-            raise InvalidInput(Problem("", f"{path} 不是本登记簿登记的文书（没有登记记录的哈希与它相同），"
-                                           "未存入任何文件"))
-        names = tuple(f"合同 {r['contract_no']} 第 {r['seq']} 条：{EventKind(r['kind']).label}" for r in records)
-        found.append((Path(path), sha, names))
-    added = []
+@dataclass(frozen=True)
+class AddResult:
+    added: tuple[Added, ...]
+    ignored: int  # files found in the folders given that the register does not name
+
+
+def add_files(store: Store, paths: Sequence[Path]) -> AddResult:
+    """Bring in files whose sha256 the register names (documents issued before the bytes were
+    kept, or the original of a damaged kept copy). A file given by name must be one of them, and
+    all are checked before any is kept; a folder is searched (with its subfolders) and the files
+    in it the register does not name are left out and counted."""
+    found, ignored = [], 0
+    for given in map(Path, paths):
+        for path in _files_in(given) if given.is_dir() else [given]:
+            sha = sha256_file(path)  # read in blocks: a file given by mistake may be large
+            records = store.find_file(sha)
+            if records:
+                found.append((path, sha, _record_names(records)))
+            elif given.is_dir():
+                ignored += 1
+            else:
+                raise InvalidInput(Problem("", f"{path} 不是本登记簿登记的文书（没有登记记录的哈希与它相同），"
+                                               "未存入任何文件"))
+    added, seen = [], set()
     for path, sha, names in found:
-        try:
-            already = store.get_document(sha) is not None
-        except StoreError:  # a damaged copy: the put below sets it aside
-            already = False
+        already = sha in seen or _held(store, sha)
         if not already:
             store.put_document(sha, path.read_bytes())  # refused if the file changed meanwhile
+        seen.add(sha)
         added.append(Added(path, sha, names, already))
-    return added
+    return AddResult(tuple(added), ignored)
+
+
+def _files_in(folder: Path) -> list[Path]:
+    """The files under `folder`, without this program's temporary files."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not is_temp(p))
+
+
+def _record_names(records: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    return tuple(f"合同 {r['contract_no']} 第 {r['seq']} 条：{EventKind(r['kind']).label}" for r in records)
+
+
+def _held(store: Store, sha: str) -> bool:
+    try:
+        return store.get_document(sha) is not None
+    except StoreError:  # a damaged copy: the put sets it aside
+        return False
 
 
 # ---------------------------------------------------------------- what `check` says

@@ -185,6 +185,22 @@ def test_a_register_made_before_documents_were_kept_is_a_notice_and_documents_ad
     assert checked.exit_code == 0 and "没有保存" not in checked.output
 
 
+def test_documents_add_of_a_folder_brings_in_the_registered_files_in_it_and_leaves_the_others(cli, tmp_path):
+    pdf = issued_file(tmp_path)
+    shutil.rmtree(tmp_path / "register.json.documents")
+    (tmp_path / "out" / "old").mkdir()
+    (tmp_path / "out" / "old" / "notes.txt").write_text("not a document", encoding="utf-8")
+    shutil.copy(pdf, tmp_path / "out" / "old" / "copy.pdf")  # the same document twice: kept once
+    result = cli("documents", "add", "out")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("已存入登记簿") == 1 and "另有 1 个文件不是本登记簿登记的文书" in result.output
+    store = TinyDBStore(tmp_path / "register.json")
+    assert store.get_document(sha(pdf.read_bytes())) == pdf.read_bytes()
+    assert [p.name for p in DocumentShelf.beside(store.path).root.rglob("*") if p.is_file()] == [sha(pdf.read_bytes())]
+    again = cli("documents", "add", "out/old")
+    assert again.exit_code == 0 and "登记簿中已保存" in again.output and "另有 1 个文件" in again.output
+
+
 def test_check_reports_a_damaged_document_and_one_set_aside_and_mentions_one_no_event_names(cli, tmp_path, profile):
     pdf = issued_file(tmp_path)
     store = TinyDBStore(tmp_path / "register.json")
