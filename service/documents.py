@@ -207,6 +207,9 @@ def findings(store: Store, histories: Mapping[str, list[Mapping[str, Any]]]) -> 
         stray = len(listing.kept - named)
         if stray:
             notes.append(f"登记簿保存了 {stray} 份没有任何登记引用的文书：是被中断的登记先保存的文书，无害。")
+        if listing.temporary:
+            notes.append(f"文书目录 {shelf.root} 中有 {len(listing.temporary)} 个被中断的保存留下的临时文件"
+                         "（以 .vipcontract-tmp 结尾）：其中的内容没有登记，可以删除。")
     return DocumentFindings(tuple(problems), tuple(notes))
 
 

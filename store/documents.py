@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import OutputExists, atomic_write, fsync_dir
+from .atomic import OutputExists, atomic_write, fsync_dir, is_temp
 from .base import StoreError, os_reason
 
 SHELF_SUFFIX = ".documents"
@@ -56,6 +56,7 @@ class ShelfListing:
 
     kept: frozenset[str]  # sha256 of every document file
     set_aside: tuple[Path, ...]  # damaged files renamed aside, still there
+    temporary: tuple[Path, ...] = ()  # what a writer killed while keeping a document left
 
 
 class DocumentShelf:
@@ -137,13 +138,15 @@ class DocumentShelf:
             return False
 
     def listing(self) -> ShelfListing:
-        kept, aside = set(), []
+        kept, aside, temporary = set(), [], []
         for path in self._files():
             if SHA256.fullmatch(path.name) and path.parent.name == path.name[:2]:
                 kept.add(path.name)
             elif DAMAGED in path.name:
                 aside.append(path)
-        return ShelfListing(frozenset(kept), tuple(sorted(aside)))
+            elif is_temp(path):
+                temporary.append(path)
+        return ShelfListing(frozenset(kept), tuple(sorted(aside)), tuple(temporary))
 
     def _files(self) -> Iterator[Path]:
         if not self.root.is_dir():

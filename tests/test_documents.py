@@ -215,6 +215,8 @@ def test_check_reports_a_damaged_document_and_one_set_aside_and_mentions_one_no_
     for aside in kept.parent.glob(f"*{DAMAGED}*"):
         aside.rename(tmp_path / aside.name)  # a person looked at it and moved it away
     store.put_document(sha(b"left by a killed writer"), b"left by a killed writer")
+    (kept.parent / f".{sha(PDF)}.0a1b2c3d.vipcontract-tmp").write_bytes(PDF[:5])  # killed while keeping
     report = register_service.check(store, profile)
     assert report.ok, report.problems
     assert any("没有任何登记引用" in note for note in report.notes)
+    assert any("1 个被中断的保存留下的临时文件" in note for note in report.notes)
