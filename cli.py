@@ -1348,14 +1348,16 @@ def db_group() -> None:
 
 
 @db_group.command("copy", context_settings=CONTEXT)
-@click.option("--from", "source", required=True, metavar="PATH", help="源登记簿（只读取，不改动）。")
+@click.option("--from", "source", required=True, metavar="PATH", help="源登记簿文件（只读取，不改动）。")
 @click.option("--to", "target", required=True, metavar="PATH",
-              help="目标登记簿：不存在时新建；已有同一登记簿的前一部分时接着复制；有其他内容时拒绝。")
+              help="目标登记簿文件：不存在时新建（不需要 --new-register）；已有同一登记簿的前一部分时接着复制；"
+                   "有其他内容时拒绝，不作改动。")
 @domain_errors
 def db_copy(source: str, target: str) -> None:
-    """把整本登记簿（全部登记和保存的文书）复制到另一处，逐条按原顺序登记，最后核对两本登记簿的末端相同。
+    """把整本登记簿（全部登记和保存的文书）复制到另一处，逐条按原顺序登记，最后核对两本登记簿的末端相同，
+    并打印这个末端。
 
-    可重复运行：中断后再运行同一命令，从中断处继续；已复制完的再运行不作改动。
+    可重复运行：中断后再运行同一命令，从中断处继续；已复制完的再运行不再登记。源登记簿的哈希链有问题时不复制。
     """
     from service.copy import CopyRefused, copy_register, same_place
     from store import MEMORY, open_store
