@@ -120,6 +120,23 @@ def test_a_source_whose_chain_is_broken_is_not_copied(source_file, tmp_path):
         copy_register(TinyDBStore(source_file), MemoryStore())
 
 
+@pytest.mark.parametrize("target_kind", BACKENDS)
+def test_a_version_1_register_is_copied_with_the_head_its_lines_imply(source_file, tmp_path, target_kind):
+    """Lines written before the chain began carry no hashes: the target seals them, and its head is
+    the one `check` computes for the old register."""
+    import orjson
+
+    from tests.test_register_integrity import HEADER_V1
+
+    old = [orjson.loads(line) for line in source_file.read_bytes().splitlines()[1:]]
+    source_file.write_bytes(HEADER_V1 + b"".join(orjson.dumps({"t": e["t"], "d": e["d"]}) + b"\n" for e in old))
+    source = TinyDBStore(source_file)
+    target = opened(target_kind, tmp_path, "target")
+    result = copy_register(source, target)
+    assert result.head == source.head() == target.head() and result.copied == 5
+    assert walk(target.journal()).legacy_lines == 0  # every line of the copy carries the chain
+
+
 # ---------------------------------------------------------------- the command
 def run(*args: str, fault: str | None = None, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "VIPCONTRACT_PROFILE": str(TEST_PROFILE)}
