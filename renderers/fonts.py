@@ -8,11 +8,17 @@ therefore extract, once per machine, the SC face restricted to the GB2312 charac
 and full-width forms, for Regular and Bold:
 
 - fontTools subsetting, hinting removed, the layout tables kept (GSUB/GPOS features of
-  horizontal text, for the ZHS language system), so text and layout stay identical;
+  horizontal text, for the ZHS language system), so text and layout stay identical; the
+  vertical metrics (vmtx, vhea, VORG) dropped, since no text is set vertically;
+- the glyphs of the characters the clause sources use (`priority_codepoints()`, listed in
+  renderers/priority_chars.py, and what their layout features reach) moved to the front of
+  the glyph order. WeasyPrint embeds each face keeping glyph ids, with a slot for every id
+  up to the highest one used: an agreement whose glyphs all lie in the first thousand ids
+  embeds a thousand slots, not 8,145 (the empty slots cost about 35 KB per face in the PDF);
 - the result is renamed to `SUBSET_FAMILY` (a modified font must not carry the original
   name) and saved under the user cache directory (`font_cache_dir()`), named after a key
-  derived from the source file's path, mtime, size and face index, so that a font
-  update rebuilds it; concurrent workers serialise the build with a file lock;
+  derived from the source file's path, mtime, size and face index (and the priority
+  characters), so that a font update rebuilds it; concurrent workers serialise the build with a file lock;
 - the faces are served to WeasyPrint through @font-face rules (`font_face_css()`), and the
   CSS font-family (`FONT_FAMILY`) lists "Noto Serif CJK SC" right after the subset, so
   that characters outside GB2312 (堃, 喆, 𠇔 in names) still come from the serif face.
@@ -26,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import io
 import logging
 import os
 import shutil
@@ -34,6 +41,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from renderers.priority_chars import PRIORITY_CHARS
 from store.atomic import atomic_write
 
 log = logging.getLogger(__name__)
@@ -44,7 +52,7 @@ SUBSET_FAMILY = "VIPContract Serif SC"
 FONT_FAMILY = f'"{SUBSET_FAMILY}", "{SOURCE_FAMILY}", serif'
 WEIGHTS = {400: "Regular", 700: "Bold"}
 # Bump when the character set, the options or the renaming change: old files are ignored.
-SUBSET_VERSION = 2
+SUBSET_VERSION = 3
 CACHE_ENV = "VIPCONTRACT_FONT_CACHE"
 
 # OpenType features HarfBuzz applies to horizontal text, plus the proportional ones.
@@ -63,6 +71,9 @@ _EXTRA_RANGES = (
     (0x3000, 0x303F),  # CJK symbols and punctuation: 、 。 〇 《 》 【 】
     (0xFF00, 0xFFEF),  # full-width forms: （ ） ， ： ；
 )
+
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,27 @@ def subset_codepoints() -> set[int]:
     for first, last in _EXTRA_RANGES:
         chars.update(range(first, last + 1))
     return chars
+
+
+def priority_codepoints() -> set[int]:
+    """ASCII and `PRIORITY_CHARS`: the characters nearly every document prints, given the lowest
+    glyph ids."""
+    return set(range(0x20, 0x7F)) | {ord(c) for c in PRIORITY_CHARS}
+
+
+# Printed by code rather than written in a clause source: amounts in capitals (cn2an), blanks.
+_GENERATED_CHARS = "零壹贰叁肆伍陆柒捌玖拾佰仟万亿元角分整＿"
+
+
+def clause_characters() -> str:
+    """The characters outside ASCII of templates/ (clause sources, profile defaults, HTML) and of
+    the texts contracts/ composes, sorted: what renderers/priority_chars.py lists."""
+    chars: set[str] = set(_GENERATED_CHARS)
+    sources = [*sorted(TEMPLATES.rglob("*")), *sorted((TEMPLATES.parent / "contracts").glob("*.py"))]
+    for path in sources:
+        if path.suffix in (".yaml", ".toml", ".j2", ".py") and path.is_file():
+            chars.update(path.read_text(encoding="utf-8"))
+    return "".join(sorted(c for c in chars if ord(c) > 0x7E and (not c.isspace() or c == "\u3000")))
 
 
 def find_source_font(weight: int) -> tuple[Path, int] | None:
@@ -160,7 +192,9 @@ def _scan_font_dirs(style: str) -> tuple[Path, int] | None:
 
 def _cache_key(source: Path, index: int) -> str:
     stat = source.stat()
-    text = f"{source.resolve()}|{stat.st_mtime_ns}|{stat.st_size}|{index}|v{SUBSET_VERSION}"
+    # the priority characters too: a clause source gaining a character rebuilds the subset
+    first = hashlib.sha256("".join(map(chr, sorted(priority_codepoints()))).encode()).hexdigest()[:16]
+    text = f"{source.resolve()}|{stat.st_mtime_ns}|{stat.st_size}|{index}|v{SUBSET_VERSION}|{first}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -188,18 +222,81 @@ def build_subset(source: Path, index: int, weight: int, target: Path) -> None:
     options.layout_features = _LAYOUT_FEATURES
     options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]
     options.name_languages = [0x409]
-    subset_log = logging.getLogger("fontTools.subset")
-    level = subset_log.level
-    subset_log.setLevel(max(level, logging.WARNING))
-    try:
+    options.drop_tables += ["vmtx", "vhea", "VORG"]
+    with _quiet("fontTools.subset"):
         subsetter = subset.Subsetter(options)
         subsetter.populate(unicodes=codepoints)
         subsetter.subset(font)
-    finally:
-        subset_log.setLevel(level)
+        first = _closure(font, options, priority_codepoints())
+    _priority_first(font, first)
     _rename(font, weight)
     # A cache of a public font: readable by all, replaced when rebuilt.
-    atomic_write(target, lambda tmp: font.save(str(tmp)), mode=0o644, overwrite=True)
+    with _quiet("fontTools.ttLib.tables.otTables"):
+        atomic_write(target, lambda tmp: font.save(str(tmp)), mode=0o644, overwrite=True)
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str):
+    """fontTools' informational logging held back to warnings (and warnings to errors for the
+    reordering, whose Coverage tables are written in range form on purpose)."""
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING if logger_name == "fontTools.subset" else logging.ERROR))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _closure(font, options, codepoints: set[int]) -> set[str]:
+    """Names of the glyphs a subset to CODEPOINTS keeps: their cmap glyphs and what the layout
+    features reach from them (a copy of FONT is subset; FONT itself is left alone)."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    buffer = io.BytesIO()
+    font.save(buffer)
+    copy = TTFont(io.BytesIO(buffer.getvalue()), recalcBBoxes=False)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=codepoints)
+    subsetter.subset(copy)
+    return set(copy.getGlyphOrder())
+
+
+def _common_hanzi() -> set[int]:
+    """GB2312 level 1: the 3,755 hanzi in common use (rows 16-55)."""
+    found = set()
+    for high in range(0xB0, 0xD8):
+        for low in range(0xA1, 0xFF):
+            with contextlib.suppress(UnicodeDecodeError):
+                found.add(ord(bytes((high, low)).decode("gb2312")))
+    return found
+
+
+def _priority_first(font, first: set[str]) -> None:
+    """FONT's glyphs reordered: .notdef, the glyphs named in FIRST, the common hanzi (a name or
+    an address mostly uses those), then the rest, each group in its former order. Every table is
+    read under the old order and written under the new one (for the CID-keyed CFF the charset
+    and the FDSelect follow the glyphs)."""
+    order = font.getGlyphOrder()
+    common_codes = _common_hanzi()
+    common = {name for code, name in font.getBestCmap().items() if code in common_codes}
+
+    def rank(name: str) -> int:
+        return 0 if name == order[0] else 1 if name in first else 2 if name in common else 3
+
+    new_order = sorted(order, key=rank)  # stable: each group keeps its order
+    for tag in font.keys():
+        if tag != "GlyphOrder":
+            font[tag]  # decompiled while the old glyph ids still hold
+    if "CFF " in font:
+        top = font["CFF "].cff.topDictIndex[0]
+        if hasattr(top, "FDSelect"):
+            for gid, name in enumerate(order):
+                top.CharStrings[name].fdSelectIndex = top.FDSelect[gid]
+            top.FDSelect.gidArray = []  # rebuilt from the charstrings in the new order
+        top.charset = new_order
+    font.setGlyphOrder(new_order)
 
 
 def _rename(font, weight: int) -> None:
@@ -234,7 +331,10 @@ def cached_subset(weight: int) -> Path | None:
         return None
     source, index = found
     cache = font_cache_dir()
-    target = cache / f"{SUBSET_FAMILY.replace(' ', '')}-{WEIGHTS[weight]}-{_cache_key(source, index)}.otf"
+    # The version in the name: a stale subset is one of the same version (see _remove_stale), so
+    # checkouts of two versions on one machine do not remove each other's subsets.
+    name = f"{SUBSET_FAMILY.replace(' ', '')}-{WEIGHTS[weight]}-v{SUBSET_VERSION}-{_cache_key(source, index)}.otf"
+    target = cache / name
     if target.is_file():
         return target
     try:
@@ -287,3 +387,14 @@ def clear_cache() -> None:
     """Delete the cached subsets (they are rebuilt on next use)."""
     font_faces.cache_clear()
     shutil.rmtree(font_cache_dir(), ignore_errors=True)
+
+
+if __name__ == "__main__":  # python -m renderers.fonts --priority-chars > renderers/priority_chars.py
+    import sys
+
+    if sys.argv[1:] != ["--priority-chars"]:
+        sys.exit("usage: python -m renderers.fonts --priority-chars")
+    print((Path(__file__).parent / "priority_chars.py").read_text(encoding="utf-8").split("PRIORITY_CHARS = (")[0]
+          + "PRIORITY_CHARS = (\n" + "\n".join(
+              f'    "{line}"' for line in (lambda t: [t[i:i + 60] for i in range(0, len(t), 60)])(clause_characters()))
+          + "\n)", end="\n")
