@@ -527,7 +527,7 @@ def generate(settings: Settings, kind, from_file, contract_no, formats, out, for
     profile = settings.profile
     request = parse_request(customer_type, data, today())
     number = contract_no or preview_contract_no(settings, profile.number_prefix)
-    doc = build_agreement(profile, request, number, today())
+    doc = build_agreement(profile, request, number, today(), registered=False)
     check_preview(settings.db_path, contract_no, agreement_paths(doc, request.customer, Path(out), chosen), force)
     written = write_agreement(doc, request.customer, Path(out), chosen, overwrite=force, mode=profile.document_mode)
     for item in written:

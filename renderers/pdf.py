@@ -15,6 +15,7 @@ contents and of any PDF viewer.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import threading
@@ -155,9 +156,59 @@ class PdfRenderer:
             )
 
     def render_pdf(self, doc: Document, out_path: Path) -> None:
+        Path(out_path).write_bytes(self.pdf_bytes(doc))
+
+    def pdf_bytes(self, doc: Document, archival: bool = True) -> bytes:
+        """DOC as PDF/A-3b (ARCHIVAL False: a plain PDF, for measurements)."""
         document = self.layout(doc)
+        stamp_metadata(document.metadata, doc)
         with self._lock:
-            document.write_pdf(Path(out_path))
+            return document.write_pdf(**(archival_options(doc) if archival else {}))
+
+
+# PDF/A-3b: WeasyPrint writes the XMP metadata (pdfaid:part 3, conformance B), the sRGB output
+# intent with the ICC profile it ships, and for each attachment an associated file (/AF on the
+# catalog, /AFRelationship from the attachment); the fonts are embedded, nothing is encrypted.
+PDF_VARIANT = "pdf/a-3b"
+
+
+def document_date(doc: Document) -> str | None:
+    """The date the file states it was created and modified: the document's own date (from its
+    event), never the clock, so that rendering it again gives the same bytes. W3C form, UTC."""
+    return f"{doc.issued_on.isoformat()}T00:00:00+00:00" if doc.issued_on else None
+
+
+def stamp_metadata(metadata, doc: Document) -> None:
+    """Title, dates and creator of the PDF's Info dictionary and XMP, from the document."""
+    metadata.title = doc.title
+    metadata.created = metadata.modified = document_date(doc)
+    metadata.generator = f"vipcontract {program_version()}"
+    metadata.lang = "zh-CN"
+
+
+def archival_options(doc: Document) -> dict:
+    """write_pdf options: PDF/A-3b, and the document's data file attached as its data."""
+    options: dict = {"pdf_variant": PDF_VARIANT}
+    if doc.data_file is not None:
+        from weasyprint import Attachment
+
+        when = (dt.datetime.combine(doc.issued_on, dt.time(), tzinfo=dt.UTC) if doc.issued_on
+                else dt.datetime(1980, 1, 1, tzinfo=dt.UTC))  # a fixed date, never the clock
+        options["attachments"] = [Attachment(
+            string=doc.data_file.content.encode("utf-8"), name=doc.data_file.name,
+            description="合同数据（供程序读取）", created=when, modified=when, relationship="Data",
+        )]
+    return options
+
+
+@functools.cache
+def program_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("vipcontract")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
 
 
 _renderer: PdfRenderer | None = None
