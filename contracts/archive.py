@@ -78,20 +78,20 @@ def _without(encoded: Any) -> dict[str, Any]:
     return {k: v for k, v in dict(encoded).items() if k not in _NOT_CARRIED}
 
 
-def parse_data(raw: bytes, where: str) -> dict[str, Any]:
+def parse_data(raw: bytes, where: str, field: str = "") -> dict[str, Any]:
     """The data file's content, checked to be ours and of a schema this program reads; WHERE
-    names the file in the messages."""
+    names the file in the messages, FIELD the option that named it ("" for an argument)."""
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         data = None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise InvalidInput(Problem("file", f"{where} 中附带的数据不是本程序写入的"))
+        raise InvalidInput(Problem(field, f"{where} 中附带的数据不是本程序写入的"))
     version = data.get("schema_version")
     if not isinstance(version, int) or version < 1:
-        raise InvalidInput(Problem("file", f"{where} 中附带数据的格式版本“{version}”无效"))
+        raise InvalidInput(Problem(field, f"{where} 中附带数据的格式版本“{version}”无效"))
     if version > SCHEMA_VERSION:
-        raise InvalidInput(Problem("file", f"{where} 中的数据由较新版本的程序写入（数据格式第 {version} 版，"
+        raise InvalidInput(Problem(field, f"{where} 中的数据由较新版本的程序写入（数据格式第 {version} 版，"
                                            f"本程序只能读取第 {SCHEMA_VERSION} 版及以前的），请升级本程序"))
     return data
 

@@ -188,7 +188,7 @@ def stamp_metadata(metadata, doc: Document) -> None:
 
 def archival_options(doc: Document) -> dict:
     """write_pdf options: PDF/A-3b, and the document's data file attached as its data."""
-    options: dict = {"pdf_variant": PDF_VARIANT}
+    options: dict = {"pdf_variant": PDF_VARIANT, "finisher": _one_entry_per_file}
     if doc.data_file is not None:
         from weasyprint import Attachment
 
@@ -199,6 +199,15 @@ def archival_options(doc: Document) -> dict:
             description="合同数据（供程序读取）", created=when, modified=when, relationship="Data",
         )]
     return options
+
+
+def _one_entry_per_file(document, pdf) -> None:
+    """WeasyPrint (70) lists each attachment twice in the catalog's /AF, once from the
+    EmbeddedFiles name tree and once from the file specifications: one entry each is kept."""
+    if "AF" in pdf.catalog:
+        import pydyf
+
+        pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
 
 
 @functools.cache

@@ -38,23 +38,24 @@ def data_for(
                          full_id_number=profile.data_full_id_number)
 
 
-def read_pdf_data(path: str | Path) -> dict[str, Any]:
-    """The data embedded in the PDF at PATH, checked (contracts.archive.parse_data)."""
+def read_pdf_data(path: str | Path, field: str = "") -> dict[str, Any]:
+    """The data embedded in the PDF at PATH, checked (contracts.archive.parse_data); FIELD: the
+    option that named the file, for the messages ("" for an argument)."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     file = Path(path)
     if not file.is_file():
-        raise InvalidInput(Problem("file", f"找不到文件 {path}"))
+        raise InvalidInput(Problem(field, f"找不到文件 {path}"))
     with open(file, "rb") as fh:
         if fh.read(5) != b"%PDF-":
-            raise InvalidInput(Problem("file", f"{path} 不是 PDF 文件"))
+            raise InvalidInput(Problem(field, f"{path} 不是 PDF 文件"))
     try:
         attachments = PdfReader(file).attachments
         contents = attachments.get(DATA_FILE_NAME)
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise InvalidInput(Problem("file", f"{path} 无法作为 PDF 读取（{exc.__class__.__name__}）")) from None
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError):
+        raise InvalidInput(Problem(field, f"{path} 已损坏，无法作为 PDF 读取")) from None
     if not contents:
-        raise InvalidInput(Problem("file", f"{path} 中没有本程序附带的数据（{DATA_FILE_NAME}）：它不是本程序"
+        raise InvalidInput(Problem(field, f"{path} 中没有本程序附带的数据（{DATA_FILE_NAME}）：它不是本程序"
                                            "签发的协议或文书，或由附带数据之前的版本生成"))
-    return parse_data(contents[0], str(path))
+    return parse_data(contents[0], str(path), field)
