@@ -116,12 +116,29 @@ def priority_codepoints() -> set[int]:
 
 # Printed by code rather than written in a clause source: amounts in capitals (cn2an), blanks.
 _GENERATED_CHARS = "零壹贰叁肆伍陆柒捌玖拾佰仟万亿元角分整＿"
+# What a customer's name and address most often hold and the clause sources may not: the common
+# surnames, given-name characters, place names, address words and words of company names. GB2312 orders its common hanzi
+# by pinyin, which would put 张, 赵 and 周 near the end (a slot each for the 3,000 before them).
+_NAME_AND_ADDRESS_CHARS = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+    "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔"
+    "向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童"
+    "凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连"
+    "芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖"
+    "巩明佘池查麻苑迟邝伟芳娜敏静丽强磊军洋勇艳杰娟涛超秀霞刚英华玉萍红鹏飞斌宇浩凯健俊帆帅旭阳婷雪琳颖"
+    "倩佳怡嘉梓轩涵睿博思雨欣然诗萱晨辉鑫波宏志峰建国平春燕丹海东亮梅晓玲慧莉蕾洁琴桂珍秋菊翠凤云霖"
+    "省市区县镇乡村街道路号楼室栋单元层院园巷弄胡同厦广场花园小大中心东西南北京沪津渝冀晋辽吉黑苏浙皖闽"
+    "赣鲁豫鄂湘粤桂琼川贵云陕甘青宁新藏港澳台深圳杭州成都武汉沈阳青岛厦门济南哈尔滨福昆合肥郑长沙朝阳"
+    "海淀丰台通州顺义昌平浦闵徐汇静安虹口杨普陀宝山嘉定松江奉贤崇明天河越秀番禺福田南山罗湖龙岗滨江"
+    "科技股份集团实业贸易投资咨询网络电子商务传媒教育医药健康建筑工程设计物流酒店旅游能源汽车环保装饰置业"
+    "地产证券保险农业食品制造机械材料化工纺织服装软件数据智能创新控股国际"
+)
 
 
 def clause_characters() -> str:
     """The characters outside ASCII of templates/ (clause sources, profile defaults, HTML) and of
     the texts contracts/ composes, sorted: what renderers/priority_chars.py lists."""
-    chars: set[str] = set(_GENERATED_CHARS)
+    chars: set[str] = set(_GENERATED_CHARS) | set(_NAME_AND_ADDRESS_CHARS)
     sources = [*sorted(TEMPLATES.rglob("*")), *sorted((TEMPLATES.parent / "contracts").glob("*.py"))]
     for path in sources:
         if path.suffix in (".yaml", ".toml", ".j2", ".py") and path.is_file():
