@@ -1787,6 +1787,34 @@ def consolidated(settings: Settings, contract_no: str, as_of: str | None, format
     echo_files(written)
 
 
+@main.command(context_settings=CONTEXT)
+@click.argument("contract_no", metavar="合同编号")
+@click.option("--out", required=True, help="输出目录（不覆盖已有文件；不要用存放正式文书的目录）。")
+@pass_settings
+@domain_errors
+def reprint(settings: Settings, contract_no: str, out: str) -> None:
+    """按登记簿中的签发记录重新生成协议，并与签发时登记的 SHA-256 逐个核对（同一版本的程序、公司档案和字体
+    生成的文件逐字节相同）。
+
+    \b
+    示例：
+      vipcontract reprint VIP-2025-000001 --out ./reprint
+    """
+    from service.reprint import reprint_agreement
+
+    out_dir(out)
+    with opened_store(settings) as store:
+        results = reprint_agreement(store, settings.profile, contract_no, Path(out))
+    for item in results:
+        verdict = "与登记的哈希一致" if item.same else (
+            f"与登记的哈希不一致（登记 {item.recorded_sha256[:16]}…，现为 {item.sha256[:16]}…）")
+        click.echo(f"已重新生成：{item.path}：{verdict}")
+    if not all(item.same for item in results):
+        click.echo("不一致说明签发之后公司档案（甲方信息）、程序版本或字体已经改变；"
+                   "登记的文书以 vipcontract verify 核对。")
+        raise SystemExit(1)
+
+
 # ---------------------------------------------------------------- demo
 @main.command(context_settings=CONTEXT)
 @click.option("--out", default="demo-out", show_default=True,

@@ -280,3 +280,23 @@ def test_the_document_tree_carries_the_data_not_the_renderer(profile):
     assert doc.data_file is None and "attachments" not in archival_options(doc)
     with_data = dataclasses.replace(doc, issued_on=dt.date(2026, 1, 2))
     assert archival_options(with_data)["pdf_variant"] == "pdf/a-3b"
+
+
+def test_reprint_from_the_register_gives_the_registered_bytes(issued, tmp_path):
+    result = CliRunner().invoke(main, ["--db", str(issued["db"]), "reprint", NO, "--out", str(tmp_path / "again")])
+    assert result.exit_code == 0, result.output
+    again = tmp_path / "again" / issued["agreement"].name
+    assert result.output == f"已重新生成：{again}：与登记的哈希一致\n"
+    assert again.read_bytes() == issued["agreement"].read_bytes()
+
+
+def test_reprint_says_when_the_profile_changed(issued, tmp_path, monkeypatch):
+    profile = tmp_path / "profile.toml"
+    text = TEST_PROFILE.read_text(encoding="utf-8")
+    changed = text.replace('bank_account = "0200 0049 0920 0012 345"', 'bank_account = "0200 0049 0920 0012 999"')
+    assert changed != text
+    profile.write_text(changed, encoding="utf-8")
+    monkeypatch.setenv("VIPCONTRACT_PROFILE", str(profile))
+    result = CliRunner().invoke(main, ["--db", str(issued["db"]), "reprint", NO, "--out", str(tmp_path / "again")])
+    assert result.exit_code == 1
+    assert "与登记的哈希不一致" in result.output and "公司档案" in result.output
