@@ -11,6 +11,13 @@ page, one page per annex. Every page but the cover carries the running header
 (`running_header()`) and the footer "第 X 页 共 Y 页", X and Y counting the physical pages
 of the file, cover included, so that they match the page numbers of the table of
 contents and of any PDF viewer.
+
+Every file is PDF/A-3b (`archival_options`): WeasyPrint writes the XMP identification, the
+sRGB output intent and embeds the fonts; the data file the document tree carries
+(`Document.data_file`, see contracts/archive.py) is attached as an associated file with
+/AFRelationship /Data. Nothing in the file comes from the clock: its dates are the document's
+(`document_date`), the trailer /ID is computed from the content, so the same document gives
+the same bytes.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import jinja2
 
 from contracts.document import Document, Table
 from renderers import fonts
+from renderers.program import PROGRAM, program_version
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +190,7 @@ def stamp_metadata(metadata, doc: Document) -> None:
     """Title, dates and creator of the PDF's Info dictionary and XMP, from the document."""
     metadata.title = doc.title
     metadata.created = metadata.modified = document_date(doc)
-    metadata.generator = f"vipcontract {program_version()}"
+    metadata.generator = f"{PROGRAM} {program_version()}"
     metadata.lang = "zh-CN"
 
 
@@ -208,16 +216,6 @@ def _one_entry_per_file(document, pdf) -> None:
         import pydyf
 
         pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
-
-
-@functools.cache
-def program_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("vipcontract")
-    except PackageNotFoundError:  # run from a checkout that was never installed
-        return "unknown"
 
 
 _renderer: PdfRenderer | None = None

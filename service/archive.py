@@ -3,26 +3,16 @@ builds, and read back from a PDF (`vipcontract data`, `issue --from FILE.pdf`)."
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
-from contracts.archive import DATA_FILE_NAME, PROGRAM, document_data, parse_data
+from contracts.archive import DATA_FILE_NAME, document_data, parse_data
 from contracts.customer import Customer
 from contracts.document import DataFile, Document
 from contracts.errors import InvalidInput, Problem
 from contracts.events import Body, Issued
 from contracts.profile import Profile
-
-
-@functools.cache
-def program_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(PROGRAM)
-    except PackageNotFoundError:  # run from a checkout that was never installed
-        return "unknown"
+from renderers.program import program_version
 
 
 def data_for(
