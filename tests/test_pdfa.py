@@ -300,3 +300,34 @@ def test_reprint_says_when_the_profile_changed(issued, tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["--db", str(issued["db"]), "reprint", NO, "--out", str(tmp_path / "again")])
     assert result.exit_code == 1
     assert "与登记的哈希不一致" in result.output and "公司档案" in result.output
+
+
+def test_every_supplementary_document_carries_its_event(tmp_path, monkeypatch):
+    """续签协议, 解除通知书 and 解除协议 carry the data of the event they record."""
+    monkeypatch.setattr("service.output.render_to", _pdf_only)
+    db, out = tmp_path / "register.json", str(tmp_path / "out")
+    customer = write_customer(tmp_path / "customer.yaml", INDIVIDUAL)
+
+    def run(*args: str):
+        result = CliRunner().invoke(main, ["--db", str(db), "--new-register", *args])
+        assert result.exit_code == 0, result.output
+        return result
+
+    run("issue", "--type", "individual", "--from", str(customer), "--issued-on", "2025-03-01", "--format", "pdf",
+        "--out", out)
+    run("sign", NO, "--on", "2025-03-10")
+    run("renew", NO, "--signed-on", "2026-10-20", "--format", "pdf", "--out", out)
+    run("notice", "send", NO, "--kind", "termination", "--method", "email", "--on", "2026-11-01T17:30Z",
+        "--reason", "breach", "--note", "违约", "--format", "pdf", "--out", out)
+    run("terminate", NO, "--on", "2026-12-01", "--reason", "mutual", "--signed-on", "2026-11-20",
+        "--with-renewal", "--format", "pdf", "--out", out)
+    renewal = data_of(tmp_path / "out" / f"{NO}-X1_张三.pdf")
+    assert renewal["event"] == {"seq": 3, "kind": "renewed"} and renewal["document"]["kind"] == "renewal"
+    assert renewal["record"]["first_day"] == "2030-03-10" and renewal["record"]["years"] == 5
+    notice = data_of(tmp_path / "out" / f"{NO}-J1_张三.pdf")
+    assert notice["event"] == {"seq": 4, "kind": "notice_sent"}
+    assert notice["record"]["notice_id"] == "N-000001" and notice["record"]["reason"] == "breach"
+    agreed = data_of(tmp_path / "out" / f"{NO}-J2_张三.pdf")
+    assert agreed["event"] == {"seq": 5, "kind": "terminated"} and agreed["document"]["date"] == "2026-11-20"
+    assert agreed["record"]["effective_on"] == "2026-12-01"
+    assert {d["issued"]["issued_on"] for d in (renewal, notice, agreed)} == {"2025-03-01"}
