@@ -20,7 +20,7 @@ from platformdirs import user_config_dir
 
 from contracts.customer import CustomerType, field_label, required_fields
 from contracts.dates import SHANGHAI, DeliveryMethod, local_date
-from contracts.errors import ContractError, InvalidInput
+from contracts.errors import ContractError, InvalidInput, Problem
 from contracts.events import (
     Amended,
     Corrected,
@@ -421,22 +421,42 @@ def customer_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     for field, help_text in reversed(FIELD_OPTIONS):
         fn = click.option("--" + field.replace("_", "-"), field, metavar="TEXT", help=help_text)(fn)
     fn = click.option("--from", "from_file", type=click.Path(dir_okay=False), metavar="FILE",
-                      help="从 YAML/TOML/JSON 文件读取客户信息（键名与选项相同，用下划线）。")(fn)
+                      help="从 YAML/TOML/JSON 文件读取客户信息（键名与选项相同，用下划线）；也可以是本程序签发的 "
+                           "PDF，读取其中附带的客户信息和年服务费。")(fn)
     fn = click.option("--type", "kind", metavar="个人|单位",
                       help="客户类型：个人客户（个人、individual）或单位客户（单位、corporate）。")(fn)
     return fn
 
 
 def read_data_file(path: str) -> dict[str, Any]:
-    """A `--from` file, refused whole when it is too large, uses YAML aliases or misspells a key."""
+    """A `--from` file, refused whole when it is too large, uses YAML aliases or misspells a key.
+    A PDF this program issued gives the customer and the fee its embedded data holds."""
     from contracts.validation import unknown_keys
     from service.sources import read_data_file as read
 
+    if path.lower().endswith(".pdf"):
+        return read_pdf_customer(path)
     data = read(path)
     problems = unknown_keys(data, [*(name for name, _help in FIELD_OPTIONS), "type"])
     if problems:
         raise InvalidInput(problems)
     return data
+
+
+MASKED_KEY = "_masked_id_number"  # set by read_pdf_customer, never a customer field
+
+
+def read_pdf_customer(path: str) -> dict[str, Any]:
+    """The customer fields and fee of an issued document's embedded data (contracts.archive)."""
+    from contracts.archive import customer_fields, masked_id_number
+    from service.archive import read_pdf_data
+
+    data = read_pdf_data(path, "from")
+    fields = customer_fields(data)
+    masked = masked_id_number(data)
+    if masked:
+        fields[MASKED_KEY] = masked
+    return fields
 
 
 def stdin_is_terminal() -> bool:
@@ -446,10 +466,16 @@ def stdin_is_terminal() -> bool:
 def collect_customer(kind: str | None, from_file: str | None, options: Mapping[str, Any]):
     """Merge file and options (options win); prompt for what is missing on a terminal."""
     data: dict[str, Any] = read_data_file(from_file) if from_file else {}
+    masked = data.pop(MASKED_KEY, None)
     data.update({k: v for k, v in options.items() if v not in (None, "")})
     kind = kind or data.pop("type", None)
     data.pop("type", None)
     interactive = stdin_is_terminal()
+    if masked and not data.get("id_number"):
+        if not interactive:
+            raise InvalidInput(Problem("id_number", f"{from_file} 中附带的身份证号已遮蔽（{masked}），"
+                                                    "请用 --id-number 给出完整号码"))
+        click.echo(f"{from_file} 中附带的身份证号已遮蔽（{masked}），请输入完整号码。")
     if not kind and interactive:
         customer_type = click.prompt("客户类型（individual 个人 / corporate 单位）", default="individual",
                                      value_proc=answer_check(CustomerType.parse))
@@ -527,7 +553,7 @@ def generate(settings: Settings, kind, from_file, contract_no, formats, out, for
     profile = settings.profile
     request = parse_request(customer_type, data, today())
     number = contract_no or preview_contract_no(settings, profile.number_prefix)
-    doc = build_agreement(profile, request, number, today())
+    doc = build_agreement(profile, request, number, today(), registered=False)
     check_preview(settings.db_path, contract_no, agreement_paths(doc, request.customer, Path(out), chosen), force)
     written = write_agreement(doc, request.customer, Path(out), chosen, overwrite=force, mode=profile.document_mode)
     for item in written:
@@ -1424,6 +1450,22 @@ class CopyProgress:
         self._bar.stop()
 
 
+@main.command(context_settings=CONTEXT)
+@click.argument("file", type=click.Path(dir_okay=False), metavar="文件")
+@domain_errors
+def data(file: str) -> None:
+    """显示本程序签发的 PDF 中附带的数据（vipcontract-data.json：合同编号、文书、登记记录序号、客户、签发参数）。
+
+    \b
+    示例：
+      vipcontract data ./out/VIP-2026-000001_张三.pdf
+    """
+    from contracts.archive import canonical_json
+    from service.archive import read_pdf_data
+
+    click.echo(canonical_json(read_pdf_data(file)), nl=False)
+
+
 # ---------------------------------------------------------------- register tables
 def console() -> Any:
     """Rich output at the terminal's width; written to a file or a pipe, at $COLUMNS or 80
@@ -1910,6 +1952,34 @@ def consolidated(settings: Settings, contract_no: str, as_of: str | None, format
     with opened_store(settings) as store:
         written = write_consolidated(store, settings.profile, contract_no, day, Path(out), chosen)
     echo_files(written)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("contract_no", metavar="合同编号")
+@click.option("--out", required=True, help="输出目录（不覆盖已有文件；不要用存放正式文书的目录）。")
+@pass_settings
+@domain_errors
+def reprint(settings: Settings, contract_no: str, out: str) -> None:
+    """按登记簿中的签发记录重新生成协议，并与签发时登记的 SHA-256 逐个核对（同一版本的程序、公司档案和字体
+    生成的文件逐字节相同）。
+
+    \b
+    示例：
+      vipcontract reprint VIP-2025-000001 --out ./reprint
+    """
+    from service.reprint import reprint_agreement
+
+    out_dir(out)
+    with opened_store(settings) as store:
+        results = reprint_agreement(store, settings.profile, contract_no, Path(out))
+    for item in results:
+        verdict = "与登记的哈希一致" if item.same else (
+            f"与登记的哈希不一致（登记 {item.recorded_sha256[:16]}…，现为 {item.sha256[:16]}…）")
+        click.echo(f"已重新生成：{item.path}：{verdict}")
+    if not all(item.same for item in results):
+        click.echo("不一致说明签发之后公司档案（甲方信息）、程序版本或字体已经改变；"
+                   "登记的文书以 vipcontract verify 核对。")
+        raise SystemExit(1)
 
 
 # ---------------------------------------------------------------- demo

@@ -134,6 +134,16 @@ class Cover:
 
 
 @dataclass(frozen=True)
+class DataFile:
+    """Data the rendered file carries for programs, beside the text (contracts/archive.py): the
+    PDF embeds it as an associated file."""
+
+    name: str  # vipcontract-data.json
+    mime_type: str  # application/json
+    content: str
+
+
+@dataclass(frozen=True)
 class Document:
     kind: str  # agreement | amendment | renewal | termination | consolidated
     contract_no: str  # printed in every page header
@@ -148,6 +158,7 @@ class Document:
     toc: bool = True
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     issued_on: datetime.date | None = None  # issue date, set by the service; the DOCX properties carry it
+    data_file: DataFile | None = None  # set by the service for the documents it issues
 
     def toc_anchors(self) -> list[tuple[str, str]]:
         """(entry, anchor) for each TOC entry: "ch-N", "signature" or "annex-N", the one key from

@@ -64,6 +64,9 @@ class Profile:
     # The mode of the documents written ([output] document_mode): 0600 unless the profile says
     # otherwise, since an agreement carries the customer's full ID number.
     document_mode: int = 0o600
+    # The data embedded in a document's PDF ([output] data_full_id_number): an individual's ID
+    # number masked unless the profile says otherwise (contracts/archive.py).
+    data_full_id_number: bool = False
 
 
 # The fields by which the built-in sample provider is recognised, even in a copy `init` wrote.
@@ -206,6 +209,7 @@ def profile_from_mapping(data: Mapping[str, Any], sample_provider: Mapping[str, 
         sample=any(str(p.get(k, "")).strip() == str((sample_provider or {}).get(k, "")).strip()
                    for k in SAMPLE_MARKERS) if sample_provider else False,
         document_mode=_document_mode(data.get("output", {})),
+        data_full_id_number=_flag(data.get("output", {}), "data_full_id_number"),
     )
 
 
@@ -217,6 +221,13 @@ def _document_mode(section: Mapping[str, Any]) -> int:
     if value not in DOCUMENT_MODES:
         raise InvalidInput(Problem("output.document_mode", f"“{value}”无效，可选：{'、'.join(DOCUMENT_MODES)}"))
     return DOCUMENT_MODES[value]
+
+
+def _flag(section: Mapping[str, Any], key: str) -> bool:
+    value = section.get(key, False)
+    if not isinstance(value, bool):
+        raise InvalidInput(Problem(f"output.{key}", f"“{value}”无效，应为 true 或 false（不加引号）"))
+    return value
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

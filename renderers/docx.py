@@ -26,9 +26,9 @@ from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 
 from contracts.document import Document, Table
+from renderers.program import PROGRAM, program_version
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "docx" / "document.docx"
-PROGRAM = "vipcontract"
 # Zip entries need some date; DOS dates start in 1980. Documents with an issue date use it.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -81,16 +81,6 @@ def jinja_env() -> jinja2.Environment:
     env = _Environment(undefined=jinja2.StrictUndefined, autoescape=True)
     env.tests["table"] = lambda block: isinstance(block, Table)
     return env
-
-
-@functools.cache
-def program_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(PROGRAM)
-    except PackageNotFoundError:  # run from a checkout that was never installed
-        return "unknown"
 
 
 def load_template() -> DocxTemplate:

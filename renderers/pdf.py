@@ -11,10 +11,18 @@ page, one page per annex. Every page but the cover carries the running header
 (`running_header()`) and the footer "第 X 页 共 Y 页", X and Y counting the physical pages
 of the file, cover included, so that they match the page numbers of the table of
 contents and of any PDF viewer.
+
+Every file is PDF/A-3b (`archival_options`): WeasyPrint writes the XMP identification, the
+sRGB output intent and embeds the fonts; the data file the document tree carries
+(`Document.data_file`, see contracts/archive.py) is attached as an associated file with
+/AFRelationship /Data. Nothing in the file comes from the clock: its dates are the document's
+(`document_date`), the trailer /ID is computed from the content, so the same document gives
+the same bytes.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import threading
@@ -26,6 +34,7 @@ import jinja2
 
 from contracts.document import Document, Table
 from renderers import fonts
+from renderers.program import PROGRAM, program_version
 
 log = logging.getLogger(__name__)
 
@@ -155,9 +164,58 @@ class PdfRenderer:
             )
 
     def render_pdf(self, doc: Document, out_path: Path) -> None:
+        Path(out_path).write_bytes(self.pdf_bytes(doc))
+
+    def pdf_bytes(self, doc: Document, archival: bool = True) -> bytes:
+        """DOC as PDF/A-3b (ARCHIVAL False: a plain PDF, for measurements)."""
         document = self.layout(doc)
+        stamp_metadata(document.metadata, doc)
         with self._lock:
-            document.write_pdf(Path(out_path))
+            return document.write_pdf(**(archival_options(doc) if archival else {}))
+
+
+# PDF/A-3b: WeasyPrint writes the XMP metadata (pdfaid:part 3, conformance B), the sRGB output
+# intent with the ICC profile it ships, and for each attachment an associated file (/AF on the
+# catalog, /AFRelationship from the attachment); the fonts are embedded, nothing is encrypted.
+PDF_VARIANT = "pdf/a-3b"
+
+
+def document_date(doc: Document) -> str | None:
+    """The date the file states it was created and modified: the document's own date (from its
+    event), never the clock, so that rendering it again gives the same bytes. W3C form, UTC."""
+    return f"{doc.issued_on.isoformat()}T00:00:00+00:00" if doc.issued_on else None
+
+
+def stamp_metadata(metadata, doc: Document) -> None:
+    """Title, dates and creator of the PDF's Info dictionary and XMP, from the document."""
+    metadata.title = doc.title
+    metadata.created = metadata.modified = document_date(doc)
+    metadata.generator = f"{PROGRAM} {program_version()}"
+    metadata.lang = "zh-CN"
+
+
+def archival_options(doc: Document) -> dict:
+    """write_pdf options: PDF/A-3b, and the document's data file attached as its data."""
+    options: dict = {"pdf_variant": PDF_VARIANT, "finisher": _one_entry_per_file}
+    if doc.data_file is not None:
+        from weasyprint import Attachment
+
+        when = (dt.datetime.combine(doc.issued_on, dt.time(), tzinfo=dt.UTC) if doc.issued_on
+                else dt.datetime(1980, 1, 1, tzinfo=dt.UTC))  # a fixed date, never the clock
+        options["attachments"] = [Attachment(
+            string=doc.data_file.content.encode("utf-8"), name=doc.data_file.name,
+            description="合同数据（供程序读取）", created=when, modified=when, relationship="Data",
+        )]
+    return options
+
+
+def _one_entry_per_file(document, pdf) -> None:
+    """WeasyPrint (70) lists each attachment twice in the catalog's /AF, once from the
+    EmbeddedFiles name tree and once from the file specifications: one entry each is kept."""
+    if "AF" in pdf.catalog:
+        import pydyf
+
+        pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
 
 
 _renderer: PdfRenderer | None = None

@@ -42,7 +42,7 @@ def write_sample_agreements(
             payload["effective_date"] = effective_date.isoformat()
         request = parse_request(kind, payload, today)
         number = f"{profile.number_prefix}-{today.year}-S{n:05d}"
-        doc = build_agreement(profile, request, number, today)
+        doc = build_agreement(profile, request, number, today, registered=False)
         # samples, made again by every `demo`: the previous ones are replaced
         written += write_agreement(doc, request.customer, out_dir, ("docx", "pdf"), overwrite=True,
                                    mode=profile.document_mode)

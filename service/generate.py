@@ -15,12 +15,14 @@ from contracts.amounts import parse_amount
 from contracts.customer import Customer, CustomerType, customer_from_mapping
 from contracts.document import Document
 from contracts.errors import InvalidInput, Problem
+from contracts.events import Issued
 from contracts.profile import Profile
 from contracts.resolver import resolve
 from contracts.signed_rows import SignedFacts
 from contracts.validation import iso_date
 from store.atomic import PRIVATE
 
+from .archive import data_for
 from .output import WrittenFile, safe_stem, write_documents
 from .sources import load_source
 
@@ -63,15 +65,29 @@ def parse_request(kind: CustomerType, data: Mapping[str, Any], today: dt.date) -
     return AgreementRequest(customer, fee, effective)
 
 
+def issued_body(profile: Profile, request: AgreementRequest, day: dt.date) -> Issued:
+    """The issue's parameters as the register records them (no files, no batch yet)."""
+    return Issued(day, request.customer, request.annual_fee, profile.term_years,
+                  profile.term_counting, profile.payment_days, profile.courier_deemed_days,
+                  request.effective_date, (), {}, profile.renewal_notice_days, profile.late_fee,
+                  profile.late_payment_suspend_days, profile.late_payment_terminate_days)
+
+
 def build_agreement(
-    profile: Profile, request: AgreementRequest, contract_no: str, issue_date: dt.date
+    profile: Profile, request: AgreementRequest, contract_no: str, issue_date: dt.date, *,
+    registered: bool = True,
 ) -> Document:
+    """The agreement, carrying its issue's data (service.archive); REGISTERED False: a preview,
+    whose data names no event."""
     params = ContractParams(
         contract_no, issue_date, request.annual_fee, request.effective_date, profile.term_years
     )
     context = agreement_context(request.customer, profile, params)
-    doc = resolve(load_source("agreement"), context, contract_no=contract_no)
-    return dataclasses.replace(doc, issued_on=issue_date)
+    doc = dataclasses.replace(resolve(load_source("agreement"), context, contract_no=contract_no),
+                              issued_on=issue_date)
+    data = data_for(doc, profile, issued_body(profile, request, issue_date), request.customer,
+                    event_seq=1 if registered else None)
+    return dataclasses.replace(doc, data_file=data)
 
 
 def agreement_paths(doc: Document, customer: Customer, out_dir: Path, formats: Sequence[str]) -> list[Path]:

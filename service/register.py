@@ -83,7 +83,8 @@ from store.chain import Head
 from store.fault import fault_point
 
 from . import integrity, output, writes
-from .generate import AgreementRequest, build_agreement
+from .archive import data_for
+from .generate import AgreementRequest, build_agreement, issued_body
 from .integrity import CheckReport, Verified
 from .output import WrittenFile, safe_stem
 from .sources import load_source
@@ -302,11 +303,14 @@ def file_hashes(written: Sequence[WrittenFile]) -> tuple[FileHash, ...]:
 
 def supplement_document(
     kind: str, context: Mapping[str, Any], contract_no: str, doc_no: str, customer: Customer,
-    issued_on: dt.date,
+    issued_on: dt.date, *, state: ContractState, profile: Profile, body: Body,
 ) -> tuple[Document, str]:
-    """A supplement's document and its file stem."""
+    """A supplement's document and its file stem; it carries the data of BODY, the event about to
+    follow STATE's last one (service.archive)."""
     doc = resolve(load_source(kind), context, contract_no=contract_no, doc_no=doc_no)
-    return dataclasses.replace(doc, issued_on=issued_on), safe_stem(doc_no, customer.name)
+    doc = dataclasses.replace(doc, issued_on=issued_on)
+    data = data_for(doc, profile, state.issued, customer, event_seq=state.last_seq + 1, event_body=body)
+    return dataclasses.replace(doc, data_file=data), safe_stem(doc_no, customer.name)
 
 
 # ---------------------------------------------------------------- issue, sign, void
@@ -327,11 +331,8 @@ def _issued_body(
     profile: Profile, request: AgreementRequest, day: dt.date,
     files: Sequence[WrittenFile] = (), batch: Mapping[str, str] | None = None,
 ) -> Issued:
-    return Issued(day, request.customer, request.annual_fee, profile.term_years,
-                  profile.term_counting, profile.payment_days, profile.courier_deemed_days,
-                  request.effective_date, file_hashes(files), dict(batch or {}),
-                  profile.renewal_notice_days, profile.late_fee,
-                  profile.late_payment_suspend_days, profile.late_payment_terminate_days)
+    return dataclasses.replace(issued_body(profile, request, day), files=file_hashes(files),
+                               batch=dict(batch or {}))
 
 
 def issue(
@@ -518,7 +519,7 @@ def _amendment_document(state: ContractState, profile: Profile, body: Amended) -
         signed_on=body.signed_on, effective_on=body.effective_on, changes=rows,
         term_last_day=final_last_day(state) or body.effective_on)
     return supplement_document("amendment", context, state.contract_no, body.doc_no, customer,
-                               body.signed_on)
+                               body.signed_on, state=state, profile=profile, body=body)
 
 
 def renew(
@@ -545,7 +546,7 @@ def _renewal_document(state: ContractState, profile: Profile, body: Renewed) -> 
         new_first_day=body.first_day, new_last_day=body.last_day, years=body.years,
         annual_fee=body.annual_fee)
     return supplement_document("renewal", context, state.contract_no, body.doc_no, customer,
-                               body.signed_on)
+                               body.signed_on, state=state, profile=profile, body=body)
 
 
 # ---------------------------------------------------------------- notices
@@ -574,7 +575,7 @@ def send_notice(
             refuse(check_new_event(state, event, profile))
             documents = (_termination_document(state, profile, body.doc_no, body.reason,
                                                request.reason_text, local_date(body.sent_at),
-                                               None, True),)
+                                               None, True, body),)
         return Draft(state, event, documents)
 
     return _record_drafted(store, profile, draft, out_dir, formats)
@@ -626,7 +627,7 @@ def terminate(
         body = dataclasses.replace(body, renewals_fall=renewals_fall)
         document = _termination_document(state, profile, body.doc_no, body.reason.value,
                                          body.reason_text, body.signed_on or today,
-                                         body.effective_on, False)
+                                         body.effective_on, False, body)
         return Draft(state, _seal(state, body, now), (document,))
 
     return _record_drafted(store, profile, draft, out_dir, formats)
@@ -634,7 +635,7 @@ def terminate(
 
 def _termination_document(
     state: ContractState, profile: Profile, doc_no: str, reason: str, reason_text: str,
-    issued_on: dt.date, effective_on: dt.date | None, by_notice: bool,
+    issued_on: dt.date, effective_on: dt.date | None, by_notice: bool, body: Body,
 ) -> tuple[Document, str]:
     customer = terms_in_force(state, issued_on).customer
     # a notice for late payment states the arrears the register shows on its day
@@ -644,7 +645,7 @@ def _termination_document(
         issued_on=issued_on, reason=reason, reason_text=reason_text, effective_on=effective_on,
         by_notice=by_notice, arrears=late)
     return supplement_document("termination", context, state.contract_no, doc_no, customer,
-                               issued_on)
+                               issued_on, state=state, profile=profile, body=body)
 
 
 # ---------------------------------------------------------------- correct

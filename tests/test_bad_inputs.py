@@ -140,6 +140,7 @@ FILES: dict[str, bytes] = {
     "lpr.toml": _profile('[contract]\nlpr_published_on = "9999-01-01"\n'),
     "bigprofile.toml": _profile("#" + "x" * (2 * 1024 * 1024)),
     "blocker": b"x",
+    "broken.pdf": b"%PDF-1.7\n%broken",
 }
 
 NAME_74 = "测" * 74
@@ -376,6 +377,14 @@ def _other_cases() -> list:
         _case("check-head", ["check", "--expect-head", "abc"], "--expect-head"),
         _case("verify-missing", ["verify", "nothing.pdf"], "nothing.pdf", code=2),
         _case("verify-head", ["verify", "blocker", "--expect-head", "x:y"], "--expect-head"),
+        _case("data-missing", ["data", "nothing.pdf"], "nothing.pdf", "找不到"),
+        _case("data-not-pdf", ["data", "blocker"], "blocker", "不是 PDF"),
+        _case("data-broken", ["data", "broken.pdf"], "broken.pdf"),
+        _case("issue-from-broken-pdf", ["issue", "--type", "individual", "--from", "broken.pdf"], "--from",
+              "broken.pdf"),
+        _case("reprint-unknown", ["reprint", "VIP-2025-999999", "--out", "out"], "VIP-2025-999999"),
+        _case("reprint-no-out", ["reprint", NO], "--out", code=2),
+        _case("db-reprint-missing", ["--db", "wrong.json", "reprint", NO, "--out", "out"], "wrong.json"),
         _case("expiring-within", ["report", "expiring", "--within", "-1"], "--within", code=2),
         _case("amendments-contract", ["report", "amendments", "--contract", "VIP-2025-999999"], "VIP-2025-999999"),
         _case("consolidated-unknown", ["consolidated", "VIP-2025-999999", "--out", "out"], "VIP-2025-999999"),
