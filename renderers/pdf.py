@@ -25,7 +25,7 @@ from pathlib import Path
 import jinja2
 
 from contracts.document import Document, Table
-from renderers import fonts
+from renderers import fonts, sigfields
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +158,7 @@ class PdfRenderer:
         document = self.layout(doc)
         with self._lock:
             document.write_pdf(Path(out_path))
+        sigfields.add_fields_to_file(Path(out_path), document)
 
 
 _renderer: PdfRenderer | None = None
