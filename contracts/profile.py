@@ -64,6 +64,9 @@ class Profile:
     # The mode of the documents written ([output] document_mode): 0600 unless the profile says
     # otherwise, since an agreement carries the customer's full ID number.
     document_mode: int = 0o600
+    # Root certificates `seal` and `verify` trust besides the system's ([signing] trust_roots):
+    # file names as written, relative to the profile's folder.
+    trust_roots: tuple[str, ...] = ()
 
 
 # The fields by which the built-in sample provider is recognised, even in a copy `init` wrote.
@@ -206,7 +209,15 @@ def profile_from_mapping(data: Mapping[str, Any], sample_provider: Mapping[str, 
         sample=any(str(p.get(k, "")).strip() == str((sample_provider or {}).get(k, "")).strip()
                    for k in SAMPLE_MARKERS) if sample_provider else False,
         document_mode=_document_mode(data.get("output", {})),
+        trust_roots=_trust_roots(data.get("signing", {})),
     )
+
+
+def _trust_roots(section: Mapping[str, Any]) -> tuple[str, ...]:
+    roots = section.get("trust_roots", [])
+    if not isinstance(roots, list) or not all(isinstance(r, str) and r.strip() for r in roots):
+        raise InvalidInput(Problem("signing.trust_roots", "应为根证书文件名的列表，如 [\"ca-root.pem\"]"))
+    return tuple(r.strip() for r in roots)
 
 
 DOCUMENT_MODES = {"0600": 0o600, "0640": 0o640, "0644": 0o644}
