@@ -1252,7 +1252,7 @@ def verify(settings: Settings, file: str, expect_head: str | None) -> None:
     with opened_store(settings) as store:
         found = verify_file(store, Path(file), expect)
         signed = signature_lines(settings, store, Path(file), expect)
-    if found is None and signed.registered is None:
+    if found is None and not signed.registered:
         click.echo(f"{file}：不是本登记簿签发的文件")
     elif found is None:
         click.echo(f"{file}：不是本登记簿签发的文件本身，但其中{signed.registered}")
@@ -1263,7 +1263,7 @@ def verify(settings: Settings, file: str, expect_head: str | None) -> None:
         click.echo(f"{file}：本登记簿签发的{registered_text(found)}")
     for line in signed.lines:
         click.echo(line)
-    if (found is None and signed.registered is None) or (found is not None and not found.trusted) or not signed.ok:
+    if (found is None and not signed.registered) or (found is not None and not found.trusted) or not signed.ok:
         raise SystemExit(1)
 
 

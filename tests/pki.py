@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
@@ -18,7 +18,7 @@ NOW = dt.datetime.now(dt.UTC)
 
 @dataclass(frozen=True)
 class Issued:
-    key: ec.EllipticCurvePrivateKey
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
     cert: x509.Certificate
 
     def pem(self) -> bytes:
@@ -79,3 +79,19 @@ def write_p12(path: Path, holder: Issued, password: bytes | None, chain: tuple[I
         b"provider", holder.key if with_key else None, holder.cert, [c.cert for c in chain] or None, encryption)
     path.write_bytes(data)
     return path
+
+
+def timestamp_cert(issuer: Issued) -> Issued:
+    """A time-stamping authority's certificate (extended key usage timeStamping, critical); RSA,
+    which pyHanko's in-process time stamper requires."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (x509.CertificateBuilder().subject_name(_name("测试时间戳服务")).issuer_name(issuer.cert.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_key_usage(False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
+                           critical=False)
+            .sign(issuer.key, hashes.SHA256()))
+    return Issued(key, cert)
