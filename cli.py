@@ -1331,24 +1331,29 @@ def signature_facts(report: Any) -> list[str]:
 @main.command(context_settings=CONTEXT)
 @click.argument("contract_no", metavar="合同编号")
 @click.option("--cert", required=True, type=click.Path(dir_okay=True), metavar="证书文件",
-              help="甲方的签章证书：含私钥的 PKCS#12 文件（.p12 或 .pfx）。")
+              help="甲方的签章证书：含私钥的 PKCS#12 证书文件。")
 @click.option("--password-file", type=click.Path(), metavar="文件",
               help="证书密码所在的文本文件（第一行）；不写时在终端中询问（输入不显示）。")
-@click.option("--tsa", metavar="URL", help="时间戳服务地址（RFC 3161）：加盖时间戳，签名为 PAdES B-T；不写为 B-B。")
+@click.option("--tsa", metavar="URL", help="时间戳服务的地址：加盖时间戳服务机构的时间戳，签名为 PAdES B-T 级；"
+                                          "不写为 B-B 级。")
 @click.option("--allow-untrusted", is_flag=True,
               help="证书是自签名的、已过期或尚未生效，或不能追溯到受信任的根证书时，"
                    "仍用它签章（verify 会标为不受信任）。")
-@click.option("--out", default=".", show_default=True,
+@click.option("--out", default=".", show_default=True, metavar="目录",
               help="签发时协议所在的输出目录；签章后的文件也写在这里。")
 @pass_settings
 @domain_errors
 def seal(settings: Settings, contract_no: str, cert: str, password_file: str | None, tsa: str | None,
          allow_untrusted: bool, out: str) -> None:
-    """甲方电子签章：用甲方的证书对登记的协议 PDF 作数字签名（签入签名栏 provider），另存一份并登记。
+    """甲方电子签章：用甲方的证书对登记的协议 PDF 作数字签名（签入甲方签字栏），另存一份并登记。
+
+    证书须由电子认证服务机构签发、在有效期内，并能追溯到受信任的根证书（操作系统的根证书，或公司档案
+    [signing] trust_roots 中的根证书）。
 
     \b
     示例：
-      vipcontract seal VIP-2025-000123 --cert 甲方签章.p12 --password-file 密码.txt --out ./out
+      vipcontract seal VIP-2025-000123 --cert 甲方签章.p12 \\
+          --password-file 密码.txt --out ./out
     """
     from service.esign import load_signing_key, needs_password, read_pkcs12, seal_contract, trust_roots
 
