@@ -1545,7 +1545,7 @@ def arrears_line(arrears: Mapping[str, Any], as_of: str) -> str:
 HISTORY_LABELS = {
     "issued_on": "签发日", "signed_on": "签署日", "effective_on": "生效日", "effective_date": "生效日期",
     "first_day": "起始日", "last_day": "最后一日", "notice_id": "通知", "on": "日期", "reason": "原因",
-    "doc_no": "文书", "corrects_seq": "更正第几条", "amount": "金额",
+    "doc_no": "文书", "corrects_seq": "更正第几条", "amount": "金额", "certificate_subject": "证书",
 }
 
 

@@ -46,7 +46,7 @@ class Place:
         return self.root / "register.json"
 
     def run(self, *args: str, profile: Path | None = None, input: str | None = None):
-        env = {"VIPCONTRACT_PROFILE": str(profile or self.root / "profile.toml")}
+        env = {"VIPCONTRACT_PROFILE": str(profile or self.root / "profile.toml"), "COLUMNS": "200"}
         return CliRunner().invoke(main, ["--db", str(self.db), *args], env=env, input=input)
 
     def seal(self, cert: str = "good.p12", *extra: str, **options):
@@ -126,6 +126,8 @@ def test_seal_signs_the_registered_agreement_and_registers_the_copy(place):
     assert sealed["certificate_fingerprint"] == leaf_fingerprint(place.root / "good.p12")
     assert sealed["certificate_subject"] == "北京测试客户服务有限公司电子签章"
     assert place.run("check").exit_code == 0
+    shown = place.run("show", NO).output
+    assert "甲方电子签章" in shown and "证书 北京测试客户服务有限公司电子签章" in shown
 
 
 def leaf_fingerprint(p12: Path) -> str:
