@@ -208,8 +208,8 @@ def certificate_problems(key: SigningKey, roots: Sequence[Any], now: dt.datetime
         asyncio.run(validator.async_validate_usage(set()))
     except PathBuildingError:
         return [f"证书“{key.subject}”不能追溯到受信任的根证书（操作系统的根证书或公司档案 [signing] trust_roots 中的）"]
-    except PathValidationError as exc:
-        return [f"证书“{key.subject}”未通过证书链验证（{exc}）"]
+    except PathValidationError:
+        return [f"证书“{key.subject}”未通过证书链验证（证书链中有证书已过期、被吊销或用途不符）"]
     return []
 
 
@@ -270,10 +270,11 @@ def sign_pdf(data: bytes, key: SigningKey, tsa_url: str | None, timestamper: Any
     out = io.BytesIO()
     try:
         signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), output=out)
-    except Exception as exc:  # noqa: BLE001 - pyHanko's and the network's errors, said in one line
-        if tsa_url:
-            raise HistoryError(f"时间戳服务 {tsa_url} 未能提供时间戳（{type(exc).__name__}：{exc}），未签章") from None
-        raise HistoryError(f"签章失败（{type(exc).__name__}：{exc}）") from None
+    except Exception:  # noqa: BLE001 - pyHanko's and the network's errors (in English): said in one line
+        if timestamper is not None:
+            raise HistoryError(f"时间戳服务 {tsa_url or ''} 未能提供时间戳（无法连接，或返回的不是有效的时间戳），"
+                               "未签章") from None
+        raise HistoryError("签章失败：该证书的私钥不能用于签名，未签章") from None
     return out.getvalue()
 
 
@@ -300,6 +301,8 @@ def seal_contract(
     """Sign the registered agreement of `contract_no` and register the signed copy."""
     from .register import load_state, now_shanghai
 
+    if tsa_url and not tsa_url.lower().startswith(("http://", "https://")):
+        raise InvalidInput(Problem("tsa", f"时间戳服务的地址应以 http:// 或 https:// 开头：{tsa_url}"))
     writes.recover(store)
     moment = now or now_shanghai()
     problems = certificate_problems(key, roots, moment)

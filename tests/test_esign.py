@@ -351,3 +351,14 @@ def test_a_time_stamp_makes_it_pades_b_t(place):
 def test_seal_has_chinese_help(place):
     result = place.run("seal", "--help")
     assert result.exit_code == 0 and "用法：" in result.output and "--allow-untrusted" in result.output
+
+
+def test_an_unreachable_time_stamp_service_writes_nothing(place):
+    before = place.files()
+    down = place.seal("good.p12", "--tsa", "http://127.0.0.1:9/tsa")
+    assert (down.exit_code, down.output) == (
+        1, "错误：时间戳服务 http://127.0.0.1:9/tsa 未能提供时间戳（无法连接，或返回的不是有效的时间戳），未签章\n")
+    assert place.files() == before
+    bad = place.seal("good.p12", "--tsa", "ftp://tsa.example.com")
+    assert (bad.exit_code, bad.output) == (1, "错误：--tsa：时间戳服务的地址应以 http:// 或 https:// 开头：ftp://tsa.example.com\n")
+    assert place.files() == before
