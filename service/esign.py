@@ -198,6 +198,9 @@ def certificate_problems(key: SigningKey, roots: Sequence[Any], now: dt.datetime
         return [f"证书“{key.subject}”尚未生效（有效期自 {_when(key.not_before)} 起）"]
     if now > key.not_after:
         return [f"证书“{key.subject}”已于 {_when(key.not_after)} 过期"]
+    usage = key.certificate.key_usage_value
+    if usage is not None and not {"digital_signature", "non_repudiation"} & set(usage.native):
+        return [f"证书“{key.subject}”的密钥用途不包括数字签名，不能用于签章"]
     from pyhanko_certvalidator import CertificateValidator, ValidationContext
     from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 

@@ -31,8 +31,11 @@ def _name(common_name: str) -> x509.Name:
                       x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def _key_usage(ca: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(digital_signature=not ca, content_commitment=not ca, key_encipherment=False,
+def _key_usage(ca: bool, signs: bool = True) -> x509.KeyUsage:
+    """A CA's (certificates, CRLs), a signer's (digitalSignature, nonRepudiation), or with
+    `signs` False an encryption key's (keyEncipherment only)."""
+    signer = not ca and signs
+    return x509.KeyUsage(digital_signature=signer, content_commitment=signer, key_encipherment=not ca and not signs,
                          data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
                          encipher_only=False, decipher_only=False)
 
@@ -50,8 +53,10 @@ def root_ca(common_name: str = "测试根证书") -> Issued:
 
 
 def signing_cert(issuer: Issued | None, common_name: str = "北京测试客户服务有限公司电子签章",
-                 not_before: dt.datetime | None = None, not_after: dt.datetime | None = None) -> Issued:
-    """An end-entity signing certificate issued by `issuer` (None: self-signed)."""
+                 not_before: dt.datetime | None = None, not_after: dt.datetime | None = None,
+                 signs: bool = True) -> Issued:
+    """An end-entity signing certificate issued by `issuer` (None: self-signed); `signs` False:
+    one whose key usage is encryption only."""
     key = ec.generate_private_key(ec.SECP256R1())
     signer_key = issuer.key if issuer else key
     builder = (x509.CertificateBuilder().subject_name(_name(common_name))
@@ -60,7 +65,7 @@ def signing_cert(issuer: Issued | None, common_name: str = "北京测试客户�
                .not_valid_before(not_before or NOW - dt.timedelta(days=1))
                .not_valid_after(not_after or NOW + dt.timedelta(days=365))
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-               .add_extension(_key_usage(False), critical=True))
+               .add_extension(_key_usage(False, signs), critical=True))
     if issuer:
         builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
             issuer.key.public_key()), critical=False)

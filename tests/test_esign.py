@@ -7,7 +7,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,8 +26,10 @@ from pyhanko_certvalidator import ValidationContext
 
 import cli
 from cli import main
+from store.fault import ENV as FAULT_ENV
 from tests import pki
 from tests.conftest import INDIVIDUAL, TEST_PROFILE
+from tests.test_crash_write_path import CHILD
 
 NO = "VIP-2025-000001"
 AGREEMENT = f"{NO}_张三.pdf"
@@ -72,6 +77,7 @@ def prepared(tmp_path_factory) -> Place:
     pki.write_p12(root / "self.p12", pki.signing_cert(None), PASSWORD)
     pki.write_p12(root / "expired.p12", pki.expired_cert(ca), PASSWORD, (ca,))
     pki.write_p12(root / "nokey.p12", pki.signing_cert(ca), PASSWORD, (ca,), with_key=False)
+    pki.write_p12(root / "encrypts.p12", pki.signing_cert(ca, signs=False), PASSWORD, (ca,))
     pki.write_p12(root / "other-ca.p12", pki.signing_cert(pki.root_ca("另一个根证书")), PASSWORD)
     pki.write_p12(root / "customer.p12", pki.signing_cert(ca, "张三"), PASSWORD, (ca,))
     customer = root / "customer.yaml"
@@ -235,6 +241,7 @@ def test_a_countersignature_in_the_customer_field_is_an_allowed_change(place):
     ("self.p12", "是自签名证书，不是电子认证服务机构签发的"),
     ("expired.p12", "过期"),
     ("other-ca.p12", "不能追溯到受信任的根证书"),
+    ("encrypts.p12", "的密钥用途不包括数字签名，不能用于签章"),
 ])
 def test_an_untrusted_certificate_is_refused_unless_allowed(place, cert, why):
     before = place.files()
@@ -362,3 +369,28 @@ def test_an_unreachable_time_stamp_service_writes_nothing(place):
     bad = place.seal("good.p12", "--tsa", "ftp://tsa.example.com")
     assert (bad.exit_code, bad.output) == (1, "错误：--tsa：时间戳服务的地址应以 http:// 或 https:// 开头：ftp://tsa.example.com\n")
     assert place.files() == before
+
+
+@pytest.mark.parametrize("step", ["noted", "staged", "rendered", "appended", "placed"])
+def test_seal_killed_at_each_step_is_undone_or_completed(place, step):
+    """Killed (SIGKILL) at each step of the write path: before the append nothing stays; after
+    it the next `check --repair` names the signed file; either way `check` is clean after."""
+    env = {**os.environ, "VIPCONTRACT_PROFILE": str(place.root / "profile.toml"), FAULT_ENV: step,
+           "VIPCONTRACT_LOG": str(place.root / "error.log")}
+    killed = subprocess.run(
+        [sys.executable, str(CHILD), "--db", str(place.db), "seal", NO, "--cert", str(place.root / "good.p12"),
+         "--password-file", str(place.root / "password.txt"), "--out", str(place.out)],
+        env=env, capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    repaired = place.run("check", "--repair")
+    assert repaired.exit_code == 0, repaired.output
+    assert [p.name for p in place.out.iterdir() if p.name.startswith(".")] == []  # no temporary file
+    assert [p.name for p in place.root.iterdir() if ".pending-" in p.name] == []  # no note
+    sealed = [h for h in history(place) if h["kind"] == "sealed"]
+    if step in ("appended", "placed"):
+        assert len(sealed) == 1
+        assert hashlib.sha256((place.out / SEALED).read_bytes()).hexdigest() == sealed[0]["files"][0]["sha256"]
+        assert place.run("verify", str(place.out / SEALED)).exit_code == 0
+    else:
+        assert sealed == [] and not (place.out / SEALED).exists()
+        assert place.seal().exit_code == 0  # and the clerk simply runs it again
