@@ -327,32 +327,53 @@ def test_a_voided_contract_is_not_sealed(place):
     assert place.files() == before
 
 
-def test_a_time_stamp_makes_it_pades_b_t(place):
-    """--tsa: a time stamp from a time-stamping authority (here pyHanko's in-process one, issued
-    by the test CA); verify says the signing time is the authority's."""
-    from asn1crypto import keys
+@pytest.fixture
+def time_stamp_service(place):
+    """An RFC 3161 time-stamping service on localhost (pyHanko's in-process stamper behind HTTP),
+    its certificate issued by the test CA."""
+    import http.server
+    import threading
+
+    from asn1crypto import keys, tsp
     from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
     from pyhanko.sign.timestamps import DummyTimeStamper
-
-    from service.esign import load_signing_key, seal_contract, trust_roots
-    from service.sources import load_profile
-    from store import open_store
 
     tsa = pki.timestamp_cert(place.ca)
     stamper = DummyTimeStamper(tsa_cert=load_asn1(tsa), tsa_key=keys.PrivateKeyInfo.load(
         tsa.key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())), certs_to_embed=[load_asn1(place.ca)])
-    profile = load_profile(place.root / "profile.toml")
-    key = load_signing_key((place.root / "good.p12").read_bytes(), PASSWORD, place.root / "good.p12")
-    store = open_store(place.db)
-    try:
-        done = seal_contract(store, profile, NO, key, place.out, roots=trust_roots(profile, place.root),
-                             timestamper=stamper)
-    finally:
-        store.close()
-    assert done.event.body.level == "B-T"
-    result = place.run("verify", str(place.out / SEALED))
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the name http.server calls
+            request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
+            reply = stamper.request_tsa_response(request).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/tsa"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_time_stamp_makes_it_pades_b_t(place, time_stamp_service):
+    """--tsa: a time stamp from a time-stamping authority; verify says the signing time is the
+    authority's."""
+    result = place.seal("good.p12", "--tsa", time_stamp_service)
     assert result.exit_code == 0, result.output
-    assert "（北京时间，时间戳服务机构的时间）；签名有效；证书受信任" in result.output
+    assert "（PAdES B-T，第 2 条记录）" in result.output
+    assert history(place)[-1]["level"] == "B-T"
+    verified = place.run("verify", str(place.out / SEALED))
+    assert verified.exit_code == 0, verified.output
+    assert "（北京时间，时间戳服务机构的时间）；签名有效；证书受信任；签名后文件未被改动" in verified.output
+    _field, _subfilter, status = validate(place.out / SEALED, [load_asn1(place.ca)])
+    assert status.timestamp_validity is not None and status.timestamp_validity.intact
 
 
 def test_seal_has_chinese_help(place):
