@@ -415,3 +415,12 @@ def test_seal_killed_at_each_step_is_undone_or_completed(place, step):
     else:
         assert sealed == [] and not (place.out / SEALED).exists()
         assert place.seal().exit_code == 0  # and the clerk simply runs it again
+
+
+def test_a_file_under_the_name_is_never_overwritten(place):
+    (place.out / SEALED).write_bytes(b"someone else's file")
+    before = place.files()
+    result = place.seal()
+    assert result.exit_code == 1 and result.output.startswith("错误：") and SEALED in result.output
+    assert result.output.count("\n") == 1
+    assert place.files() == before
