@@ -76,8 +76,10 @@ def read_pkcs12(path: Path) -> bytes:
         raise InvalidInput(Problem("cert", f"找不到证书文件 {path}")) from None
     except IsADirectoryError:
         raise InvalidInput(Problem("cert", f"{path} 是目录，不是证书文件")) from None
-    except OSError as exc:
-        raise InvalidInput(Problem("cert", f"无法读取证书文件 {path}（{exc.strerror or exc}）")) from None
+    except PermissionError:
+        raise InvalidInput(Problem("cert", f"没有读取证书文件 {path} 的权限")) from None
+    except OSError:
+        raise InvalidInput(Problem("cert", f"无法读取证书文件 {path}")) from None
 
 
 def _is_pkcs12(data: bytes) -> bool:
@@ -144,10 +146,12 @@ def display_name(cert: Any) -> str:
 
 
 def _signs_itself(cert: Any) -> bool:
+    from cryptography.exceptions import InvalidSignature
+
     try:
         cert.verify_directly_issued_by(cert)
         return True
-    except (ValueError, TypeError, Exception):  # noqa: BLE001 - any failure: not its own issuer
+    except (ValueError, TypeError, InvalidSignature):  # named itself as issuer, signed by another key
         return False
 
 
@@ -243,8 +247,10 @@ def registered_agreement(store: Store, state: ContractState, out_dir: Path) -> A
     except FileNotFoundError:
         raise InvalidInput(Problem("out", f"在 {out_dir} 中找不到合同 {state.contract_no} 登记的协议 {item.name}："
                                           "请用 --out 指定签发时的输出目录")) from None
-    except OSError as exc:
-        raise InvalidInput(Problem("out", f"无法读取 {path}（{exc.strerror or exc}）")) from None
+    except PermissionError:
+        raise InvalidInput(Problem("out", f"没有读取 {path} 的权限")) from None
+    except OSError:
+        raise InvalidInput(Problem("out", f"无法读取 {path}")) from None
     if hashlib.sha256(data).hexdigest() != item.sha256:
         raise HistoryError(f"{path} 与登记簿登记的协议内容不同（SHA-256 不符），不能签章：请用 vipcontract verify 核对")
     return Agreement(item.name, data)
@@ -320,7 +326,9 @@ def seal_contract(
                       key.subject, key.fingerprint, level, not problems, files)
 
     def event_on(current: ContractState, sealed: Sealed) -> Event:
-        return seal(current.contract_no, current.last_seq + 1, moment, sealed, current.last_hash)
+        # recorded when the signature is there: never before its own signing time
+        recorded = max(moment, sealed.signed_at)
+        return seal(current.contract_no, current.last_seq + 1, recorded, sealed, current.last_hash)
 
     refuse(check_new_event(state, event_on(state, body(b"")), profile))  # refused before signing
     target = writes.Target(Path(out_dir) / sealed_name(state, agreement), "pdf")
@@ -368,7 +376,6 @@ class SignatureReport:
     covers_file: bool  # nothing was appended after this signature
     modification: str  # "none" | "form_filling" (fields filled, signatures added) | "other" | "unknown"
     revision_sha256: str  # sha256 of the file as it was when signed (the bytes up to the signature's end)
-    trust_problem: str = ""
 
     @property
     def ok(self) -> bool:
@@ -426,10 +433,4 @@ def _report(sig: Any, data: bytes, roots: Sequence[Any]) -> SignatureReport:
     return SignatureReport(
         sig.field_name, signer, when.astimezone(SHANGHAI) if when else None, ts is not None,
         bool(status.intact), bool(status.valid), bool(status.trusted),
-        status.coverage is not None and status.coverage.name == "ENTIRE_FILE", modification, revision,
-        trust_problem="" if status.trusted else _trust_problem(status))
-
-
-def _trust_problem(status: Any) -> str:
-    indic = getattr(status, "trust_problem_indic", None)
-    return getattr(indic, "name", "") if indic is not None else ""
+        status.coverage is not None and status.coverage.name == "ENTIRE_FILE", modification, revision)
