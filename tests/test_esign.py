@@ -424,3 +424,36 @@ def test_a_file_under_the_name_is_never_overwritten(place):
     assert result.exit_code == 1 and result.output.startswith("错误：") and SEALED in result.output
     assert result.output.count("\n") == 1
     assert place.files() == before
+
+
+def test_the_agreement_comes_from_the_store_when_it_keeps_documents(place, tmp_path):
+    """A store that keeps the documents' bytes (`get_document(sha256)`) is asked first; bytes
+    that are not the registered content are not believed, and the file on disk is looked for."""
+    from contracts.errors import InvalidInput
+    from service.esign import registered_agreement
+    from service.register import load_state
+    from service.sources import load_profile
+    from store import open_store
+
+    data = (place.out / AGREEMENT).read_bytes()
+    store = open_store(place.db)
+    try:
+        state = load_state(store, load_profile(place.root / "profile.toml"), NO)
+    finally:
+        store.close()
+
+    class Keeping:
+        @staticmethod
+        def get_document(sha256: str) -> bytes:
+            return data if sha256 == hashlib.sha256(data).hexdigest() else b""
+
+    class Wrong:
+        @staticmethod
+        def get_document(sha256: str) -> bytes:
+            return b"%PDF another file"
+
+    found = registered_agreement(Keeping(), state, tmp_path)  # tmp_path holds no file: only the store has it
+    assert (found.name, found.data) == (AGREEMENT, data)
+    with pytest.raises(InvalidInput, match="找不到合同"):
+        registered_agreement(Wrong(), state, tmp_path)
+    assert registered_agreement(Wrong(), state, place.out).data == data
