@@ -275,16 +275,47 @@ def sign_pdf(data: bytes, key: SigningKey, tsa_url: str | None, timestamper: Any
         timestamper = HTTPTimeStamper(tsa_url, timeout=30)
     meta = signers.PdfSignatureMetadata(field_name=FIELD, subfilter=SigSeedSubFilter.PADES,
                                         md_algorithm="sha256", reason="甲方电子签章")
-    signer = signers.PdfSigner(meta, signer=key.signer, timestamper=timestamper)
+    signer = signers.PdfSigner(meta, signer=key.signer, timestamper=timestamper, stamp_style=stamp_style())
+    when = dt.datetime.now(SHANGHAI).strftime("%Y-%m-%d %H:%M")
     out = io.BytesIO()
     try:
-        signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), output=out)
+        signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), output=out,
+                        appearance_text_params={"signer": key.subject, "when": when})
     except Exception:  # noqa: BLE001 - pyHanko's and the network's errors (in English): said in one line
         if timestamper is not None:
             raise HistoryError(f"时间戳服务 {tsa_url or ''} 未能提供时间戳（无法连接，或返回的不是有效的时间戳），"
                                "未签章") from None
         raise HistoryError("签章失败：该证书的私钥不能用于签名，未签章") from None
     return out.getvalue()
+
+
+STAMP_TEXT = "甲方电子签章\n%(signer)s\n%(when)s"
+
+
+def stamp_style() -> Any:
+    """What the signature shows in the `provider` field: 甲方电子签章, the holder and the time, in
+    the agreement's own font. Without that font (or HarfBuzz for Python), nothing is shown rather
+    than pyHanko's default, which is English in a font without hanzi."""
+    from pyhanko.stamp import TextStampStyle
+
+    font = _stamp_font()
+    if font is None:
+        return TextStampStyle(stamp_text="", border_width=0)
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+    from pyhanko.pdf_utils.text import TextBoxStyle
+
+    return TextStampStyle(stamp_text=STAMP_TEXT, border_width=0,
+                          text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(font), font_size=7)))
+
+
+def _stamp_font() -> Path | None:
+    try:
+        import uharfbuzz  # noqa: F401 - pyHanko shapes OpenType text with it
+    except ImportError:
+        return None
+    from renderers.fonts import cached_subset
+
+    return cached_subset(400)
 
 
 def signing_time(data: bytes) -> dt.datetime:

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -457,3 +458,29 @@ def test_the_agreement_comes_from_the_store_when_it_keeps_documents(place, tmp_p
     with pytest.raises(InvalidInput, match="找不到合同"):
         registered_agreement(Wrong(), state, tmp_path)
     assert registered_agreement(Wrong(), state, place.out).data == data
+
+
+def seal_appearance(path: Path) -> tuple[str, str]:
+    """(font, text) of what the provider's signature shows on the page: its appearance stream's
+    font and the ActualText of its lines."""
+    import codecs
+    import re
+
+    with open(path, "rb") as fh:
+        field = PdfFileReader(fh).embedded_signatures[-1].sig_field
+        appearance = field["/AP"]["/N"]
+        fonts = [str(f.get_object()["/BaseFont"]) for f in appearance["/Resources"]["/Font"].values()]
+        texts = re.findall(rb"/ActualText \((.*?)\)\s*>>", appearance.data, re.S)
+    raw = [codecs.escape_decode(t)[0] for t in texts]  # a PDF text string: UTF-16 with its BOM, or ASCII
+    lines = [t.decode("utf-16") if t.startswith(codecs.BOM_UTF16_BE) else t.decode("latin-1") for t in raw]
+    return " ".join(fonts), "\n".join(lines)
+
+
+def test_the_seal_shows_in_chinese_in_the_agreements_font(place):
+    """Not pyHanko's default appearance ("Digitally signed by", in Courier, without hanzi)."""
+    assert place.seal().exit_code == 0
+    font, text = seal_appearance(place.out / SEALED)
+    assert "VIPContract" in font and "Courier" not in font
+    lines = text.splitlines()
+    assert lines[:2] == ["甲方电子签章", "北京测试客户服务有限公司电子签章"]
+    assert re.fullmatch(r"20\d\d-\d\d-\d\d \d\d:\d\d", lines[2])
