@@ -11,6 +11,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -1267,26 +1268,157 @@ def echo_head(head: Any, confirmed: bool) -> None:
 @domain_errors
 def verify(settings: Settings, file: str, expect_head: str | None) -> None:
     """核验一个 DOCX 或 PDF 文件是否为本登记簿签发的文书（按文件内容的 SHA-256；只信任哈希链核对无误的登记），
-    并说明登记簿是否保存有该文书的内容。"""
+    并说明登记簿是否保存有该文书的内容。
+
+    PDF 中有电子签名时，逐个列出：签名栏、签署人、签署时间、签名是否有效、证书是否受信任、签名后文件是否被改动。
+    签名无效或签名后文件被改动时退出码为 1。
+    """
     from service.integrity import expected_head
     from service.register import verify as verify_file
 
     expect = expected_head(expect_head)
     with opened_store(settings) as store:
         found = verify_file(store, Path(file), expect)
-    if found is None:
+        signed = signature_lines(settings, store, Path(file), expect)
+    if found is None and not signed.registered:
         click.echo(f"{file}：不是本登记簿签发的文件")
-        raise SystemExit(1)
-    what = (f"文书 {found.doc_no}（合同 {found.contract_no}，第 {found.seq} 条记录：{found.kind.label}，"
-            f"登记簿第 {found.position} 行）")
-    if not found.trusted:
-        click.echo(f"{file}：登记簿中有{what}，但该登记不可信：{found.doubt}。请运行 vipcontract check")
-        raise SystemExit(1)
-    click.echo(f"{file}：本登记簿签发的{what}")
-    if found.kept:
-        click.echo("登记簿中保存有该文书的内容（vipcontract documents get 可取回）。")
+    elif found is None:
+        click.echo(f"{file}：不是本登记簿签发的文件本身，但其中{signed.registered}")
+    elif not found.trusted:
+        click.echo(f"{file}：登记簿中有{registered_text(found)}，但该登记不可信：{found.doubt}。"
+                   "请运行 vipcontract check")
     else:
-        click.echo(f"登记簿中没有保存该文书的内容：可用 vipcontract documents add {file} 补入。")
+        click.echo(f"{file}：本登记簿签发的{registered_text(found)}")
+        if found.kept:
+            click.echo("登记簿中保存有该文书的内容（vipcontract documents get 可取回）。")
+        else:
+            click.echo(f"登记簿中没有保存该文书的内容：可用 vipcontract documents add {file} 补入。")
+    for line in signed.lines:
+        click.echo(line)
+    if (found is None and not signed.registered) or (found is not None and not found.trusted) or not signed.ok:
+        raise SystemExit(1)
+
+
+def registered_text(found: Any) -> str:
+    return (f"文书 {found.doc_no}（合同 {found.contract_no}，第 {found.seq} 条记录：{found.kind.label}，"
+            f"登记簿第 {found.position} 行）")
+
+
+@dataclass(frozen=True)
+class SignedLines:
+    lines: tuple[str, ...] = ()
+    ok: bool = True  # every signature valid and nothing changed after it
+    registered: str = ""  # which registered document a signature signed, when the file itself is not registered
+
+
+def signature_lines(settings: Settings, store: Any, path: Path, expect: Any) -> SignedLines:
+    """What `verify` says of the digital signatures in a PDF (none: nothing)."""
+    from service.esign import embedded_signatures, signature_reports, trust_roots
+    from service.integrity import verify_digest
+
+    found = embedded_signatures(path)
+    if found is None or not found[1]:
+        return SignedLines()
+    profile_dir = settings.profile_path.parent if settings.profile_path else None
+    reports = signature_reports(path, trust_roots(settings.profile, profile_dir)) or []
+    lines, registered = [f"文件中有 {len(reports)} 个电子签名："], ""
+    for number, report in enumerate(reports, 1):
+        lines.append(f"  签名 {number}（签名栏 {report.field}）：" + "；".join(signature_facts(report)))
+        revision = verify_digest(store, report.revision_sha256, expect)
+        if revision is not None and revision.trusted and not registered:
+            registered = f"签名 {number} 所签的版本是本登记簿签发的{registered_text(revision)}"
+    last = reports[-1]
+    ok = all(r.ok for r in reports) and last.covers_file
+    if not last.covers_file and last.modification in ("none", "form_filling"):
+        lines.append("  最后一个签名之后文件又被追加了内容，追加的部分不在任何签名之内")
+    return SignedLines(tuple(lines), ok, registered)
+
+
+MODIFICATION_TEXT = {
+    "none": "签名后文件未被改动",
+    "form_filling": "签名后只填写了表单或增加了其他签名（允许的改动）",
+    "other": "签名后文件被改动（签名之后追加了表单填写和签名以外的修改）",
+    "unknown": "无法判断签名后文件是否被改动",
+}
+
+
+def signature_facts(report: Any) -> list[str]:
+    facts = [f"签署人 {report.signer}"]
+    if report.signed_at is not None:
+        source = "时间戳服务机构的时间" if report.timestamped else "签署人电脑的时间"
+        facts.append(f"签署时间 {report.signed_at:%Y-%m-%d %H:%M:%S}（北京时间，{source}）")
+    if not report.intact:
+        facts.append("签名无效：签名所覆盖的内容已被改动")
+    elif not report.valid:
+        facts.append("签名无效：签名与证书不符")
+    else:
+        facts.append("签名有效")
+    facts.append("证书受信任" if report.trusted else
+                 "证书不受信任（自签名、已过期，或不能追溯到受信任的根证书）")
+    if report.intact:
+        facts.append(MODIFICATION_TEXT[report.modification])
+    return facts
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("contract_no", metavar="合同编号")
+@click.option("--cert", required=True, type=click.Path(dir_okay=True), metavar="证书文件",
+              help="甲方的签章证书：含私钥的 PKCS#12 证书文件。")
+@click.option("--password-file", type=click.Path(), metavar="文件",
+              help="证书密码所在的文本文件（第一行）；不写时在终端中询问（输入不显示）。")
+@click.option("--tsa", metavar="URL", help="时间戳服务的地址：加盖时间戳服务机构的时间戳，签名为 PAdES B-T 级；"
+                                          "不写为 B-B 级。")
+@click.option("--allow-untrusted", is_flag=True,
+              help="证书是自签名的、已过期或尚未生效，或不能追溯到受信任的根证书时，"
+                   "仍用它签章（verify 会标为不受信任）。")
+@click.option("--out", default=".", show_default=True, metavar="目录",
+              help="签发时协议所在的输出目录；签章后的文件也写在这里。")
+@pass_settings
+@domain_errors
+def seal(settings: Settings, contract_no: str, cert: str, password_file: str | None, tsa: str | None,
+         allow_untrusted: bool, out: str) -> None:
+    """甲方电子签章：用甲方的证书对登记的协议 PDF 作数字签名（签入甲方签字栏），另存一份并登记。
+
+    证书须由电子认证服务机构签发、在有效期内，并能追溯到受信任的根证书（操作系统的根证书，或公司档案
+    [signing] trust_roots 中的根证书）。
+
+    \b
+    示例：
+      vipcontract seal VIP-2025-000123 --cert 甲方签章.p12 \\
+          --password-file 密码.txt --out ./out
+    """
+    from service.esign import load_signing_key, needs_password, read_pkcs12, seal_contract, trust_roots
+
+    out_dir(out)
+    data = read_pkcs12(Path(cert))
+    key = load_signing_key(data, certificate_password(password_file, needs_password(data)), Path(cert))
+    profile_dir = settings.profile_path.parent if settings.profile_path else None
+    roots = trust_roots(settings.profile, profile_dir)
+    with opened_store(settings) as store:
+        done = seal_contract(store, settings.profile, contract_no, key, Path(out), roots=roots,
+                             allow_untrusted=allow_untrusted, tsa_url=tsa)
+    body = done.event.body
+    click.echo(f"已为合同 {contract_no} 加盖甲方电子签章（PAdES {getattr(body, 'level', '')}，"
+               f"第 {done.event.seq} 条记录）：{done.file.path}")
+    click.echo(f"证书：{key.subject}（SHA-256 指纹 {key.fingerprint[:16]}…）")
+    for problem in done.problems:
+        click.echo(f"注意：{problem}；已按 --allow-untrusted 签章，verify 会标为不受信任")
+
+
+def certificate_password(password_file: str | None, needed: bool) -> bytes | None:
+    """From --password-file (its first line) or asked for, hidden; never from an option's value."""
+    if password_file:
+        from service.sources import read_text_file
+
+        text = read_text_file(Path(password_file), "password_file", "密码文件")
+        if not needed:
+            return None  # a file without a password opens only without one
+        return text.splitlines()[0].encode() if text.splitlines() else b""
+    if not needed:
+        return None
+    if not stdin_is_terminal():
+        raise click.ClickException("证书文件有密码：请用 --password-file 指定密码文件，或在终端中运行以输入密码")
+    return click.prompt("证书密码", hide_input=True, default="", show_default=False).encode()
 
 
 # ---------------------------------------------------------------- documents kept with the register
@@ -1622,7 +1754,7 @@ def arrears_line(arrears: Mapping[str, Any], as_of: str) -> str:
 HISTORY_LABELS = {
     "issued_on": "签发日", "signed_on": "签署日", "effective_on": "生效日", "effective_date": "生效日期",
     "first_day": "起始日", "last_day": "最后一日", "notice_id": "通知", "on": "日期", "reason": "原因",
-    "doc_no": "文书", "corrects_seq": "更正第几条", "amount": "金额",
+    "doc_no": "文书", "corrects_seq": "更正第几条", "amount": "金额", "certificate_subject": "证书",
 }
 
 

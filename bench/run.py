@@ -1,7 +1,8 @@
 """`make bench`: figures and ratios measured in one run (medians of repetitions), never asserts.
 
 Sections: 1. one agreement (DOCX, PDF, both; WeasyPrint alone and docxtpl alone on the same input;
-a fresh process's first render, stage by stage; where the PDF's bytes go); 2. LibreOffice headless
+a fresh process's first render, stage by stage; where the PDF's bytes go; then the signature
+fields, `seal` and the signature part of `verify`); 2. LibreOffice headless
 on our DOCX where installed; 3. a batch of 200 agreements through the batch engine at 1 and N jobs,
 and the clerk's route (docxtpl, then soffice per file) in the same run; 4. the register at 1,000 /
 10,000 / 100,000 contracts (append, show, list, check, reports); 5. the targets, met or missed.
@@ -32,6 +33,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import bench_batch  # noqa: E402
+import bench_esign  # noqa: E402
 import bench_register  # noqa: E402
 from bench_pdf import COLD_SCRIPT, pdf_breakdown  # noqa: E402
 from benchlib import (  # noqa: E402
@@ -296,7 +298,8 @@ def main() -> None:
     say()
     with tempfile.TemporaryDirectory(prefix="vipbench-") as tmp:
         work = Path(tmp)
-        for number, section in ((1, lambda: bench_agreement(repeat, work)), (2, lambda: bench_libreoffice(work, 3)),
+        for number, section in ((1, lambda: (bench_agreement(repeat, work), bench_esign.run(repeat, work))),
+                                (2, lambda: bench_libreoffice(work, 3)),
                                 (3, lambda: bench_batch.run(work, args.quick)),
                                 (4, lambda: bench_register.run(work, args.quick, REGISTER_DEADLINE_S, elapsed))):
             if number not in chosen:

@@ -106,11 +106,27 @@ class SignatureLine:
     label: str
     value: str = ""  # empty: a blank to fill in by hand
 
+    @property
+    def signs(self) -> bool:
+        """The blank a person signs on ("签字：", "法定代表人或授权代表（签字）："): where a
+        signing platform puts the party's signature."""
+        return not self.value and "签字" in self.label
+
 
 @dataclass(frozen=True)
 class SignatureParty:
     heading: str  # "甲方（盖章）"
     lines: tuple[SignatureLine, ...]
+
+    @property
+    def role(self) -> str:
+        """"provider" (甲方) or "customer" (乙方): the name of the party's signature field."""
+        return "provider" if self.heading.startswith("甲方") else "customer"
+
+    @property
+    def sealed(self) -> bool:
+        """A party that seals (盖章) as well as signs: a company, never an individual."""
+        return "盖章" in self.heading
 
 
 @dataclass(frozen=True)

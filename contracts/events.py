@@ -51,6 +51,7 @@ class EventKind(StrEnum):
     VOIDED = "voided"
     CORRECTED = "corrected"
     PAID = "paid"
+    SEALED = "sealed"
 
     @property
     def label(self) -> str:
@@ -69,6 +70,7 @@ KIND_LABELS = {
     EventKind.VOIDED: "作废",
     EventKind.CORRECTED: "更正",
     EventKind.PAID: "付款",
+    EventKind.SEALED: "甲方电子签章",
 }
 
 
@@ -286,14 +288,31 @@ class Corrected:
     by: str = ""  # who made the correction (the original record stays as it was made)
 
 
+@dataclass(frozen=True)
+class Sealed:
+    """The provider's digital signature (PAdES) on its copy of the registered agreement PDF:
+    the signed copy is a new file, registered here; the agreement itself stays as issued."""
+
+    KIND: ClassVar[EventKind] = EventKind.SEALED
+    source_sha256: str  # the registered agreement PDF that was signed
+    signed_at: dt.datetime  # the signing time written into the signature (tz-aware)
+    certificate_subject: str  # the signer's certificate, as printed (CN, O, ...)
+    certificate_fingerprint: str  # sha256 of the certificate (DER), hex
+    level: str  # PAdES baseline level: "B-B", or "B-T" with a time stamp
+    # The certificate chained to a trusted root when it signed; False: accepted with
+    # --allow-untrusted (self-signed, expired or of an unknown issuer).
+    trusted: bool
+    files: tuple[FileHash, ...] = ()
+
+
 Body = (
     Issued | Signed | Amended | Renewed | NoticeSent | NoticeDelivered | NoticeReturned
-    | Terminated | Voided | Corrected | Paid
+    | Terminated | Voided | Corrected | Paid | Sealed
 )
 BODY_TYPES: dict[EventKind, type] = {
     cls.KIND: cls
     for cls in (Issued, Signed, Amended, Renewed, NoticeSent, NoticeDelivered, NoticeReturned,
-                Terminated, Voided, Corrected, Paid)
+                Terminated, Voided, Corrected, Paid, Sealed)
 }
 
 _B = TypeVar("_B", bound=Body)

@@ -67,6 +67,9 @@ class Profile:
     # The data embedded in a document's PDF ([output] data_full_id_number): an individual's ID
     # number masked unless the profile says otherwise (contracts/archive.py).
     data_full_id_number: bool = False
+    # Root certificates `seal` and `verify` trust besides the system's ([signing] trust_roots):
+    # file names as written, relative to the profile's folder.
+    trust_roots: tuple[str, ...] = ()
 
 
 # The fields by which the built-in sample provider is recognised, even in a copy `init` wrote.
@@ -210,7 +213,15 @@ def profile_from_mapping(data: Mapping[str, Any], sample_provider: Mapping[str, 
                    for k in SAMPLE_MARKERS) if sample_provider else False,
         document_mode=_document_mode(data.get("output", {})),
         data_full_id_number=_flag(data.get("output", {}), "data_full_id_number"),
+        trust_roots=_trust_roots(data.get("signing", {})),
     )
+
+
+def _trust_roots(section: Mapping[str, Any]) -> tuple[str, ...]:
+    roots = section.get("trust_roots", [])
+    if not isinstance(roots, list) or not all(isinstance(r, str) and r.strip() for r in roots):
+        raise InvalidInput(Problem("signing.trust_roots", "应为根证书文件名的列表，如 [\"ca-root.pem\"]"))
+    return tuple(r.strip() for r in roots)
 
 
 DOCUMENT_MODES = {"0600": 0o600, "0640": 0o640, "0644": 0o644}

@@ -53,6 +53,7 @@ from .events import (
     PaymentMethod,
     Renewed,
     ReturnReason,
+    Sealed,
     Signed,
     Terminated,
     TerminationReason,
@@ -663,6 +664,7 @@ FACT_DATES: dict[type, tuple[tuple[str, str, str], ...]] = {
     Terminated: (("signed_on", "解除协议的签署日期", "signed_on"),),
     Voided: (("on", "作废日期", "on"),),
     Paid: (("on", "付款日期", "on"),),
+    Sealed: (("signed_at", "签章时间", "signed_at"),),
 }
 
 
@@ -934,6 +936,16 @@ def _voided_problems(state: ContractState, event: Event, profile: Profile) -> li
     return []
 
 
+def _sealed_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
+    """The provider seals its copy of the agreement as issued: the file signed is one the
+    register holds for it."""
+    body = event.body_as(Sealed)
+    issued = {f.sha256 for f in state.issued.files if f.format == "pdf"}
+    if body.source_sha256 not in issued:
+        return [Problem("", f"签章的文件不是登记簿中合同 {state.contract_no} 的协议 PDF")]
+    return []
+
+
 RULES = {
     Signed: _signed_problems,
     Amended: _amended_problems,
@@ -944,6 +956,7 @@ RULES = {
     Terminated: _terminated_problems,
     Voided: _voided_problems,
     Paid: _paid_problems,
+    Sealed: _sealed_problems,
 }
 
 

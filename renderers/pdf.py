@@ -33,7 +33,7 @@ from pathlib import Path
 import jinja2
 
 from contracts.document import Document, Table
-from renderers import fonts
+from renderers import fonts, sigfields
 from renderers.program import PROGRAM, program_version
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,11 @@ class PdfRenderer:
         document = self.layout(doc)
         stamp_metadata(document.metadata, doc)
         with self._lock:
-            return document.write_pdf(**(archival_options(doc) if archival else {}))
+            pdf = document.write_pdf(**(archival_options(doc) if archival else {}))
+        # The signature fields go in as an incremental update over the written file, placed
+        # from this layout (renderers.sigfields); a document without a signature page has none.
+        fields = sigfields.signature_boxes(document)
+        return sigfields.add_signature_fields(pdf, fields) if fields else pdf
 
 
 # PDF/A-3b: WeasyPrint writes the XMP metadata (pdfaid:part 3, conformance B), the sRGB output

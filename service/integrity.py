@@ -138,7 +138,11 @@ def verify(store: Store, path: Path, expect: Head | None = None) -> Verified | N
     """Which contract and event issued the file with this content, if the register did; trusted
     only when the chain over the whole journal holds (a break anywhere may hide a line changed and
     re-hashed before it), the contract's own chain holds, and the line is within `expect`."""
-    digest = sha256_file(Path(path))
+    return verify_digest(store, sha256_file(Path(path)), expect)
+
+
+def verify_digest(store: Store, digest: str, expect: Head | None = None) -> Verified | None:
+    """`verify` of a content known by its sha256 (e.g. the revision of a PDF a signature covers)."""
     journal = store.journal()
     lines = list(journal.lines)
     found = walk(Journal(journal.version, lines), expect)
