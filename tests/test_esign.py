@@ -158,12 +158,13 @@ def test_verify_says_which_contract_and_each_signature(place):
     lines = result.output.splitlines()
     assert lines[0] == (f"{place.out / SEALED}：本登记簿签发的文书 {NO}（合同 {NO}，第 2 条记录：甲方电子签章，"
                         "登记簿第 3 行）")
-    assert lines[1] == "文件中有 1 个电子签名："
-    assert lines[2].startswith("  签名 1（签名栏 provider）：签署人 北京测试客户服务有限公司电子签章；签署时间 ")
-    assert lines[2].endswith("（北京时间，签署人电脑的时间）；签名有效；证书受信任；签名后文件未被改动")
-    # the unsigned agreement: registered, and no signature to speak of
+    assert lines[1] == "登记簿中保存有该文书的内容（vipcontract documents get 可取回）。"
+    assert lines[2] == "文件中有 1 个电子签名："
+    assert lines[3].startswith("  签名 1（签名栏 provider）：签署人 北京测试客户服务有限公司电子签章；签署时间 ")
+    assert lines[3].endswith("（北京时间，签署人电脑的时间）；签名有效；证书受信任；签名后文件未被改动")
+    # the unsigned agreement: registered and kept, and no signature to speak of
     plain = place.run("verify", str(place.out / AGREEMENT))
-    assert plain.exit_code == 0 and len(plain.output.splitlines()) == 1
+    assert plain.exit_code == 0 and len(plain.output.splitlines()) == 2
 
 
 def first_stream_byte(data: bytes) -> int:
@@ -297,7 +298,23 @@ def test_a_password_is_never_an_option_value(place, monkeypatch):
     assert asked.output.startswith("证书密码: \n") and PASSWORD.decode() not in asked.output  # hidden
 
 
-def test_the_agreement_must_be_the_registered_one(place, tmp_path):
+def test_the_register_s_copy_is_signed_wherever_the_output_went(place, tmp_path):
+    # the register keeps the agreement's bytes: the copy in --out is not needed, and a changed
+    # copy there is not what gets signed
+    path = place.out / AGREEMENT
+    path.write_bytes(path.read_bytes() + b"\n")
+    elsewhere = place.run("seal", NO, "--cert", str(place.root / "good.p12"), "--password-file",
+                          str(place.root / "password.txt"), "--out", str(tmp_path))
+    assert elsewhere.exit_code == 0, elsewhere.output
+    assert (tmp_path / SEALED).exists()
+
+
+def test_a_register_without_the_bytes_signs_only_the_registered_file(place, tmp_path):
+    # a register made before documents were kept with it: the file in --out, hash checked
+    kept = place.db.with_name(place.db.name + ".documents")
+    for stored in kept.rglob("*"):
+        if stored.is_file():
+            stored.unlink()  # the test stands in for an older register, which never held them
     elsewhere = place.run("seal", NO, "--cert", str(place.root / "good.p12"), "--password-file",
                           str(place.root / "password.txt"), "--out", str(tmp_path))
     assert elsewhere.exit_code == 1
