@@ -1316,6 +1316,8 @@ def contract_lines(view: Mapping[str, Any]) -> list[str]:
         fallen = "、".join(view["terminated"]["renewals_fallen"])
         lines.append(f"解除：自 {view['terminated']['effective_on']} 起（{reason}）"
                      + (f"；续签协议 {fallen} 随之失效" if fallen else ""))
+    if view["settlement"]:
+        lines.append(settlement_line(view["settlement"]))
     if view["voided_on"]:
         lines.append(f"作废：{view['voided_on']}")
     if view["arrears"]["days_overdue"]:
@@ -1328,7 +1330,7 @@ def contract_tables(view: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, 
     payments, the notices and the history."""
     from contracts.report_model import amount_figures
 
-    deadlines = [{"year": d["service_year"], "period": f"{d['first_day']} 至 {d['last_day']}",
+    deadlines = [{"year": d["service_year"], "period": f"{d['first_day']} 至 {d['last_day']}" + prorated_text(d),
                   "due": due_text(d), "amount": Decimal(d["amount"]), "paid": Decimal(d["paid"]),
                   "outstanding": Decimal(d["outstanding"]),
                   "overdue": f"{d['days_overdue']} 日" if d["days_overdue"] else None,
@@ -1387,11 +1389,43 @@ def render_contract(view: Mapping[str, Any]) -> None:
         out.print(build_table(table, out.width) or build_records(table))
 
 
+def prorated_text(deadline: Mapping[str, Any]) -> str:
+    cut = deadline["prorated"]
+    return f"（解除，按 {cut['days_served']}/{cut['days_in_year']} 日折算）" if cut else ""
+
+
 def due_text(deadline: Mapping[str, Any]) -> str:
     text = deadline["due_on"]
     if deadline["shifted_from"]:
         text += f"（由 {deadline['shifted_from']} 顺延）"
     return text + ("（暂定）" if deadline["provisional"] else "")
+
+
+def settlement_line(item: Mapping[str, Any]) -> str:
+    """Clause 12.3 in one line: the year in progress pro rata, what was paid, who owes whom."""
+    from contracts.report_model import amount_figures
+
+    def yuan(key: str) -> str:
+        return amount_figures(Decimal(item[key]))
+
+    parts = []
+    if item["service_year"] is not None:
+        served, days = item["days_served"], item["days_in_year"]
+        share = "全年" if served == days else f"{yuan('annual_fee')} × {served}/{days}"
+        parts.append(f"第 {item['service_year']} 服务年度（{item['first_day']} 至 {item['last_day']}）"
+                     f"服务至 {item['last_service_day']}，共 {served} 日，应付 {share} = {yuan('earned')} 元，"
+                     f"已付 {yuan('paid')} 元")
+    else:
+        parts.append("解除生效时尚未开始任何服务年度")
+    if Decimal(item["unbegun_paid"]):
+        parts.append(f"未开始的服务年度已付 {yuan('unbegun_paid')} 元")
+    owed, refund = Decimal(item["still_owed"]), Decimal(item["refund_owed"])
+    if refund:
+        parts.append(f"甲方应退乙方 {yuan('refund_owed')} 元")
+    if owed:
+        parts.append(f"乙方尚欠 {yuan('still_owed')} 元")
+    parts.append(f"应于 {item['settle_by']} 前结清" if owed or refund else "已结清")
+    return "解除结算（第 12.3 条）：" + "；".join(parts)
 
 
 def arrears_line(arrears: Mapping[str, Any], as_of: str) -> str:

@@ -41,6 +41,7 @@ from .profile import Profile
 from .register import (
     AMENDABLE,
     ContractState,
+    PaymentDeadline,
     Status,
     correctable_fields,
     current_value,
@@ -49,8 +50,10 @@ from .register import (
     next_doc_no,
     notice_view,
     payment_deadlines,
+    service_schedule,
     status_on,
     terms_in_force,
+    unbegun_years,
 )
 from .validation import text
 
@@ -120,27 +123,42 @@ def _allocations(
 ) -> tuple[Allocation, ...] | list[Problem]:
     """--year: all of it to that year; otherwise a payment to the oldest years still owed, a
     refund from the newest years paid. The fee limits are checked by the register's rule."""
-    deadlines = payment_deadlines(state, profile)
+    schedule = service_schedule(state, profile)
     if request.year is not None:
-        if not 1 <= request.year <= len(deadlines):
-            return [Problem("year", f"合同 {state.contract_no} 共 {len(deadlines)} 个服务年度，"
+        if not 1 <= request.year <= len(schedule):
+            return [Problem("year", f"合同 {state.contract_no} 共 {len(schedule)} 个服务年度，"
                                     f"没有第 {request.year} 服务年度")]
         return (Allocation(request.year, request.amount),)
-    # every payment recorded counts, whatever its date: the money is there
-    years = money.accounts(deadlines, state.payments, None, dt.date.max)
-    if request.amount > 0:
-        room = [(y.service_year, y.outstanding) for y in years if y.outstanding > 0]
-    else:
-        room = [(y.service_year, y.paid) for y in years if y.paid > 0]
+    room, what = _room(state, request, profile, schedule)
     parts = money.allocate(request.amount, room)
     left = sum((amount for year, amount in parts if year == 0), Decimal("0.00"))
     if left:
         total = sum((r for _y, r in room), Decimal("0.00"))
-        what = "各服务年度尚未付清的金额合计" if request.amount > 0 else "已付金额合计"
         return [Problem("amount", f"金额 {abs(request.amount)} 元超过合同 {state.contract_no} {what} "
                                   f"{total} 元")]
     return tuple(Allocation(year, amount) for year, amount in parts)
 
+
+def _room(
+    state: ContractState, request: PaymentRequest, profile: Profile, schedule: list[PaymentDeadline]
+) -> tuple[list[tuple[int, Decimal]], str]:
+    """(service year, how much this payment may apply to it) in the order it applies, and what
+    the sum of it is called. Every payment recorded counts, whatever its date: the money is
+    there. Once a termination has taken effect, a payment goes to what the settlement leaves
+    owed, and a refund comes from what it says is to be refunded (clause 12.3)."""
+    ended = state.terminated
+    if ended is not None and (request.amount < 0 or request.on >= ended.effective_on):
+        settled = payment_deadlines(state, profile) + unbegun_years(state, profile)
+        years = money.accounts(settled, state.payments, None, dt.date.max)
+        if request.amount > 0:
+            return ([(y.service_year, y.outstanding) for y in years if y.outstanding > 0],
+                    "解除结算后尚欠的金额合计")
+        return ([(y.service_year, -y.outstanding) for y in years if y.outstanding < 0],
+                "解除结算应退的金额合计")
+    years = money.accounts(schedule, state.payments, None, dt.date.max)
+    if request.amount > 0:
+        return [(y.service_year, y.outstanding) for y in years if y.outstanding > 0], "各服务年度尚未付清的金额合计"
+    return [(y.service_year, y.paid) for y in years if y.paid > 0], "已付金额合计"
 
 
 # ---------------------------------------------------------------- notice send

@@ -64,6 +64,7 @@ from .events import (
 )
 from .late_fee import LateFeeRate
 from .profile import Profile
+from .settlement import Proration, Settlement, proration, settlement
 from .workdays import Deadline, HolidaySupplement
 
 
@@ -421,7 +422,8 @@ class PaymentDeadline:
     due_on: dt.date
     shifted_from: dt.date | None
     provisional: bool
-    amount: Decimal
+    amount: Decimal  # the year's fee; of a year a termination cut short, the part earned (12.3)
+    proration: Proration | None = None  # how a termination cut the year short, if it did
 
 
 @functools.lru_cache(maxsize=65536)
@@ -435,22 +437,46 @@ def _service_years(first_day: dt.date, years: int, counting: TermCounting) -> tu
     return tuple(service_years(first_day, years, counting))
 
 
-def payment_deadlines(state: ContractState, profile: Profile) -> list[PaymentDeadline]:
-    """Each service year's fee and its due date (clause 8.3, 民法典 第二百零一条、第二百零三条);
-    years that begin on or after a termination takes effect are left out."""
+def service_schedule(state: ContractState, profile: Profile) -> list[PaymentDeadline]:
+    """Every service year of every term agreed, at its whole fee, as if no termination had
+    come: what a payment may be applied to (a prepayment made before a termination included)."""
     result: list[PaymentDeadline] = []
-    end = state.terminated.effective_on if state.terminated else None
     bindings = _bindings(state)
     for term in state.terms:
         for year in _service_years(term.first_day, term.years, state.issued.counting):
-            if end is not None and year.first_day >= end:
-                return result
             due = _due(year.first_day, state.issued.payment_days, profile.holidays)
             fee = terms_in_force(state, year.first_day, bindings).annual_fee
             result.append(PaymentDeadline(len(result) + 1, term.number, year.first_day,
                                           year.last_day, due.due_on, due.shifted_from,
                                           due.provisional, fee))
     return result
+
+
+def payment_deadlines(state: ContractState, profile: Profile) -> list[PaymentDeadline]:
+    """Each service year's fee and its due date (clause 8.3, 民法典 第二百零一条、第二百零三条);
+    years that begin on or after a termination takes effect are left out, and the year it cuts
+    short owes the part of its fee earned to the day (clause 12.3, contracts.settlement)."""
+    schedule = service_schedule(state, profile)
+    if state.terminated is None:
+        return schedule
+    end = state.terminated.effective_on
+    result = []
+    for item in schedule:
+        if item.first_day >= end:
+            break
+        cut = proration(item.amount, item.first_day, item.last_day, end)
+        result.append(item if cut is None else dataclasses.replace(item, amount=cut.earned, proration=cut))
+    return result
+
+
+def unbegun_years(state: ContractState, profile: Profile) -> list[PaymentDeadline]:
+    """The service years a termination left unbegun: nothing is owed on them (what was paid
+    towards them is refunded, clause 12.3)."""
+    if state.terminated is None:
+        return []
+    end = state.terminated.effective_on
+    return [dataclasses.replace(d, amount=money.ZERO) for d in service_schedule(state, profile)
+            if d.first_day >= end]
 
 
 # ---------------------------------------------------------------- money (clause 8.3, 8.4)
@@ -492,6 +518,34 @@ def arrears_on(
     if state.signed is None or state.voided is not None:
         return money.arrears(())
     return money.arrears(year_accounts(state, as_of, profile) if accounts is None else accounts)
+
+
+def settlement_on(state: ContractState, as_of: dt.date, profile: Profile) -> Settlement | None:
+    """The settlement of clause 12.3 on as_of (payments and refunds made by then count), for a
+    contract whose termination the register shows; None otherwise."""
+    if state.terminated is None or state.signed is None:
+        return None
+    begun = year_accounts(state, as_of, profile)
+    unbegun = money.accounts(unbegun_years(state, profile), state.payments, None, as_of)
+    return settlement(state.terminated.effective_on, begun, unbegun)
+
+
+def settlement_json(item: Settlement | None) -> dict[str, Any] | None:
+    if item is None:
+        return None
+    year, cut = item.last_year, item.proration
+    return {"ends_on": _d(item.ends_on), "last_service_day": _d(item.last_service_day),
+            "settle_by": _d(item.settle_by),
+            "service_year": year.service_year if year else None,
+            "first_day": _d(year.deadline.first_day) if year else None,
+            "last_day": _d(year.deadline.last_day) if year else None,
+            "annual_fee": format(cut.annual_fee, "f") if cut else None,
+            "days_served": cut.days_served if cut else None,
+            "days_in_year": cut.days_in_year if cut else None,
+            "earned": format(year.deadline.amount, "f") if year else None,
+            "paid": format(year.paid, "f") if year else None,
+            "unbegun_paid": format(item.unbegun_paid, "f"),
+            "still_owed": format(item.still_owed, "f"), "refund_owed": format(item.refund_owed, "f")}
 
 
 def arrears_json(state: ContractState, late: money.Arrears, profile: Profile) -> dict[str, Any]:
@@ -906,22 +960,30 @@ def _paid_problems(state: ContractState, event: Event, profile: Profile) -> list
 
 
 def _allocation_problems(state: ContractState, body: Paid, profile: Profile) -> list[Problem]:
-    """After this payment no service year is paid beyond its fee, nor refunded beyond what was
-    paid towards it (every payment recorded so far counts, whatever its date)."""
-    deadlines = {d.service_year: d for d in payment_deadlines(state, profile)}
-    paid = {year: Decimal(0) for year in deadlines}
+    """After this payment no service year is paid beyond its whole fee, nor refunded beyond what
+    was paid towards it (every payment recorded so far counts, whatever its date). The whole fee
+    even of a year a termination cut short or left unbegun: money paid before the termination,
+    recorded before or after it, is what it was, and the settlement shows the refund owed. Only a
+    payment dated on or after the termination cannot go to a year that never began."""
+    schedule = {d.service_year: d for d in service_schedule(state, profile)}
+    paid = {year: Decimal(0) for year in schedule}
     for payment in (*state.payments, body):
         for part in payment.allocations:
             if part.service_year not in paid:
                 return [Problem("year", f"合同 {state.contract_no} 没有第 {part.service_year} 服务年度"
-                                        f"（共 {len(deadlines)} 个服务年度）")]
+                                        f"（共 {len(schedule)} 个服务年度）")]
             paid[part.service_year] += part.amount
+    ended = state.terminated
     for part in body.allocations:
         year, total = part.service_year, paid[part.service_year]
-        fee = deadlines[year].amount
-        if total > fee:
-            return [Problem("amount", f"第 {year} 服务年度的服务费为 {fee} 元，登记这笔付款后已付 {total} 元，"
-                                      "超过应付金额")]
+        deadline = schedule[year]
+        if part.amount > 0 and ended is not None and deadline.first_day >= ended.effective_on \
+                and body.on >= ended.effective_on:
+            return [Problem("year", f"第 {year} 服务年度自 {deadline.first_day} 开始，合同已于 "
+                                    f"{ended.effective_on} 解除，该年度不应付服务费")]
+        if part.amount > 0 and total > deadline.amount:
+            return [Problem("amount", f"第 {year} 服务年度的服务费为 {deadline.amount} 元，登记这笔付款后已付 "
+                                      f"{total} 元，超过应付金额")]
         if total < 0:
             return [Problem("amount", f"第 {year} 服务年度已付 {total - part.amount} 元，"
                                       f"退款或冲正 {-part.amount} 元超过已付金额")]
@@ -1086,7 +1148,10 @@ def deadline_json(item: PaymentDeadline) -> dict[str, Any]:
     return {"service_year": item.service_year, "term": item.term,
             "first_day": _d(item.first_day), "last_day": _d(item.last_day),
             "due_on": _d(item.due_on), "shifted_from": _d(item.shifted_from),
-            "provisional": item.provisional, "amount": format(item.amount, "f")}
+            "provisional": item.provisional, "amount": format(item.amount, "f"),
+            "prorated": None if item.proration is None else {
+                "annual_fee": format(item.proration.annual_fee, "f"),
+                "days_served": item.proration.days_served, "days_in_year": item.proration.days_in_year}}
 
 
 def account_json(account: money.YearAccount) -> dict[str, Any]:
@@ -1173,6 +1238,7 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
         "payment_deadlines": [account_json(a) for a in accounts],
         "payments": payments_json(state, as_of),
         "arrears": arrears_json(state, late, profile),
+        "settlement": settlement_json(settlement_on(state, as_of, profile)),
         "notices": [notice_json(n, as_of) for n in notice_views(state, profile)],
         "documents": documents_view(state),
         "history": history_view(state),
