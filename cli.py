@@ -24,6 +24,8 @@ from contracts.errors import ContractError, InvalidInput
 from contracts.events import (
     Amended,
     Corrected,
+    LateFeePaid,
+    LateFeeWaived,
     NoticeKind,
     NoticeSent,
     Paid,
@@ -1039,6 +1041,83 @@ def pay(settings: Settings, contract_no, on, amount, year, method, reference, no
                f"（第 {done.event.seq} 条记录）")
 
 
+@main.group("late-fee", context_settings=CONTEXT)
+def late_fee_group() -> None:
+    """逾期付款违约金（协议第 8.4 条）：登记收到的违约金，或甲方减免违约金。
+
+    违约金按日计算至服务费付清之日（show 中每个服务年度的“违约金”）；付款和减免都是新的记录，
+    不改原记录，都不能超过截至该日尚未结清的违约金。不写 --year 时从最早的服务年度起依次冲抵。
+
+    \b
+    示例：
+      vipcontract late-fee pay VIP-2025-000123 --on 2026-06-01 \\
+          --amount 120.50
+      vipcontract late-fee waive VIP-2025-000123 --on 2026-06-01 \\
+          --by 王经理 --note "首次逾期，予以减免"
+    """
+
+
+def late_fee_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed((
+        click.argument("contract_no", metavar="合同编号"),
+        click.option("--on", "on", metavar="YYYY-MM-DD", help="日期（收款或决定减免之日，不得晚于今天）。"),
+        click.option("--year", type=int, metavar="N",
+                     help="第几个服务年度的违约金（默认：最早尚未结清的服务年度起依次冲抵）。"),
+    )):
+        fn = option(fn)
+    return fn
+
+
+@late_fee_group.command("pay", context_settings=CONTEXT)
+@late_fee_options
+@click.option("--amount", metavar="金额", help="收到的违约金（元），如 120.50。")
+@click.option("--method", type=PAY_METHOD_CHOICE, default="transfer", show_default=True, metavar="方式",
+              help=PAY_METHOD_CHOICE.help("付款方式（现金仅限个人客户）"))
+@click.option("--reference", default="", metavar="TEXT", help="银行流水号或收据号。")
+@click.option("--note", default="", help="说明。")
+@pass_settings
+@domain_errors
+def late_fee_pay(settings: Settings, contract_no, on, year, amount, method, reference, note) -> None:
+    """登记收到的逾期付款违约金。"""
+    from contracts.amounts import parse_amount
+    from contracts.commands import LateFeeRequest
+
+    if amount in (None, ""):
+        raise click.ClickException("请用 --amount 写明收到的违约金（元），如 --amount 120.50")
+    request = LateFeeRequest(False, required_day(on, "on"), parse_amount(amount, "amount"), year, method,
+                             reference, note)
+    record_late_fee(settings, contract_no, request)
+
+
+@late_fee_group.command("waive", context_settings=CONTEXT)
+@late_fee_options
+@click.option("--amount", metavar="金额", help="减免的违约金（元）；不写时减免截至该日尚未结清的全部违约金。")
+@click.option("--by", "by", default="", metavar="姓名", help="决定减免的人（必填）。")
+@click.option("--note", default="", help="减免的原因（必填）。")
+@pass_settings
+@domain_errors
+def late_fee_waive(settings: Settings, contract_no, on, year, amount, by, note) -> None:
+    """登记甲方减免逾期付款违约金：写明谁决定、为什么。"""
+    from contracts.amounts import parse_amount
+    from contracts.commands import LateFeeRequest
+
+    figure = None if amount in (None, "") else parse_amount(amount, "amount")
+    request = LateFeeRequest(True, required_day(on, "on"), figure, year, note=note, by=by)
+    record_late_fee(settings, contract_no, request)
+
+
+def record_late_fee(settings: Settings, contract_no: str, request: Any) -> None:
+    from service.payments import settle_late_fee
+
+    with opened_store(settings) as store:
+        done = settle_late_fee(store, settings.profile, contract_no, request, now=now())
+    body = done.event.body
+    assert isinstance(body, LateFeePaid | LateFeeWaived)
+    what = f"违约金减免（决定人 {body.by}）" if isinstance(body, LateFeeWaived) else "违约金付款"
+    parts = "，".join(f"第 {a.service_year} 服务年度 {a.amount} 元" for a in body.allocations)
+    click.echo(f"已登记合同 {contract_no} {what} {body.amount} 元（{body.on}）：{parts}（第 {done.event.seq} 条记录）")
+
+
 @main.command(context_settings=CONTEXT)
 @click.argument("contract_no", metavar="合同编号")
 @click.option("--on", "on", metavar="YYYY-MM-DD", help="作废日期（默认今天）。")
@@ -1335,8 +1414,7 @@ def contract_tables(view: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, 
                   "outstanding": Decimal(d["outstanding"]),
                   "overdue": f"{d['days_overdue']} 日" if d["days_overdue"] else None,
                   # None: contracts issued before the register kept the rate
-                  "late_fee": "—" if d["late_fee"] is None else
-                  (amount_figures(Decimal(d["late_fee"])) if d["days_overdue"] else None)}
+                  "late_fee": late_fee_cell(d)}
                  for d in view["payment_deadlines"]]
     payments = [{"on": p["on"], "amount": Decimal(p["amount"]), "method": PaymentMethod(p["method"]).label,
                  "reference": p["reference"] or None,
@@ -1349,7 +1427,8 @@ def contract_tables(view: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, 
                 "to": "有效" if n["to_address_in_force"] else "非有效地址"} for n in view["notices"]]
     history = [{"seq": h["seq"], "what": h["label"] + history_mark(h),
                 "at": h["recorded_at"][:16].replace("T", " "),
-                "note": (correction_note(h) if h["kind"] == "corrected" else history_note(h)) or None}
+                "note": (correction_note(h) if h["kind"] == "corrected" else history_note(h)
+                         + waiver_note(h)) or None}
                for h in view["history"]]
     return [
         ("付款期限与付款情况", [("year", "服务年度", "int"), ("period", "年度起止", "text"), ("due", "应付日", "text"),
@@ -1387,6 +1466,26 @@ def render_contract(view: Mapping[str, Any]) -> None:
                        columns=tuple(Column(*c) for c in columns), rows=tuple(rows))
         out.print(Text(title, style="bold"))
         out.print(build_table(table, out.width) or build_records(table))
+
+
+def late_fee_cell(deadline: Mapping[str, Any]) -> str | None:
+    """The late fee accrued, and what of it was paid or waived; "—" when the rate is unknown."""
+    from contracts.report_model import amount_figures
+
+    if deadline["late_fee"] is None:
+        return "—"
+    accrued = Decimal(deadline["late_fee"])
+    if not accrued and not deadline["days_overdue"]:
+        return None
+    settled = [f"{label} {amount_figures(Decimal(deadline[key]))}" for key, label in
+               (("late_fee_paid", "已付"), ("late_fee_waived", "减免")) if Decimal(deadline[key])]
+    return amount_figures(accrued) + (f"（{'，'.join(settled)}）" if settled else "")
+
+
+def waiver_note(item: Mapping[str, Any]) -> str:
+    if item["kind"] != "late_fee_waived":
+        return ""
+    return f"，决定人 {item['by']}，原因 {item['note']}"
 
 
 def prorated_text(deadline: Mapping[str, Any]) -> str:

@@ -25,6 +25,8 @@ from .events import (
     Amended,
     Change,
     Corrected,
+    LateFeePaid,
+    LateFeeWaived,
     NoticeKind,
     NoticeSent,
     Paid,
@@ -54,6 +56,7 @@ from .register import (
     status_on,
     terms_in_force,
     unbegun_years,
+    year_accounts,
 )
 from .validation import text
 
@@ -159,6 +162,79 @@ def _room(
     if request.amount > 0:
         return [(y.service_year, y.outstanding) for y in years if y.outstanding > 0], "各服务年度尚未付清的金额合计"
     return [(y.service_year, y.paid) for y in years if y.paid > 0], "已付金额合计"
+
+
+# ---------------------------------------------------------------- late fee paid or waived
+@dataclass(frozen=True)
+class LateFeeRequest:
+    """`late-fee pay|waive`: the late fee of clause 8.4 received, or given up by the provider
+    (who decided, why), on a day; for a service year or, by default, the oldest owed first.
+    No amount: all the late fee owed on the day (a waiver only; a payment says what came in)."""
+
+    waive: bool
+    on: dt.date
+    amount: Decimal | None = None
+    year: int | None = None
+    method: PaymentMethod = PaymentMethod.TRANSFER
+    reference: str = ""
+    note: str = ""
+    by: str = ""
+
+
+def decide_late_fee(
+    state: ContractState, request: LateFeeRequest, profile: Profile, today: dt.date
+) -> LateFeePaid | LateFeeWaived | list[Problem]:
+    """The late fee paid or waived, applied to the years whose late fee is owed on its day (what
+    accrued by then, less what was paid or waived before); or why it cannot be recorded."""
+    problems = _late_fee_request_problems(state, request, today)
+    if problems:
+        return problems
+    owed = [(y.service_year, y.late_fee_owed) for y in year_accounts(state, request.on, profile)
+            if y.late_fee_owed is not None and y.late_fee_owed > 0]
+    if request.year is not None:
+        owed = [(year, fee) for year, fee in owed if year == request.year]
+    which = f"第 {request.year} 服务年度" if request.year is not None else ""
+    total = sum((fee for _y, fee in owed), Decimal("0.00"))
+    if not owed:
+        return [Problem("year" if request.year is not None else "on",
+                        f"合同 {state.contract_no} {which}截至 {request.on} 没有尚未结清的逾期付款违约金")]
+    amount = total if request.amount is None else request.amount
+    parts = money.allocate(amount, owed)
+    if any(year == 0 for year, _a in parts):
+        return [Problem("amount", f"金额 {amount} 元超过合同 {state.contract_no} {which}截至 {request.on} "
+                                  f"尚未结清的逾期付款违约金 {total} 元")]
+    allocations = tuple(Allocation(year, part) for year, part in parts)
+    if request.waive:
+        return LateFeeWaived(request.on, amount, allocations, request.by.strip(), request.note.strip())
+    return LateFeePaid(request.on, amount, allocations, request.method, request.reference.strip(),
+                       request.note.strip())
+
+
+def _late_fee_request_problems(state: ContractState, request: LateFeeRequest, today: dt.date) -> list[Problem]:
+    problems = []
+    if state.voided is not None or state.signed is None:
+        problems.append(Problem("", f"合同 {state.contract_no} 未签署或已作废，没有逾期付款违约金"))
+    elif state.issued.late_fee is None:
+        problems.append(Problem("", f"登记簿未记录合同 {state.contract_no} 的违约金利率（以签署的协议文本为准），"
+                                    "不能登记违约金的付款或减免"))
+    if request.on > today:
+        problems.append(Problem("on", f"日期 {request.on} 晚于今天（{today}）：尚未发生的事项不能登记"))
+    if request.amount is not None and request.amount <= 0:
+        problems.append(Problem("amount", "金额必须大于零"))
+    if request.waive and not request.by.strip():
+        problems.append(Problem("by", "请用 --by 写明决定减免违约金的人"))
+    if request.waive and not request.note.strip():
+        problems.append(Problem("note", "请用 --note 写明减免违约金的原因"))
+    if not request.waive and request.method is PaymentMethod.CASH and not state.issued.customer.is_individual:
+        problems.append(Problem("method", "单位客户的协议不约定现金支付（第 8.2 条），请选择 transfer 或 other"))
+    for field, label, value in (("reference", "流水号", request.reference), ("note", "说明", request.note),
+                                ("by", "决定人", request.by)):
+        if value.strip():
+            try:
+                text(value, field, label, NOTE_LIMIT)
+            except InvalidInput as exc:
+                problems += exc.problems
+    return problems
 
 
 # ---------------------------------------------------------------- notice send

@@ -45,6 +45,9 @@ from .events import (
     Event,
     EventKind,
     Issued,
+    LateFeePaid,
+    LateFeeSettled,
+    LateFeeWaived,
     NoticeDelivered,
     NoticeKind,
     NoticeReturned,
@@ -158,6 +161,7 @@ class ContractState:
     terminated_seq: int = 0
     voided: Voided | None = None
     payments: tuple[Paid, ...] = ()
+    late_fee_settlements: tuple[LateFeeSettled, ...] = ()  # late fees paid or waived (8.4)
     retracted: frozenset[int] = frozenset()
     corrected_by: Mapping[int, tuple[int, ...]] = dataclasses.field(default_factory=dict)
 
@@ -222,7 +226,8 @@ def replay(events: Iterable[Event], profile: Profile | None = None) -> ContractS
 def _initial_fields(contract_no: str, events: tuple[Event, ...], issued: Issued) -> dict[str, Any]:
     return {"contract_no": contract_no, "events": events, "issued": issued, "signed": None,
             "terms": (), "amendments": (), "renewals": (), "bindings": (), "notices": (),
-            "terminated": None, "terminated_seq": 0, "voided": None, "payments": ()}
+            "terminated": None, "terminated_seq": 0, "voided": None, "payments": (),
+            "late_fee_settlements": ()}
 
 
 def known_on(event: Event, day: dt.date) -> bool:
@@ -304,6 +309,8 @@ def _apply_to(state: dict[str, Any], event: Event) -> None:
             state["voided"] = body
         case Paid():
             state["payments"] += (body,)
+        case LateFeePaid() | LateFeeWaived():
+            state["late_fee_settlements"] += (body,)
 
 
 def _notice_outcome(notice: Notice, body: NoticeDelivered | NoticeReturned) -> Notice:
@@ -507,7 +514,7 @@ def agreed_profile(state: ContractState, profile: Profile) -> Profile:
 def year_accounts(state: ContractState, as_of: dt.date, profile: Profile) -> list[money.YearAccount]:
     """Each service year's fee, paid, outstanding, delay and late fee on as_of."""
     return money.accounts(payment_deadlines(state, profile), state.payments, state.issued.late_fee,
-                          as_of)
+                          as_of, state.late_fee_settlements)
 
 
 def arrears_on(
@@ -684,6 +691,10 @@ def standing_problems(state: ContractState, profile: Profile) -> list[tuple[int,
         sent = notice.sent
         if sent.notice_kind is NoticeKind.TERMINATION and sent.reason == TerminationReason.LATE_PAYMENT:
             problems += [(notice.seq, p) for p in late_payment_grounds(state, local_date(sent.sent_at), profile)]
+    for event in effective_events(state.events):
+        if isinstance(event.body, LateFeePaid | LateFeeWaived):
+            years = [a.service_year for a in event.body.allocations]
+            problems += [(event.seq, p) for p in late_fee_excess(state, event.body.on, profile, years)]
     ended = state.terminated
     if ended is not None and ended.by_notice_id:
         recorded = next((e for e in state.events if e.seq == state.terminated_seq), None)
@@ -717,6 +728,8 @@ FACT_DATES: dict[type, tuple[tuple[str, str, str], ...]] = {
     Terminated: (("signed_on", "解除协议的签署日期", "signed_on"),),
     Voided: (("on", "作废日期", "on"),),
     Paid: (("on", "付款日期", "on"),),
+    LateFeePaid: (("on", "违约金付款日期", "on"),),
+    LateFeeWaived: (("on", "违约金减免日期", "on"),),
 }
 
 
@@ -990,6 +1003,47 @@ def _allocation_problems(state: ContractState, body: Paid, profile: Profile) -> 
     return []
 
 
+def _late_fee_settled_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
+    """A late fee paid or waived: of a signed contract whose rate the register holds, applied to
+    service years in full, a waiver saying who decided it and why, and never more than the late
+    fee accrued by its day (late_fee_excess)."""
+    body = event.body
+    if not isinstance(body, LateFeePaid | LateFeeWaived):
+        raise TypeError(f"{state.contract_no} 第 {event.seq} 条：{event.kind.value} 不是违约金的付款或减免")
+    no = state.contract_no
+    if state.signed is None:
+        return [Problem("", f"合同 {no} 尚未签署，没有逾期付款违约金")]
+    if state.issued.late_fee is None:
+        return [Problem("", f"登记簿未记录合同 {no} 的违约金利率（以签署的协议文本为准），不能登记违约金的付款或减免")]
+    if body.amount <= 0 or any(a.amount <= 0 for a in body.allocations):
+        return [Problem("amount", "金额必须大于零（登记错误请用 correct --retract 撤销）")]
+    if sum((a.amount for a in body.allocations), Decimal(0)) != body.amount:
+        return [Problem("amount", f"违约金 {body.amount} 元与其分配到各服务年度的金额合计不符")]
+    if isinstance(body, LateFeeWaived) and not (body.by.strip() and body.note.strip()):
+        return [Problem("note", "减免违约金请写明决定人（--by）和原因（--note）")]
+    years = len(payment_deadlines(state, profile))
+    missing = [a.service_year for a in body.allocations if not 1 <= a.service_year <= years]
+    if missing:
+        return [Problem("year", f"合同 {no} 共 {years} 个服务年度，没有第 {missing[0]} 服务年度")]
+    after = dataclasses.replace(state, late_fee_settlements=(*state.late_fee_settlements, body))
+    return late_fee_excess(after, body.on, profile, [a.service_year for a in body.allocations])
+
+
+def late_fee_excess(state: ContractState, day: dt.date, profile: Profile, years: Iterable[int]) -> list[Problem]:
+    """The years among `years` whose late fee paid and waived by `day` exceed what had accrued by
+    then (a principal payment entered later, dated earlier, can lower what had accrued)."""
+    accounts = {y.service_year: y for y in year_accounts(state, day, profile)}
+    problems = []
+    for year in sorted(set(years)):
+        item = accounts.get(year)
+        if item is None or item.late_fee is None or item.late_fee_owed is None or item.late_fee_owed >= 0:
+            continue
+        problems.append(Problem("amount", f"第 {year} 服务年度截至 {day} 的逾期付款违约金为 {item.late_fee} 元，"
+                                          f"已付 {item.late_fee_paid} 元、已减免 {item.late_fee_waived} 元，"
+                                          "超过应付的违约金"))
+    return problems
+
+
 def _voided_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
     if state.signed is not None:
         return [Problem("", f"合同 {state.contract_no} 已签署，不能作废；请办理解除（terminate）")]
@@ -1006,6 +1060,8 @@ RULES = {
     Terminated: _terminated_problems,
     Voided: _voided_problems,
     Paid: _paid_problems,
+    LateFeePaid: _late_fee_settled_problems,
+    LateFeeWaived: _late_fee_settled_problems,
 }
 
 
@@ -1160,7 +1216,10 @@ def account_json(account: money.YearAccount) -> dict[str, Any]:
     return {**deadline_json(account.deadline), "paid": format(account.paid, "f"),
             "outstanding": format(account.outstanding, "f"), "days_overdue": account.days_overdue,
             "late_fee": None if fee is None else format(fee, "f"),
-            "settled_on": _d(account.settled_on)}
+            "settled_on": _d(account.settled_on),
+            "late_fee_paid": format(account.late_fee_paid, "f"),
+            "late_fee_waived": format(account.late_fee_waived, "f"),
+            "late_fee_owed": None if account.late_fee_owed is None else format(account.late_fee_owed, "f")}
 
 
 def payments_json(state: ContractState, as_of: dt.date) -> list[dict[str, Any]]:
@@ -1198,7 +1257,7 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
     term = current_term(state, as_of)
     deadlines = payment_deadlines(state, profile)
     upcoming = next((d for d in deadlines if d.due_on >= as_of), None)
-    accounts = money.accounts(deadlines, state.payments, state.issued.late_fee, as_of)
+    accounts = money.accounts(deadlines, state.payments, state.issued.late_fee, as_of, state.late_fee_settlements)
     late = arrears_on(state, as_of, profile, accounts)
     status = status_on(state, as_of, profile, late)
     fallen = fallen_terms(state, state.terminated.effective_on) if state.terminated else ()

@@ -407,7 +407,8 @@ def test_receivables_longest_overdue_first_with_ageing_and_late_fees(states, pro
         "已付合计（元）": Decimal("0.00"), "尚欠合计（元）": Decimal("31580.82"), "应退合计（元）": Decimal("0.00"),
         "逾期未付合计（元）": Decimal("31580.82"), "其中≤30日（元）": Decimal("0.00"),
         "其中31-60日（元）": Decimal("15800.00"), "其中61-90日（元）": Decimal("0.00"),
-        "其中>90日（元）": Decimal("15780.82"), "违约金合计（元）": Decimal("1142.27")}
+        "其中>90日（元）": Decimal("15780.82"), "违约金合计（元）": Decimal("1142.27"),
+        "违约金尚欠合计（元）": Decimal("1142.27")}
     assert [r["settlement"] for r in rep.rows][:2] == [
         "2026-06-03 解除；应于 2026-07-03 前结清",
         "2026-06-03 解除，年服务费 12,800.00 元按 85/365 日折算；应于 2026-07-03 前结清"]
