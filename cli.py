@@ -1623,13 +1623,19 @@ def batch_template(file: str, force: bool) -> None:
 @click.option("--type", "kind", metavar="个人|单位",
               help="整个文件的客户类型：个人（individual）或单位（corporate）；文件没有“类型”列、"
                    "工作表也不叫“个人客户”“单位客户”时用。")
+@click.option("--allow-second", "allow_second", is_flag=True,
+              help="客户（同一身份证号或统一社会信用代码）已有未终止的合同时，仍为其签发（默认该行有误）。")
 @pass_settings
 @domain_errors
-def batch_check(settings: Settings, file: str, kind: str | None) -> None:
-    """逐行检查客户名单文件：列出每个问题（行号、列名、原因），不写任何文件；有问题时退出码为 1。"""
+def batch_check(settings: Settings, file: str, kind: str | None, allow_second: bool) -> None:
+    """逐行检查客户名单文件：列出每个问题（行号、列名、原因），不写任何文件；有问题时退出码为 1。
+
+    登记簿存在时，也指出已有未终止合同的客户（与 batch issue 相同）。
+    """
     from service.batch import run_check
 
-    code, lines = run_check(file, profile=settings.profile, today=today(), default_type=kind)
+    code, lines = run_check(file, profile=settings.profile, today=today(), default_type=kind,
+                            db_path=settings.db_path, allow_second=allow_second)
     for line in lines:
         click.echo(line)
     click.get_current_context().exit(code)
@@ -1652,10 +1658,12 @@ def batch_check(settings: Settings, file: str, kind: str | None) -> None:
               help="批次标识（默认：文件名去掉扩展名和 -errors）；同一批次中每位客户只签发一次。")
 @click.option("--render", "render_signed", is_flag=True,
               help="已签署的合同（填写了签署日期的行）也生成协议文件（默认只登记：纸质协议已经存在）。")
+@click.option("--allow-second", "allow_second", is_flag=True,
+              help="客户（同一身份证号或统一社会信用代码）已有未终止的合同时，仍为其签发（默认该行有误）。")
 @pass_settings
 @domain_errors
 def batch_issue(settings: Settings, file: str, out: str, jobs: int | None, formats: str, skip_invalid: bool,
-                kind: str | None, batch_key: str | None, render_signed: bool) -> None:
+                kind: str | None, batch_key: str | None, render_signed: bool, allow_second: bool) -> None:
     """先检查客户名单文件的每一行，再签发并登记每一行（已签发的跳过）。
 
     默认只要有一行有误就整批不签发、列出全部问题；中断（Ctrl-C）后重新运行同一命令即可继续，
@@ -1672,7 +1680,7 @@ def batch_issue(settings: Settings, file: str, out: str, jobs: int | None, forma
     register_ready(settings, create=True)
     code, lines = run_issue(file, db_path=settings.db_path, profile=settings.profile, out_dir=out, today=today(),
                             formats=formats, jobs=jobs, skip_invalid=skip_invalid, batch_key=batch_key,
-                            default_type=kind, render_signed=render_signed)
+                            default_type=kind, render_signed=render_signed, allow_second=allow_second)
     for line in lines:
         click.echo(line)
     click.get_current_context().exit(code)

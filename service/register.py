@@ -364,14 +364,35 @@ def issue(
 
 def second_contract(store: Store, profile: Profile, customer: Customer, today: dt.date) -> list[Problem]:
     """Why issuing to `customer` needs confirmation (contracts.commands decides; empty: it does not)."""
-    identity = customer.identity.strip().upper()
-    numbers = set()
+    return second_contracts(store, profile, [customer], today).get(_identity(customer), [])
+
+
+def second_contracts(
+    store: Store, profile: Profile, customers: Sequence[Customer], today: dt.date
+) -> dict[str, list[Problem]]:
+    """For each of `customers` who has a contract not ended, why issuing to them needs
+    confirmation, by their identity (ID number or credit code, upper case): one pass over the
+    register's issued records, however many customers a batch asks about."""
+    wanted = {_identity(c) for c in customers}
+    numbers: dict[str, set[str]] = {}
     for record in store.find(EventKind.ISSUED.value):  # the stored customer: no decoding of thousands
         stored = record.get("data", {}).get("customer", {})
-        if str(stored.get("id_number") or stored.get("credit_code") or "").strip().upper() == identity:
-            numbers.add(str(record["contract_no"]))
-    states = [load_state(store, profile, no) for no in sorted(numbers)]
-    return second_contract_problems(customer, states, profile, today, allow_second=False)
+        identity = str(stored.get("id_number") or stored.get("credit_code") or "").strip().upper()
+        if identity in wanted:
+            numbers.setdefault(identity, set()).add(str(record["contract_no"]))
+    found: dict[str, list[Problem]] = {}
+    for customer in customers:
+        owned = numbers.get(_identity(customer))
+        if owned:
+            states = [load_state(store, profile, no) for no in sorted(owned)]
+            problems = second_contract_problems(customer, states, profile, today, allow_second=False)
+            if problems:
+                found[_identity(customer)] = problems
+    return found
+
+
+def _identity(customer: Customer) -> str:
+    return customer.identity.strip().upper()
 
 
 def record_issued(
