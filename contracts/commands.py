@@ -164,6 +164,28 @@ def _room(
     return [(y.service_year, y.paid) for y in years if y.paid > 0], "已付金额合计"
 
 
+# ---------------------------------------------------------------- signing
+def decide_signing(
+    state: ContractState, signed_on: dt.date, profile: Profile, today: dt.date
+) -> Signed | list[Problem]:
+    """The signing event: the agreement takes effect on the day it states (issued with an
+    effective date), or else on the day it is signed (clause 12.1: the later signature's day);
+    or why it cannot be recorded. The register's rules (contracts.register) say the same."""
+    no = state.contract_no
+    if state.voided is not None:
+        return [Problem("", f"合同 {no} 已于 {state.voided.on} 作废，不能再登记任何事项")]
+    if state.signed is not None:
+        return [Problem("", f"合同 {no} 已于 {state.signed.signed_on} 签署，不能重复签署")]
+    if signed_on > today:
+        return [Problem("on", f"签署日期 {signed_on} 晚于登记之日 {today}：尚未发生的事项不能登记")]
+    if signed_on < state.issued_on:
+        return [Problem("on", f"签署日期 {signed_on} 早于合同 {no} 的签发日期 {state.issued_on}")]
+    stated = state.issued.effective_date
+    if stated is not None and signed_on > stated:
+        return [Problem("on", f"协议写明的生效日期为 {stated}，签署日期不能晚于该日")]
+    return Signed(signed_on, stated or signed_on)
+
+
 # ---------------------------------------------------------------- late fee paid or waived
 @dataclass(frozen=True)
 class LateFeeRequest:

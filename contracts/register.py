@@ -459,10 +459,13 @@ def service_schedule(state: ContractState, profile: Profile) -> list[PaymentDead
     return result
 
 
-def payment_deadlines(state: ContractState, profile: Profile) -> list[PaymentDeadline]:
+def payment_deadlines(
+    state: ContractState, profile: Profile, as_of: dt.date | None = None
+) -> list[PaymentDeadline]:
     """Each service year's fee and its due date (clause 8.3, 民法典 第二百零一条、第二百零三条);
     years that begin on or after a termination takes effect are left out, and the year it cuts
-    short owes the part of its fee earned to the day (clause 12.3, contracts.settlement)."""
+    short owes the part of its fee earned to the day (clause 12.3, contracts.settlement) from
+    the day the termination takes effect: on an `as_of` before it the whole fee was still due."""
     schedule = service_schedule(state, profile)
     if state.terminated is None:
         return schedule
@@ -471,7 +474,7 @@ def payment_deadlines(state: ContractState, profile: Profile) -> list[PaymentDea
     for item in schedule:
         if item.first_day >= end:
             break
-        cut = proration(item.amount, item.first_day, item.last_day, end)
+        cut = proration(item.amount, item.first_day, item.last_day, end) if as_of is None or as_of >= end else None
         result.append(item if cut is None else dataclasses.replace(item, amount=cut.earned, proration=cut))
     return result
 
@@ -513,7 +516,7 @@ def agreed_profile(state: ContractState, profile: Profile) -> Profile:
 
 def year_accounts(state: ContractState, as_of: dt.date, profile: Profile) -> list[money.YearAccount]:
     """Each service year's fee, paid, outstanding, delay and late fee on as_of."""
-    return money.accounts(payment_deadlines(state, profile), state.payments, state.issued.late_fee,
+    return money.accounts(payment_deadlines(state, profile, as_of), state.payments, state.issued.late_fee,
                           as_of, state.late_fee_settlements)
 
 
@@ -532,7 +535,9 @@ def settlement_on(state: ContractState, as_of: dt.date, profile: Profile) -> Set
     contract whose termination the register shows; None otherwise."""
     if state.terminated is None or state.signed is None:
         return None
-    begun = year_accounts(state, as_of, profile)
+    # the settlement the termination makes, even on a day before it takes effect
+    begun = money.accounts(payment_deadlines(state, profile), state.payments, state.issued.late_fee, as_of,
+                           state.late_fee_settlements)
     unbegun = money.accounts(unbegun_years(state, profile), state.payments, None, as_of)
     return settlement(state.terminated.effective_on, begun, unbegun)
 
@@ -860,7 +865,10 @@ def late_payment_grounds(
     """A notice terminating for late payment states that the fee is overdue more than the days
     the agreement printed (8.4, 11.3): refused unless the register shows it on the notice's day
     (and a termination by it, unless it still holds on the day the notice arrives)."""
-    late, limit, no = arrears_on(state, day, profile), terminate_days(state, profile), state.contract_no
+    # the grounds are the contract's before it ends: a termination's pro rata settlement (12.3)
+    # does not reach back to the days the notice relied on
+    base = dataclasses.replace(state, terminated=None, terminated_seq=0)
+    late, limit, no = arrears_on(base, day, profile), terminate_days(state, profile), state.contract_no
     if late.days > limit:
         return []
     if not late.years:
@@ -1119,6 +1127,19 @@ def validate_history(events: Iterable[Event], profile: Profile) -> list[tuple[in
     return validate_effective(effective_events(events), profile)
 
 
+def contract_number_head(prefix: str, year: int) -> str:
+    """What every contract number of a year begins with: PREFIX-YYYY-."""
+    return f"{prefix}-{year}-"
+
+
+def contract_number(prefix: str, year: int, number: int) -> str:
+    """The contract number `number` of the year (numbered by the year the contract is issued):
+    PREFIX-YYYY-NNNNNN, six digits; the register gives the next free `number` of the year."""
+    if not 0 <= number <= 999999:
+        raise ValueError(f"contract number out of range: {number}")
+    return f"{contract_number_head(prefix, year)}{number:06d}"
+
+
 # The letter of each kind of supplementary document in its number: …-B1, …-X1, …-J1.
 DOC_LETTERS = {"amendment": "B", "renewal": "X", "termination": "J"}
 
@@ -1255,7 +1276,7 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
     """The stable JSON object of `show --json` (and each item of `list --json`)."""
     terms = terms_in_force(state, as_of)
     term = current_term(state, as_of)
-    deadlines = payment_deadlines(state, profile)
+    deadlines = payment_deadlines(state, profile, as_of)
     upcoming = next((d for d in deadlines if d.due_on >= as_of), None)
     accounts = money.accounts(deadlines, state.payments, state.issued.late_fee, as_of, state.late_fee_settlements)
     late = arrears_on(state, as_of, profile, accounts)

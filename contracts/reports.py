@@ -620,7 +620,7 @@ def deadlines_report(
         if state.signed is None or state.voided is not None or not state.terms:
             continue
         name = terms_in_force(state, as_of).customer.name
-        due = [d for d in payment_deadlines(state, profile) if start <= d.due_on <= end]
+        due = [d for d in payment_deadlines(state, profile, as_of) if start <= d.due_on <= end]
         if due:  # what was paid is worked out only for contracts with a deadline in the window
             paid = money.accounts(due, state.payments, state.issued.late_fee, as_of, state.late_fee_settlements)
             rows += [_payment_row(state, name, account, profile) for account in paid]
@@ -750,7 +750,7 @@ def _rights(state: ContractState, days: int, profile: Profile, status: Status) -
 def _receivable_rows(state: ContractState, as_of: dt.date, profile: Profile) -> list[dict[str, Any]]:
     # only the years begun by as_of: nothing is owed on the others (nor late); of a terminated
     # contract also the years it left unbegun, when something paid towards them is to be refunded
-    begun = [d for d in payment_deadlines(state, profile) if d.first_day <= as_of]
+    begun = [d for d in payment_deadlines(state, profile, as_of) if d.first_day <= as_of]
     accounts = money.accounts(begun, state.payments, state.issued.late_fee, as_of, state.late_fee_settlements)
     accounts += money.accounts(unbegun_years(state, profile), state.payments, None, as_of)
     owed = [y for y in accounts if y.outstanding != 0 or (y.late_fee_owed or 0) > 0]

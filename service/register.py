@@ -29,6 +29,7 @@ from contracts.commands import (
     decide_correction,
     decide_notice,
     decide_renewal,
+    decide_signing,
     second_contract_problems,
     termination_by_notice,
 )
@@ -50,7 +51,6 @@ from contracts.events import (
     NoticeSent,
     Renewed,
     ReturnReason,
-    Signed,
     Voided,
     from_record,
     seal,
@@ -64,6 +64,8 @@ from contracts.register import (
     agreed_profile,
     arrears_on,
     check_new_event,
+    contract_number,
+    contract_number_head,
     contract_view,
     final_last_day,
     next_doc_no,
@@ -150,15 +152,14 @@ def states(store: Store, profile: Profile) -> Iterator[ContractState]:
 
 # ---------------------------------------------------------------- numbers
 def next_contract_no(store: Store, prefix: str, year: int) -> str:
-    """One more than the highest number of the year in the store: PREFIX-YYYY-NNNNNN."""
-    head = f"{prefix}-{year}-"
-    return f"{head}{store.next_number('contract', head):06d}"
+    """One more than the highest number of the year in the store (contracts.register numbers)."""
+    return contract_number(prefix, year, store.next_number("contract", contract_number_head(prefix, year)))
 
 
 def peek_contract_no(db_path: Path, prefix: str, today: dt.date) -> str:
     """The number `issue` would give now (not reserved); creates no file."""
     if not Path(db_path).exists():
-        return f"{prefix}-{today.year}-000001"
+        return contract_number(prefix, today.year, 1)
     store = open_store(db_path)
     try:
         return next_contract_no(store, prefix, today.year)
@@ -435,7 +436,7 @@ def issue_signed(
     assert request.signed is not None
     now = now or now_shanghai()
     day = request.issued_on or local_date(now)
-    probe = signed_events(f"{profile.number_prefix}-{day.year}-000000",
+    probe = signed_events(contract_number(profile.number_prefix, day.year, 0),
                           _issued_body(profile, request, day), request.signed, profile, now)
     if isinstance(probe, list):  # refused before anything is numbered or rendered
         raise InvalidInput(probe)
@@ -472,19 +473,20 @@ def issued_in_batch(store: Store, batch_key: str) -> list[tuple[str, Issued]]:
 
 def next_contract_numbers(store: Store, prefix: str, year: int, count: int) -> list[str]:
     """The next `count` free numbers of the year, in order, without taking them."""
-    first = int(next_contract_no(store, prefix, year).rsplit("-", 1)[1])
-    return [f"{prefix}-{year}-{n:06d}" for n in range(first, first + count)]
+    first = store.next_number("contract", contract_number_head(prefix, year))
+    return [contract_number(prefix, year, n) for n in range(first, first + count)]
 
 
 def sign(
     store: Store, profile: Profile, contract_no: str, signed_on: dt.date,
     *, now: dt.datetime | None = None,
 ) -> Recorded:
-    """Signed on `signed_on`; effective that day (or on the day the agreement states)."""
+    """Signed on `signed_on`; effective that day (or on the day the agreement states):
+    contracts.commands.decide_signing decides."""
+    now = now or now_shanghai()
     with store.locked():
         state = load_state(store, profile, contract_no)
-        effective = state.issued.effective_date or signed_on
-        event = _seal(state, Signed(signed_on, effective), now)
+        event = _seal(state, decided(decide_signing(state, signed_on, profile, local_date(now))), now)
         _append(store, state, event, profile)
     return Recorded(event)
 

@@ -202,3 +202,14 @@ def test_show_receivables_and_the_refund_through_the_cli(run):
     assert "已结清" in run("show", NO).output
     assert "没有尚未付清的服务费" in run("report", "receivables").output
     assert run("check").exit_code == 0
+
+
+def test_before_the_termination_takes_effect_the_whole_fee_is_due():
+    """Agreed on 2025-09-01 to end on 2025-09-10: until then year 1 owes its whole fee (what a
+    late-payment notice of those days relied on); from that day the pro rata part, and the
+    settlement shows what it will be."""
+    state = contract("2025-03-10", paid("2025-03-20", (1, "5000")), ended("2025-09-10", "2025-09-01"))
+    before, after = year_accounts(state, D("2025-09-09"), PROFILE)[0], year_accounts(state, D("2025-09-10"), PROFILE)[0]
+    assert (before.deadline.amount, before.outstanding) == (money("12800.00"), money("7800.00"))
+    assert (after.deadline.amount, after.outstanding) == (money("6452.60"), money("1452.60"))
+    assert settlement_on(state, D("2025-09-05"), PROFILE).still_owed == money("1452.60")
