@@ -27,7 +27,9 @@ from docxtpl import DocxTemplate
 
 from contracts.document import Document, Table
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "docx" / "document.docx"
+from . import locations
+
+TEMPLATE = locations.TEMPLATES / "docx" / "document.docx"
 PROGRAM = "vipcontract"
 # Zip entries need some date; DOS dates start in 1980. Documents with an issue date use it.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)

@@ -629,7 +629,7 @@ def warm_renderers(formats: Iterable[str]) -> None:
 
     for fmt in formats:
         try:
-            module = importlib.import_module(f"renderers.{fmt}")
+            module = output.pdf_renderer() if fmt == "pdf" else importlib.import_module(f"renderers.{fmt}")
         except ImportError:
             continue
         # A renderer's own `warm()` if it has one; else what each renderer caches per process:

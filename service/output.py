@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from contracts.document import Document
 from contracts.errors import InvalidInput, Problem
@@ -45,9 +46,17 @@ def render_to(doc: Document, fmt: str, path: Path) -> None:
 
         render_docx(doc, path)
     else:
-        from renderers.pdf import render_pdf
+        pdf_renderer().render_pdf(doc, path)
 
-        render_pdf(doc, path)
+
+def pdf_renderer() -> Any:
+    """renderers.pdf, reading its HTML and CSS where this installation keeps them: the module
+    looks for templates/ beside the packages, which is right in a checkout, while an installed
+    wheel carries them as the package vipcontract_templates (renderers/locations.py)."""
+    from renderers import locations, pdf
+
+    pdf.TEMPLATE_DIR = locations.TEMPLATES / "html"
+    return pdf
 
 
 def write_documents(
