@@ -859,7 +859,8 @@ TERMINAL_COLUMNS: dict[str, tuple[TerminalColumn, ...]] = {
     "deadlines": ("due_on", "kind", ("contract_no", "customer"), ("amount", "settled"), "shifted_from", "provisional"),
     "register": ("contract_no", "customer", "status", "term_last_day", "annual_fee"),
     "find": (("contract_no", "customer"), ("customer_id", "phone"), "status", "term_last_day", "matched"),
-    "receivables": (("contract_no", "customer"), "service_year", "due_on", "outstanding", "days_overdue", "ageing"),
+    "receivables": (("contract_no", "customer"), "service_year", "due_on", ("outstanding", "refund"), "days_overdue",
+                    "ageing"),
 }
 PDF_COLUMNS: dict[str, tuple[str, ...]] = {
     "expiring": ("contract_no", "customer", "last_day", "days_left", "annual_fee", "renewal_agreed",

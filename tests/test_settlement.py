@@ -196,6 +196,8 @@ def test_show_receivables_and_the_refund_through_the_cli(run):
     assert (row["service_year"], row["amount"], row["outstanding"], row["refund"], row["ageing"]) == \
         (2, "2139.18", "0.00", "10660.82", "应退")
     assert {t["label"]: t["value"] for t in report["totals"]}["应退合计（元）"] == "10660.82"
+    terminal = run("report", "receivables").output  # the refund under the amount owed, at 80 columns
+    assert "应退（元）" in terminal and "10,660.82" in terminal and "应退" in terminal
     refund = run("pay", NO, "--on", "2026-06-01", "--amount", "-10660.82", "--note", "解除退款")
     assert refund.exit_code == 0 and "第 2 服务年度 -10660.82 元" in refund.output, refund.output
     assert json.loads(run("show", NO, "--json").output)["settlement"]["refund_owed"] == "0.00"
