@@ -13,7 +13,7 @@ import pytest
 
 from contracts.commands import PaymentRequest, decide_payment
 from contracts.dates import SHANGHAI
-from contracts.events import Allocation, Paid, Signed, Terminated, TerminationReason
+from contracts.events import Allocation, Paid, Renewed, Signed, Terminated, TerminationReason
 from contracts.register import (
     check_new_event,
     payment_deadlines,
@@ -215,3 +215,21 @@ def test_before_the_termination_takes_effect_the_whole_fee_is_due():
     assert (before.deadline.amount, before.outstanding) == (money("12800.00"), money("7800.00"))
     assert (after.deadline.amount, after.outstanding) == (money("6452.60"), money("1452.60"))
     assert settlement_on(state, D("2025-09-05"), PROFILE).still_owed == money("1452.60")
+
+
+def test_a_renewal_that_falls_with_the_termination_is_refunded():
+    """Renewed to 2035 and the renewal's first year paid ahead; terminated in year 5 before the
+    renewal began: year 5 pro rata (83 of 365 days), the renewal's year 6 never begins and its
+    prepayment is to be refunded."""
+    renewal = Renewed(f"{NO}-X1", D("2029-01-10"), 5, D("2030-03-10"), D("2035-03-09"), money("12800.00"))
+    paid_ahead = paid("2029-05-01", (1, "12800"), (2, "12800"), (3, "12800"), (4, "12800"), (5, "12800"),
+                      (6, "12800"))
+    fall = Terminated(D("2029-06-01"), TerminationReason.MUTUAL, "协商一致", "", f"{NO}-J1",
+                      signed_on=D("2029-05-20"), renewals_fall=True)
+    events = chain(issued("2025-03-10", late_fee=RATE), Signed(D("2025-03-10"), D("2025-03-10")), renewal,
+                   paid_ahead, fall)
+    assert validate_history(events, PROFILE) == []
+    result = settlement_on(replay(events), D("2029-07-01"), PROFILE)
+    assert (result.last_year.service_year, result.proration.days_served) == (5, 83)
+    assert result.last_year.deadline.amount == money("2910.68")  # 12,800 × 83 / 365 = 2,910.684…
+    assert (result.unbegun_paid, result.refund_owed) == (money("12800.00"), money("22689.32"))  # 9,889.32 + 12,800
