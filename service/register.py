@@ -62,6 +62,7 @@ from contracts.register import (
     ContractState,
     Status,
     agreed_profile,
+    apply,
     arrears_on,
     check_new_event,
     contract_number,
@@ -72,11 +73,13 @@ from contracts.register import (
     normalise_change,
     refuse,
     replay,
+    settlement_on,
     status_on,
     stood_on,
     terms_in_force,
 )
 from contracts.resolver import resolve
+from contracts.settlement import Settlement
 from contracts.signed_rows import signed_events
 from contracts.supplements import amendment_context, renewal_context, termination_context
 from store import Store, StoreError, open_store
@@ -645,9 +648,12 @@ def terminate(
             return Draft(state, _seal(state, dataclasses.replace(by, renewals_fall=renewals_fall), now))
         body = decided(decide_agreed_termination(state, on, reason, reason_text, signed_on, today))
         body = dataclasses.replace(body, renewals_fall=renewals_fall)
+        # the figures of clause 12.3 as the register shows them on the signing day
+        ending = apply(state, _seal(state, body, now))
+        settlement = settlement_on(ending, body.signed_on or today, profile)
         document = _termination_document(state, profile, body.doc_no, body.reason.value,
                                          body.reason_text, body.signed_on or today,
-                                         body.effective_on, False)
+                                         body.effective_on, False, settlement)
         return Draft(state, _seal(state, body, now), (document,))
 
     return _record_drafted(store, profile, draft, out_dir, formats)
@@ -655,7 +661,7 @@ def terminate(
 
 def _termination_document(
     state: ContractState, profile: Profile, doc_no: str, reason: str, reason_text: str,
-    issued_on: dt.date, effective_on: dt.date | None, by_notice: bool,
+    issued_on: dt.date, effective_on: dt.date | None, by_notice: bool, settlement: Settlement | None = None,
 ) -> tuple[Document, str]:
     customer = terms_in_force(state, issued_on).customer
     # a notice for late payment states the arrears the register shows on its day
@@ -663,7 +669,7 @@ def _termination_document(
     context = termination_context(
         customer, agreed_profile(state, profile), contract_no=state.contract_no, doc_no=doc_no,
         issued_on=issued_on, reason=reason, reason_text=reason_text, effective_on=effective_on,
-        by_notice=by_notice, arrears=late)
+        by_notice=by_notice, arrears=late, settlement=settlement)
     return supplement_document("termination", context, state.contract_no, doc_no, customer,
                                issued_on)
 

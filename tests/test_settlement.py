@@ -174,12 +174,25 @@ def run(tmp_path, fake_renderer, monkeypatch):  # noqa: F811
     return signed_contract_cli(tmp_path, monkeypatch, dt.datetime(2026, 6, 1, 10, tzinfo=SHANGHAI))
 
 
-def test_show_receivables_and_the_refund_through_the_cli(run):
+def test_show_receivables_and_the_refund_through_the_cli(run, monkeypatch):
+    import service.output
+
+    rendered = []
+
+    def keep(doc, fmt, path):  # the document tree the 解除协议 is rendered from
+        rendered.append(doc)
+        path.write_text(doc.doc_no, encoding="utf-8")
+
+    monkeypatch.setattr(service.output, "render_to", keep)
     assert run("pay", NO, "--on", "2025-03-20", "--amount", "12800").exit_code == 0
     assert run("pay", NO, "--on", "2026-03-20", "--amount", "12800").exit_code == 0
     done = run("terminate", NO, "--on", "2026-05-10", "--reason", "mutual", "--signed-on", "2026-05-01",
                "--out", "out")
     assert done.exit_code == 0, done.output
+    agreement = "".join(rendered[-1].text_lines())
+    assert ("截至本协议签署之日，依照前款结算：第二个服务年度（2026年3月10日至2027年3月9日）服务至2026年5月9日，共61日，"
+            "应付服务费人民币2,139.18元（年服务费12,800.00元×61/365），已付人民币12,800.00元；"
+            "甲方应当于2026年6月9日前退还乙方人民币10,660.82元。") in agreement
     view = json.loads(run("show", NO, "--json").output)
     assert view["settlement"] == {
         "ends_on": "2026-05-10", "last_service_day": "2026-05-09", "settle_by": "2026-06-09",
