@@ -25,6 +25,8 @@ from contracts.errors import ContractError, InvalidInput, Problem
 from contracts.events import (
     Amended,
     Corrected,
+    LateFeePaid,
+    LateFeeWaived,
     NoticeKind,
     NoticeSent,
     Paid,
@@ -1066,6 +1068,83 @@ def pay(settings: Settings, contract_no, on, amount, year, method, reference, no
                f"（第 {done.event.seq} 条记录）")
 
 
+@main.group("late-fee", context_settings=CONTEXT)
+def late_fee_group() -> None:
+    """逾期付款违约金（协议第 8.4 条）：登记收到的违约金，或甲方减免违约金。
+
+    违约金按日计算至服务费付清之日（show 中每个服务年度的“违约金”）；付款和减免都是新的记录，
+    不改原记录，都不能超过截至该日尚未结清的违约金。不写 --year 时从最早的服务年度起依次冲抵。
+
+    \b
+    示例：
+      vipcontract late-fee pay VIP-2025-000123 --on 2026-06-01 \\
+          --amount 120.50
+      vipcontract late-fee waive VIP-2025-000123 --on 2026-06-01 \\
+          --by 王经理 --note "首次逾期，予以减免"
+    """
+
+
+def late_fee_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed((
+        click.argument("contract_no", metavar="合同编号"),
+        click.option("--on", "on", metavar="YYYY-MM-DD", help="日期（收款或决定减免之日，不得晚于今天）。"),
+        click.option("--year", type=int, metavar="N",
+                     help="第几个服务年度的违约金（默认：最早尚未结清的服务年度起依次冲抵）。"),
+    )):
+        fn = option(fn)
+    return fn
+
+
+@late_fee_group.command("pay", context_settings=CONTEXT)
+@late_fee_options
+@click.option("--amount", metavar="金额", help="收到的违约金（元），如 120.50。")
+@click.option("--method", type=PAY_METHOD_CHOICE, default="transfer", show_default=True, metavar="方式",
+              help=PAY_METHOD_CHOICE.help("付款方式（现金仅限个人客户）"))
+@click.option("--reference", default="", metavar="TEXT", help="银行流水号或收据号。")
+@click.option("--note", default="", help="说明。")
+@pass_settings
+@domain_errors
+def late_fee_pay(settings: Settings, contract_no, on, year, amount, method, reference, note) -> None:
+    """登记收到的逾期付款违约金。"""
+    from contracts.amounts import parse_amount
+    from contracts.commands import LateFeeRequest
+
+    if amount in (None, ""):
+        raise click.ClickException("请用 --amount 写明收到的违约金（元），如 --amount 120.50")
+    request = LateFeeRequest(False, required_day(on, "on"), parse_amount(amount, "amount"), year, method,
+                             reference, note)
+    record_late_fee(settings, contract_no, request)
+
+
+@late_fee_group.command("waive", context_settings=CONTEXT)
+@late_fee_options
+@click.option("--amount", metavar="金额", help="减免的违约金（元）；不写时减免截至该日尚未结清的全部违约金。")
+@click.option("--by", "by", default="", metavar="姓名", help="决定减免的人（必填）。")
+@click.option("--note", default="", help="减免的原因（必填）。")
+@pass_settings
+@domain_errors
+def late_fee_waive(settings: Settings, contract_no, on, year, amount, by, note) -> None:
+    """登记甲方减免逾期付款违约金：写明谁决定、为什么。"""
+    from contracts.amounts import parse_amount
+    from contracts.commands import LateFeeRequest
+
+    figure = None if amount in (None, "") else parse_amount(amount, "amount")
+    request = LateFeeRequest(True, required_day(on, "on"), figure, year, note=note, by=by)
+    record_late_fee(settings, contract_no, request)
+
+
+def record_late_fee(settings: Settings, contract_no: str, request: Any) -> None:
+    from service.payments import settle_late_fee
+
+    with opened_store(settings) as store:
+        done = settle_late_fee(store, settings.profile, contract_no, request, now=now())
+    body = done.event.body
+    assert isinstance(body, LateFeePaid | LateFeeWaived)
+    what = f"违约金减免（决定人 {body.by}）" if isinstance(body, LateFeeWaived) else "违约金付款"
+    parts = "，".join(f"第 {a.service_year} 服务年度 {a.amount} 元" for a in body.allocations)
+    click.echo(f"已登记合同 {contract_no} {what} {body.amount} 元（{body.on}）：{parts}（第 {done.event.seq} 条记录）")
+
+
 @main.command(context_settings=CONTEXT)
 @click.argument("contract_no", metavar="合同编号")
 @click.option("--on", "on", metavar="YYYY-MM-DD", help="作废日期（默认今天）。")
@@ -1657,6 +1736,8 @@ def contract_lines(view: Mapping[str, Any]) -> list[str]:
         fallen = "、".join(view["terminated"]["renewals_fallen"])
         lines.append(f"解除：自 {view['terminated']['effective_on']} 起（{reason}）"
                      + (f"；续签协议 {fallen} 随之失效" if fallen else ""))
+    if view["settlement"]:
+        lines.append(settlement_line(view["settlement"]))
     if view["voided_on"]:
         lines.append(f"作废：{view['voided_on']}")
     if view["arrears"]["days_overdue"]:
@@ -1669,13 +1750,12 @@ def contract_tables(view: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, 
     payments, the notices and the history."""
     from contracts.report_model import amount_figures
 
-    deadlines = [{"year": d["service_year"], "period": f"{d['first_day']} 至 {d['last_day']}",
+    deadlines = [{"year": d["service_year"], "period": f"{d['first_day']} 至 {d['last_day']}" + prorated_text(d),
                   "due": due_text(d), "amount": Decimal(d["amount"]), "paid": Decimal(d["paid"]),
                   "outstanding": Decimal(d["outstanding"]),
                   "overdue": f"{d['days_overdue']} 日" if d["days_overdue"] else None,
                   # None: contracts issued before the register kept the rate
-                  "late_fee": "—" if d["late_fee"] is None else
-                  (amount_figures(Decimal(d["late_fee"])) if d["days_overdue"] else None)}
+                  "late_fee": late_fee_cell(d)}
                  for d in view["payment_deadlines"]]
     payments = [{"on": p["on"], "amount": Decimal(p["amount"]), "method": PaymentMethod(p["method"]).label,
                  "reference": p["reference"] or None,
@@ -1688,7 +1768,8 @@ def contract_tables(view: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, 
                 "to": "有效" if n["to_address_in_force"] else "非有效地址"} for n in view["notices"]]
     history = [{"seq": h["seq"], "what": h["label"] + history_mark(h),
                 "at": h["recorded_at"][:16].replace("T", " "),
-                "note": (correction_note(h) if h["kind"] == "corrected" else history_note(h)) or None}
+                "note": (correction_note(h) if h["kind"] == "corrected" else history_note(h)
+                         + waiver_note(h)) or None}
                for h in view["history"]]
     return [
         ("付款期限与付款情况", [("year", "服务年度", "int"), ("period", "年度起止", "text"), ("due", "应付日", "text"),
@@ -1728,11 +1809,63 @@ def render_contract(view: Mapping[str, Any]) -> None:
         out.print(build_table(table, out.width) or build_records(table))
 
 
+def late_fee_cell(deadline: Mapping[str, Any]) -> str | None:
+    """The late fee accrued, and what of it was paid or waived; "—" when the rate is unknown."""
+    from contracts.report_model import amount_figures
+
+    if deadline["late_fee"] is None:
+        return "—"
+    accrued = Decimal(deadline["late_fee"])
+    if not accrued and not deadline["days_overdue"]:
+        return None
+    settled = [f"{label} {amount_figures(Decimal(deadline[key]))}" for key, label in
+               (("late_fee_paid", "已付"), ("late_fee_waived", "减免")) if Decimal(deadline[key])]
+    return amount_figures(accrued) + (f"（{'，'.join(settled)}）" if settled else "")
+
+
+def waiver_note(item: Mapping[str, Any]) -> str:
+    if item["kind"] != "late_fee_waived":
+        return ""
+    return f"，决定人 {item['by']}，原因 {item['note']}"
+
+
+def prorated_text(deadline: Mapping[str, Any]) -> str:
+    cut = deadline["prorated"]
+    return f"（解除，按 {cut['days_served']}/{cut['days_in_year']} 日折算）" if cut else ""
+
+
 def due_text(deadline: Mapping[str, Any]) -> str:
     text = deadline["due_on"]
     if deadline["shifted_from"]:
         text += f"（由 {deadline['shifted_from']} 顺延）"
     return text + ("（暂定）" if deadline["provisional"] else "")
+
+
+def settlement_line(item: Mapping[str, Any]) -> str:
+    """Clause 12.3 in one line: the year in progress pro rata, what was paid, who owes whom."""
+    from contracts.report_model import amount_figures
+
+    def yuan(key: str) -> str:
+        return amount_figures(Decimal(item[key]))
+
+    parts = []
+    if item["service_year"] is not None:
+        served, days = item["days_served"], item["days_in_year"]
+        share = "全年" if served == days else f"{yuan('annual_fee')} × {served}/{days}"
+        parts.append(f"第 {item['service_year']} 服务年度（{item['first_day']} 至 {item['last_day']}）"
+                     f"服务至 {item['last_service_day']}，共 {served} 日，应付 {share} = {yuan('earned')} 元，"
+                     f"已付 {yuan('paid')} 元")
+    else:
+        parts.append("解除生效时尚未开始任何服务年度")
+    if Decimal(item["unbegun_paid"]):
+        parts.append(f"未开始的服务年度已付 {yuan('unbegun_paid')} 元")
+    owed, refund = Decimal(item["still_owed"]), Decimal(item["refund_owed"])
+    if refund:
+        parts.append(f"甲方应退乙方 {yuan('refund_owed')} 元")
+    if owed:
+        parts.append(f"乙方尚欠 {yuan('still_owed')} 元")
+    parts.append(f"应于 {item['settle_by']} 前结清" if owed or refund else "已结清")
+    return "解除结算（第 12.3 条）：" + "；".join(parts)
 
 
 def arrears_line(arrears: Mapping[str, Any], as_of: str) -> str:
@@ -1831,13 +1964,19 @@ def batch_template(file: str, force: bool) -> None:
 @click.option("--type", "kind", metavar="个人|单位",
               help="整个文件的客户类型：个人（individual）或单位（corporate）；文件没有“类型”列、"
                    "工作表也不叫“个人客户”“单位客户”时用。")
+@click.option("--allow-second", "allow_second", is_flag=True,
+              help="客户（同一身份证号或统一社会信用代码）已有未终止的合同时，仍为其签发（默认该行有误）。")
 @pass_settings
 @domain_errors
-def batch_check(settings: Settings, file: str, kind: str | None) -> None:
-    """逐行检查客户名单文件：列出每个问题（行号、列名、原因），不写任何文件；有问题时退出码为 1。"""
+def batch_check(settings: Settings, file: str, kind: str | None, allow_second: bool) -> None:
+    """逐行检查客户名单文件：列出每个问题（行号、列名、原因），不写任何文件；有问题时退出码为 1。
+
+    登记簿存在时，也指出已有未终止合同的客户（与 batch issue 相同）。
+    """
     from service.batch import run_check
 
-    code, lines = run_check(file, profile=settings.profile, today=today(), default_type=kind)
+    code, lines = run_check(file, profile=settings.profile, today=today(), default_type=kind,
+                            db_path=settings.db_path, allow_second=allow_second)
     for line in lines:
         click.echo(line)
     click.get_current_context().exit(code)
@@ -1860,10 +1999,12 @@ def batch_check(settings: Settings, file: str, kind: str | None) -> None:
               help="批次标识（默认：文件名去掉扩展名和 -errors）；同一批次中每位客户只签发一次。")
 @click.option("--render", "render_signed", is_flag=True,
               help="已签署的合同（填写了签署日期的行）也生成协议文件（默认只登记：纸质协议已经存在）。")
+@click.option("--allow-second", "allow_second", is_flag=True,
+              help="客户（同一身份证号或统一社会信用代码）已有未终止的合同时，仍为其签发（默认该行有误）。")
 @pass_settings
 @domain_errors
 def batch_issue(settings: Settings, file: str, out: str, jobs: int | None, formats: str, skip_invalid: bool,
-                kind: str | None, batch_key: str | None, render_signed: bool) -> None:
+                kind: str | None, batch_key: str | None, render_signed: bool, allow_second: bool) -> None:
     """先检查客户名单文件的每一行，再签发并登记每一行（已签发的跳过）。
 
     默认只要有一行有误就整批不签发、列出全部问题；中断（Ctrl-C）后重新运行同一命令即可继续，
@@ -1880,7 +2021,7 @@ def batch_issue(settings: Settings, file: str, out: str, jobs: int | None, forma
     register_ready(settings, create=True)
     code, lines = run_issue(file, db_path=settings.db_path, profile=settings.profile, out_dir=out, today=today(),
                             formats=formats, jobs=jobs, skip_invalid=skip_invalid, batch_key=batch_key,
-                            default_type=kind, render_signed=render_signed)
+                            default_type=kind, render_signed=render_signed, allow_second=allow_second)
     for line in lines:
         click.echo(line)
     click.get_current_context().exit(code)

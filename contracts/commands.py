@@ -25,6 +25,8 @@ from .events import (
     Amended,
     Change,
     Corrected,
+    LateFeePaid,
+    LateFeeWaived,
     NoticeKind,
     NoticeSent,
     Paid,
@@ -41,6 +43,7 @@ from .profile import Profile
 from .register import (
     AMENDABLE,
     ContractState,
+    PaymentDeadline,
     Status,
     correctable_fields,
     current_value,
@@ -49,8 +52,11 @@ from .register import (
     next_doc_no,
     notice_view,
     payment_deadlines,
+    service_schedule,
     status_on,
     terms_in_force,
+    unbegun_years,
+    year_accounts,
 )
 from .validation import text
 
@@ -120,27 +126,137 @@ def _allocations(
 ) -> tuple[Allocation, ...] | list[Problem]:
     """--year: all of it to that year; otherwise a payment to the oldest years still owed, a
     refund from the newest years paid. The fee limits are checked by the register's rule."""
-    deadlines = payment_deadlines(state, profile)
+    schedule = service_schedule(state, profile)
     if request.year is not None:
-        if not 1 <= request.year <= len(deadlines):
-            return [Problem("year", f"合同 {state.contract_no} 共 {len(deadlines)} 个服务年度，"
+        if not 1 <= request.year <= len(schedule):
+            return [Problem("year", f"合同 {state.contract_no} 共 {len(schedule)} 个服务年度，"
                                     f"没有第 {request.year} 服务年度")]
         return (Allocation(request.year, request.amount),)
-    # every payment recorded counts, whatever its date: the money is there
-    years = money.accounts(deadlines, state.payments, None, dt.date.max)
-    if request.amount > 0:
-        room = [(y.service_year, y.outstanding) for y in years if y.outstanding > 0]
-    else:
-        room = [(y.service_year, y.paid) for y in years if y.paid > 0]
+    room, what = _room(state, request, profile, schedule)
     parts = money.allocate(request.amount, room)
     left = sum((amount for year, amount in parts if year == 0), Decimal("0.00"))
     if left:
         total = sum((r for _y, r in room), Decimal("0.00"))
-        what = "各服务年度尚未付清的金额合计" if request.amount > 0 else "已付金额合计"
         return [Problem("amount", f"金额 {abs(request.amount)} 元超过合同 {state.contract_no} {what} "
                                   f"{total} 元")]
     return tuple(Allocation(year, amount) for year, amount in parts)
 
+
+def _room(
+    state: ContractState, request: PaymentRequest, profile: Profile, schedule: list[PaymentDeadline]
+) -> tuple[list[tuple[int, Decimal]], str]:
+    """(service year, how much this payment may apply to it) in the order it applies, and what
+    the sum of it is called. Every payment recorded counts, whatever its date: the money is
+    there. Once a termination has taken effect, a payment goes to what the settlement leaves
+    owed, and a refund comes from what it says is to be refunded (clause 12.3)."""
+    ended = state.terminated
+    if ended is not None and (request.amount < 0 or request.on >= ended.effective_on):
+        settled = payment_deadlines(state, profile) + unbegun_years(state, profile)
+        years = money.accounts(settled, state.payments, None, dt.date.max)
+        if request.amount > 0:
+            return ([(y.service_year, y.outstanding) for y in years if y.outstanding > 0],
+                    "解除结算后尚欠的金额合计")
+        return ([(y.service_year, -y.outstanding) for y in years if y.outstanding < 0],
+                "解除结算应退的金额合计")
+    years = money.accounts(schedule, state.payments, None, dt.date.max)
+    if request.amount > 0:
+        return [(y.service_year, y.outstanding) for y in years if y.outstanding > 0], "各服务年度尚未付清的金额合计"
+    return [(y.service_year, y.paid) for y in years if y.paid > 0], "已付金额合计"
+
+
+# ---------------------------------------------------------------- signing
+def decide_signing(
+    state: ContractState, signed_on: dt.date, profile: Profile, today: dt.date
+) -> Signed | list[Problem]:
+    """The signing event: the agreement takes effect on the day it states (issued with an
+    effective date), or else on the day it is signed (clause 12.1: the later signature's day);
+    or why it cannot be recorded. The register's rules (contracts.register) say the same."""
+    no = state.contract_no
+    if state.voided is not None:
+        return [Problem("", f"合同 {no} 已于 {state.voided.on} 作废，不能再登记任何事项")]
+    if state.signed is not None:
+        return [Problem("", f"合同 {no} 已于 {state.signed.signed_on} 签署，不能重复签署")]
+    if signed_on > today:
+        return [Problem("on", f"签署日期 {signed_on} 晚于登记之日 {today}：尚未发生的事项不能登记")]
+    if signed_on < state.issued_on:
+        return [Problem("on", f"签署日期 {signed_on} 早于合同 {no} 的签发日期 {state.issued_on}")]
+    stated = state.issued.effective_date
+    if stated is not None and signed_on > stated:
+        return [Problem("on", f"协议写明的生效日期为 {stated}，签署日期不能晚于该日")]
+    return Signed(signed_on, stated or signed_on)
+
+
+# ---------------------------------------------------------------- late fee paid or waived
+@dataclass(frozen=True)
+class LateFeeRequest:
+    """`late-fee pay|waive`: the late fee of clause 8.4 received, or given up by the provider
+    (who decided, why), on a day; for a service year or, by default, the oldest owed first.
+    No amount: all the late fee owed on the day (a waiver only; a payment says what came in)."""
+
+    waive: bool
+    on: dt.date
+    amount: Decimal | None = None
+    year: int | None = None
+    method: PaymentMethod = PaymentMethod.TRANSFER
+    reference: str = ""
+    note: str = ""
+    by: str = ""
+
+
+def decide_late_fee(
+    state: ContractState, request: LateFeeRequest, profile: Profile, today: dt.date
+) -> LateFeePaid | LateFeeWaived | list[Problem]:
+    """The late fee paid or waived, applied to the years whose late fee is owed on its day (what
+    accrued by then, less what was paid or waived before); or why it cannot be recorded."""
+    problems = _late_fee_request_problems(state, request, today)
+    if problems:
+        return problems
+    owed = [(y.service_year, y.late_fee_owed) for y in year_accounts(state, request.on, profile)
+            if y.late_fee_owed is not None and y.late_fee_owed > 0]
+    if request.year is not None:
+        owed = [(year, fee) for year, fee in owed if year == request.year]
+    which = f"第 {request.year} 服务年度" if request.year is not None else ""
+    total = sum((fee for _y, fee in owed), Decimal("0.00"))
+    if not owed:
+        return [Problem("year" if request.year is not None else "on",
+                        f"合同 {state.contract_no} {which}截至 {request.on} 没有尚未结清的逾期付款违约金")]
+    amount = total if request.amount is None else request.amount
+    parts = money.allocate(amount, owed)
+    if any(year == 0 for year, _a in parts):
+        return [Problem("amount", f"金额 {amount} 元超过合同 {state.contract_no} {which}截至 {request.on} "
+                                  f"尚未结清的逾期付款违约金 {total} 元")]
+    allocations = tuple(Allocation(year, part) for year, part in parts)
+    if request.waive:
+        return LateFeeWaived(request.on, amount, allocations, request.by.strip(), request.note.strip())
+    return LateFeePaid(request.on, amount, allocations, request.method, request.reference.strip(),
+                       request.note.strip())
+
+
+def _late_fee_request_problems(state: ContractState, request: LateFeeRequest, today: dt.date) -> list[Problem]:
+    problems = []
+    if state.voided is not None or state.signed is None:
+        problems.append(Problem("", f"合同 {state.contract_no} 未签署或已作废，没有逾期付款违约金"))
+    elif state.issued.late_fee is None:
+        problems.append(Problem("", f"登记簿未记录合同 {state.contract_no} 的违约金利率（以签署的协议文本为准），"
+                                    "不能登记违约金的付款或减免"))
+    if request.on > today:
+        problems.append(Problem("on", f"日期 {request.on} 晚于今天（{today}）：尚未发生的事项不能登记"))
+    if request.amount is not None and request.amount <= 0:
+        problems.append(Problem("amount", "金额必须大于零"))
+    if request.waive and not request.by.strip():
+        problems.append(Problem("by", "请用 --by 写明决定减免违约金的人"))
+    if request.waive and not request.note.strip():
+        problems.append(Problem("note", "请用 --note 写明减免违约金的原因"))
+    if not request.waive and request.method is PaymentMethod.CASH and not state.issued.customer.is_individual:
+        problems.append(Problem("method", "单位客户的协议不约定现金支付（第 8.2 条），请选择 transfer 或 other"))
+    for field, label, value in (("reference", "流水号", request.reference), ("note", "说明", request.note),
+                                ("by", "决定人", request.by)):
+        if value.strip():
+            try:
+                text(value, field, label, NOTE_LIMIT)
+            except InvalidInput as exc:
+                problems += exc.problems
+    return problems
 
 
 # ---------------------------------------------------------------- notice send

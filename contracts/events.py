@@ -52,6 +52,8 @@ class EventKind(StrEnum):
     CORRECTED = "corrected"
     PAID = "paid"
     SEALED = "sealed"
+    LATE_FEE_PAID = "late_fee_paid"
+    LATE_FEE_WAIVED = "late_fee_waived"
 
     @property
     def label(self) -> str:
@@ -71,6 +73,8 @@ KIND_LABELS = {
     EventKind.CORRECTED: "更正",
     EventKind.PAID: "付款",
     EventKind.SEALED: "甲方电子签章",
+    EventKind.LATE_FEE_PAID: "违约金付款",
+    EventKind.LATE_FEE_WAIVED: "违约金减免",
 }
 
 
@@ -270,6 +274,36 @@ class Paid:
 
 
 @dataclass(frozen=True)
+class LateFeePaid:
+    """The late fee of clause 8.4 received, applied to the service years whose fee was late.
+    It settles what had accrued by its day; while the fee itself stays unpaid the late fee goes
+    on accruing (contracts.payments)."""
+
+    KIND: ClassVar[EventKind] = EventKind.LATE_FEE_PAID
+    on: dt.date
+    amount: Decimal
+    allocations: tuple[Allocation, ...]
+    method: PaymentMethod = PaymentMethod.TRANSFER
+    reference: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class LateFeeWaived:
+    """The provider gives up (part of) the late fee accrued by its day: who decided and why."""
+
+    KIND: ClassVar[EventKind] = EventKind.LATE_FEE_WAIVED
+    on: dt.date
+    amount: Decimal
+    allocations: tuple[Allocation, ...]
+    by: str
+    note: str
+
+
+LateFeeSettled = LateFeePaid | LateFeeWaived
+
+
+@dataclass(frozen=True)
 class Voided:
     KIND: ClassVar[EventKind] = EventKind.VOIDED
     on: dt.date
@@ -307,12 +341,12 @@ class Sealed:
 
 Body = (
     Issued | Signed | Amended | Renewed | NoticeSent | NoticeDelivered | NoticeReturned
-    | Terminated | Voided | Corrected | Paid | Sealed
+    | Terminated | Voided | Corrected | Paid | Sealed | LateFeePaid | LateFeeWaived
 )
 BODY_TYPES: dict[EventKind, type] = {
     cls.KIND: cls
     for cls in (Issued, Signed, Amended, Renewed, NoticeSent, NoticeDelivered, NoticeReturned,
-                Terminated, Voided, Corrected, Paid, Sealed)
+                Terminated, Voided, Corrected, Paid, Sealed, LateFeePaid, LateFeeWaived)
 }
 
 _B = TypeVar("_B", bound=Body)

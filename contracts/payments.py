@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .events import Paid
+from .events import LateFeePaid, LateFeeSettled, Paid
 from .late_fee import LateFeeRate, late_fee, overdue_days
 
 if TYPE_CHECKING:
@@ -40,6 +40,15 @@ class YearAccount:
     days_overdue: int  # 0 when nothing is overdue on the date
     late_fee: Decimal | None  # accrued by the date; None when the register has no rate
     settled_on: dt.date | None  # the day the fee was paid in full, if it was by the date
+    late_fee_paid: Decimal = ZERO  # of the late fee, received by the date
+    late_fee_waived: Decimal = ZERO  # of the late fee, given up by the provider by the date
+
+    @property
+    def late_fee_owed(self) -> Decimal | None:
+        """The late fee accrued and neither paid nor waived by the date."""
+        if self.late_fee is None:
+            return None
+        return self.late_fee - self.late_fee_paid - self.late_fee_waived
 
     @property
     def service_year(self) -> int:
@@ -92,7 +101,9 @@ def _amount_days(due: PaymentDeadline, moves: Moves, as_of: dt.date
     return total, settled
 
 
-def year_account(due: PaymentDeadline, moves: Moves, rate: LateFeeRate | None, as_of: dt.date) -> YearAccount:
+def year_account(due: PaymentDeadline, moves: Moves, rate: LateFeeRate | None, as_of: dt.date,
+                 fee_settled: tuple[Decimal, Decimal] = (ZERO, ZERO)) -> YearAccount:
+    """`fee_settled`: the year's late fee (paid, waived) by as_of."""
     paid = sum((amount for _day, amount in moves), ZERO)
     outstanding = due.amount - paid
     amount_days, settled = _amount_days(due, moves, as_of)
@@ -101,21 +112,40 @@ def year_account(due: PaymentDeadline, moves: Moves, rate: LateFeeRate | None, a
     else:
         fee = late_fee(amount_days, rate.annual_rate, 1) if amount_days else ZERO
     days = overdue_days(due.due_on, as_of) if outstanding > 0 else 0
-    return YearAccount(due, paid, outstanding, days, fee, settled)
+    return YearAccount(due, paid, outstanding, days, fee, settled, *fee_settled)
+
+
+def _fee_settled(settlements: Iterable[LateFeeSettled], as_of: dt.date) -> dict[int, tuple[Decimal, Decimal]]:
+    """Each service year's late fee (paid, waived) by as_of."""
+    totals: dict[int, tuple[Decimal, Decimal]] = {}
+    for item in settlements:
+        if item.on <= as_of:
+            for part in item.allocations:
+                paid, waived = totals.get(part.service_year, (ZERO, ZERO))
+                if isinstance(item, LateFeePaid):
+                    paid += part.amount
+                else:
+                    waived += part.amount
+                totals[part.service_year] = (paid, waived)
+    return totals
 
 
 def accounts(
     deadlines: Sequence[PaymentDeadline], payments: Sequence[Paid], rate: LateFeeRate | None,
-    as_of: dt.date,
+    as_of: dt.date, fee_settlements: Sequence[LateFeeSettled] = (),
 ) -> list[YearAccount]:
-    """Every service year's account on as_of (years not begun yet too: nothing is due on them)."""
+    """Every service year's account on as_of (years not begun yet too: nothing is due on them);
+    `fee_settlements`: the late fee paid or waived, counted from their day."""
     moves = _movements(payments, as_of) if payments else {}
-    return [year_account(d, moves.get(d.service_year, ()), rate, as_of) for d in deadlines]
+    fees = _fee_settled(fee_settlements, as_of) if fee_settlements else {}
+    return [year_account(d, moves.get(d.service_year, ()), rate, as_of, fees.get(d.service_year, (ZERO, ZERO)))
+            for d in deadlines]
 
 
 def arrears(years: Iterable[YearAccount]) -> Arrears:
+    """The late years; their late fee as still owed (accrued, less what was paid or waived)."""
     late = tuple(y for y in years if y.overdue)
-    fees = [y.late_fee for y in late]
+    fees = [y.late_fee_owed for y in late]
     fee = None if any(f is None for f in fees) else sum((f for f in fees if f is not None), ZERO)
     return Arrears(max((y.days_overdue for y in late), default=0),
                    sum((y.outstanding for y in late), ZERO), fee, late)

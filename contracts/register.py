@@ -45,6 +45,9 @@ from .events import (
     Event,
     EventKind,
     Issued,
+    LateFeePaid,
+    LateFeeSettled,
+    LateFeeWaived,
     NoticeDelivered,
     NoticeKind,
     NoticeReturned,
@@ -65,6 +68,7 @@ from .events import (
 )
 from .late_fee import LateFeeRate
 from .profile import Profile
+from .settlement import Proration, Settlement, proration, settlement
 from .workdays import Deadline, HolidaySupplement
 
 
@@ -158,6 +162,7 @@ class ContractState:
     terminated_seq: int = 0
     voided: Voided | None = None
     payments: tuple[Paid, ...] = ()
+    late_fee_settlements: tuple[LateFeeSettled, ...] = ()  # late fees paid or waived (8.4)
     retracted: frozenset[int] = frozenset()
     corrected_by: Mapping[int, tuple[int, ...]] = dataclasses.field(default_factory=dict)
 
@@ -222,7 +227,8 @@ def replay(events: Iterable[Event], profile: Profile | None = None) -> ContractS
 def _initial_fields(contract_no: str, events: tuple[Event, ...], issued: Issued) -> dict[str, Any]:
     return {"contract_no": contract_no, "events": events, "issued": issued, "signed": None,
             "terms": (), "amendments": (), "renewals": (), "bindings": (), "notices": (),
-            "terminated": None, "terminated_seq": 0, "voided": None, "payments": ()}
+            "terminated": None, "terminated_seq": 0, "voided": None, "payments": (),
+            "late_fee_settlements": ()}
 
 
 def known_on(event: Event, day: dt.date) -> bool:
@@ -304,6 +310,8 @@ def _apply_to(state: dict[str, Any], event: Event) -> None:
             state["voided"] = body
         case Paid():
             state["payments"] += (body,)
+        case LateFeePaid() | LateFeeWaived():
+            state["late_fee_settlements"] += (body,)
 
 
 def _notice_outcome(notice: Notice, body: NoticeDelivered | NoticeReturned) -> Notice:
@@ -422,7 +430,8 @@ class PaymentDeadline:
     due_on: dt.date
     shifted_from: dt.date | None
     provisional: bool
-    amount: Decimal
+    amount: Decimal  # the year's fee; of a year a termination cut short, the part earned (12.3)
+    proration: Proration | None = None  # how a termination cut the year short, if it did
 
 
 @functools.lru_cache(maxsize=65536)
@@ -436,22 +445,49 @@ def _service_years(first_day: dt.date, years: int, counting: TermCounting) -> tu
     return tuple(service_years(first_day, years, counting))
 
 
-def payment_deadlines(state: ContractState, profile: Profile) -> list[PaymentDeadline]:
-    """Each service year's fee and its due date (clause 8.3, 民法典 第二百零一条、第二百零三条);
-    years that begin on or after a termination takes effect are left out."""
+def service_schedule(state: ContractState, profile: Profile) -> list[PaymentDeadline]:
+    """Every service year of every term agreed, at its whole fee, as if no termination had
+    come: what a payment may be applied to (a prepayment made before a termination included)."""
     result: list[PaymentDeadline] = []
-    end = state.terminated.effective_on if state.terminated else None
     bindings = _bindings(state)
     for term in state.terms:
         for year in _service_years(term.first_day, term.years, state.issued.counting):
-            if end is not None and year.first_day >= end:
-                return result
             due = _due(year.first_day, state.issued.payment_days, profile.holidays)
             fee = terms_in_force(state, year.first_day, bindings).annual_fee
             result.append(PaymentDeadline(len(result) + 1, term.number, year.first_day,
                                           year.last_day, due.due_on, due.shifted_from,
                                           due.provisional, fee))
     return result
+
+
+def payment_deadlines(
+    state: ContractState, profile: Profile, as_of: dt.date | None = None
+) -> list[PaymentDeadline]:
+    """Each service year's fee and its due date (clause 8.3, 民法典 第二百零一条、第二百零三条);
+    years that begin on or after a termination takes effect are left out, and the year it cuts
+    short owes the part of its fee earned to the day (clause 12.3, contracts.settlement) from
+    the day the termination takes effect: on an `as_of` before it the whole fee was still due."""
+    schedule = service_schedule(state, profile)
+    if state.terminated is None:
+        return schedule
+    end = state.terminated.effective_on
+    result = []
+    for item in schedule:
+        if item.first_day >= end:
+            break
+        cut = proration(item.amount, item.first_day, item.last_day, end) if as_of is None or as_of >= end else None
+        result.append(item if cut is None else dataclasses.replace(item, amount=cut.earned, proration=cut))
+    return result
+
+
+def unbegun_years(state: ContractState, profile: Profile) -> list[PaymentDeadline]:
+    """The service years a termination left unbegun: nothing is owed on them (what was paid
+    towards them is refunded, clause 12.3)."""
+    if state.terminated is None:
+        return []
+    end = state.terminated.effective_on
+    return [dataclasses.replace(d, amount=money.ZERO) for d in service_schedule(state, profile)
+            if d.first_day >= end]
 
 
 # ---------------------------------------------------------------- money (clause 8.3, 8.4)
@@ -481,8 +517,8 @@ def agreed_profile(state: ContractState, profile: Profile) -> Profile:
 
 def year_accounts(state: ContractState, as_of: dt.date, profile: Profile) -> list[money.YearAccount]:
     """Each service year's fee, paid, outstanding, delay and late fee on as_of."""
-    return money.accounts(payment_deadlines(state, profile), state.payments, state.issued.late_fee,
-                          as_of)
+    return money.accounts(payment_deadlines(state, profile, as_of), state.payments, state.issued.late_fee,
+                          as_of, state.late_fee_settlements)
 
 
 def arrears_on(
@@ -493,6 +529,36 @@ def arrears_on(
     if state.signed is None or state.voided is not None:
         return money.arrears(())
     return money.arrears(year_accounts(state, as_of, profile) if accounts is None else accounts)
+
+
+def settlement_on(state: ContractState, as_of: dt.date, profile: Profile) -> Settlement | None:
+    """The settlement of clause 12.3 on as_of (payments and refunds made by then count), for a
+    contract whose termination the register shows; None otherwise."""
+    if state.terminated is None or state.signed is None:
+        return None
+    # the settlement the termination makes, even on a day before it takes effect
+    begun = money.accounts(payment_deadlines(state, profile), state.payments, state.issued.late_fee, as_of,
+                           state.late_fee_settlements)
+    unbegun = money.accounts(unbegun_years(state, profile), state.payments, None, as_of)
+    return settlement(state.terminated.effective_on, begun, unbegun)
+
+
+def settlement_json(item: Settlement | None) -> dict[str, Any] | None:
+    if item is None:
+        return None
+    year, cut = item.last_year, item.proration
+    return {"ends_on": _d(item.ends_on), "last_service_day": _d(item.last_service_day),
+            "settle_by": _d(item.settle_by),
+            "service_year": year.service_year if year else None,
+            "first_day": _d(year.deadline.first_day) if year else None,
+            "last_day": _d(year.deadline.last_day) if year else None,
+            "annual_fee": format(cut.annual_fee, "f") if cut else None,
+            "days_served": cut.days_served if cut else None,
+            "days_in_year": cut.days_in_year if cut else None,
+            "earned": format(year.deadline.amount, "f") if year else None,
+            "paid": format(year.paid, "f") if year else None,
+            "unbegun_paid": format(item.unbegun_paid, "f"),
+            "still_owed": format(item.still_owed, "f"), "refund_owed": format(item.refund_owed, "f")}
 
 
 def arrears_json(state: ContractState, late: money.Arrears, profile: Profile) -> dict[str, Any]:
@@ -631,6 +697,10 @@ def standing_problems(state: ContractState, profile: Profile) -> list[tuple[int,
         sent = notice.sent
         if sent.notice_kind is NoticeKind.TERMINATION and sent.reason == TerminationReason.LATE_PAYMENT:
             problems += [(notice.seq, p) for p in late_payment_grounds(state, local_date(sent.sent_at), profile)]
+    for event in effective_events(state.events):
+        if isinstance(event.body, LateFeePaid | LateFeeWaived):
+            years = [a.service_year for a in event.body.allocations]
+            problems += [(event.seq, p) for p in late_fee_excess(state, event.body.on, profile, years)]
     ended = state.terminated
     if ended is not None and ended.by_notice_id:
         recorded = next((e for e in state.events if e.seq == state.terminated_seq), None)
@@ -665,6 +735,8 @@ FACT_DATES: dict[type, tuple[tuple[str, str, str], ...]] = {
     Voided: (("on", "作废日期", "on"),),
     Paid: (("on", "付款日期", "on"),),
     Sealed: (("signed_at", "签章时间", "signed_at"),),
+    LateFeePaid: (("on", "违约金付款日期", "on"),),
+    LateFeeWaived: (("on", "违约金减免日期", "on"),),
 }
 
 
@@ -795,7 +867,10 @@ def late_payment_grounds(
     """A notice terminating for late payment states that the fee is overdue more than the days
     the agreement printed (8.4, 11.3): refused unless the register shows it on the notice's day
     (and a termination by it, unless it still holds on the day the notice arrives)."""
-    late, limit, no = arrears_on(state, day, profile), terminate_days(state, profile), state.contract_no
+    # the grounds are the contract's before it ends: a termination's pro rata settlement (12.3)
+    # does not reach back to the days the notice relied on
+    base = dataclasses.replace(state, terminated=None, terminated_seq=0)
+    late, limit, no = arrears_on(base, day, profile), terminate_days(state, profile), state.contract_no
     if late.days > limit:
         return []
     if not late.years:
@@ -908,26 +983,75 @@ def _paid_problems(state: ContractState, event: Event, profile: Profile) -> list
 
 
 def _allocation_problems(state: ContractState, body: Paid, profile: Profile) -> list[Problem]:
-    """After this payment no service year is paid beyond its fee, nor refunded beyond what was
-    paid towards it (every payment recorded so far counts, whatever its date)."""
-    deadlines = {d.service_year: d for d in payment_deadlines(state, profile)}
-    paid = {year: Decimal(0) for year in deadlines}
+    """After this payment no service year is paid beyond its whole fee, nor refunded beyond what
+    was paid towards it (every payment recorded so far counts, whatever its date). The whole fee
+    even of a year a termination cut short or left unbegun: money paid before the termination,
+    recorded before or after it, is what it was, and the settlement shows the refund owed. Only a
+    payment dated on or after the termination cannot go to a year that never began."""
+    schedule = {d.service_year: d for d in service_schedule(state, profile)}
+    paid = {year: Decimal(0) for year in schedule}
     for payment in (*state.payments, body):
         for part in payment.allocations:
             if part.service_year not in paid:
                 return [Problem("year", f"合同 {state.contract_no} 没有第 {part.service_year} 服务年度"
-                                        f"（共 {len(deadlines)} 个服务年度）")]
+                                        f"（共 {len(schedule)} 个服务年度）")]
             paid[part.service_year] += part.amount
+    ended = state.terminated
     for part in body.allocations:
         year, total = part.service_year, paid[part.service_year]
-        fee = deadlines[year].amount
-        if total > fee:
-            return [Problem("amount", f"第 {year} 服务年度的服务费为 {fee} 元，登记这笔付款后已付 {total} 元，"
-                                      "超过应付金额")]
+        deadline = schedule[year]
+        if part.amount > 0 and ended is not None and deadline.first_day >= ended.effective_on \
+                and body.on >= ended.effective_on:
+            return [Problem("year", f"第 {year} 服务年度自 {deadline.first_day} 开始，合同已于 "
+                                    f"{ended.effective_on} 解除，该年度不应付服务费")]
+        if part.amount > 0 and total > deadline.amount:
+            return [Problem("amount", f"第 {year} 服务年度的服务费为 {deadline.amount} 元，登记这笔付款后已付 "
+                                      f"{total} 元，超过应付金额")]
         if total < 0:
             return [Problem("amount", f"第 {year} 服务年度已付 {total - part.amount} 元，"
                                       f"退款或冲正 {-part.amount} 元超过已付金额")]
     return []
+
+
+def _late_fee_settled_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
+    """A late fee paid or waived: of a signed contract whose rate the register holds, applied to
+    service years in full, a waiver saying who decided it and why, and never more than the late
+    fee accrued by its day (late_fee_excess)."""
+    body = event.body
+    if not isinstance(body, LateFeePaid | LateFeeWaived):
+        raise TypeError(f"{state.contract_no} 第 {event.seq} 条：{event.kind.value} 不是违约金的付款或减免")
+    no = state.contract_no
+    if state.signed is None:
+        return [Problem("", f"合同 {no} 尚未签署，没有逾期付款违约金")]
+    if state.issued.late_fee is None:
+        return [Problem("", f"登记簿未记录合同 {no} 的违约金利率（以签署的协议文本为准），不能登记违约金的付款或减免")]
+    if body.amount <= 0 or any(a.amount <= 0 for a in body.allocations):
+        return [Problem("amount", "金额必须大于零（登记错误请用 correct --retract 撤销）")]
+    if sum((a.amount for a in body.allocations), Decimal(0)) != body.amount:
+        return [Problem("amount", f"违约金 {body.amount} 元与其分配到各服务年度的金额合计不符")]
+    if isinstance(body, LateFeeWaived) and not (body.by.strip() and body.note.strip()):
+        return [Problem("note", "减免违约金请写明决定人（--by）和原因（--note）")]
+    years = len(payment_deadlines(state, profile))
+    missing = [a.service_year for a in body.allocations if not 1 <= a.service_year <= years]
+    if missing:
+        return [Problem("year", f"合同 {no} 共 {years} 个服务年度，没有第 {missing[0]} 服务年度")]
+    after = dataclasses.replace(state, late_fee_settlements=(*state.late_fee_settlements, body))
+    return late_fee_excess(after, body.on, profile, [a.service_year for a in body.allocations])
+
+
+def late_fee_excess(state: ContractState, day: dt.date, profile: Profile, years: Iterable[int]) -> list[Problem]:
+    """The years among `years` whose late fee paid and waived by `day` exceed what had accrued by
+    then (a principal payment entered later, dated earlier, can lower what had accrued)."""
+    accounts = {y.service_year: y for y in year_accounts(state, day, profile)}
+    problems = []
+    for year in sorted(set(years)):
+        item = accounts.get(year)
+        if item is None or item.late_fee is None or item.late_fee_owed is None or item.late_fee_owed >= 0:
+            continue
+        problems.append(Problem("amount", f"第 {year} 服务年度截至 {day} 的逾期付款违约金为 {item.late_fee} 元，"
+                                          f"已付 {item.late_fee_paid} 元、已减免 {item.late_fee_waived} 元，"
+                                          "超过应付的违约金"))
+    return problems
 
 
 def _voided_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
@@ -957,6 +1081,8 @@ RULES = {
     Voided: _voided_problems,
     Paid: _paid_problems,
     Sealed: _sealed_problems,
+    LateFeePaid: _late_fee_settled_problems,
+    LateFeeWaived: _late_fee_settled_problems,
 }
 
 
@@ -1012,6 +1138,19 @@ def validate_effective(events: Iterable[Event], profile: Profile) -> list[tuple[
 
 def validate_history(events: Iterable[Event], profile: Profile) -> list[tuple[int, Problem]]:
     return validate_effective(effective_events(events), profile)
+
+
+def contract_number_head(prefix: str, year: int) -> str:
+    """What every contract number of a year begins with: PREFIX-YYYY-."""
+    return f"{prefix}-{year}-"
+
+
+def contract_number(prefix: str, year: int, number: int) -> str:
+    """The contract number `number` of the year (numbered by the year the contract is issued):
+    PREFIX-YYYY-NNNNNN, six digits; the register gives the next free `number` of the year."""
+    if not 0 <= number <= 999999:
+        raise ValueError(f"contract number out of range: {number}")
+    return f"{contract_number_head(prefix, year)}{number:06d}"
 
 
 # The letter of each kind of supplementary document in its number: …-B1, …-X1, …-J1.
@@ -1099,7 +1238,10 @@ def deadline_json(item: PaymentDeadline) -> dict[str, Any]:
     return {"service_year": item.service_year, "term": item.term,
             "first_day": _d(item.first_day), "last_day": _d(item.last_day),
             "due_on": _d(item.due_on), "shifted_from": _d(item.shifted_from),
-            "provisional": item.provisional, "amount": format(item.amount, "f")}
+            "provisional": item.provisional, "amount": format(item.amount, "f"),
+            "prorated": None if item.proration is None else {
+                "annual_fee": format(item.proration.annual_fee, "f"),
+                "days_served": item.proration.days_served, "days_in_year": item.proration.days_in_year}}
 
 
 def account_json(account: money.YearAccount) -> dict[str, Any]:
@@ -1108,7 +1250,10 @@ def account_json(account: money.YearAccount) -> dict[str, Any]:
     return {**deadline_json(account.deadline), "paid": format(account.paid, "f"),
             "outstanding": format(account.outstanding, "f"), "days_overdue": account.days_overdue,
             "late_fee": None if fee is None else format(fee, "f"),
-            "settled_on": _d(account.settled_on)}
+            "settled_on": _d(account.settled_on),
+            "late_fee_paid": format(account.late_fee_paid, "f"),
+            "late_fee_waived": format(account.late_fee_waived, "f"),
+            "late_fee_owed": None if account.late_fee_owed is None else format(account.late_fee_owed, "f")}
 
 
 def payments_json(state: ContractState, as_of: dt.date) -> list[dict[str, Any]]:
@@ -1144,9 +1289,9 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
     """The stable JSON object of `show --json` (and each item of `list --json`)."""
     terms = terms_in_force(state, as_of)
     term = current_term(state, as_of)
-    deadlines = payment_deadlines(state, profile)
+    deadlines = payment_deadlines(state, profile, as_of)
     upcoming = next((d for d in deadlines if d.due_on >= as_of), None)
-    accounts = money.accounts(deadlines, state.payments, state.issued.late_fee, as_of)
+    accounts = money.accounts(deadlines, state.payments, state.issued.late_fee, as_of, state.late_fee_settlements)
     late = arrears_on(state, as_of, profile, accounts)
     status = status_on(state, as_of, profile, late)
     fallen = fallen_terms(state, state.terminated.effective_on) if state.terminated else ()
@@ -1186,6 +1331,7 @@ def contract_view(state: ContractState, as_of: dt.date, profile: Profile) -> dic
         "payment_deadlines": [account_json(a) for a in accounts],
         "payments": payments_json(state, as_of),
         "arrears": arrears_json(state, late, profile),
+        "settlement": settlement_json(settlement_on(state, as_of, profile)),
         "notices": [notice_json(n, as_of) for n in notice_views(state, profile)],
         "documents": documents_view(state),
         "history": history_view(state),

@@ -57,6 +57,7 @@ from .register import (
     suspend_days,
     terminate_days,
     terms_in_force,
+    unbegun_years,
     undeemed_reason,
 )
 from .report_model import (
@@ -70,6 +71,7 @@ from .report_model import (
     display_value,
     monthly_chart,
 )
+from .settlement import SETTLEMENT_DAYS
 from .workdays import shift_to_workday
 
 ONE_DAY = dt.timedelta(days=1)
@@ -618,9 +620,9 @@ def deadlines_report(
         if state.signed is None or state.voided is not None or not state.terms:
             continue
         name = terms_in_force(state, as_of).customer.name
-        due = [d for d in payment_deadlines(state, profile) if start <= d.due_on <= end]
+        due = [d for d in payment_deadlines(state, profile, as_of) if start <= d.due_on <= end]
         if due:  # what was paid is worked out only for contracts with a deadline in the window
-            paid = money.accounts(due, state.payments, state.issued.late_fee, as_of)
+            paid = money.accounts(due, state.payments, state.issued.late_fee, as_of, state.late_fee_settlements)
             rows += [_payment_row(state, name, account, profile) for account in paid]
         final = state.terms[-1]
         if _ends_by_termination(state, final.last_day):
@@ -724,8 +726,12 @@ RECEIVABLE_COLUMNS = (
     Column("days_overdue", "逾期天数", INT),
     Column("ageing", "账龄", TEXT),
     Column("late_fee", "违约金（元）", AMOUNT),
+    Column("late_fee_owed", "违约金尚欠（元）", AMOUNT),  # accrued, less paid or waived (late-fee)
     Column("rights", "协议赋予甲方的权利", TEXT),
+    Column("refund", "应退（元）", AMOUNT),  # clause 12.3: overpaid when a termination cut the year
+    Column("settlement", "解除结算", TEXT),
 )
+REFUND = "应退"  # the ageing cell of a refund owed: the money goes the other way
 
 
 def _rights(state: ContractState, days: int, profile: Profile, status: Status) -> str | None:
@@ -742,22 +748,43 @@ def _rights(state: ContractState, days: int, profile: Profile, status: Status) -
 
 
 def _receivable_rows(state: ContractState, as_of: dt.date, profile: Profile) -> list[dict[str, Any]]:
-    # only the years begun by as_of: nothing is owed on the others (nor late)
-    begun = [d for d in payment_deadlines(state, profile) if d.first_day <= as_of]
-    accounts = money.accounts(begun, state.payments, state.issued.late_fee, as_of)
-    owed = [y for y in accounts if y.outstanding != 0]
+    # only the years begun by as_of: nothing is owed on the others (nor late); of a terminated
+    # contract also the years it left unbegun, when something paid towards them is to be refunded
+    begun = [d for d in payment_deadlines(state, profile, as_of) if d.first_day <= as_of]
+    accounts = money.accounts(begun, state.payments, state.issued.late_fee, as_of, state.late_fee_settlements)
+    accounts += money.accounts(unbegun_years(state, profile), state.payments, None, as_of)
+    owed = [y for y in accounts if y.outstanding != 0 or (y.late_fee_owed or 0) > 0]
     if not owed:
         return []
     customer = terms_in_force(state, as_of).customer
-    status = status_on(state, as_of, profile, arrears_on(state, as_of, profile, accounts))
+    status = status_on(state, as_of, profile, arrears_on(state, as_of, profile, accounts[:len(begun)]))
+    ends_on = state.terminated.effective_on if state.terminated else None
     return [{
         "contract_no": state.contract_no, "customer": customer.name,
         "phone": customer.phone, "status": status.label,
         "service_year": y.service_year, "first_day": y.deadline.first_day, "due_on": y.deadline.due_on,
-        "amount": y.deadline.amount, "paid": y.paid, "outstanding": y.outstanding,
-        "days_overdue": y.days_overdue, "ageing": money.ageing_bucket(y.days_overdue),
-        "late_fee": y.late_fee, "rights": _rights(state, y.days_overdue, profile, status),
+        "amount": y.deadline.amount, "paid": y.paid, "outstanding": max(y.outstanding, money.ZERO),
+        "days_overdue": y.days_overdue,
+        "ageing": REFUND if y.outstanding < 0 else money.ageing_bucket(y.days_overdue),
+        "late_fee": y.late_fee, "late_fee_owed": y.late_fee_owed,
+        "rights": _rights(state, y.days_overdue, profile, status),
+        "refund": max(-y.outstanding, money.ZERO) or None,
+        "settlement": _settlement_text(y, ends_on),
     } for y in owed]
+
+
+def _settlement_text(year: money.YearAccount, ends_on: dt.date | None) -> str | None:
+    """What clause 12.3 made of a terminated contract's year: cut pro rata, or never begun."""
+    if ends_on is None:
+        return None
+    cut = year.deadline.proration
+    due = f"应于 {ends_on + dt.timedelta(days=SETTLEMENT_DAYS)} 前结清"
+    if year.deadline.first_day >= ends_on:
+        return f"{ends_on} 解除，该年度未开始，已付款项应退还；{due}"
+    if cut is not None:
+        return (f"{ends_on} 解除，年服务费 {rmb_figures(cut.annual_fee)} 元按 {cut.days_served}/{cut.days_in_year} "
+                f"日折算；{due}")
+    return f"{ends_on} 解除；{due}"
 
 
 def receivables_report(
@@ -786,14 +813,21 @@ def receivables_report(
                 Total("应付合计（元）", sum((r["amount"] for r in rows), money.ZERO)),
                 Total("已付合计（元）", sum((r["paid"] for r in rows), money.ZERO)),
                 Total("尚欠合计（元）", sum((r["outstanding"] for r in rows), money.ZERO)),
+                Total("应退合计（元）", sum((r["refund"] or money.ZERO for r in rows), money.ZERO)),
                 Total("逾期未付合计（元）", sum((r["outstanding"] for r in overdue), money.ZERO)),
                 *buckets,
-                Total("违约金合计（元）", sum(fees, money.ZERO))),
+                Total("违约金合计（元）", sum(fees, money.ZERO)),
+                Total("违约金尚欠合计（元）", sum((r["late_fee_owed"] for r in rows if r["late_fee_owed"] is not None),
+                                             money.ZERO))),
         notes=("列出基准日以前已开始、服务费尚未付清的服务年度（已付清的不列入），逾期最久的在前。",
+               "已解除的合同按协议 12.3 条结算：解除当年的服务费按服务天数折算（解除生效之日不计入），"
+               "多付的和付给未开始年度的款项列为“应退”，应于解除生效之日起三十日内结清。",
                "逾期天数自付款截止日（遇法定休假日顺延后）的次日起算；违约金按协议签发时写明的年利率按日计算"
                "（每日为年利率的三百六十五分之一），计至付清之日或基准日（协议 8.4 条）。",
                "账龄按逾期天数分为≤30日、31-60日、61-90日、>90日四档；“未逾期”为付款期限未届满。",
-               "违约金为空的，登记簿未记录该协议的违约金利率，以签署的协议文本为准。"),
+               "违约金为空的，登记簿未记录该协议的违约金利率，以签署的协议文本为准。",
+               "服务费已付清、违约金尚未付清也未减免的服务年度同样列出（违约金尚欠）；违约金的付款和减免用 "
+               "vipcontract late-fee pay|waive 登记。"),
         generated_at=generated_at,
         empty_message=EMPTY_REGISTER if not states else f"截至 {as_of} 没有尚未付清的服务费。",
     )
@@ -825,7 +859,8 @@ TERMINAL_COLUMNS: dict[str, tuple[TerminalColumn, ...]] = {
     "deadlines": ("due_on", "kind", ("contract_no", "customer"), ("amount", "settled"), "shifted_from", "provisional"),
     "register": ("contract_no", "customer", "status", "term_last_day", "annual_fee"),
     "find": (("contract_no", "customer"), ("customer_id", "phone"), "status", "term_last_day", "matched"),
-    "receivables": (("contract_no", "customer"), "service_year", "due_on", "outstanding", "days_overdue", "ageing"),
+    "receivables": (("contract_no", "customer"), "service_year", "due_on", ("outstanding", "refund"), "days_overdue",
+                    "ageing"),
 }
 PDF_COLUMNS: dict[str, tuple[str, ...]] = {
     "expiring": ("contract_no", "customer", "last_day", "days_left", "annual_fee", "renewal_agreed",
@@ -838,7 +873,7 @@ PDF_COLUMNS: dict[str, tuple[str, ...]] = {
     "register": ("contract_no", "customer_type", "customer", "customer_id", "phone", "status", "effective_date",
                  "term_last_day", "annual_fee", "next_due_on"),
     "receivables": ("contract_no", "customer", "status", "service_year", "due_on", "amount", "paid",
-                    "outstanding", "days_overdue", "ageing", "late_fee", "rights"),
+                    "outstanding", "days_overdue", "ageing", "late_fee", "rights", "refund"),
 }
 TERMINAL_NOTE = "终端只显示主要各列；全部各列请加 --wide，或用 --format csv、xlsx、json 或 pdf 输出。"
 PDF_NOTE = "PDF 只列出主要各列；全部各列见 CSV、XLSX 或 JSON 格式。"

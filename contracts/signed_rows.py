@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from .commands import decide_signing
 from .dates import local_date
 from .errors import InvalidInput, Problem
-from .events import GENESIS, Allocation, Body, Event, Issued, Paid, Signed, seal
+from .events import GENESIS, Allocation, Body, Event, Issued, Paid, seal
 from .profile import Profile
 from .register import ContractState, apply, payment_deadlines, validate_effective
 from .validation import iso_date
@@ -126,7 +127,12 @@ def signed_bodies(
         problems.append(Problem("paid_on", f"付款日期 {facts.paid_on} 早于签署日期 {facts.signed_on}"))
     if problems:
         return problems
-    signed = Signed(facts.signed_on, stated or facts.signed_on)
+    # The decision `sign` takes (the same effective date). Its "not after today" is left to the
+    # register's rules replayed over the whole history below (validate_effective), which say it
+    # beside whatever else is wrong with the row.
+    signed = decide_signing(ContractState("", (), issued), facts.signed_on, profile, facts.signed_on)
+    if isinstance(signed, list):
+        return [Problem("signed_on", p.message) for p in signed]
     if not facts.paid_until:
         return (signed,)
     state = apply(ContractState("", (), issued), _event(signed))

@@ -19,6 +19,7 @@ from .amounts import rmb_capitals, rmb_figures
 from .customer import Customer
 from .payments import Arrears
 from .profile import Profile, sample_number
+from .settlement import Settlement
 
 TERMINATION_REASONS: dict[str, str] = {
     "mutual": "双方协商一致",
@@ -116,8 +117,11 @@ def termination_context(
     effective_on: dt.date | None,
     by_notice: bool,
     arrears: Arrears | None = None,
+    settlement: Settlement | None = None,
 ) -> dict[str, Any]:
     """解除通知书 (甲方's notice, `by_notice`) or 解除协议 (both parties agree).
+    A 解除协议 states the settlement of clause 12.3 as the register shows it on its signing day
+    (`settlement`), so that both parties sign the figures.
 
     `reason` is one of TERMINATION_REASONS; a notice cannot rest on "mutual". A notice for late
     payment states the register's facts on its day (`arrears`: each overdue year, the days), so
@@ -142,8 +146,34 @@ def termination_context(
         "issued_on_cn": cn_date(issued_on),
         "overdue_text": overdue_text(arrears),
         "days_overdue": arrears.days if arrears else 0,
+        "settlement_text": settlement_text(settlement),
     }
     return context
+
+
+def settlement_text(item: Settlement | None) -> str:
+    """第二个服务年度（2026年3月10日至2027年3月9日）服务至2026年5月9日，共61日，应付服务费人民币2,139.18元
+    （年服务费12,800.00元×61/365），已付人民币12,800.00元；甲方应当于2026年6月9日前退还乙方人民币10,660.82元"""
+    if item is None:
+        return ""
+    parts = []
+    year, cut = item.last_year, item.proration
+    if year is not None and cut is not None:
+        share = "" if cut.days_served == cut.days_in_year else \
+            f"（年服务费{rmb_figures(cut.annual_fee)}元×{cut.days_served}/{cut.days_in_year}）"
+        parts.append(f"第{cn2an.an2cn(year.service_year)}个服务年度（{cn_date(year.deadline.first_day)}至"
+                     f"{cn_date(year.deadline.last_day)}）服务至{cn_date(item.last_service_day)}，共{cut.days_served}日，"
+                     f"应付服务费人民币{rmb_figures(year.deadline.amount)}元{share}，已付人民币{rmb_figures(year.paid)}元")
+    if item.unbegun_paid:
+        parts.append(f"乙方为原协议解除之日以后开始的服务年度已付人民币{rmb_figures(item.unbegun_paid)}元")
+    due = cn_date(item.settle_by)
+    if item.refund_owed:
+        parts.append(f"甲方应当于{due}前退还乙方人民币{rmb_figures(item.refund_owed)}元")
+    if item.still_owed:
+        parts.append(f"乙方应当于{due}前向甲方付清人民币{rmb_figures(item.still_owed)}元")
+    if not (item.refund_owed or item.still_owed):
+        parts.append("双方之间的服务费已经结清")
+    return "；".join(parts)
 
 
 def overdue_text(arrears: Arrears | None) -> str:

@@ -28,7 +28,9 @@ from docxtpl import DocxTemplate
 from contracts.document import Document, Table
 from renderers.program import PROGRAM, program_version
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "docx" / "document.docx"
+from . import locations
+
+TEMPLATE = locations.TEMPLATES / "docx" / "document.docx"
 # Zip entries need some date; DOS dates start in 1980. Documents with an issue date use it.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 

@@ -41,6 +41,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from renderers import locations
 from renderers.priority_chars import PRIORITY_CHARS
 from store.atomic import atomic_write
 
@@ -73,7 +74,7 @@ _EXTRA_RANGES = (
 )
 
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = locations.TEMPLATES
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,9 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-FONTCONFIG_FILE = Path(__file__).resolve().parent.parent / "templates" / "docx" / "fonts.conf"
+from . import locations
+
+FONTCONFIG_FILE = locations.TEMPLATES / "docx" / "fonts.conf"
 
 
 class ConversionFailed(RuntimeError):

@@ -33,12 +33,12 @@ from pathlib import Path
 import jinja2
 
 from contracts.document import Document, Table
-from renderers import fonts, sigfields
+from renderers import fonts, locations, sigfields
 from renderers.program import PROGRAM, program_version
 
 log = logging.getLogger(__name__)
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "html"
+TEMPLATE_DIR = locations.TEMPLATES / "html"
 TEMPLATE_NAME = "document.html.j2"
 STYLESHEET_NAME = "document.css"
 HEADER_SEPARATOR = "\u3000"

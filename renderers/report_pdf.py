@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import html
-from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -26,7 +25,9 @@ from contracts.report_model import (
     text_width,
 )
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "html"
+from . import locations
+
+TEMPLATES = locations.TEMPLATES / "html"
 TEMPLATE = "report.html.j2"
 STYLESHEET = TEMPLATES / "report.css"
 # Portrait A4 holds about this many width units (a CJK character is 2) across at 9.5 pt;

@@ -49,7 +49,7 @@ from contracts.batch_rows import (
     check_rows,
     is_ignored_sheet,
 )
-from contracts.customer import CustomerType, mask_id
+from contracts.customer import Customer, CustomerType, mask_id
 from contracts.dates import SHANGHAI
 from contracts.errors import ContractError, HistoryError, InvalidInput, Problem
 from contracts.events import Issued
@@ -533,6 +533,10 @@ class Registrar(Protocol):
     def next_numbers(self, count: int, issue_date: dt.date) -> list[str]:
         """The next `count` free contract numbers, in order, without taking them."""
 
+    def second_contracts(self, customers: Sequence[Customer], today: dt.date) -> dict[str, list[Problem]]:
+        """By identity (upper case), why each customer who has a contract not ended would get a
+        second one (service.register.second_contracts)."""
+
     def head(self) -> str:
         """The register's head as last read ("第 N 行 <hash>"), "" for an empty register."""
 
@@ -577,6 +581,9 @@ class StoreRegistrar:
 
     def next_numbers(self, count: int, issue_date: dt.date) -> list[str]:
         return register.next_contract_numbers(self.store, self.profile.number_prefix, issue_date.year, count)
+
+    def second_contracts(self, customers: Sequence[Customer], today: dt.date) -> dict[str, list[Problem]]:
+        return register.second_contracts(self.store, self.profile, customers, today)
 
     def head(self) -> str:
         head = self.store.head()
@@ -749,8 +756,11 @@ def issue_batch(
     progress: Progress | None = None,
     renderer: Callable[[Any, str, Path], None] | None = None,
     render_signed: bool = False,
+    allow_second: bool = False,
 ) -> BatchResult:
     """Validate every row, then issue the valid rows not yet issued under the batch key.
+    A row for a customer who already has a contract not ended is invalid unless `allow_second`
+    (as `issue` asks for --allow-second).
 
     Invalid rows refuse the whole batch (nothing written) unless `skip_invalid`, which issues the
     good rows and writes the bad ones to `<stem>-errors.xlsx` in `out_dir`. `jobs` worker processes
@@ -762,6 +772,8 @@ def issue_batch(
     kind = default_type if isinstance(default_type, CustomerType) else parse_type(default_type)
     check = check_rows(read_tables(source), row_parser(profile), today, kind)
     key = batch_key_for(source, batch_key)
+    if not allow_second and not check.header_problems:
+        refuse_second_contracts(check, registrar, key, today)
     result = BatchResult(source, key, out_dir, check)
     if check.header_problems or (check.invalid and not skip_invalid):
         result.refused = True
@@ -791,6 +803,28 @@ def issue_batch(
                 result.register_head = registrar.head()  # of the read that gave `records`
                 result.index_paths = write_index(records, out_dir, key, result.register_head)
     return result
+
+
+def refuse_second_contracts(
+    check: BatchCheck[AgreementRequest], registrar: Registrar, batch_key: str, today: dt.date
+) -> None:
+    """Mark invalid each valid row whose customer already has a contract not ended, as single
+    `issue` refuses it without --allow-second: the row and the ID column named, the contracts
+    listed. Rows this batch issued before (a run carried on) are not second contracts."""
+    done = {r.identity.strip().upper() for r in registrar.issued_in_batch(batch_key)}
+    rows = [r for r in check.valid if r.request is not None
+            and r.request.customer.identity.strip().upper() not in done]
+    if not rows:
+        return
+    found = registrar.second_contracts([r.request.customer for r in rows if r.request is not None], today)
+    for row in rows:
+        assert row.request is not None
+        customer = row.request.customer
+        problems = found.get(customer.identity.strip().upper())
+        if problems:
+            column = row.source.column("id_number" if customer.is_individual else "credit_code")
+            refused = tuple(RowProblem(row.source.sheet, row.source.row, column, p.message) for p in problems)
+            check.rows[check.rows.index(row)] = replace(row, request=None, problems=refused)
 
 
 @contextmanager
@@ -1275,10 +1309,21 @@ def run_template(path: str | Path) -> list[str]:
 
 
 def run_check(
-    path: str | Path, *, profile: Profile, today: dt.date, default_type: str | None = None
+    path: str | Path, *, profile: Profile, today: dt.date, default_type: str | None = None,
+    db_path: str | Path | None = None, allow_second: bool = False,
 ) -> tuple[int, list[str]]:
-    """`batch check FILE`: (exit code, lines). Writes nothing; exit 1 when any row has a problem."""
+    """`batch check FILE`: (exit code, lines). Writes nothing; exit 1 when any row has a problem.
+    With a register at `db_path`, a row for a customer who has a contract not ended is a problem
+    unless `allow_second`, as `batch issue` says it."""
     check = check_file(Path(path), today, default_type, profile)
+    if db_path is not None and Path(db_path).is_file() and not allow_second and not check.header_problems:
+        from store import open_store
+
+        store = open_store(db_path)
+        try:
+            refuse_second_contracts(check, StoreRegistrar(store, profile), batch_key_for(Path(path)), today)
+        finally:
+            store.close()
     if check.ok:
         return 0, [f"{Path(path).name}：共 {len(check.rows)} 行，全部无误，可以签发。"]
     lines = problem_lines(check.problems)
@@ -1291,7 +1336,7 @@ def run_issue(
     path: str | Path, *, db_path: str | Path, profile: Profile, out_dir: str | Path, today: dt.date,
     formats: str | Sequence[str] = "docx,pdf", jobs: int | None = None, skip_invalid: bool = False,
     batch_key: str | None = None, default_type: str | None = None, show_progress: bool = True,
-    render_signed: bool = False,
+    render_signed: bool = False, allow_second: bool = False,
 ) -> tuple[int, list[str]]:
     """`batch issue FILE --out DIR`: (exit code, summary lines). Exit 0 when every valid row is
     issued (now or by an earlier run), 1 when the batch was refused or a row failed, 130 after Ctrl-C."""
@@ -1309,6 +1354,7 @@ def run_issue(
             Path(path), Path(out_dir), StoreRegistrar(store, profile), profile, today=today, formats=chosen,
             jobs=jobs, skip_invalid=skip_invalid, batch_key=batch_key, default_type=default_type,
             progress=RichProgress() if show_progress else None, render_signed=render_signed,
+            allow_second=allow_second,
         )
         warnings = [set_aside_warning(torn) for torn in store.set_aside()]
     finally:

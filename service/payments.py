@@ -1,10 +1,11 @@
-"""`pay`: load the contract, let contracts.commands decide the payment event, append it."""
+"""`pay` and `late-fee pay|waive`: load the contract, let contracts.commands decide the event,
+append it."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from contracts.commands import PaymentRequest, decide_payment
+from contracts.commands import LateFeeRequest, PaymentRequest, decide_late_fee, decide_payment
 from contracts.dates import local_date
 from contracts.errors import InvalidInput
 from contracts.profile import Profile
@@ -30,4 +31,20 @@ def pay(
         _append(store, state, event, profile)
         # The crash tests kill here: the payment is on disk, the lock still held, nothing said yet.
         fault_point("appended")
+    return Recorded(event)
+
+
+def settle_late_fee(
+    store: Store, profile: Profile, contract_no: str, request: LateFeeRequest,
+    *, now: dt.datetime | None = None,
+) -> Recorded:
+    """Record a late fee received, or waived by the provider; today is the day of `now`."""
+    now = now or register.now_shanghai()
+    with store.locked():
+        state = load_state(store, profile, contract_no)
+        decided = decide_late_fee(state, request, profile, local_date(now))
+        if isinstance(decided, list):
+            raise InvalidInput(decided)
+        event = _seal(state, decided, now)
+        _append(store, state, event, profile)
     return Recorded(event)

@@ -29,6 +29,7 @@ from contracts.commands import (
     decide_correction,
     decide_notice,
     decide_renewal,
+    decide_signing,
     second_contract_problems,
     termination_by_notice,
 )
@@ -50,7 +51,6 @@ from contracts.events import (
     NoticeSent,
     Renewed,
     ReturnReason,
-    Signed,
     Voided,
     from_record,
     seal,
@@ -62,19 +62,24 @@ from contracts.register import (
     ContractState,
     Status,
     agreed_profile,
+    apply,
     arrears_on,
     check_new_event,
+    contract_number,
+    contract_number_head,
     contract_view,
     final_last_day,
     next_doc_no,
     normalise_change,
     refuse,
     replay,
+    settlement_on,
     status_on,
     stood_on,
     terms_in_force,
 )
 from contracts.resolver import resolve
+from contracts.settlement import Settlement
 from contracts.signed_rows import signed_events
 from contracts.supplements import amendment_context, renewal_context, termination_context
 from store import Store, StoreError, open_store
@@ -151,15 +156,14 @@ def states(store: Store, profile: Profile) -> Iterator[ContractState]:
 
 # ---------------------------------------------------------------- numbers
 def next_contract_no(store: Store, prefix: str, year: int) -> str:
-    """One more than the highest number of the year in the store: PREFIX-YYYY-NNNNNN."""
-    head = f"{prefix}-{year}-"
-    return f"{head}{store.next_number('contract', head):06d}"
+    """One more than the highest number of the year in the store (contracts.register numbers)."""
+    return contract_number(prefix, year, store.next_number("contract", contract_number_head(prefix, year)))
 
 
 def peek_contract_no(db_path: Path, prefix: str, today: dt.date) -> str:
     """The number `issue` would give now (not reserved); creates no file."""
     if not Path(db_path).exists():
-        return f"{prefix}-{today.year}-000001"
+        return contract_number(prefix, today.year, 1)
     store = open_store(db_path)
     try:
         return next_contract_no(store, prefix, today.year)
@@ -366,14 +370,35 @@ def issue(
 
 def second_contract(store: Store, profile: Profile, customer: Customer, today: dt.date) -> list[Problem]:
     """Why issuing to `customer` needs confirmation (contracts.commands decides; empty: it does not)."""
-    identity = customer.identity.strip().upper()
-    numbers = set()
+    return second_contracts(store, profile, [customer], today).get(_identity(customer), [])
+
+
+def second_contracts(
+    store: Store, profile: Profile, customers: Sequence[Customer], today: dt.date
+) -> dict[str, list[Problem]]:
+    """For each of `customers` who has a contract not ended, why issuing to them needs
+    confirmation, by their identity (ID number or credit code, upper case): one pass over the
+    register's issued records, however many customers a batch asks about."""
+    wanted = {_identity(c) for c in customers}
+    numbers: dict[str, set[str]] = {}
     for record in store.find(EventKind.ISSUED.value):  # the stored customer: no decoding of thousands
         stored = record.get("data", {}).get("customer", {})
-        if str(stored.get("id_number") or stored.get("credit_code") or "").strip().upper() == identity:
-            numbers.add(str(record["contract_no"]))
-    states = [load_state(store, profile, no) for no in sorted(numbers)]
-    return second_contract_problems(customer, states, profile, today, allow_second=False)
+        identity = str(stored.get("id_number") or stored.get("credit_code") or "").strip().upper()
+        if identity in wanted:
+            numbers.setdefault(identity, set()).add(str(record["contract_no"]))
+    found: dict[str, list[Problem]] = {}
+    for customer in customers:
+        owned = numbers.get(_identity(customer))
+        if owned:
+            states = [load_state(store, profile, no) for no in sorted(owned)]
+            problems = second_contract_problems(customer, states, profile, today, allow_second=False)
+            if problems:
+                found[_identity(customer)] = problems
+    return found
+
+
+def _identity(customer: Customer) -> str:
+    return customer.identity.strip().upper()
 
 
 def record_issued(
@@ -416,7 +441,7 @@ def issue_signed(
     assert request.signed is not None
     now = now or now_shanghai()
     day = request.issued_on or local_date(now)
-    probe = signed_events(f"{profile.number_prefix}-{day.year}-000000",
+    probe = signed_events(contract_number(profile.number_prefix, day.year, 0),
                           _issued_body(profile, request, day), request.signed, profile, now)
     if isinstance(probe, list):  # refused before anything is numbered or rendered
         raise InvalidInput(probe)
@@ -454,19 +479,20 @@ def issued_in_batch(store: Store, batch_key: str) -> list[tuple[str, Issued]]:
 
 def next_contract_numbers(store: Store, prefix: str, year: int, count: int) -> list[str]:
     """The next `count` free numbers of the year, in order, without taking them."""
-    first = int(next_contract_no(store, prefix, year).rsplit("-", 1)[1])
-    return [f"{prefix}-{year}-{n:06d}" for n in range(first, first + count)]
+    first = store.next_number("contract", contract_number_head(prefix, year))
+    return [contract_number(prefix, year, n) for n in range(first, first + count)]
 
 
 def sign(
     store: Store, profile: Profile, contract_no: str, signed_on: dt.date,
     *, now: dt.datetime | None = None,
 ) -> Recorded:
-    """Signed on `signed_on`; effective that day (or on the day the agreement states)."""
+    """Signed on `signed_on`; effective that day (or on the day the agreement states):
+    contracts.commands.decide_signing decides."""
+    now = now or now_shanghai()
     with store.locked():
         state = load_state(store, profile, contract_no)
-        effective = state.issued.effective_date or signed_on
-        event = _seal(state, Signed(signed_on, effective), now)
+        event = _seal(state, decided(decide_signing(state, signed_on, profile, local_date(now))), now)
         _append(store, state, event, profile)
     return Recorded(event)
 
@@ -625,9 +651,12 @@ def terminate(
             return Draft(state, _seal(state, dataclasses.replace(by, renewals_fall=renewals_fall), now))
         body = decided(decide_agreed_termination(state, on, reason, reason_text, signed_on, today))
         body = dataclasses.replace(body, renewals_fall=renewals_fall)
+        # the figures of clause 12.3 as the register shows them on the signing day
+        ending = apply(state, _seal(state, body, now))
+        settlement = settlement_on(ending, body.signed_on or today, profile)
         document = _termination_document(state, profile, body.doc_no, body.reason.value,
                                          body.reason_text, body.signed_on or today,
-                                         body.effective_on, False, body)
+                                         body.effective_on, False, body, settlement)
         return Draft(state, _seal(state, body, now), (document,))
 
     return _record_drafted(store, profile, draft, out_dir, formats)
@@ -636,6 +665,7 @@ def terminate(
 def _termination_document(
     state: ContractState, profile: Profile, doc_no: str, reason: str, reason_text: str,
     issued_on: dt.date, effective_on: dt.date | None, by_notice: bool, body: Body,
+    settlement: Settlement | None = None,
 ) -> tuple[Document, str]:
     customer = terms_in_force(state, issued_on).customer
     # a notice for late payment states the arrears the register shows on its day
@@ -643,7 +673,7 @@ def _termination_document(
     context = termination_context(
         customer, agreed_profile(state, profile), contract_no=state.contract_no, doc_no=doc_no,
         issued_on=issued_on, reason=reason, reason_text=reason_text, effective_on=effective_on,
-        by_notice=by_notice, arrears=late)
+        by_notice=by_notice, arrears=late, settlement=settlement)
     return supplement_document("termination", context, state.contract_no, doc_no, customer,
                                issued_on, state=state, profile=profile, body=body)
 

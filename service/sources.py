@@ -14,8 +14,9 @@ import yaml
 from contracts.errors import InvalidInput, Problem
 from contracts.limits import DATA_FILE_MAX_BYTES, check_file_size
 from contracts.profile import Profile, merge, profile_from_mapping
+from renderers import locations
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = locations.TEMPLATES
 DEFAULT_PROFILE = TEMPLATES / "profile.toml"
 
 

@@ -356,6 +356,17 @@ def _other_cases() -> list:
         _case("receivables-as-of", ["report", "receivables", "--as-of", "9999-12-31"], "--as-of"),
         _case("receivables-format", ["report", "receivables", "--format", "ics", "--out", "r.ics"], "--format"),
         _case("db-receivables-missing", ["--db", "wrong.json", "report", "receivables"], "wrong.json"),
+        _case("late-fee-unknown", ["late-fee", "pay", "VIP-2025-999999", "--on", "2026-03-20", "--amount", "10"],
+              "VIP-2025-999999"),
+        _case("late-fee-no-amount", ["late-fee", "pay", NO, "--on", "2026-03-20"], "--amount"),
+        _case("late-fee-no-on", ["late-fee", "pay", NO, "--amount", "10"], "--on"),
+        _case("late-fee-amount-text", ["late-fee", "pay", NO, "--on", "2026-03-20", "--amount", "十"], "--amount"),
+        _case("late-fee-future", ["late-fee", "pay", NO, "--on", "2099-03-20", "--amount", "10"], "--on"),
+        _case("late-fee-beyond-owed", ["late-fee", "pay", NO, "--on", "2026-03-20", "--amount", "99999"], "--amount"),
+        _case("late-fee-waive-no-by", ["late-fee", "waive", NO, "--on", "2026-03-20", "--note", "首次逾期"], "--by"),
+        _case("late-fee-waive-no-note", ["late-fee", "waive", NO, "--on", "2026-03-20", "--by", "王经理"], "--note"),
+        _case("late-fee-waive-year", ["late-fee", "waive", NO, "--on", "2026-03-20", "--by", "王经理", "--note", "首次逾期",
+                                      "--year", "99"], "--year"),
         _case("pay-unknown", ["pay", "VIP-2025-999999", "--on", "2025-03-20", "--amount", "100"], "VIP-2025-999999"),
         _case("pay-no-on", ["pay", NO, "--amount", "100"], "--on"),
         _case("pay-no-amount", ["pay", NO, "--on", "2025-03-20"], "--amount"),
@@ -513,7 +524,7 @@ def _command_paths(group, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
 def _case_command(args: list[str]) -> tuple[str, ...]:
     while args[0] in ("--db", "--profile", "--new-register"):
         args = args[1:] if args[0] == "--new-register" else args[2:]
-    return tuple(args[:2]) if args[0] in ("batch", "notice", "report", "documents", "db") else (args[0],)
+    return tuple(args[:2]) if args[0] in ("batch", "notice", "report", "documents", "db", "late-fee") else (args[0],)
 
 
 def test_the_table_is_large_enough_and_covers_every_command():

@@ -399,8 +399,12 @@ def test_second_run_issues_nothing(tmp_path, store, profile, fake_renderer):
     assert all(before[name] == mtime for name, mtime in after.items())
     lines = batch.summary_lines(second)
     assert "本次签发：0 份" in lines and f"此前已签发、本次跳过：{len(XLSX_GOOD)} 份" in lines
-    # the same rows under another batch key are another batch
-    third = issue(source, out, store, profile, skip_invalid=True, batch_key="2027")
+    # the same rows under another batch key are another batch: second contracts for the same
+    # customers, issued only when the clerk says so (as single `issue --allow-second`)
+    refused = issue(source, out, store, profile, batch_key="2027")
+    assert refused.refused and refused.issued == []
+    assert sum("已有未终止的合同" in p.message for p in refused.check.problems) == len(XLSX_GOOD)
+    third = issue(source, out, store, profile, skip_invalid=True, batch_key="2027", allow_second=True)
     assert len(third.issued) == len(XLSX_GOOD)
 
 

@@ -47,7 +47,7 @@ def allowed_words(command: click.Command) -> set[str]:
         for choice in getattr(param.type, "members", ()) or getattr(param.type, "choices", ()):
             words.update(re.findall(r"[A-Za-z_]+", str(getattr(choice, "value", choice))))
     for _path, sub in commands():
-        words.add(sub.name)
+        words.update(re.findall(r"[A-Za-z_]+", sub.name or ""))  # late-fee: two words, one name
     return words
 
 

@@ -159,7 +159,8 @@ def test_show_json(run, signed):
         "service_year": 1, "term": 1, "first_day": "2025-03-10", "last_day": "2026-03-09",
         "due_on": "2025-03-25", "shifted_from": None, "provisional": False, "amount": "12800.00",
         "paid": "12800.00", "outstanding": "0.00", "days_overdue": 0, "late_fee": "0.00",
-        "settled_on": "2025-03-20"}
+        "settled_on": "2025-03-20", "prorated": None,
+        "late_fee_paid": "0.00", "late_fee_waived": "0.00", "late_fee_owed": "0.00"}
     assert view["payments"] == [{"on": "2025-03-20", "amount": "64000.00", "method": "transfer",
                                  "reference": "流水0001", "note": None,
                                  "allocations": [{"service_year": n, "amount": "12800.00"} for n in range(1, 6)]}]

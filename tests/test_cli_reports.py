@@ -192,11 +192,11 @@ def test_receivables_in_every_format(run, tmp_path):
     assert table.exit_code == 0, table.output
     assert table.output.startswith("应收服务费及账龄\n基准日：2026-11-24\n")
     assert DD in table.output and ">90日" in table.output and "31-60日" in table.output
-    assert "尚欠合计（元）：      41,400.00" in table.output
+    assert "尚欠合计（元）：        31,580.82" in table.output  # C's year 2 pro rata (clause 12.3)
     assert all(text_width(line) <= 80 for line in table.output.splitlines())
     data = json.loads(run("report", "receivables", "--as-of", AS_OF, "--format", "json", "--no-timestamp").output)
     assert [(r["contract_no"], r["service_year"], r["outstanding"], r["days_overdue"]) for r in data["rows"]] == [
-        ("VIP-2025-000001", 1, "12800.00", 609), ("VIP-2025-000001", 2, "12800.00", 244), (DD, 2, "15800.00", 47)]
+        ("VIP-2025-000001", 1, "12800.00", 609), ("VIP-2025-000001", 2, "2980.82", 244), (DD, 2, "15800.00", 47)]
     for fmt in ("csv", "xlsx", "pdf"):
         out = tmp_path / f"receivables.{fmt}"
         written = run("report", "receivables", "--as-of", AS_OF, "--format", fmt, "--out", str(out))

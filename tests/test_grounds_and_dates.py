@@ -112,7 +112,7 @@ def test_check_fails_on_a_notice_the_command_refuses(tmp_path, profile):
 
 # ---------------------------------------------------------------- facts cannot be in the future
 @pytest.mark.parametrize(("args", "message"), [
-    (["sign", NO, "--on", "2026-06-02"], "签署日期 2026-06-02 晚于登记之日 2026-06-01：尚未发生的事项不能登记"),
+    (["sign", NO, "--on", "2026-06-02"], "--on：签署日期 2026-06-02 晚于登记之日 2026-06-01：尚未发生的事项不能登记"),
     (["pay", NO, "--on", "2026-06-02", "--amount", "1"],
      "--on：付款日期 2026-06-02 晚于今天（2026-06-01）：尚未收到的款项不能登记"),
     (["notice", "send", NO, "--kind", "other", "--method", "email", "--on", "2026-06-02"],

@@ -190,7 +190,7 @@ def test_a_correction_is_a_new_event(any_store, profile, tmp_path):  # noqa: F81
 # ---------------------------------------------------------------- refused: nothing written
 REFUSALS = [
     ("sign twice", lambda s, p, no, out: R.sign(s, p, no, D("2025-03-11"), now=NOW),
-     HistoryError, "不能重复签署"),
+     InvalidInput, "不能重复签署"),  # refused by the decision (contracts.commands.decide_signing)
     ("amend after expiry", lambda s, p, no, out: R.amend(
         s, p, no, signed_on=D("2030-03-10"), effective_on=D("2030-03-11"),
         changes={"annual_fee": "1"}, out_dir=out, formats=FORMATS, now=when("2030-03-10")),

@@ -389,24 +389,29 @@ def test_deadlines_with_the_holiday_shift_and_provisional_dates(states, profile)
 
 
 def test_receivables_longest_overdue_first_with_ageing_and_late_fees(states, profile):
-    """C (terminated, nothing paid): years 1 and 2 begun before the termination; D: year 2
-    (15,800, due 2026-10-08 after the National Day shift) unpaid; A and B paid in full."""
+    """C (terminated by notice in its year 2, nothing paid): year 1 whole, year 2 pro rata to the
+    day (clause 12.3: 85 of 365 days, 12,800 × 85 / 365 = 2,980.82, the late fee on that); D:
+    year 2 (15,800, due 2026-10-08 after the National Day shift) unpaid; A and B paid in full."""
     rep = report("receivables", states, profile)
     got = [(r["contract_no"], r["service_year"], r["due_on"], r["outstanding"], r["days_overdue"],
             r["ageing"], r["late_fee"], r["rights"]) for r in rep.rows]
     assert got == [
         (C, 1, D("2025-03-25"), Decimal("12800.00"), 609, ">90日", Decimal("961.05"), None),
-        (C, 2, D("2026-03-25"), Decimal("12800.00"), 244, ">90日", Decimal("385.05"), None),
+        (C, 2, D("2026-03-25"), Decimal("2980.82"), 244, ">90日", Decimal("89.67"), None),
         (DD, 2, D("2026-10-08"), Decimal("15800.00"), 47, "31-60日", Decimal("91.55"),
          "逾期超过 30 日：可书面通知暂停服务"),
     ]
     assert [r["status"] for r in rep.rows] == ["已解除", "已解除", "逾期付款"]
     assert totals(rep) == {
-        "未付清的服务年度": 3, "涉及合同份数": 2, "应付合计（元）": Decimal("41400.00"),
-        "已付合计（元）": Decimal("0.00"), "尚欠合计（元）": Decimal("41400.00"),
-        "逾期未付合计（元）": Decimal("41400.00"), "其中≤30日（元）": Decimal("0.00"),
+        "未付清的服务年度": 3, "涉及合同份数": 2, "应付合计（元）": Decimal("31580.82"),
+        "已付合计（元）": Decimal("0.00"), "尚欠合计（元）": Decimal("31580.82"), "应退合计（元）": Decimal("0.00"),
+        "逾期未付合计（元）": Decimal("31580.82"), "其中≤30日（元）": Decimal("0.00"),
         "其中31-60日（元）": Decimal("15800.00"), "其中61-90日（元）": Decimal("0.00"),
-        "其中>90日（元）": Decimal("25600.00"), "违约金合计（元）": Decimal("1437.65")}
+        "其中>90日（元）": Decimal("15780.82"), "违约金合计（元）": Decimal("1142.27"),
+        "违约金尚欠合计（元）": Decimal("1142.27")}
+    assert [r["settlement"] for r in rep.rows][:2] == [
+        "2026-06-03 解除；应于 2026-07-03 前结清",
+        "2026-06-03 解除，年服务费 12,800.00 元按 85/365 日折算；应于 2026-07-03 前结清"]
     early = report("receivables", states, profile, as_of=D("2026-10-08"))
     assert [(r["contract_no"], r["days_overdue"], r["ageing"]) for r in early.rows][-1] == (DD, 0, "未逾期")
     assert report("receivables", [], profile).empty_message == "登记簿中还没有合同。"

@@ -82,3 +82,50 @@ def test_the_decision_is_pure(profile):
     assert second_contract_problems(customer, [live], profile, today, allow_second=True) == []
     [problem] = second_contract_problems(customer, [live, voided], profile, today, allow_second=False)
     assert problem.field == "allow_second" and f"{NO}（待签署）" in problem.message
+
+
+# ---------------------------------------------------------------- batch issue, the same rule
+SIGNED_ROWS = ("类型,姓名,身份证号,联系电话,通讯地址,电子邮箱,年服务费,签发日期,签署日期\n"
+               "个人,{name},{id},13800000000,北京市朝阳区建国路88号,a@example.com,12800,2025-06-02,2025-06-05\n"
+               "个人,李四,110101198001010010,13900000000,北京市海淀区中关村大街1号,lisi@example.com,9800,"
+               "2025-06-02,2025-06-05\n")
+REFUSAL = (f"第2行 身份证号：客户 张三（身份证号 110105********002X）已有未终止的合同 {NO}（待签署）；"
+           "确要再签发一份请加 --allow-second")
+
+
+def batch_file(tmp_path, name: str = "张三", id_number: str = INDIVIDUAL["id_number"]):
+    path = tmp_path / "signed.csv"
+    path.write_text(SIGNED_ROWS.format(name=name, id=id_number), encoding="utf-8")
+    return str(path)
+
+
+def test_batch_refuses_a_row_for_a_customer_with_a_contract_not_ended(run, tmp_path):
+    listing = batch_file(tmp_path)
+    checked = run("batch", "check", listing)
+    assert checked.exit_code == 1 and REFUSAL in checked.output.splitlines(), checked.output
+    before = run.db.read_bytes()
+    refused = run("batch", "issue", listing, "--out", "batch-out")
+    assert refused.exit_code == 1 and REFUSAL in refused.output.splitlines(), refused.output
+    assert run.db.read_bytes() == before  # nothing registered, the other row neither
+    skipped = run("batch", "issue", listing, "--out", "batch-out", "--skip-invalid")
+    assert skipped.exit_code == 0, skipped.output
+    assert "本次签发：1 份" in skipped.output and (tmp_path / "batch-out" / "signed-errors.xlsx").exists()
+    allowed = run("batch", "issue", listing, "--out", "batch-out", "--allow-second")
+    assert allowed.exit_code == 0 and "本次签发：1 份" in allowed.output, allowed.output  # 李四 was issued before
+    assert run("batch", "check", listing, "--allow-second").exit_code == 0
+    assert run("find", "110105").output.count("张三") == 2
+    assert run("check").exit_code == 0
+
+
+def test_batch_issues_to_a_customer_whose_contract_ended(run, tmp_path):
+    assert run("void", NO, "--on", "2025-03-05").exit_code == 0
+    done = run("batch", "issue", batch_file(tmp_path), "--out", "batch-out")
+    assert done.exit_code == 0 and "本次签发：2 份" in done.output, done.output
+
+
+def test_two_rows_for_one_customer_stay_refused_even_with_allow_second(run, tmp_path):
+    """A batch recognises its rows by the customer (a run carried on issues nothing twice), so one
+    customer has one row in a batch; a second contract goes in another list with --allow-second."""
+    listing = batch_file(tmp_path, name="李四", id_number="110101198001010010")
+    result = run("batch", "issue", listing, "--out", "batch-out", "--allow-second")
+    assert result.exit_code == 1 and "在本文件中出现多次（另见第3行）" in result.output, result.output

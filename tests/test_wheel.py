@@ -1,10 +1,12 @@
-"""The package outside a checkout: build the wheel, install it into a fresh venv and generate an
-agreement there, as on a clerk's own PC (`pipx install vipcontract-….whl`).
+"""The package outside a checkout: build the wheel, install it into a fresh venv and generate and
+issue an agreement there, as on a clerk's own PC (`pipx install vipcontract-….whl`).
 
 Offline: the wheel goes in with --no-deps --no-index; the fresh venv sees the libraries of the
 venv running the tests through a .pth line (not --system-site-packages, which would give the
 base interpreter's packages, nor this venv's editable install, whose hook a .pth path does not
-run). The checkout is never on the fresh venv's path, so templates/ must come from the wheel.
+run). The checkout is never on the fresh venv's path, so templates/ must come from the wheel,
+where it is the package vipcontract_templates (a top-level `templates` could collide with
+another project's).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import pytest
 from tests.conftest import TEST_PROFILE
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE_FILES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "templates").rglob("*") if p.is_file())
+TEMPLATE_FILES = sorted(p.relative_to(ROOT / "templates").as_posix() for p in (ROOT / "templates").rglob("*")
+                        if p.is_file() and "__pycache__" not in p.parts)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +42,9 @@ def wheel(tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_the_wheel_carries_the_templates(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert set(TEMPLATE_FILES) <= names, sorted(set(TEMPLATE_FILES) - names)
+    installed = {f"vipcontract_templates/{name}" for name in TEMPLATE_FILES}
+    assert installed <= names, sorted(installed - names)
+    assert not any(n.startswith("templates/") for n in names)  # no top-level `templates` package
     assert "cli.py" in names and not any(n.startswith("tests/") for n in names)
 
 
@@ -62,7 +67,8 @@ def test_installed_wheel_generates_an_agreement(wheel, tmp_path):
     env["VIPCONTRACT_PROFILE"] = str(TEST_PROFILE)
     where = subprocess.run([str(python), "-c", "import service.sources as s; print(s.TEMPLATES)"],
                            capture_output=True, text=True, cwd=work, env=env, check=True).stdout.strip()
-    assert Path(where).is_relative_to(fresh_site) and (Path(where) / "agreement" / "document.yaml").is_file()
+    assert Path(where) == fresh_site / "vipcontract_templates", where
+    assert (Path(where) / "agreement" / "document.yaml").is_file() and not (fresh_site / "templates").exists()
     program = env_dir / ("Scripts/vipcontract.exe" if os.name == "nt" else "bin/vipcontract")
     result = subprocess.run(
         [str(program), "generate", "--type", "个人", "--name", "张三", "--id-number", "11010519491231002X",
@@ -72,3 +78,15 @@ def test_installed_wheel_generates_an_agreement(wheel, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     made = sorted(p.suffix for p in (work / "out").iterdir())
     assert made == [".docx", ".pdf"]
+    # and issued into a register, as a clerk does: numbered, written, registered, checked
+    issued = subprocess.run(
+        [str(program), "--db", "register.json", "--new-register", "issue", "--type", "单位",
+         "--name", "北京某某科技有限公司", "--credit-code", "91110000600037341L", "--legal-representative", "李四",
+         "--phone", "010-80000000", "--address", "北京市海淀区上地十街10号", "--email", "it@example.com",
+         "--annual-fee", "98000", "--out", "issued"],
+        capture_output=True, text=True, cwd=work, env=env, timeout=300)
+    assert issued.returncode == 0, issued.stdout + issued.stderr
+    assert sorted(p.suffix for p in (work / "issued").iterdir()) == [".docx", ".pdf"]
+    check = subprocess.run([str(program), "--db", "register.json", "check"], capture_output=True, text=True,
+                           cwd=work, env=env, timeout=120)
+    assert check.returncode == 0, check.stdout + check.stderr
