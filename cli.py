@@ -308,10 +308,11 @@ class Settings:
         return load_profile(self.profile_path)
 
     @functools.cached_property
-    def db_path(self) -> Path:
-        from store import default_db_path
+    def db_path(self) -> Path | str:
+        """The register's file, or a postgresql:// URL as typed (text: a Path would fold its "//")."""
+        from store import register_target
 
-        return Path(self.db_option) if self.db_option else default_db_path()
+        return register_target(self.db_option or None)
 
 
 pass_settings = click.make_pass_decorator(Settings)
@@ -360,8 +361,9 @@ class _Main(click.Group):
 
 
 @click.group(cls=_Main, context_settings=CONTEXT)
-@click.option("--db", envvar="VIPCONTRACT_DB", metavar="PATH",
-              help="登记簿文件（默认：环境变量 VIPCONTRACT_DB，否则用户数据目录下的 register.json）。")
+@click.option("--db", envvar="VIPCONTRACT_DB", metavar="PATH|URL",
+              help="登记簿文件，或 PostgreSQL 服务器上的登记簿 postgresql://账户@主机/数据库"
+                   "（默认：环境变量 VIPCONTRACT_DB，否则用户数据目录下的 register.json）。")
 @click.option("--profile", envvar="VIPCONTRACT_PROFILE", metavar="PATH",
               help="公司档案文件（默认：用户配置目录下的 profile.toml，没有则用内置默认值）。")
 @click.option("--new-register", is_flag=True,
@@ -564,6 +566,8 @@ def register_ready(settings: Settings, create: bool = False) -> None:
     only at the default path, with --new-register, or when the clerk confirms at a terminal."""
     from store import MEMORY
 
+    if isinstance(settings.db_path, str):
+        return  # a server's register: the store says when the database holds none (db init)
     path = settings.db_path
     if str(path) == MEMORY or path.exists() or path.is_symlink():
         return  # a folder or a foreign file is refused by the store, naming it
@@ -1346,7 +1350,7 @@ def contract_tables(view: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, 
                 "deemed": n["deemed_delivered_on"] or ("无（仅凭签收）" if n["undeemed_reason"] else "—"),
                 "to": "有效" if n["to_address_in_force"] else "非有效地址"} for n in view["notices"]]
     history = [{"seq": h["seq"], "what": h["label"] + history_mark(h),
-                "at": h["recorded_at"][:16].replace("T", " "),
+                "at": h["recorded_at"][:16].replace("T", " "), "by": h.get("recorded_by") or None,
                 "note": (correction_note(h) if h["kind"] == "corrected" else history_note(h)) or None}
                for h in view["history"]]
     return [
@@ -1362,7 +1366,7 @@ def contract_tables(view: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, 
          notices),
         # the time of recording is kept whole on one line, as an ID is ("id" kind)
         ("历史记录", [("seq", "序号", "int"), ("what", "事项", "text"), ("at", "登记时间", "id"),
-                      ("note", "说明", "text")], history),
+                      ("by", "登记人", "text"), ("note", "说明", "text")], history),
     ]
 
 
@@ -1743,6 +1747,61 @@ def consolidated(settings: Settings, contract_no: str, as_of: str | None, format
     with opened_store(settings) as store:
         written = write_consolidated(store, settings.profile, contract_no, day, Path(out), chosen)
     echo_files(written)
+
+
+# ---------------------------------------------------------------- db (a register on a PostgreSQL server)
+@main.group("db", context_settings=CONTEXT)
+def db_group() -> None:
+    """PostgreSQL 服务器上的登记簿：建立与升级数据库结构（由管理员运行）。
+
+    \b
+    vipcontract --db postgresql://管理员@主机/数据库 db init      建立登记簿（已建立时只报告版本）
+    vipcontract --db postgresql://管理员@主机/数据库 db upgrade   升级到本程序的结构版本
+    """
+
+
+def server_register(settings: Settings) -> str:
+    from store import is_database_url
+
+    target = settings.db_path
+    if not is_database_url(target):
+        raise click.ClickException("db 命令只用于 PostgreSQL 服务器上的登记簿：请用 --db 或环境变量 "
+                                   "VIPCONTRACT_DB 给出 postgresql://账户@主机/数据库 地址"
+                                   "（本机文件登记簿在第一次签发时自动建立）")
+    return str(target)
+
+
+@db_group.command("init", context_settings=CONTEXT)
+@pass_settings
+@domain_errors
+def db_init(settings: Settings) -> None:
+    """在数据库中建立登记簿的表和索引（已建立时不作改动），并显示结构版本。
+
+    需要在该数据库中建表的权限（数据库的所有者或管理员账户）。
+    """
+    from store.postgres import initialise, masked_dsn
+
+    dsn = server_register(settings)
+    version, created = initialise(dsn)
+    if created:
+        click.echo(f"已在 {masked_dsn(dsn)} 建立登记簿，结构版本 {version}")
+    else:
+        click.echo(f"{masked_dsn(dsn)} 已有登记簿，结构版本 {version}，未作改动")
+
+
+@db_group.command("upgrade", context_settings=CONTEXT)
+@pass_settings
+@domain_errors
+def db_upgrade(settings: Settings) -> None:
+    """把数据库中的登记簿升级到本程序的结构版本（已是最新时不作改动）。"""
+    from store.postgres import masked_dsn, upgrade
+
+    dsn = server_register(settings)
+    before, after = upgrade(dsn)
+    if before == after:
+        click.echo(f"{masked_dsn(dsn)} 的登记簿已是结构版本 {after}，无需升级")
+    else:
+        click.echo(f"{masked_dsn(dsn)} 的登记簿已由结构版本 {before} 升级到 {after}")
 
 
 # ---------------------------------------------------------------- demo

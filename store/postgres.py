@@ -24,7 +24,6 @@ that names the server without its password (`masked_dsn`).
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import hashlib
 import itertools
 import json
@@ -47,6 +46,8 @@ from .base import (
     TornLine,
     check_batch,
     check_series,
+    is_database_url,
+    os_user,
     series_number,
 )
 from .chain import FIRST_POSITION, GENESIS, Head, Journal, JournalLine, sealed_line
@@ -54,16 +55,11 @@ from .fault import fault_point
 
 SCHEMA = "vipcontract"
 SCHEMA_VERSION = 1
-URL_SCHEMES = ("postgresql://", "postgres://")
 # One number for the writers of every register on the server: appends are serialised anyway
 LOCK_KEY = 0x76697063  # "vipc"
 LOCK_TIMEOUT = "60s"
 CONNECT_TIMEOUT = 10
 TRAILING_DIGITS = re.compile(r"[0-9]+\Z")
-
-
-def is_database_url(target: object) -> bool:
-    return isinstance(target, str) and target.strip().lower().startswith(URL_SCHEMES)
 
 
 # ---------------------------------------------------------------- errors
@@ -111,7 +107,7 @@ def _connect_failure(dsn: str, exc: psycopg.Error) -> StoreError:
         params = conninfo_to_dict(dsn)
     except psycopg.Error:
         params = {}
-    user = params.get("user") or getpass.getuser()
+    user = params.get("user") or os_user()
     if isinstance(exc, pg_errors.InvalidPassword) or "password authentication failed" in text:
         return DatabaseUnavailable(f"无法登录{where}：账户 {user} 的密码不对（可用 PGPASSWORD 或 ~/.pgpass 提供密码）")
     if "no password supplied" in text or "password is required" in text:
@@ -434,10 +430,7 @@ class PostgresStore:
             with self._mapped("读取登记簿"):
                 row = self._conn.execute("SELECT current_user").fetchone()
             role = str(row[0]) if row else ""
-            try:
-                person = getpass.getuser()
-            except (KeyError, OSError):
-                person = ""
+            person = os_user()
             self._recorder = f"{role}（{person}）" if person and person != role else role
         return self._recorder
 
