@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import orjson
 import psycopg
@@ -89,9 +89,9 @@ def masked_dsn(dsn: str) -> str:
             userinfo, _at, hostinfo = netloc.rpartition("@")
             user, colon, _password = userinfo.partition(":")
             netloc = f"{user}{':***' if colon else ''}@{hostinfo}"
-        query = urlencode([(k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(parts.query)],
-                          safe="/:*")
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+        query = re.sub(r"(^|&)(password=)[^&]*", r"\1\2***", parts.query, flags=re.IGNORECASE)
+        # put together by hand: urlunsplit would drop the "//" of an empty host (a local socket)
+        return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
     return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", text, flags=re.IGNORECASE)
 
 
@@ -352,16 +352,39 @@ class PostgresStore:
         # what is stored is JSON text: the chain is computed over exactly what will be read back
         texts = [json.dumps(r, ensure_ascii=False) for r in records]
         self._check_writable()
-        committing = False
+        committing, sealed = False, ""
         try:
             with self._conn.transaction():
-                self._append_locked(contract_no, expected_seq, texts)
+                sealed = self._append_locked(contract_no, expected_seq, texts)
                 fault_point("written")  # inside the transaction: a kill here leaves nothing
                 committing = True
         except psycopg.Error as exc:
-            raise _failure(self.dsn, "写入登记簿", exc, committing) from None
+            outcome = self._outcome(contract_no, expected_seq + 1, sealed) if committing else False
+            if outcome:
+                return  # the connection broke after the server committed: the append stands
+            raise _failure(self.dsn, "写入登记簿", exc, outcome is None) from None
 
-    def _append_locked(self, contract_no: str, expected_seq: int, texts: Sequence[str]) -> None:
+    def _outcome(self, contract_no: str, seq: int, sealed: str) -> bool | None:
+        """Whether an append whose commit got no answer is in the register (None: cannot tell).
+        Asked under the writers' lock, which the old session holds until it has finished."""
+        try:
+            conn = _connect(self.dsn)
+        except StoreError:
+            return None
+        try:
+            with conn.transaction():
+                conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+                row = conn.execute(f"SELECT chain_hash FROM {SCHEMA}.events WHERE contract_no = %s AND seq = %s",
+                                   (contract_no, seq)).fetchone()
+            return row is not None and row[0] == sealed
+        except psycopg.Error:
+            return None
+        finally:
+            conn.close()
+
+    def _append_locked(self, contract_no: str, expected_seq: int, texts: Sequence[str]) -> str:
+        """The append, in the caller's transaction; its chain hash."""
         conn = self._conn
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
         row = conn.execute(f"SELECT coalesce(max(seq), 0) FROM {SCHEMA}.events WHERE contract_no = %s",
@@ -379,6 +402,7 @@ class PostgresStore:
                 " body, chain_prev, chain_hash, contract_prefix, contract_number, notice_prefix, notice_number)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s::json, %s, %s, %s, %s, %s, %s)",
                 [self._row(position, line, record, text) for record, text in zip(docs.values(), texts, strict=True)])
+        return str(line["h"])
 
     @staticmethod
     def _row(position: int, line: Mapping[str, Any], record: Record, text: str) -> tuple[Any, ...]:

@@ -54,4 +54,4 @@ def agreement(request) -> Document:
 
 
 # PostgreSQL for the tests that need it (tests/pg.py): a cluster per session, a database per test
-from tests.pg import pg_bare_database, pg_database, pg_dsn, pg_server  # noqa: E402, F401
+from tests.pg import pg_bare_database, pg_database, pg_dsn, pg_roles, pg_server, pg_url  # noqa: E402, F401

@@ -24,6 +24,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 import pytest
 
@@ -70,14 +71,22 @@ class Server:
     tcp: dict[str, str] = field(default_factory=dict)  # host and port for logins with a password
     made: list[str] = field(default_factory=list)
     template: str = ""  # a database holding an empty register, copied for each test
+    roles: list[str] = field(default_factory=list)
 
     def dsn(self, dbname: str, **params: str) -> str:
         return " ".join(f"{k}='{v}'" for k, v in {**self.admin, "dbname": dbname, **params}.items())
 
     def url(self, dbname: str, user: str, password: str = "") -> str:
         """A postgresql:// URL over TCP (what an office's machines use)."""
-        secret = f":{password}" if password else ""
-        return f"postgresql://{user}{secret}@{self.tcp['host']}:{self.tcp['port']}/{dbname}"
+        secret = f":{quote(password, safe='')}" if password else ""
+        return f"postgresql://{quote(user, safe='')}{secret}@{self.tcp['host']}:{self.tcp['port']}/{dbname}"
+
+    def admin_url(self, dbname: str, **params: str) -> str:
+        """The superuser's postgresql:// URL of a database (its socket folder, if any, as ?host=)."""
+        given = {**self.admin, **params}
+        query = {k: v for k, v in given.items() if k not in ("user", "password")}
+        secret = f":{quote(given['password'], safe='')}" if given.get("password") else ""
+        return f"postgresql://{quote(given['user'], safe='')}{secret}@/{dbname}?{urlencode(query)}"
 
     def execute(self, sql: str, dbname: str = "postgres") -> None:
         import psycopg
@@ -96,6 +105,36 @@ class Server:
             self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if name in self.made:
             self.made.remove(name)
+        for role in [r for r in self.roles if r.startswith(f"{name}_")]:  # roles outlive databases
+            with contextlib.suppress(Exception):
+                self.execute(f'DROP ROLE IF EXISTS "{role}"')
+            self.roles.remove(role)
+
+    def office_roles(self, dbname: str) -> Roles:
+        """A writer and a read-only account on the register in `dbname`, granted as the README
+        tells an office to; their URLs over TCP, with the password."""
+        writer, reader = f"{dbname}_writer", f"{dbname}_reader"
+        for role in (writer, reader):
+            self.execute(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{PASSWORD}'")
+            self.roles.append(role)
+        self.execute(GRANTS.format(writer=writer, reader=reader), dbname)
+        return Roles(self.url(dbname, writer, PASSWORD), self.url(dbname, reader, PASSWORD), writer, reader)
+
+
+# What the README tells an office to run (with its own role names) after `db init`.
+GRANTS = """
+GRANT USAGE ON SCHEMA vipcontract TO "{writer}", "{reader}";
+GRANT SELECT ON ALL TABLES IN SCHEMA vipcontract TO "{writer}", "{reader}";
+GRANT INSERT ON vipcontract.events, vipcontract.documents TO "{writer}";
+"""
+
+
+@dataclass(frozen=True)
+class Roles:
+    writer_url: str
+    reader_url: str
+    writer: str
+    reader: str
 
 
 def _as_owner(owner: str | None) -> list[str]:
@@ -173,6 +212,18 @@ def pg_database(pg_server: Server) -> Iterator[str]:
 def pg_dsn(pg_server: Server, pg_database: str) -> str:
     """The superuser's DSN of this test's register."""
     return pg_server.dsn(pg_database)
+
+
+@pytest.fixture
+def pg_url(pg_server: Server, pg_database: str) -> str:
+    """The superuser's postgresql:// URL of this test's register, as --db takes it."""
+    return pg_server.admin_url(pg_database)
+
+
+@pytest.fixture
+def pg_roles(pg_server: Server, pg_database: str) -> Roles:
+    """A writer and a read-only account on this test's register (over TCP, with a password)."""
+    return pg_server.office_roles(pg_database)
 
 
 @pytest.fixture
