@@ -567,7 +567,7 @@ def register_ready(settings: Settings, create: bool = False) -> None:
     from store import MEMORY
 
     if isinstance(settings.db_path, str):
-        return  # a server's register: the store says when the database holds none (db init)
+        return  # an address: a server's register says when the database holds none (db init)
     path = settings.db_path
     if str(path) == MEMORY or path.exists() or path.is_symlink():
         return  # a folder or a foreign file is refused by the store, naming it

@@ -31,10 +31,11 @@ def default_db_path() -> Path:
 
 
 def register_target(value: str | None = None) -> str | Path:
-    """--db as given (else VIPCONTRACT_DB, else the default file): a URL stays text (a Path would
-    fold its "//"), anything else is a path."""
+    """--db as given (else VIPCONTRACT_DB, else the default file): an address (scheme://…) stays
+    text (a Path would fold its "//", and open_store says which schemes it takes), anything else
+    is a path."""
     text = (value if value is not None else os.environ.get(ENV_VAR, "")).strip()
-    if is_database_url(text):
+    if "://" in text:
         return text
     return Path(text) if text else default_db_path()
 

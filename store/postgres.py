@@ -17,6 +17,11 @@ connection before that leaves nothing (the server rolls the transaction back and
 locks). The tables refuse UPDATE, DELETE and TRUNCATE (a trigger), and a writer role needs no
 more than SELECT and INSERT: nothing committed is ever changed.
 
+A command that writes documents keeps its in-progress notes (service.writes) beside `path`: a
+name of this register in the user's data folder on this computer, as a file register keeps
+them beside itself; the next writer on this computer, or `check --repair`, finishes or clears
+what a writer killed here left.
+
 Every psycopg error is turned into a StoreError subclass here (`_mapped`), one Chinese line
 that names the server without its password (`masked_dsn`).
 """
@@ -30,11 +35,13 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
 import psycopg
+from platformdirs import user_data_dir
 from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb, set_json_loads
@@ -312,9 +319,23 @@ def _recorded_at(record: Mapping[str, Any]) -> dt.datetime | None:
 
 
 # ---------------------------------------------------------------- the store
+def notes_path(dsn: str) -> Path:
+    """Where this computer keeps the in-progress notes of writes to the register at `dsn`: one
+    name per server and database (never the password), in the user's data folder."""
+    try:
+        params = conninfo_to_dict(dsn)
+    except psycopg.Error:
+        params = {}
+    where = f"{params.get('host') or 'local'}-{params.get('port') or 5432}-{params.get('dbname') or ''}"
+    digest = hashlib.sha256(where.encode()).hexdigest()[:12]
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", where).strip("_.")[:60]
+    return Path(user_data_dir("vipcontract")) / "server-registers" / f"{slug}-{digest}"
+
+
 class PostgresStore:
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn.strip()
+        self.path = notes_path(self.dsn)  # for service.writes' notes; no register file is there
         self._conn = _connect(self.dsn)
         set_json_loads(orjson.loads, self._conn)
         self._depth = 0  # how many locked() blocks are open

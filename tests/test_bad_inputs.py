@@ -429,6 +429,12 @@ def _other_cases() -> list:
         _case("db-under-file-new", ["--db", "blocker/register.json", "--new-register", "issue", *PERSON],
               "blocker/register.json"),
         _case("db-new-in-missing-folder-read", ["--db", "nofolder/register.json", "list"], "nofolder"),
+        # the db commands are for a server's register; a server that cannot be reached is said, its password not
+        _case("db-init-file", ["db", "init"], "--db", "postgresql://"),
+        _case("db-upgrade-file", ["db", "upgrade"], "--db", "postgresql://"),
+        _case("db-url-other", ["--db", "mysql://clerk:s3cret@localhost/register", "list"], "postgresql://"),
+        _case("db-url-down", ["--db", "postgresql://clerk:s3cret@127.0.0.1:1/register", "list"],
+              "服务器没有运行或拒绝连接", "clerk:***@"),
     ]
 
 
@@ -481,7 +487,7 @@ def _command_paths(group, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
 def _case_command(args: list[str]) -> tuple[str, ...]:
     while args[0] in ("--db", "--profile", "--new-register"):
         args = args[1:] if args[0] == "--new-register" else args[2:]
-    return tuple(args[:2]) if args[0] in ("batch", "notice", "report") else (args[0],)
+    return tuple(args[:2]) if args[0] in ("batch", "notice", "report", "db") else (args[0],)
 
 
 def test_the_table_is_large_enough_and_covers_every_command():

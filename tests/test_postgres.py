@@ -291,3 +291,38 @@ def test_eight_processes_on_two_machines_lose_nothing_and_give_no_number_twice(p
     accounts = {r["recorded_by"].split("（")[0] for _no, h in store.histories() for r in h}
     assert accounts == {"postgres", pg_roles.writer}
     store.close()
+
+
+# ---------------------------------------------------------------- documents of a write cut short
+def run_child(url: str, tmp_path: Path, *args: str, fault: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The command line in a process of its own, with a fake renderer; the in-progress notes go in
+    this test's data folder."""
+    env = {**os.environ, "VIPCONTRACT_FAKE_RENDER": "1", "VIPCONTRACT_PROFILE": str(TEST_PROFILE),
+           "XDG_DATA_HOME": str(tmp_path / "data"), "VIPCONTRACT_LOG": str(tmp_path / "error.log")}
+    env.pop("VIPCONTRACT_FAULT_AT", None)
+    if fault:
+        env["VIPCONTRACT_FAULT_AT"] = fault
+    return subprocess.run([sys.executable, str(ROOT / "tests" / "crash_child.py"), "--db", url, *args],
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("fault", ["rendered", "appended"])
+def test_a_writer_killed_between_append_and_names_is_finished_on_this_computer(pg_url, tmp_path, fault):
+    out = tmp_path / "out"
+    customer = [f"--{k.replace('_', '-')}={v}" for k, v in INDIVIDUAL.items()]
+    issue = ["issue", "--type", "individual", *customer, "--annual-fee", "12800", "--issued-on", "2025-03-01",
+             "--out", str(out), "--format", "docx"]
+    killed = run_child(pg_url, tmp_path, *issue, fault=fault)
+    assert killed.returncode == -9, killed.stderr
+    assert [p.name.endswith(".vipcontract-tmp") for p in out.iterdir()] == [True]
+    assert len(list((tmp_path / "data").rglob("*.pending-*"))) == 1  # the note, on this computer
+    registered = records(pg_url, NO) if fault == "appended" else []
+    assert len(registered) == (1 if fault == "appended" else 0)
+    checked = run_child(pg_url, tmp_path, "check")
+    assert checked.returncode == 1 and ("仍是临时文件" in checked.stdout if registered else "未登记" in checked.stdout), \
+        checked.stdout
+    repaired = run_child(pg_url, tmp_path, "check", "--repair")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ([f"{NO}_张三.docx"] if registered else [])
+    assert list((tmp_path / "data").rglob("*.pending-*")) == []
