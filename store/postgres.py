@@ -116,23 +116,23 @@ def _connect_failure(dsn: str, exc: psycopg.Error) -> StoreError:
         params = {}
     user = params.get("user") or os_user()
     if isinstance(exc, pg_errors.InvalidPassword) or "password authentication failed" in text:
-        return DatabaseUnavailable(f"无法登录{where}：账户 {user} 的密码不对（可用 PGPASSWORD 或 ~/.pgpass 提供密码）")
+        return DatabaseUnavailable(f"无法登录 {where}：账户 {user} 的密码不对（可用 PGPASSWORD 或 ~/.pgpass 提供密码）")
     if "no password supplied" in text or "password is required" in text:
-        return DatabaseUnavailable(f"无法登录{where}：服务器要求账户 {user} 的密码，但没有提供"
+        return DatabaseUnavailable(f"无法登录 {where}：服务器要求账户 {user} 的密码，但没有提供"
                                    "（可用 PGPASSWORD 或 ~/.pgpass 提供密码）")
     if isinstance(exc, pg_errors.InvalidAuthorizationSpecification) or "role" in text and "does not exist" in text:
-        return DatabaseUnavailable(f"无法登录{where}：服务器不接受账户 {user}（账户不存在或不允许从本机登录）")
+        return DatabaseUnavailable(f"无法登录 {where}：服务器不接受账户 {user}（账户不存在或不允许从本机登录）")
     if isinstance(exc, pg_errors.InvalidCatalogName) or "database" in text and "does not exist" in text:
-        return DatabaseUnavailable(f"无法打开{where}：服务器上没有这个数据库")
+        return DatabaseUnavailable(f"无法打开 {where}：服务器上没有这个数据库")
     if "could not translate host name" in text or "name or service not known" in text:
-        return DatabaseUnavailable(f"无法连接{where}：找不到该主机（主机名是否写错？）")
+        return DatabaseUnavailable(f"无法连接 {where}：找不到该主机（主机名是否写错？）")
     if "timeout" in text or "timed out" in text:
-        return DatabaseUnavailable(f"无法连接{where}：连接超时（服务器未开机、网络不通或被防火墙拦截）")
+        return DatabaseUnavailable(f"无法连接 {where}：连接超时（服务器未开机、网络不通或被防火墙拦截）")
     if "connection refused" in text or "no such file or directory" in text:
-        return DatabaseUnavailable(f"无法连接{where}：服务器没有运行或拒绝连接（请检查主机、端口和服务器状态）")
+        return DatabaseUnavailable(f"无法连接 {where}：服务器没有运行或拒绝连接（请检查主机、端口和服务器状态）")
     if "ssl" in text:
-        return DatabaseUnavailable(f"无法连接{where}：SSL 加密连接未能建立（请检查 sslmode 等设置）")
-    return DatabaseUnavailable(f"无法连接{where}：服务器拒绝了连接")
+        return DatabaseUnavailable(f"无法连接 {where}：SSL 加密连接未能建立（请检查 sslmode 等设置）")
+    return DatabaseUnavailable(f"无法连接 {where}：服务器拒绝了连接")
 
 
 def _read_only(exc: psycopg.Error) -> bool:
@@ -294,11 +294,11 @@ def _failure(dsn: str, doing: str, exc: psycopg.Error, committing: bool) -> Stor
         return StoreError(f"{what}另一位文员同时写入了同一份合同：未作任何改动，请重试")
     if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
         if committing:
-            return ConnectionLost(f"{what}与{_where(dsn)}的连接中断，无法确认本次登记是否已写入："
+            return ConnectionLost(f"{what}与 {_where(dsn)} 的连接中断，无法确认本次登记是否已写入："
                                   "请用 vipcontract show 查看该合同后再决定是否重做")
-        return ConnectionLost(f"{what}与{_where(dsn)}的连接中断，本次操作未完成，"
+        return ConnectionLost(f"{what}与 {_where(dsn)} 的连接中断，本次操作未完成，"
                               "已开始的写入已全部撤销（登记簿没有任何改动）")
-    return StoreError(f"{what}{_where(dsn)}出错（{type(exc).__name__}）：未作任何改动")
+    return StoreError(f"{what}{_where(dsn)} 出错（{type(exc).__name__}）：未作任何改动")
 
 
 def _split_number(value: Any) -> tuple[str, int] | tuple[None, None]:

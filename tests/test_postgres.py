@@ -87,7 +87,7 @@ def test_a_server_that_is_not_running_is_said_without_the_password():
     url = f"postgresql://clerk:s3cret@127.0.0.1:{free_port()}/register"
     result = cli(url, "list")
     assert result.exit_code == 1
-    assert result.output == (f"错误：无法连接PostgreSQL 登记簿 postgresql://clerk:***@127.0.0.1:{url.split(':')[3]}"
+    assert result.output == (f"错误：无法连接 PostgreSQL 登记簿 postgresql://clerk:***@127.0.0.1:{url.split(':')[3]}"
                              "：服务器没有运行或拒绝连接（请检查主机、端口和服务器状态）\n")
 
 
