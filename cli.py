@@ -1350,7 +1350,7 @@ def contract_tables(view: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, 
                 "deemed": n["deemed_delivered_on"] or ("无（仅凭签收）" if n["undeemed_reason"] else "—"),
                 "to": "有效" if n["to_address_in_force"] else "非有效地址"} for n in view["notices"]]
     history = [{"seq": h["seq"], "what": h["label"] + history_mark(h),
-                "at": h["recorded_at"][:16].replace("T", " "), "by": h.get("recorded_by") or None,
+                "at": h["recorded_at"][:16].replace("T", " "),
                 "note": (correction_note(h) if h["kind"] == "corrected" else history_note(h)) or None}
                for h in view["history"]]
     return [
@@ -1366,7 +1366,7 @@ def contract_tables(view: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, 
          notices),
         # the time of recording is kept whole on one line, as an ID is ("id" kind)
         ("历史记录", [("seq", "序号", "int"), ("what", "事项", "text"), ("at", "登记时间", "id"),
-                      ("by", "登记人", "text"), ("note", "说明", "text")], history),
+                      ("note", "说明", "text")], history),
     ]
 
 
@@ -1389,6 +1389,9 @@ def render_contract(view: Mapping[str, Any]) -> None:
                        columns=tuple(Column(*c) for c in columns), rows=tuple(rows))
         out.print(Text(title, style="bold"))
         out.print(build_table(table, out.width) or build_records(table))
+    recorders = recorders_line(view["history"])
+    if recorders:
+        out.print(Text(wrap_cell(recorders, out.width)))
 
 
 def due_text(deadline: Mapping[str, Any]) -> str:
@@ -1446,6 +1449,19 @@ def correction_note(item: Mapping[str, Any]) -> str:
     if item.get("by"):
         parts.append(f"更正人 {item['by']}")
     return "；".join(parts)
+
+
+def recorders_line(history: Sequence[Mapping[str, Any]]) -> str:
+    """Who recorded which records, under the history table (a column of its own would squeeze
+    the others at 80 columns): "登记人：vip（张三）第 1、2 条；vip（李四）第 3 条". Records made
+    before it was kept name nobody."""
+    seqs: dict[str, list[str]] = {}
+    for item in history:
+        if item.get("recorded_by"):
+            seqs.setdefault(str(item["recorded_by"]), []).append(str(item["seq"]))
+    if not seqs:
+        return ""
+    return "登记人：" + "；".join(f"{who} 第 {'、'.join(numbers)} 条" for who, numbers in seqs.items())
 
 
 def history_note(item: Mapping[str, Any]) -> str:
@@ -1755,8 +1771,9 @@ def db_group() -> None:
     """PostgreSQL 服务器上的登记簿：建立与升级数据库结构（由管理员运行）。
 
     \b
-    vipcontract --db postgresql://管理员@主机/数据库 db init      建立登记簿（已建立时只报告版本）
-    vipcontract --db postgresql://管理员@主机/数据库 db upgrade   升级到本程序的结构版本
+    示例：
+      vipcontract --db postgresql://管理员@主机/数据库 db init
+      vipcontract --db postgresql://管理员@主机/数据库 db upgrade
     """
 
 

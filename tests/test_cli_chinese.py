@@ -22,7 +22,8 @@ ENV = {"COLUMNS": "80"}
 # ASCII words a clerk may meet: file formats, names of things and of the program, placeholders
 KNOWN = {"vipcontract", "VIP", "DOCX", "PDF", "CSV", "XLSX", "JSON", "YAML", "TOML", "ICS", "EMS", "LPR",
          "ISO", "SHA", "UTF", "Ctrl", "YYYY", "MM", "DD", "HASH", "POS", "PATH", "FILE", "TEXT",
-         "Tab", "UUID", "chinese", "calendar", "Windows", "VIPCONTRACT_DB", "VIPCONTRACT_PROFILE", "CPU"}
+         "Tab", "UUID", "chinese", "calendar", "Windows", "VIPCONTRACT_DB", "VIPCONTRACT_PROFILE", "CPU",
+         "PostgreSQL", "postgresql", "URL"}
 # values typed after an option: report formats, the fields --set names
 VALUES = {*REPORT_FORMATS, *AMENDABLE, *HISTORY_LABELS, *(t.value for t in CustomerType)}
 
