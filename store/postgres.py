@@ -340,6 +340,9 @@ class PostgresStore:
         set_json_loads(orjson.loads, self._conn)
         self._depth = 0  # how many locked() blocks are open
         self._recorder: str | None = None
+        # the head read together with every history (histories()): the head of exactly what a
+        # report or a batch read, while other clerks go on appending; None after any other read
+        self._read_head: Head | None = None
         try:
             with self._mapped("打开登记簿"):
                 self._conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
@@ -362,6 +365,7 @@ class PostgresStore:
         return _mapped(self.dsn, doing, committing=committing)
 
     def _rows(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self._read_head = None
         with self._mapped("读取登记簿"):
             return self._conn.execute(query, params).fetchall()  # type: ignore[arg-type]
 
@@ -373,6 +377,7 @@ class PostgresStore:
         # what is stored is JSON text: the chain is computed over exactly what will be read back
         texts = [json.dumps(r, ensure_ascii=False) for r in records]
         self._check_writable()
+        self._read_head = None  # from here on, head() says the register's head, this append included
         committing, sealed = False, ""
         try:
             with self._conn.transaction():
@@ -380,6 +385,7 @@ class PostgresStore:
                 fault_point("written")  # inside the transaction: a kill here leaves nothing
                 committing = True
         except psycopg.Error as exc:
+            self._read_head = None
             outcome = self._outcome(contract_no, expected_seq + 1, sealed) if committing else False
             if outcome:
                 return  # the connection broke after the server committed: the append stands
@@ -414,7 +420,7 @@ class PostgresStore:
         if current != expected_seq:
             raise ConflictError(contract_no, expected_seq, current)
         docs = {str(record["seq"]): record for record in map(json.loads, texts)}
-        head = self.head()
+        head = self._current_head()
         position = head.position + 1 if head else FIRST_POSITION
         line = sealed_line(position, head.hash if head else GENESIS, contract_no, docs)
         with conn.cursor() as cur:
@@ -489,7 +495,12 @@ class PostgresStore:
                                               " ORDER BY contract_no")]
 
     def histories(self) -> Iterator[tuple[str, list[Record]]]:
-        rows = self._rows(f"SELECT contract_no, body FROM {SCHEMA}.events ORDER BY contract_no, seq")
+        with self._mapped("读取登记簿"), self._conn.transaction():  # one snapshot: the rows and their head
+            self._conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            rows = self._conn.execute(f"SELECT contract_no, body FROM {SCHEMA}.events"
+                                      " ORDER BY contract_no, seq").fetchall()
+            head = self._current_head()
+        self._read_head = head
         for contract_no, group in itertools.groupby(rows, key=lambda r: r[0]):
             yield str(contract_no), [body for _no, body in group]
 
@@ -535,8 +546,16 @@ class PostgresStore:
         return [r[0] for r in rows]
 
     def head(self) -> Head | None:
-        rows = self._rows(f"SELECT position, chain_hash FROM {SCHEMA}.events ORDER BY position DESC LIMIT 1")
-        return Head(int(rows[0][0]), str(rows[0][1])) if rows else None
+        """After histories(): the head of what it read; else the register's head now."""
+        if self._read_head is not None:
+            return self._read_head
+        with self._mapped("读取登记簿"):
+            return self._current_head()
+
+    def _current_head(self) -> Head | None:
+        row = self._conn.execute(f"SELECT position, chain_hash FROM {SCHEMA}.events"
+                                 " ORDER BY position DESC LIMIT 1").fetchone()
+        return Head(int(row[0]), str(row[1])) if row else None
 
     def journal(self) -> Journal:
         rows = self._rows(f"SELECT position, contract_no, seq, body, chain_prev, chain_hash"

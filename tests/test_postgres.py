@@ -326,3 +326,18 @@ def test_a_writer_killed_between_append_and_names_is_finished_on_this_computer(p
     names = sorted(p.name for p in out.iterdir())
     assert names == ([f"{NO}_张三.docx"] if registered else [])
     assert list((tmp_path / "data").rglob("*.pending-*")) == []
+
+
+def test_the_head_after_reading_every_history_is_the_head_of_what_was_read(pg_url):
+    from tests.test_store import fill, rec
+
+    reader, writer = PostgresStore(pg_url), PostgresStore(pg_url)
+    fill(writer)
+    histories = list(reader.histories())
+    read_head = reader.head()
+    writer.append("A", 2, [rec("A", 3)])  # another clerk, after the read
+    assert len(histories) == 2 and reader.head() == read_head and read_head.position == 4  # three appends
+    assert reader.history("A")[-1]["seq"] == 3
+    assert reader.head() == writer.head() != read_head  # any other read: the head now
+    reader.close()
+    writer.close()
