@@ -7,7 +7,9 @@ figures are the program's and the server's work, not the disk's). Each record is
 the journal chain sealed as `PostgresStore.append` seals it, so `check` walks a valid chain.
 
 Measured like section 4: appends and `show` with the store open, each from a fresh open, the
-whole `vipcontract` commands, and `check` and `list` over every contract. Ratios 10k/1k.
+whole `vipcontract` commands, and `check` and `list` over every contract; the same operations on
+the embedded register file of the same histories (bench_register.write_bulk) in the same run, so
+that the ratio PostgreSQL / file is taken under the same load. Ratios 10k/1k.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ for folder in (ROOT, HERE):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from bench_register import AS_OF, NOW_ISO, contract_no, history  # noqa: E402
+from bench_register import AS_OF, NOW_ISO, contract_no, history, write_bulk  # noqa: E402
 from benchlib import BENCH_PROFILE, fmt_ratio, ms, ratio, say, secs  # noqa: E402
 
 COLUMNS = ("position, contract_no, seq, kind, recorded_at, recorded_by, body, chain_prev, chain_hash,"
@@ -71,7 +73,8 @@ def _times(fn: Callable[[int], object], repeat: int, warmup: int = 1) -> list[fl
     return times
 
 
-def measure(dsn: str, url: str, n: int, quick: bool) -> dict[str, Any]:
+def measure(url: str, n: int, quick: bool) -> dict[str, Any]:
+    """The operations on the register at `url` (a postgresql:// URL or a file) of n contracts."""
     from contracts.dates import SHANGHAI, DeliveryMethod
     from contracts.events import NoticeKind, NoticeSent, seal, to_record
     from service import register as R
@@ -82,13 +85,14 @@ def measure(dsn: str, url: str, n: int, quick: bool) -> dict[str, Any]:
     now = dt.datetime.fromisoformat(NOW_ISO).astimezone(SHANGHAI)
     rng = random.Random(n)
     repeat, fresh = (10, 3) if quick else (30, 7)
-    found: dict[str, Any] = {"n": n, "load_s": load(dsn, n)}
+    found: dict[str, Any] = {"n": n}
 
     def some_contract() -> str:
         return contract_no(rng.randint(1, n))
 
     t = time.perf_counter()
     store = open_store(url)
+    store.history(contract_no(1))  # a file is read on first use
     found["open"] = [time.perf_counter() - t]
     found["show"] = _times(lambda _k: R.show(store, profile, some_contract(), AS_OF), repeat)
 
@@ -156,7 +160,7 @@ def _med(values: list[float] | None) -> float | None:
 
 
 ROWS = (
-    ("open", "打开（连接并核对结构版本）", ms),
+    ("open", "打开（文件：读入；PostgreSQL：连接并核对结构版本）", ms),
     ("append_raw", "追加一条记录：`store.append`（已打开）", ms),
     ("append_service", "追加一条记录：`notice send`（读取、重放、校验、追加；已打开）", ms),
     ("fresh_append", "追加一条记录：新打开 + `notice send`", ms),
@@ -176,23 +180,31 @@ def run(work: Path, quick: bool) -> list[dict[str, Any]]:
     if bindir() is None:
         say("PostgreSQL is not installed here (make sysdeps): not measured.")
         return []
-    results = []
+    results: list[dict[str, Any]] = []
     with local_cluster() as server:
         from store.postgres import initialise
 
         for n in (1_000, 10_000):
             name = server.new_database()
             initialise(server.dsn(name))
-            results.append(measure(server.dsn(name), server.admin_url(name), n, quick))
+            loaded = load(server.dsn(name), n)
+            results.append({**measure(server.admin_url(name), n, quick), "load_s": loaded})
             server.drop(name)
-    small, large = results
-    say(f"loaded with COPY in {small['load_s']:.1f} s and {large['load_s']:.1f} s; `check` found the "
-        f"registers {'intact' if small['check_ok'] and large['check_ok'] else 'BROKEN'}")
-    say("| 操作 | 1,000 份 | 10,000 份 | 10k/1k |")
-    say("|---|---|---|---|")
+            path = work / f"pg-twin-{n}.json"
+            write_bulk(path, n, 1)
+            results.append(measure(str(path), n, quick))
+            path.unlink()
+    pg_small, file_small, pg_large, file_large = results
+    intact = all(r["check_ok"] for r in results)
+    say(f"loaded with COPY in {pg_small['load_s']:.1f} s and {pg_large['load_s']:.1f} s; `check` found every "
+        f"register {'intact' if intact else 'BROKEN'}")
+    say("| 操作 | 文件 1,000 | PostgreSQL 1,000 | 文件 10,000 | PostgreSQL 10,000 | PostgreSQL 10k/1k | "
+        "PostgreSQL/文件 10k |")
+    say("|---|---|---|---|---|---|---|")
     for key, label, shown in ROWS:
-        a, b = _med(small.get(key)), _med(large.get(key))
-        say(f"| {label} | {shown(a)} | {shown(b)} | {fmt_ratio(ratio(b, a))} |")
+        a, b, c, d = (_med(r.get(key)) for r in (file_small, pg_small, file_large, pg_large))
+        say(f"| {label} | {shown(a)} | {shown(b)} | {shown(c)} | {shown(d)} | {fmt_ratio(ratio(d, b))} | "
+            f"{fmt_ratio(ratio(d, c))} |")
     return results
 
 

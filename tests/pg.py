@@ -79,7 +79,10 @@ class Server:
     def url(self, dbname: str, user: str, password: str = "") -> str:
         """A postgresql:// URL over TCP (what an office's machines use)."""
         secret = f":{quote(password, safe='')}" if password else ""
-        return f"postgresql://{quote(user, safe='')}{secret}@{self.tcp['host']}:{self.tcp['port']}/{dbname}"
+        host, port = self.tcp["host"], self.tcp["port"]
+        if host.startswith("/"):  # a given server reached through its socket folder
+            return f"postgresql://{quote(user, safe='')}{secret}@/{dbname}?{urlencode({'host': host, 'port': port})}"
+        return f"postgresql://{quote(user, safe='')}{secret}@{host}:{port}/{dbname}"
 
     def admin_url(self, dbname: str, **params: str) -> str:
         """The superuser's postgresql:// URL of a database (its socket folder, if any, as ?host=)."""
@@ -177,7 +180,7 @@ def given_server(dsn: str) -> Iterator[Server]:
     from psycopg.conninfo import conninfo_to_dict
 
     params = {k: str(v) for k, v in conninfo_to_dict(dsn).items() if k != "dbname"}
-    server = Server(params, {"host": params.get("host", "127.0.0.1"), "port": params.get("port", "5432")})
+    server = Server(params, {"host": params.get("host", "localhost"), "port": params.get("port", "5432")})
     try:
         yield server
     finally:

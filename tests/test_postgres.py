@@ -5,6 +5,7 @@ The interface itself is tested with every backend in tests/test_store.py."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import subprocess
@@ -98,6 +99,8 @@ def test_an_unknown_host_is_said():
 
 def test_a_wrong_password_is_said_without_it(pg_roles):
     url = pg_roles.writer_url.replace(f":{PASSWORD}@", ":wrong-one@")
+    with contextlib.suppress(psycopg.OperationalError), psycopg.connect(url):
+        pytest.skip("this server trusts the connection (VIPCONTRACT_TEST_DSN): it asks for no password")
     result = cli(url, "list")
     assert result.exit_code == 1
     assert f"账户 {pg_roles.writer} 的密码不对" in result.output
