@@ -2,8 +2,9 @@
 
 The same interface and promises as the embedded file (store.base), in the schema `vipcontract`:
 
-- `events`: one row per record, the record itself in `body` (jsonb: what comes back is what was
-  appended), with the columns the lookups need: `position` (the append's place in the journal,
+- `events`: one row per record, the record itself in `body` (json, its text kept: what comes
+  back is what was appended, keys in their order; the lookups read it as jsonb through
+  expression indexes), with the columns the lookups need: `position` (the append's place in the journal,
   shared by the records of one append), `contract_no`, `seq` (UNIQUE together), `kind`,
   `recorded_at`, `recorded_by`, and the append's chain hashes (`chain_prev`, `chain_hash`, see
   store.chain). Every lookup of the interface has an index (no scan of the register).
