@@ -344,3 +344,14 @@ def test_the_head_after_reading_every_history_is_the_head_of_what_was_read(pg_ur
     assert reader.head() == writer.head() != read_head  # any other read: the head now
     reader.close()
     writer.close()
+
+
+def test_without_postgresql_ci_fails_and_a_developer_is_told_what_to_install(monkeypatch):
+    from tests import pg
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y postgresql"):
+        pg.missing()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="apt-get install -y postgresql"):
+        pg.missing()
