@@ -41,8 +41,9 @@ $(VENV)/.installed: pyproject.toml
 
 # System packages: the CJK font with a real Bold, HarfBuzz's subsetter (without it
 # WeasyPrint falls back to a subsetter ten times slower), Pango for WeasyPrint's layout,
-# poppler's pdftoppm/pdftotext, and LibreOffice Writer (the tests lay the DOCX out with it
-# and compare it with the PDF).
+# poppler's pdftoppm/pdftotext, LibreOffice Writer (the tests lay the DOCX out with it
+# and compare it with the PDF), and PostgreSQL's server (the tests start a throw-away cluster
+# of their own: tests/pg.py).
 sysdeps:
 	@missing=""; \
 	fc-list 2>/dev/null | grep -q "Noto Serif CJK SC" || missing="$$missing fonts-noto-cjk"; \
@@ -50,6 +51,7 @@ sysdeps:
 	ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so.0" || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
 	command -v soffice >/dev/null || missing="$$missing libreoffice-writer-nogui"; \
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "安装系统软件包:$$missing"; \

@@ -311,10 +311,11 @@ class Settings:
         return load_profile(self.profile_path)
 
     @functools.cached_property
-    def db_path(self) -> Path:
-        from store import default_db_path
+    def db_path(self) -> Path | str:
+        """The register's file, or a postgresql:// URL as typed (text: a Path would fold its "//")."""
+        from store import register_target
 
-        return Path(self.db_option) if self.db_option else default_db_path()
+        return register_target(self.db_option or None)
 
 
 pass_settings = click.make_pass_decorator(Settings)
@@ -363,8 +364,9 @@ class _Main(click.Group):
 
 
 @click.group(cls=_Main, context_settings=CONTEXT)
-@click.option("--db", envvar="VIPCONTRACT_DB", metavar="PATH",
-              help="登记簿文件（默认：环境变量 VIPCONTRACT_DB，否则用户数据目录下的 register.json）。")
+@click.option("--db", envvar="VIPCONTRACT_DB", metavar="PATH|URL",
+              help="登记簿文件，或 PostgreSQL 服务器上的登记簿 postgresql://账户@主机/数据库"
+                   "（默认：环境变量 VIPCONTRACT_DB，否则用户数据目录下的 register.json）。")
 @click.option("--profile", envvar="VIPCONTRACT_PROFILE", metavar="PATH",
               help="公司档案文件（默认：用户配置目录下的 profile.toml，没有则用内置默认值）。")
 @click.option("--new-register", is_flag=True,
@@ -593,6 +595,8 @@ def register_ready(settings: Settings, create: bool = False) -> None:
     only at the default path, with --new-register, or when the clerk confirms at a terminal."""
     from store import MEMORY
 
+    if isinstance(settings.db_path, str):
+        return  # an address: a server's register says when the database holds none (db init)
     path = settings.db_path
     if str(path) == MEMORY or path.exists() or path.is_symlink():
         return  # a folder or a foreign file is refused by the store, naming it
@@ -1581,14 +1585,22 @@ def documents_add(settings: Settings, files: tuple[str, ...]) -> None:
 # ---------------------------------------------------------------- moving a register
 @main.group("db", context_settings=CONTEXT)
 def db_group() -> None:
-    """登记簿本身：复制到另一处存储。"""
+    """登记簿本身：在 PostgreSQL 服务器上建立与升级（由管理员运行），复制到另一处存储。
+
+    \b
+    示例：
+      vipcontract --db postgresql://管理员@主机/数据库 db init
+      vipcontract --db postgresql://管理员@主机/数据库 db upgrade
+      vipcontract db copy --from 旧位置/register.json --to postgresql://账户@主机/数据库
+    """
 
 
 @db_group.command("copy", context_settings=CONTEXT)
-@click.option("--from", "source", required=True, metavar="PATH", help="源登记簿文件（只读取，不改动）。")
-@click.option("--to", "target", required=True, metavar="PATH",
-              help="目标登记簿文件：不存在时新建（不需要 --new-register）；已有同一登记簿的前一部分时接着复制；"
-                   "有其他内容时拒绝，不作改动。")
+@click.option("--from", "source", required=True, metavar="PATH|URL",
+              help="源登记簿：文件路径或 postgresql:// 地址（只读取，不改动）。")
+@click.option("--to", "target", required=True, metavar="PATH|URL",
+              help="目标登记簿：文件不存在时新建（不需要 --new-register）；服务器上的须先 db init；"
+                   "已有同一登记簿的前一部分时接着复制；有其他内容时拒绝，不作改动。")
 @domain_errors
 def db_copy(source: str, target: str) -> None:
     """把整本登记簿（全部登记和保存的文书）复制到另一处，逐条按原顺序登记，最后核对两本登记簿的末端相同，
@@ -1807,6 +1819,9 @@ def render_contract(view: Mapping[str, Any]) -> None:
                        columns=tuple(Column(*c) for c in columns), rows=tuple(rows))
         out.print(Text(title, style="bold"))
         out.print(build_table(table, out.width) or build_records(table))
+    recorders = recorders_line(view["history"])
+    if recorders:
+        out.print(Text(wrap_cell(recorders, out.width)))
 
 
 def late_fee_cell(deadline: Mapping[str, Any]) -> str | None:
@@ -1916,6 +1931,19 @@ def correction_note(item: Mapping[str, Any]) -> str:
     if item.get("by"):
         parts.append(f"更正人 {item['by']}")
     return "；".join(parts)
+
+
+def recorders_line(history: Sequence[Mapping[str, Any]]) -> str:
+    """Who recorded which records, under the history table (a column of its own would squeeze
+    the others at 80 columns): "登记人：vip（张三）第 1、2 条；vip（李四）第 3 条". Records made
+    before it was kept name nobody."""
+    seqs: dict[str, list[str]] = {}
+    for item in history:
+        if item.get("recorded_by"):
+            seqs.setdefault(str(item["recorded_by"]), []).append(str(item["seq"]))
+    if not seqs:
+        return ""
+    return "登记人：" + "；".join(f"{who} 第 {'、'.join(numbers)} 条" for who, numbers in seqs.items())
 
 
 def history_note(item: Mapping[str, Any]) -> str:
@@ -2253,6 +2281,50 @@ def reprint(settings: Settings, contract_no: str, out: str) -> None:
         click.echo("不一致说明签发之后公司档案（甲方信息）、程序版本或字体已经改变；"
                    "登记的文书以 vipcontract verify 核对。")
         raise SystemExit(1)
+
+
+def server_register(settings: Settings) -> str:
+    from store import is_database_url
+
+    target = settings.db_path
+    if not is_database_url(target):
+        raise click.ClickException("db 命令只用于 PostgreSQL 服务器上的登记簿：请用 --db 或环境变量 "
+                                   "VIPCONTRACT_DB 给出 postgresql://账户@主机/数据库 地址"
+                                   "（本机文件登记簿在第一次签发时自动建立）")
+    return str(target)
+
+
+@db_group.command("init", context_settings=CONTEXT)
+@pass_settings
+@domain_errors
+def db_init(settings: Settings) -> None:
+    """在数据库中建立登记簿的表和索引（已建立时不作改动），并显示结构版本。
+
+    需要在该数据库中建表的权限（数据库的所有者或管理员账户）。
+    """
+    from store.postgres import initialise, masked_dsn
+
+    dsn = server_register(settings)
+    version, created = initialise(dsn)
+    if created:
+        click.echo(f"已在 {masked_dsn(dsn)} 建立登记簿，结构版本 {version}")
+    else:
+        click.echo(f"{masked_dsn(dsn)} 已有登记簿，结构版本 {version}，未作改动")
+
+
+@db_group.command("upgrade", context_settings=CONTEXT)
+@pass_settings
+@domain_errors
+def db_upgrade(settings: Settings) -> None:
+    """把数据库中的登记簿升级到本程序的结构版本（已是最新时不作改动）。"""
+    from store.postgres import masked_dsn, upgrade
+
+    dsn = server_register(settings)
+    before, after = upgrade(dsn)
+    if before == after:
+        click.echo(f"{masked_dsn(dsn)} 的登记簿已是结构版本 {after}，无需升级")
+    else:
+        click.echo(f"{masked_dsn(dsn)} 的登记簿已由结构版本 {before} 升级到 {after}")
 
 
 # ---------------------------------------------------------------- demo

@@ -5,7 +5,9 @@ a fresh process's first render, stage by stage; where the PDF's bytes go; then t
 fields, `seal` and the signature part of `verify`); 2. LibreOffice headless
 on our DOCX where installed; 3. a batch of 200 agreements through the batch engine at 1 and N jobs,
 and the clerk's route (docxtpl, then soffice per file) in the same run; 4. the register at 1,000 /
-10,000 / 100,000 contracts (append, show, list, check, reports); 5. the targets, met or missed.
+10,000 / 100,000 contracts (append, show, list, check, reports); 5. the register on PostgreSQL at 1,000 /
+10,000 contracts (bench_postgres: a throw-away cluster; skipped where PostgreSQL is not installed);
+then the targets, met or missed.
 
 `--quick`: fewer repetitions, a batch of 20, the register at 1,000 and 10,000 only (a few minutes).
 The output of the last full run is kept in bench/results/last-run.md (of a quick run, in
@@ -34,6 +36,7 @@ if str(HERE) not in sys.path:
 
 import bench_batch  # noqa: E402
 import bench_esign  # noqa: E402
+import bench_postgres  # noqa: E402
 import bench_register  # noqa: E402
 from bench_pdf import COLD_SCRIPT, pdf_breakdown  # noqa: E402
 from benchlib import (  # noqa: E402
@@ -284,14 +287,14 @@ def print_targets() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and smaller sizes")
-    parser.add_argument("--sections", default="1,2,3,4", metavar="1,2,3,4",
+    parser.add_argument("--sections", default="1,2,3,4,5", metavar="1,2,3,4,5",
                         help="run only these sections (to repeat a noisy one); the output then goes to "
                              "bench/results/last-partial-run.md and the targets of the others are not measured")
     args = parser.parse_args()
     chosen = {int(x) for x in args.sections.split(",") if x.strip()}
     repeat = 3 if args.quick else 5
     flags = " ".join(f for f in ("--quick" if args.quick else "",
-                                 f"--sections {args.sections}" if chosen != {1, 2, 3, 4} else "") if f)
+                                 f"--sections {args.sections}" if chosen != {1, 2, 3, 4, 5} else "") if f)
     say(f"# vipcontract benchmark — {time.strftime('%Y-%m-%d %H:%M')}{f' ({flags})' if flags else ''}")
     for line in machine_lines():
         say(line)
@@ -301,7 +304,8 @@ def main() -> None:
         for number, section in ((1, lambda: (bench_agreement(repeat, work), bench_esign.run(repeat, work))),
                                 (2, lambda: bench_libreoffice(work, 3)),
                                 (3, lambda: bench_batch.run(work, args.quick)),
-                                (4, lambda: bench_register.run(work, args.quick, REGISTER_DEADLINE_S, elapsed))):
+                                (4, lambda: bench_register.run(work, args.quick, REGISTER_DEADLINE_S, elapsed)),
+                                (5, lambda: bench_postgres.run(work, args.quick))):
             if number not in chosen:
                 continue
             load = Load()
@@ -312,7 +316,7 @@ def main() -> None:
     say(f"Whole run: {elapsed():.0f} s; load average (1/5/15 min) at the end: {load_average()}.")
     results = ROOT / "bench" / "results"
     results.mkdir(parents=True, exist_ok=True)
-    name = ("last-partial-run.md" if chosen != {1, 2, 3, 4} else
+    name = ("last-partial-run.md" if chosen != {1, 2, 3, 4, 5} else
             "last-quick-run.md" if args.quick else "last-run.md")
     (results / name).write_text("\n".join(LINES) + "\n", encoding="utf-8")
     print(f"\nraw output: {results / name}")

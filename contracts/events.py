@@ -7,9 +7,12 @@ that any change to a stored event breaks the chain at that event.
 
 Storage form (a plain JSON object, the same in every store backend):
 
-    {"contract_no", "seq", "kind", "recorded_at", "data": {...}, "prev_hash", "hash"}
+    {"contract_no", "seq", "kind", "recorded_at", "recorded_by", "data": {...}, "prev_hash", "hash"}
 
 with dates as ISO strings, times ISO with their UTC offset, and money as decimal strings.
+`recorded_by` is who recorded the event (the store says who: the computer's user, or a database
+account); records made before it was kept lack it and read as "". It is part of the content, so
+the hash covers it.
 """
 
 from __future__ import annotations
@@ -360,6 +363,7 @@ class Event:
     body: Body
     prev_hash: str
     hash: str
+    recorded_by: str = ""  # who recorded it; "" when unknown or recorded before it was kept
     # The body as it was read from the store (saves encoding it again for views); None when
     # the body was built or corrected in memory.
     stored: Mapping[str, Any] | None = dataclasses.field(default=None, compare=False, repr=False)
@@ -501,10 +505,11 @@ def content_hash(record: Mapping[str, Any]) -> str:
 
 
 def seal(
-    contract_no: str, seq: int, recorded_at: dt.datetime, body: Body, prev_hash: str
+    contract_no: str, seq: int, recorded_at: dt.datetime, body: Body, prev_hash: str,
+    recorded_by: str = "",
 ) -> Event:
     """A new event with its hash computed."""
-    event = Event(contract_no, seq, recorded_at, body, prev_hash, "")
+    event = Event(contract_no, seq, recorded_at, body, prev_hash, "", recorded_by)
     return dataclasses.replace(event, hash=content_hash(to_record(event)))
 
 
@@ -519,6 +524,7 @@ def to_record(event: Event) -> dict[str, Any]:
         "seq": event.seq,
         "kind": event.kind.value,
         "recorded_at": encode(event.recorded_at),
+        "recorded_by": event.recorded_by,
         "data": encode(event.body),
         "prev_hash": event.prev_hash,
     }
@@ -537,6 +543,7 @@ def from_record(record: Mapping[str, Any]) -> Event:
             body=decode_body(body_type, record["data"]),
             prev_hash=str(record["prev_hash"]),
             hash=str(record.get("hash", "")),
+            recorded_by=str(record.get("recorded_by") or ""),
             stored=record["data"],
         )
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:

@@ -1213,7 +1213,7 @@ def history_view(state: ContractState) -> list[dict[str, Any]]:
         if "customer" in data:  # only an issue records a customer
             data["customer"] = customer_view(event.body_as(Issued).customer)
         items.append({"seq": event.seq, "kind": event.kind.value, "label": event.kind.label,
-                      "recorded_at": event.recorded_at.isoformat(), **data,
+                      "recorded_at": event.recorded_at.isoformat(), "recorded_by": event.recorded_by, **data,
                       "retracted": event.seq in state.retracted,
                       "corrected_by": list(state.corrected_by.get(event.seq, ()))})
     return items

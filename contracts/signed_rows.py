@@ -169,18 +169,19 @@ def _column(kind: str, field: str) -> str:
 
 
 def signed_events(
-    contract_no: str, issued: Issued, facts: SignedFacts, profile: Profile, now: dt.datetime
+    contract_no: str, issued: Issued, facts: SignedFacts, profile: Profile, now: dt.datetime,
+    recorded_by: str = "",
 ) -> tuple[Event, ...] | list[Problem]:
     """The whole history of a signed agreement brought in (issued, signed, paid), sealed and
     chained for one append; or why the register's rules refuse it. `now` is the recording time:
-    its day is "today" for the facts."""
+    its day is "today" for the facts; `recorded_by` who records them."""
     bodies = signed_bodies(issued, facts, profile, local_date(now))
     if isinstance(bodies, list):
         return bodies
     events: list[Event] = []
     previous = GENESIS
     for seq, body in enumerate((issued, *bodies), start=1):
-        event = seal(contract_no, seq, now, body, previous)
+        event = seal(contract_no, seq, now, body, previous, recorded_by)
         events.append(event)
         previous = event.hash
     # The register's own rules, as `check` replays them: what is brought in is what it accepts.

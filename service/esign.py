@@ -349,6 +349,7 @@ def seal_contract(
     if problems and not allow_untrusted:
         raise InvalidInput(Problem("cert", "；".join(problems) + "。确认仍要用它签章请加 --allow-untrusted"))
     state = load_state(store, profile, contract_no)
+    recorded_by = store.recorder()  # a read-only account is refused here, before any signing
     agreement = registered_agreement(store, state, out_dir)
     level = "B-T" if (tsa_url or timestamper) else "B-B"
 
@@ -359,7 +360,8 @@ def seal_contract(
     def event_on(current: ContractState, sealed: Sealed) -> Event:
         # recorded when the signature is there: never before its own signing time
         recorded = max(moment, sealed.signed_at)
-        return seal(current.contract_no, current.last_seq + 1, recorded, sealed, current.last_hash)
+        return seal(current.contract_no, current.last_seq + 1, recorded, sealed, current.last_hash,
+                    recorded_by)
 
     refuse(check_new_event(state, event_on(state, body(b"")), profile))  # refused before signing
     target = writes.Target(Path(out_dir) / sealed_name(state, agreement), "pdf")

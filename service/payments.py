@@ -27,7 +27,7 @@ def pay(
         decided = decide_payment(state, request, profile, local_date(now))
         if isinstance(decided, list):
             raise InvalidInput(decided)
-        event = _seal(state, decided, now)
+        event = _seal(store, state, decided, now)
         _append(store, state, event, profile)
         # The crash tests kill here: the payment is on disk, the lock still held, nothing said yet.
         fault_point("appended")

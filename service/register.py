@@ -82,7 +82,7 @@ from contracts.resolver import resolve
 from contracts.settlement import Settlement
 from contracts.signed_rows import signed_events
 from contracts.supplements import amendment_context, renewal_context, termination_context
-from store import Store, StoreError, open_store
+from store import Store, StoreError, open_store, register_exists
 from store.atomic import OutputExists, exists_message, sha256_file
 from store.chain import Head
 from store.fault import fault_point
@@ -160,9 +160,9 @@ def next_contract_no(store: Store, prefix: str, year: int) -> str:
     return contract_number(prefix, year, store.next_number("contract", contract_number_head(prefix, year)))
 
 
-def peek_contract_no(db_path: Path, prefix: str, today: dt.date) -> str:
+def peek_contract_no(db_path: Path | str, prefix: str, today: dt.date) -> str:
     """The number `issue` would give now (not reserved); creates no file."""
-    if not Path(db_path).exists():
+    if not register_exists(db_path):
         return contract_number(prefix, today.year, 1)
     store = open_store(db_path)
     try:
@@ -171,11 +171,11 @@ def peek_contract_no(db_path: Path, prefix: str, today: dt.date) -> str:
         store.close()
 
 
-def check_preview(db_path: Path, contract_no: str | None, targets: Sequence[Path], force: bool) -> None:
+def check_preview(db_path: Path | str, contract_no: str | None, targets: Sequence[Path], force: bool) -> None:
     """What `generate` may not write: an agreement under a number the register gave (the
     registered agreement is the only one), or over an existing file; with `force` over a file
     not in the register, never over one it holds."""
-    store = open_store(db_path) if Path(db_path).exists() else None
+    store = open_store(db_path) if register_exists(db_path) else None
     try:
         if store is not None and contract_no and store.history(contract_no):
             raise HistoryError(f"合同编号 {contract_no} 已在登记簿中登记，generate 只生成未登记的预览；"
@@ -207,9 +207,10 @@ def find_notice(store: Store, notice_id: str) -> str:
 
 
 # ---------------------------------------------------------------- recording
-def _seal(state: ContractState, body: Body, now: dt.datetime | None) -> Event:
+def _seal(store: Store, state: ContractState, body: Body, now: dt.datetime | None) -> Event:
+    """The next event of the contract, recorded by whoever the store says is writing."""
     return seal(state.contract_no, state.last_seq + 1, now or now_shanghai(), body,
-                state.last_hash)
+                state.last_hash, store.recorder())
 
 
 def _append(store: Store, state: ContractState, event: Event, profile: Profile) -> None:
@@ -298,7 +299,7 @@ def _commit_staged(
 
 def _with_files(event: Event, files: Sequence[WrittenFile]) -> Event:
     body = dataclasses.replace(event.body, files=file_hashes(files))
-    return seal(event.contract_no, event.seq, event.recorded_at, body, event.prev_hash)
+    return seal(event.contract_no, event.seq, event.recorded_at, body, event.prev_hash, event.recorded_by)
 
 
 def file_hashes(written: Sequence[WrittenFile]) -> tuple[FileHash, ...]:
@@ -355,7 +356,7 @@ def issue(
 
     def draft() -> Draft:
         contract_no = next_contract_no(store, profile.number_prefix, day.year)
-        event = seal(contract_no, 1, now, _issued_body(profile, request, day), GENESIS)
+        event = seal(contract_no, 1, now, _issued_body(profile, request, day), GENESIS, store.recorder())
         if not allow_second:
             # what is wrong with the agreement itself is said first; then whether it is a second one
             refuse(check_new_event(None, event, profile))
@@ -416,13 +417,14 @@ def record_issued(
                        for _no, i in issued_in_batch(store, key)):
             raise HistoryError(f"客户 {request.customer.name} 已在本批次（{key}）中签发")
         body = _issued_body(profile, request, issued_on, files, batch)
-        event = seal(contract_no, 1, now or now_shanghai(), body, GENESIS)
+        event = seal(contract_no, 1, now or now_shanghai(), body, GENESIS, store.recorder())
         refuse(check_new_event(None, event, profile))
         events = [event]
         if request.signed is not None:
             # A signed agreement brought in: its whole history so far in one append, so the
             # register never holds it half brought in (issued but not yet signed or paid).
-            decided = signed_events(contract_no, body, request.signed, profile, event.recorded_at)
+            decided = signed_events(contract_no, body, request.signed, profile, event.recorded_at,
+                                    recorded_by=event.recorded_by)
             if isinstance(decided, list):
                 raise InvalidInput(decided)
             events = list(decided)
@@ -492,7 +494,7 @@ def sign(
     now = now or now_shanghai()
     with store.locked():
         state = load_state(store, profile, contract_no)
-        event = _seal(state, decided(decide_signing(state, signed_on, profile, local_date(now))), now)
+        event = _seal(store, state, decided(decide_signing(state, signed_on, profile, local_date(now))), now)
         _append(store, state, event, profile)
     return Recorded(event)
 
@@ -503,7 +505,7 @@ def void(
 ) -> Recorded:
     with store.locked():
         state = load_state(store, profile, contract_no)
-        event = _seal(state, Voided(on, reason.strip()), now)
+        event = _seal(store, state, Voided(on, reason.strip()), now)
         _append(store, state, event, profile)
     return Recorded(event)
 
@@ -529,7 +531,7 @@ def amend(
     def draft() -> Draft:
         state = load_state(store, profile, contract_no)
         body = decided(decide_amendment(state, signed_on, effective_on, new_values))
-        return Draft(state, _seal(state, body, now), (_amendment_document(state, profile, body),))
+        return Draft(state, _seal(store, state, body, now), (_amendment_document(state, profile, body),))
 
     now = now or now_shanghai()
     return _record_drafted(store, profile, draft, out_dir, formats)
@@ -559,7 +561,7 @@ def renew(
     def draft() -> Draft:
         state = load_state(store, profile, contract_no)
         body = decided(decide_renewal(state, signed_on, years, annual_fee))
-        return Draft(state, _seal(state, body, now), (_renewal_document(state, profile, body),))
+        return Draft(state, _seal(store, state, body, now), (_renewal_document(state, profile, body),))
 
     return _record_drafted(store, profile, draft, out_dir, formats)
 
@@ -594,7 +596,7 @@ def send_notice(
     def draft() -> Draft:
         state = load_state(store, profile, contract_no)
         body = _notice_body(state, next_notice_id(store), request)
-        event = _seal(state, body, now)
+        event = _seal(store, state, body, now)
         documents = ()
         if body.notice_kind is NoticeKind.TERMINATION:
             # the grounds the notice states are checked before it is written (no arrears, no notice)
@@ -612,7 +614,7 @@ def record_delivery(
 ) -> Recorded:
     with store.locked():
         state = load_state(store, profile, find_notice(store, notice_id))
-        event = _seal(state, NoticeDelivered(notice_id, on), now)
+        event = _seal(store, state, NoticeDelivered(notice_id, on), now)
         _append(store, state, event, profile)
     return Recorded(event)
 
@@ -623,7 +625,7 @@ def record_return(
 ) -> Recorded:
     with store.locked():
         state = load_state(store, profile, find_notice(store, notice_id))
-        event = _seal(state, NoticeReturned(notice_id, on, ReturnReason(reason)), now)
+        event = _seal(store, state, NoticeReturned(notice_id, on, ReturnReason(reason)), now)
         _append(store, state, event, profile)
     return Recorded(event)
 
@@ -648,16 +650,16 @@ def terminate(
         state = load_state(store, profile, contract_no)
         if by_notice:
             by = termination_by_notice(state, by_notice, on, today)
-            return Draft(state, _seal(state, dataclasses.replace(by, renewals_fall=renewals_fall), now))
+            return Draft(state, _seal(store, state, dataclasses.replace(by, renewals_fall=renewals_fall), now))
         body = decided(decide_agreed_termination(state, on, reason, reason_text, signed_on, today))
         body = dataclasses.replace(body, renewals_fall=renewals_fall)
         # the figures of clause 12.3 as the register shows them on the signing day
-        ending = apply(state, _seal(state, body, now))
+        ending = apply(state, _seal(store, state, body, now))
         settlement = settlement_on(ending, body.signed_on or today, profile)
         document = _termination_document(state, profile, body.doc_no, body.reason.value,
                                          body.reason_text, body.signed_on or today,
                                          body.effective_on, False, body, settlement)
-        return Draft(state, _seal(state, body, now), (document,))
+        return Draft(state, _seal(store, state, body, now), (document,))
 
     return _record_drafted(store, profile, draft, out_dir, formats)
 
@@ -692,7 +694,7 @@ def correct(
         decided = decide_correction(state, request)
         if isinstance(decided, list):
             raise InvalidInput(decided)
-        event = _seal(state, decided, now)
+        event = _seal(store, state, decided, now)
         refuse(check_new_event(state, event, profile))
         reason = correction_reason_problems(request)
         if reason:

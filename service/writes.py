@@ -54,7 +54,8 @@ PENDING = ".pending-"
 
 
 def register_path(store: Store) -> Path | None:
-    """The register file, for the notes next to it (None: a store with no file, e.g. in memory)."""
+    """The register file, for the notes next to it (a server's register: its name on this
+    computer; None: a store with no file, e.g. in memory)."""
     path = getattr(store, "path", None)
     return Path(path).resolve() if isinstance(path, Path | str) else None
 
@@ -102,6 +103,7 @@ class Staging:
         """Written and locked under a name recoverers do not look at, then renamed (the lock goes
         with the file): a recoverer never finds a note that is not yet locked and written."""
         token = secrets.token_hex(6)
+        register.parent.mkdir(parents=True, exist_ok=True)  # a server's register: a folder of this computer
         draft = register.with_name(f".{register.name}{PENDING}{token}")
         note = register.with_name(f"{register.name}{PENDING}{token}")
         self._fd = os.open(draft, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE)

@@ -102,6 +102,11 @@ class Store(Protocol):
     def locked(self) -> AbstractContextManager[None]:
         """Hold the writers' lock (re-entrant) for allocate-then-append."""
 
+    def recorder(self) -> str:
+        """Who the events appended through this store are recorded as (each record's
+        recorded_by): the computer's user, or a server's account; "" when unknown. A store this
+        account may only read refuses here, before a command does any work."""
+
     # What a writer looks up under the lock, answered by the store (a database: an index each)
     # rather than by the caller reading every history.
     def next_number(self, series: str, prefix: str) -> int:
@@ -141,6 +146,16 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+def os_user() -> str:
+    """The account running the program; "" when it has no name (a bare container)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
 def check_batch(contract_no: str, expected_seq: int, records: Sequence[Mapping[str, Any]]) -> None:
     """What every backend refuses: an empty batch, another contract's record, a seq gap."""
     if not records:
@@ -151,6 +166,14 @@ def check_batch(contract_no: str, expected_seq: int, records: Sequence[Mapping[s
         if record.get("seq") != expected_seq + offset:
             raise StoreError(f"合同 {contract_no} 的记录序号应为 {expected_seq + offset}，"
                              f"实为 {record.get('seq')}")
+
+
+DATABASE_URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_database_url(target: object) -> bool:
+    """postgresql://… or postgres://…: a register on a PostgreSQL server (store.postgres)."""
+    return isinstance(target, str) and target.strip().lower().startswith(DATABASE_URL_SCHEMES)
 
 
 SERIES = ("contract", "notice")

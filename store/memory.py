@@ -16,6 +16,7 @@ from .base import (
     check_series,
     in_batch,
     names_file,
+    os_user,
     sent_notice,
     series_number,
 )
@@ -93,6 +94,9 @@ class MemoryStore:
     def locked(self) -> Iterator[None]:
         with self._lock:
             yield
+
+    def recorder(self) -> str:
+        return os_user()
 
     def head(self) -> Head | None:
         if not self._lines:

@@ -52,6 +52,7 @@ from .base import (
     in_batch,
     names_file,
     os_reason,
+    os_user,
     sent_notice,
     series_number,
 )
@@ -633,6 +634,9 @@ class TinyDBStore:
             raise StoreError(
                 f"本次操作未执行：登记簿末尾的一条完整登记（{torn.record}）缺少换行符，已另存为 {torn.path}"
                 "并从登记簿中移除。请核对：如它是已发生的事项，请先按其内容重新登记，再重试本次操作")
+
+    def recorder(self) -> str:
+        return os_user()
 
     def head(self) -> Head | None:
         if self._storage._lines == 0:  # nothing read yet: read now

@@ -51,3 +51,7 @@ def make_agreement(
 @pytest.fixture(params=["individual", "corporate"])
 def agreement(request) -> Document:
     return make_agreement(request.param)
+
+
+# PostgreSQL for the tests that need it (tests/pg.py): a cluster per session, a database per test
+from tests.pg import pg_bare_database, pg_database, pg_dsn, pg_roles, pg_server, pg_url  # noqa: E402, F401

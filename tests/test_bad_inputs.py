@@ -472,6 +472,12 @@ def _other_cases() -> list:
         _case("db-copy-foreign-to", ["db", "copy", "--from", "register.json", "--to", "blocker"], "blocker"),
         _case("db-copy-under-file", ["db", "copy", "--from", "register.json", "--to", "blocker/r.json"], "blocker"),
         _case("db-copy-no-to", ["db", "copy", "--from", "register.json"], "--to", code=2),
+        # the db commands are for a server's register; a server that cannot be reached is said, its password not
+        _case("db-init-file", ["db", "init"], "--db", "postgresql://"),
+        _case("db-upgrade-file", ["db", "upgrade"], "--db", "postgresql://"),
+        _case("db-url-other", ["--db", "mysql://clerk:s3cret@localhost/register", "list"], "postgresql://"),
+        _case("db-url-down", ["--db", "postgresql://clerk:s3cret@127.0.0.1:1/register", "list"],
+              "服务器没有运行或拒绝连接", "clerk:***@"),
     ]
 
 

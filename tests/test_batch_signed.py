@@ -55,9 +55,10 @@ def profile():
     return load_profile(TEST_PROFILE)
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = open_store(tmp_path / "register.json")
+@pytest.fixture(params=["file", "postgres"])
+def store(request, tmp_path):
+    """The register the batch writes to: the embedded file, or one on a PostgreSQL server."""
+    s = open_store(tmp_path / "register.json" if request.param == "file" else request.getfixturevalue("pg_url"))
     yield s
     s.close()
 

@@ -23,7 +23,7 @@ ENV = {"COLUMNS": "80"}
 KNOWN = {"vipcontract", "VIP", "DOCX", "PDF", "CSV", "XLSX", "JSON", "YAML", "TOML", "ICS", "EMS", "LPR",
          "ISO", "SHA", "UTF", "Ctrl", "YYYY", "MM", "DD", "HASH", "POS", "PATH", "FILE", "TEXT",
          "Tab", "UUID", "chinese", "calendar", "Windows", "VIPCONTRACT_DB", "VIPCONTRACT_PROFILE", "CPU",
-         "PKCS", "PAdES", "trust_roots", "signing"}
+         "PKCS", "PAdES", "trust_roots", "signing", "PostgreSQL", "postgresql", "URL"}
 # values typed after an option: report formats, the fields --set names
 VALUES = {*REPORT_FORMATS, *AMENDABLE, *HISTORY_LABELS, *(t.value for t in CustomerType)}
 

@@ -1,4 +1,5 @@
-"""The register's commands as a clerk types them: messages, exit codes, JSON."""
+"""The register's commands as a clerk types them: messages, exit codes, JSON; each against the
+embedded file and against a register on a PostgreSQL server (`--db postgresql://…`)."""
 
 from __future__ import annotations
 
@@ -15,20 +16,25 @@ from tests.test_register_fixtures import fake_renderer  # noqa: F401  (fixture)
 NO = "VIP-2025-000001"
 
 
-def open_store_head(tmp_path):
+def open_store_head(db):
     from store import open_store
 
-    return open_store(tmp_path / "register.json").head()
+    store = open_store(db)
+    try:
+        return store.head()
+    finally:
+        store.close()
 
 
-@pytest.fixture
-def run(tmp_path, fake_renderer, monkeypatch):  # noqa: F811
-    db = tmp_path / "register.json"
+@pytest.fixture(params=["file", "postgres"])
+def run(request, tmp_path, fake_renderer, monkeypatch):  # noqa: F811
+    db = str(tmp_path / "register.json") if request.param == "file" else request.getfixturevalue("pg_url")
     monkeypatch.chdir(tmp_path)  # "--out ." stays in the test's folder
 
     def invoke(*args: str):
-        return CliRunner().invoke(main, ["--db", str(db), "--new-register", *args])
+        return CliRunner().invoke(main, ["--db", db, "--new-register", *args])
 
+    invoke.db = db  # type: ignore[attr-defined]
     return invoke
 
 
@@ -132,7 +138,7 @@ def test_amend_renew_notices_and_terminate(run, signed, tmp_path):
     assert (again.exit_code, again.output) == (1, f"错误：合同 {NO} 已登记解除（2026-11-02 生效）\n")
     check = run("check")
     assert (check.exit_code, check.output.splitlines()[:2]) == (
-        0, ["已检查 1 份合同、8 条记录，未发现问题。", f"登记簿末端：第 9 行 {open_store_head(tmp_path).hash}"])
+        0, ["已检查 1 份合同、8 条记录，未发现问题。", f"登记簿末端：第 9 行 {open_store_head(run.db).hash}"])
 
 
 def test_terminate_by_a_notice_not_yet_delivered(run, signed, tmp_path):
@@ -201,8 +207,15 @@ def test_verify(run, issued, tmp_path):
 
 
 def test_check_reports_a_tampered_file(run, signed, tmp_path):
-    db = tmp_path / "register.json"
-    db.write_text(db.read_text(encoding="utf-8").replace("12800.00", "1.00"), encoding="utf-8")
+    if run.db.startswith("postgresql://"):  # changed on the server, past the append-only trigger
+        import psycopg
+
+        with psycopg.connect(run.db, autocommit=True) as conn:
+            conn.execute("ALTER TABLE vipcontract.events DISABLE TRIGGER events_append_only")
+            conn.execute("UPDATE vipcontract.events SET body = replace(body::text, '12800.00', '1.00')::json")
+    else:
+        db = tmp_path / "register.json"
+        db.write_text(db.read_text(encoding="utf-8").replace("12800.00", "1.00"), encoding="utf-8")
     result = run("check")
     assert result.exit_code == 1
     assert result.output.splitlines()[:3] == [
@@ -230,3 +243,27 @@ def test_every_register_command_has_chinese_help(run):
                  ["correct"], ["show"], ["list"], ["check"], ["verify"]):
         result = run(*args, "--help")
         assert result.exit_code == 0 and "用法：" in result.output, args
+
+
+def test_reports_and_the_expected_head(run, signed):
+    assert run("pay", NO, "--on", "2025-03-20", "--amount", "12800").exit_code == 0
+    for report in ("expiring", "deadlines", "receivables", "notices"):
+        result = run("report", report, "--as-of", "2026-06-01", "--format", "json")
+        assert result.exit_code == 0, (report, result.output)
+    receivable = json.loads(run("report", "receivables", "--as-of", "2026-06-01", "--format", "json").output)
+    assert NO in json.dumps(receivable, ensure_ascii=False)
+    head = open_store_head(run.db)
+    assert run("check", "--expect-head", head.token()).exit_code == 0
+    forged = f"{head.position}:{'0' * 64}"
+    refused = run("check", "--expect-head", forged)
+    assert refused.exit_code == 1 and "不再延续给定的末端" in refused.output
+
+
+def test_who_recorded_each_event_is_kept_and_shown(run, signed):
+    import getpass
+
+    history = json.loads(run("show", NO, "--json").output)["history"]
+    who = {h["recorded_by"] for h in history}
+    assert len(who) == 1 and getpass.getuser() in who.pop()  # the server's account adds its name
+    table = run("show", NO)
+    assert "登记人" in table.output and getpass.getuser() in table.output

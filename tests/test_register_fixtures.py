@@ -74,9 +74,14 @@ def fake_renderer(monkeypatch):
     monkeypatch.setattr(service.output, "render_to", fake_render)
 
 
-@pytest.fixture(params=["memory", "tinydb"])
+@pytest.fixture(params=["memory", "tinydb", "postgres"])
 def any_store(request, tmp_path):
-    store = MemoryStore() if request.param == "memory" else TinyDBStore(tmp_path / "register.json")
+    if request.param == "postgres":
+        from store.postgres import PostgresStore
+
+        store = PostgresStore(request.getfixturevalue("pg_dsn"))
+    else:
+        store = MemoryStore() if request.param == "memory" else TinyDBStore(tmp_path / "register.json")
     yield store
     store.close()
 
