@@ -1585,13 +1585,13 @@ def documents_add(settings: Settings, files: tuple[str, ...]) -> None:
 # ---------------------------------------------------------------- moving a register
 @main.group("db", context_settings=CONTEXT)
 def db_group() -> None:
-    """登记簿本身：在 PostgreSQL 服务器上建立与升级（由管理员运行），复制到另一处存储。
+    """登记簿本身：在服务器上建立、升级（管理员运行），或整本复制到另一处。
 
     \b
     示例：
       vipcontract --db postgresql://管理员@主机/数据库 db init
       vipcontract --db postgresql://管理员@主机/数据库 db upgrade
-      vipcontract db copy --from 旧位置/register.json --to postgresql://账户@主机/数据库
+      vipcontract db copy --from register.json --to postgresql://账户@主机/库
     """
 
 
