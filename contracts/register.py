@@ -227,17 +227,24 @@ def _initial_fields(contract_no: str, events: tuple[Event, ...], issued: Issued)
 def known_on(event: Event, day: dt.date) -> bool:
     """Whether the register could show `event` on `day`: every fact it records happened by then.
     A termination by notice takes effect when the notice arrives: it is known from that day."""
+    known_from = known_from_day(event)
+    return known_from is None or known_from <= day
+
+
+def known_from_day(event: Event) -> dt.date | None:
+    """The first day the register could show `event` (None: always, as the issue itself)."""
     body = event.body
     if isinstance(body, Issued):
-        return True  # the contract itself; before it was issued there is nothing else to show
+        return None  # the contract itself; before it was issued there is nothing else to show
     if isinstance(body, Terminated) and body.signed_on is None:
-        return body.effective_on <= day
+        return body.effective_on
+    days = []
     for field, _label, _option in FACT_DATES.get(type(body), ()):
         value = getattr(body, field)
         fact = local_date(value) if isinstance(value, dt.datetime) else value
-        if fact is not None and fact > day:
-            return False
-    return True
+        if fact is not None:
+            days.append(fact)
+    return max(days, default=None)
 
 
 def stood_on(state: ContractState, day: dt.date, profile: Profile | None = None) -> ContractState:
