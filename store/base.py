@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,8 +95,9 @@ class Store(Protocol):
         window: only the contracts with a term last day in [from, to] (either end open when None),
         and every contract whose summary is None (its days are not known)."""
 
-    def put_summary(self, contract_no: str, summary: Summary) -> None:
-        """Keep a summary a reader rebuilt; ignored when its key is not the contract's last record."""
+    def put_summaries(self, items: Iterable[tuple[str, Summary]]) -> None:
+        """Keep (contract_no, summary) a reader rebuilt, in one go; each is ignored when its key is
+        not the contract's last record."""
 
     def history(self, contract_no: str) -> list[Record]:
         """The contract's records in seq order; [] for an unknown contract."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -53,7 +53,7 @@ class MemoryStore:
             self._data[contract_no] = [*current, *encoded]
             self._order += [(contract_no, len(current) + i) for i in range(len(encoded))]
             if summary is not None:
-                self.put_summary(contract_no, summary)
+                self.put_summaries([(contract_no, summary)])
 
     def summaries(
         self, last_day_from: dt.date | None = None, last_day_to: dt.date | None = None
@@ -67,11 +67,12 @@ class MemoryStore:
             elif summary is not None and (not window or in_window(summary, last_day_from, last_day_to)):
                 yield contract_no, summary
 
-    def put_summary(self, contract_no: str, summary: Summary) -> None:
+    def put_summaries(self, items: Iterable[tuple[str, Summary]]) -> None:
         with self._lock:
-            records = self._data.get(contract_no)
-            if records and summary_fits(summary, json.loads(records[-1])):
-                self._summaries[contract_no] = json.dumps(summary, ensure_ascii=False)
+            for contract_no, summary in items:
+                records = self._data.get(contract_no)
+                if records and summary_fits(summary, json.loads(records[-1])):
+                    self._summaries[contract_no] = json.dumps(summary, ensure_ascii=False)
 
     def history(self, contract_no: str) -> list[Record]:
         return [json.loads(r) for r in self._data.get(contract_no, [])]

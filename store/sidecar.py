@@ -167,7 +167,7 @@ class Sidecar:
         at = int(meta["tail_at"])
         with open(self.journal, "rb") as fh:
             fh.seek(at)
-            tail = fh.read(size - at)
+            tail = fh.read(size - at - 1)  # the line without its newline, as _catch_up hashed it
         return hashlib.sha256(tail).hexdigest() == meta.get("tail_sha")
 
     def _catch_up(self, db: sqlite3.Connection, meta: dict[str, Any], size: int) -> None:

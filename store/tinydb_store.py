@@ -617,11 +617,9 @@ class TinyDBStore:
         for contract_no in self.contract_numbers():
             yield contract_no, None
 
-    def put_summary(self, contract_no: str, summary: Summary) -> None:
-        self.put_summaries([(contract_no, summary)])
-
-    def put_summaries(self, items: list[tuple[str, Summary]]) -> None:
+    def put_summaries(self, items: Iterable[tuple[str, Summary]]) -> None:
         """Keep summaries a reader rebuilt (one transaction of the sidecar)."""
+        items = list(items)
         if items:
             self._index(items)
 
