@@ -363,11 +363,25 @@ def terms_in_force(
 
 
 # ---------------------------------------------------------------- status
-def agreed_terms(state: ContractState, as_of: dt.date) -> tuple[Term, ...]:
+class TermFacts(typing.Protocol):
+    """What a contract's place in its term depends on (a ContractState has them; so has what a
+    summary decodes of them alone, contracts.summary.term_facts)."""
+
+    @property
+    def signed(self) -> Signed | None: ...
+    @property
+    def terms(self) -> tuple[Term, ...]: ...
+    @property
+    def terminated(self) -> Terminated | None: ...
+    @property
+    def voided(self) -> Voided | None: ...
+
+
+def agreed_terms(state: TermFacts, as_of: dt.date) -> tuple[Term, ...]:
     return tuple(t for t in state.terms if t.signed_on <= as_of)
 
 
-def current_term(state: ContractState, as_of: dt.date) -> Term | None:
+def current_term(state: TermFacts, as_of: dt.date) -> Term | None:
     """The term in force on `as_of`; before the first, the first; after the last, the last."""
     terms = agreed_terms(state, as_of) or state.terms[:1]
     if not terms:
@@ -390,7 +404,7 @@ def status_on(
     return Status.OVERDUE if late.days > 0 else status
 
 
-def term_status_on(state: ContractState, as_of: dt.date, profile: Profile) -> Status:
+def term_status_on(state: TermFacts, as_of: dt.date, profile: Profile) -> Status:
     """Where the contract stands in its term on as_of, payments aside."""
     if state.voided is not None and state.voided.on <= as_of:
         return Status.VOIDED

@@ -84,10 +84,12 @@ def register_row(state: ContractState, as_of: dt.date, profile: Profile) -> dict
 
 def register_report(
     states: Iterable[ContractState], as_of: dt.date, profile: Profile, *, status: Status | None = None,
-    generated_at: dt.datetime | None = None,
+    generated_at: dt.datetime | None = None, register_empty: bool | None = None,
 ) -> Report:
     """Every contract (of one status, if given), by contract number; totals per status. Each as
-    the register stood on as_of: nothing recorded with a later date shows (stood_on)."""
+    the register stood on as_of: nothing recorded with a later date shows (stood_on).
+    `register_empty`: whether the register is empty, when the states given are only those that
+    could have the status (service/summaries.py)."""
     rows, any_contract = [], False
     for state in states:  # one at a time: only the rows are kept (a register of 100,000 contracts)
         any_contract = True
@@ -111,7 +113,7 @@ def register_report(
                 Total("履行中合同年服务费合计（元）", in_force)),
         notes=("身份证号已遮蔽显示。",) if rows else (),
         generated_at=generated_at,
-        empty_message=EMPTY_REGISTER if not any_contract else
+        empty_message=EMPTY_REGISTER if (not any_contract if register_empty is None else register_empty) else
         f"登记簿中没有状态为“{status.label if status else ''}”的合同。",
     )
 

@@ -23,8 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .events import decoder, encode, field_types
-from .register import ContractState, effective_events, known_from_day
+from .events import Signed, Terminated, Voided, decoder, encode, field_types
+from .profile import Profile
+from .register import IN_FORCE, ContractState, Status, Term, effective_events, known_from_day, term_status_on
 
 SUMMARY_VERSION = 1
 
@@ -100,6 +101,31 @@ def _field_decoders() -> dict[str, Any]:
 
 
 _DECODERS: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class TermFacts:
+    """The four fields of a state that say where the contract stands in its term
+    (contracts.register.term_status_on), decoded alone: a status filter tests every contract."""
+
+    signed: Signed | None
+    terms: tuple[Term, ...]
+    terminated: Terminated | None
+    voided: Voided | None
+
+
+def term_facts(state: Mapping[str, Any]) -> TermFacts:
+    """From the encoded state of a summary (ContractSummary.state)."""
+    if not _DECODERS:
+        _DECODERS.update(_field_decoders())
+    return TermFacts(*(_DECODERS[name](state[name]) for name in ("signed", "terms", "terminated", "voided")))
+
+
+def could_have_status(state: Mapping[str, Any], wanted: Status, as_of: dt.date, profile: Profile) -> bool:
+    """Whether status_on could be `wanted` (a contract in force may be overdue: only the payments
+    tell, and status_on decides on the whole state)."""
+    term = term_status_on(term_facts(state), as_of, profile)
+    return term in IN_FORCE if wanted is Status.OVERDUE else term is wanted
 
 
 def state_of(summary: ContractSummary) -> ContractState:

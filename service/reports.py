@@ -20,6 +20,7 @@ from contracts.register import ContractState, terms_in_force
 from contracts.report_model import Report
 from contracts.reports import CALENDAR_REPORTS, REPORTS, consolidated_context, pdf_view, terminal_view
 from contracts.resolver import resolve
+from contracts.summary import could_have_status
 from renderers.report_files import FORMATS, SUFFIXES, render_report, write_report
 from store import Store
 
@@ -65,8 +66,13 @@ def register_from_store(store: Store, profile: Profile, as_of: dt.date, **filter
     summaries, a contract at a time (as it stood on as_of: replayed where a summary cannot say)."""
     from contracts.register_views import register_report
 
+    status = filters.get("status")
+    chosen = None if status is None else lambda state: could_have_status(state, status, as_of, profile)
+    seen = [False]
     with bulk_read():
-        report = register_report(summary_states(store, profile, stood_on=as_of), as_of, profile, **filters)
+        states = list(summary_states(store, profile, chosen=chosen, stood_on=as_of, seen=seen)) if chosen \
+            else summary_states(store, profile, stood_on=as_of)  # every contract: one at a time
+        report = register_report(states, as_of, profile, register_empty=not seen[0] if chosen else None, **filters)
     head = store.head()
     return report.with_register_head(head.text()) if head else report
 

@@ -76,11 +76,9 @@ def summary_states(
                     rebuilt = []
                 if window is not None and not _in(summary, first, last):
                     continue
-            if chosen is not None and not chosen(summary.state):
-                continue
             if stood_on is not None and not summary.stands_on(stood_on):
-                yield state or replayed(store, profile, number)
-            else:
+                yield state or replayed(store, profile, number)  # `chosen` judges the whole history
+            elif chosen is None or chosen(summary.state):
                 yield state_of(summary)
     finally:
         if rebuilt:

@@ -9,7 +9,8 @@ Steps, in the order of a write: noted (the pending note is on disk), staged (the
 exist), rendered (after each file), appended (the event is on disk, before any rename), placed
 (after each rename); "written" is inside the file store, after the line is written and before
 it is synced; "indexing" inside the file store's sidecar update, after the line is synced and
-before the sidecar's transaction commits (store.sidecar). `pay` writes no document: only "written" and "appended" (still under the lock).
+before the sidecar's transaction commits (store.sidecar). `pay` writes no document: only
+"written", "indexing" and "appended" (still under the lock).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from contracts.errors import NotFound
-from contracts.register import replay
+from contracts.register import Status, replay
 from contracts.register_views import find_report, register_report
 from contracts.summary import ContractSummary, state_of, summarize
 from service import register as R
@@ -114,6 +114,19 @@ def test_list_and_find_from_summaries_are_those_from_replay(register_file, profi
             expected = json_of(find_report(states, query, as_of, profile))
             got = from_summaries(register_file, lambda s, a=as_of, q=query: S.find_in_store(s, profile, q, a))
             assert json_of(got) == expected, (as_of, query)
+
+
+def test_list_of_each_status_from_summaries_is_the_list_from_replay(register_file, profile):
+    states = replayed_states(register_file, profile)
+    listed = 0
+    for as_of in AS_OF_DATES:
+        for status in Status:
+            expected = register_report(states, as_of, profile, status=status)
+            got = from_summaries(register_file, lambda s, a=as_of, w=status: S.register_from_store(s, profile, a,
+                                                                                                   status=w))
+            assert json_of(got) == json_of(expected), (as_of, status)
+            listed += len(got.rows)
+    assert listed >= 10
 
 
 def test_every_append_keeps_a_summary_that_fits(register_file, profile):
@@ -254,5 +267,19 @@ def test_check_finds_a_summary_that_disagrees_with_the_replay_and_rebuilds_it(re
     store = TinyDBStore(path)
     try:
         assert R.check(store, profile).ok
+    finally:
+        store.close()
+
+
+def test_the_sidecar_is_private_like_the_register(register_file, profile, tmp_path):
+    import stat
+
+    path = copy_register(register_file, tmp_path)
+    store = TinyDBStore(path)
+    try:
+        assert dict(store.summaries())  # built, and held open
+        files = list(tmp_path.glob("register.json.index*"))
+        assert files
+        assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files), files
     finally:
         store.close()
