@@ -171,30 +171,38 @@ class Sidecar:
         return hashlib.sha256(tail).hexdigest() == meta.get("tail_sha")
 
     def _catch_up(self, db: sqlite3.Connection, meta: dict[str, Any], size: int) -> None:
-        start = int(meta["size"])
-        with open(self.journal, "rb") as fh:
-            fh.seek(start)
-            chunk = fh.read(size - start)
-        end = chunk.rfind(b"\n") + 1  # a line being written, or torn, is not there yet
-        if end == 0:
-            return
-        number, offset = int(meta["lines"]), start
+        """Index the lines after meta["size"], a block at a time (a rebuild of a large register
+        holds one block in memory, not the whole journal)."""
+        offset, number = int(meta["size"]), int(meta["lines"])
         last: dict[str, tuple[int, str]] = {}
         line_rows: list[tuple[str, int, int]] = []
-        head_hash = meta.get("head_hash")
-        for line in chunk[:end].split(b"\n")[:-1]:
-            number += 1
-            if number == 1:
-                meta["version"] = _header_version(line)
-            else:
-                name, seq, digest, stored = self._indexed_line(db, last, line)
-                last[name] = (seq, digest)
-                line_rows.append((name, offset, len(line)))
-                head_hash = stored
-            meta["tail_at"] = offset
-            offset += len(line) + 1
-        meta["tail_sha"] = hashlib.sha256(chunk[meta["tail_at"] - start:end - 1]).hexdigest()
-        meta.update(size=start + end, lines=number, head_hash=head_hash)
+        tail = b""
+        with open(self.journal, "rb") as fh:
+            fh.seek(offset)
+            while offset + len(tail) < size:
+                block = tail + fh.read(min(BLOCK, size - offset - len(tail)))
+                end = block.rfind(b"\n") + 1  # a line being written, or torn, is not there yet
+                if end == 0:
+                    if len(block) == size - offset:
+                        break
+                    tail = block  # a line longer than a block: read on
+                    continue
+                for line in block[:end].split(b"\n")[:-1]:
+                    number += 1
+                    if number == 1:
+                        meta["version"] = _header_version(line)
+                    else:
+                        name, seq, digest, stored = self._indexed_line(db, last, line)
+                        last[name] = (seq, digest)
+                        line_rows.append((name, offset, len(line)))
+                        meta["head_hash"] = stored
+                    meta.update(tail_at=offset, tail_sha=hashlib.sha256(line).hexdigest())
+                    offset += len(line) + 1
+                tail = block[end:]
+                if len(line_rows) >= 100_000:
+                    db.executemany("INSERT INTO lines VALUES (?, ?, ?)", line_rows)
+                    line_rows = []
+        meta.update(size=offset, lines=number)
         db.executemany("INSERT INTO lines VALUES (?, ?, ?)", line_rows)
         db.executemany(
             "INSERT INTO contracts (contract_no, last_seq, last_hash) VALUES (?, ?, ?) "

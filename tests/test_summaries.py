@@ -283,3 +283,17 @@ def test_the_sidecar_is_private_like_the_register(register_file, profile, tmp_pa
         assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files), files
     finally:
         store.close()
+
+
+def test_the_sidecar_read_in_small_blocks_is_the_same(register_file, profile, tmp_path, monkeypatch):
+    import store.sidecar
+
+    path = copy_register(register_file, tmp_path)
+    expected = list_json(path, profile)
+    with sqlite3.connect(sidecar_path(path)) as db:
+        whole = db.execute("SELECT contract_no, offset, length FROM lines ORDER BY offset").fetchall()
+    sidecar_path(path).unlink()
+    monkeypatch.setattr(store.sidecar, "BLOCK", 300)  # lines longer than a block, lines across blocks
+    assert list_json(path, profile) == expected
+    with sqlite3.connect(sidecar_path(path)) as db:
+        assert db.execute("SELECT contract_no, offset, length FROM lines ORDER BY offset").fetchall() == whole
