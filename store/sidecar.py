@@ -6,8 +6,9 @@ holding, for the journal it covers:
 - meta: the journal's device and inode, the bytes covered (always just after a newline), the
   offset and sha256 of the last line covered, the number of lines and the head (store.chain);
 - lines: the byte offset and length of every line, by contract;
-- contracts: each contract's last seq and last record hash (as the journal says), and the summary
-  a writer or a reader put for it (contracts.summary), with the summary's own key;
+- contracts: each contract's last seq and last record hash (as the journal says), and the key of
+  the summary a writer or a reader put for it; summaries: that summary (contracts.summary), as
+  zlib-compressed JSON;
 - term_days: the term last days of each summary, for windowed reads (`report expiring`).
 
 It is a cache, never trusted blindly: before it is used, `sync` checks that it still describes
@@ -28,6 +29,7 @@ import hashlib
 import os
 import sqlite3
 import time
+import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -38,20 +40,23 @@ from .chain import Head
 from .fault import fault_point
 
 SUFFIX = ".index"
-SCHEMA = 1
+SCHEMA = 2  # PRAGMA user_version: a sidecar of another schema is built again
 TIMEOUT = 60.0
 BLOCK = 1 << 20
 
 _TABLES = (
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value)",
-    "CREATE TABLE IF NOT EXISTS lines (contract_no TEXT NOT NULL, offset INTEGER NOT NULL, "
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value)",
+    "CREATE TABLE lines (contract_no TEXT NOT NULL, offset INTEGER NOT NULL, "
     "length INTEGER NOT NULL, PRIMARY KEY (contract_no, offset)) WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS contracts (contract_no TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, "
-    "last_hash TEXT NOT NULL, sum_seq INTEGER, sum_hash TEXT, summary BLOB)",
-    "CREATE TABLE IF NOT EXISTS term_days (day TEXT NOT NULL, contract_no TEXT NOT NULL, "
+    # narrow, so that a scan for the contracts whose summary does not fit reads few pages
+    "CREATE TABLE contracts (contract_no TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, "
+    "last_hash TEXT NOT NULL, sum_seq INTEGER, sum_hash TEXT) WITHOUT ROWID",
+    "CREATE TABLE summaries (contract_no TEXT PRIMARY KEY, summary BLOB NOT NULL)",  # zlib'd JSON
+    "CREATE TABLE term_days (day TEXT NOT NULL, contract_no TEXT NOT NULL, "
     "PRIMARY KEY (day, contract_no)) WITHOUT ROWID",
-    "CREATE INDEX IF NOT EXISTS term_days_contract ON term_days (contract_no)",
+    "CREATE INDEX term_days_contract ON term_days (contract_no)",
 )
+TABLE_NAMES = ("meta", "lines", "contracts", "summaries", "term_days")
 
 
 class Distrust(Exception):
@@ -86,10 +91,14 @@ class Sidecar:
             if not self.path.exists():
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))  # personal data: 0600
             db = sqlite3.connect(self.path, timeout=TIMEOUT, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # a cache: lost work is read again from the journal
-            for statement in _TABLES:
-                db.execute(statement)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")  # a cache: lost work is read again from the journal
+                if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+                    _create(db)
+            except BaseException:
+                db.close()
+                raise
             self._db = db
         return self._db
 
@@ -122,7 +131,8 @@ class Sidecar:
                     self._set_aside()
                 except OSError:
                     break
-            except Distrust:
+            except Distrust:  # the journal path reads it (and says what is wrong): not again and again
+                self.off = True
                 return False
             except (sqlite3.Error, OSError):
                 break
@@ -141,18 +151,20 @@ class Sidecar:
         if st.st_size == 0 or not self._header_ok(_first_line(self.journal)):
             return False  # nothing to index, or not a register: the journal path says why
         db = self._open()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-            if not self._fits(meta, st):
-                for table in ("meta", "lines", "contracts", "term_days"):
-                    db.execute(f"DELETE FROM {table}")
-                meta = {"schema": SCHEMA, "dev": st.st_dev, "ino": st.st_ino, "size": 0, "lines": 0}
-            self._catch_up(db, meta, st.st_size)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        if meta.get("size") != st.st_size or not self._fits(meta, st):  # else: up to date, nothing to write
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                meta = dict(db.execute("SELECT key, value FROM meta").fetchall())  # as it is now
+                if not self._fits(meta, st):
+                    for table in TABLE_NAMES:
+                        db.execute(f"DELETE FROM {table}")
+                    meta = {"schema": SCHEMA, "dev": st.st_dev, "ino": st.st_ino, "size": 0, "lines": 0}
+                self._catch_up(db, meta, st.st_size)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
         self._seen = seen
         return True
 
@@ -256,15 +268,14 @@ class Sidecar:
         """(contract_no, summary or None) by number; with a window, only the contracts with a term
         last day in [first, last] and those without a summary that fits."""
         db = self._open()
-        sql = ("SELECT contract_no, last_seq, last_hash, summary FROM contracts "
-               "WHERE sum_seq IS NOT last_seq OR sum_hash IS NOT last_hash")
+        sql = ("SELECT c.contract_no, c.last_seq, c.last_hash, s.summary FROM contracts c "
+               "LEFT JOIN summaries s ON s.contract_no = c.contract_no")
         args: tuple[str, ...] = ()
         if first is not None or last is not None:
-            sql += " OR contract_no IN (SELECT contract_no FROM term_days WHERE day BETWEEN ? AND ?)"
+            sql += (" WHERE c.sum_seq IS NOT c.last_seq OR c.sum_hash IS NOT c.last_hash OR c.contract_no IN "
+                    "(SELECT contract_no FROM term_days WHERE day BETWEEN ? AND ?)")
             args = ((first or dt.date.min).isoformat(), (last or dt.date.max).isoformat())
-        else:
-            sql = "SELECT contract_no, last_seq, last_hash, summary FROM contracts"
-        for name, seq, digest, blob in db.execute(sql + " ORDER BY contract_no", args):
+        for name, seq, digest, blob in db.execute(sql + " ORDER BY c.contract_no", args):
             yield name, _fitting(blob, seq, digest)
 
     # ------------------------------------------------------------ writing summaries
@@ -289,8 +300,9 @@ class Sidecar:
                          (contract_no,)).fetchone()
         if key is None or row is None or (int(row[0]), str(row[1])) != key:
             return
-        db.execute("UPDATE contracts SET sum_seq = ?, sum_hash = ?, summary = ? WHERE contract_no = ?",
-                   (key[0], key[1], orjson.dumps(summary), contract_no))
+        db.execute("UPDATE contracts SET sum_seq = ?, sum_hash = ? WHERE contract_no = ?", (*key, contract_no))
+        db.execute("INSERT OR REPLACE INTO summaries VALUES (?, ?)",
+                   (contract_no, zlib.compress(orjson.dumps(summary), 1)))
         db.execute("DELETE FROM term_days WHERE contract_no = ?", (contract_no,))
         db.executemany("INSERT OR IGNORE INTO term_days VALUES (?, ?)",
                        [(str(day), contract_no) for day in summary.get("term_last_days", ())])
@@ -301,12 +313,27 @@ def _fitting(blob: bytes | None, seq: int, digest: str) -> dict[str, Any] | None
     if blob is None:
         return None
     try:
-        summary = orjson.loads(blob)
-    except orjson.JSONDecodeError:
+        summary = orjson.loads(zlib.decompress(blob))
+    except (orjson.JSONDecodeError, zlib.error, TypeError):
         return None
     if not isinstance(summary, dict) or summary_key(summary) != (seq, digest):
         return None
     return summary
+
+
+def _create(db: sqlite3.Connection) -> None:
+    """The tables of this schema (those of another one dropped: a cache, built again)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for table in TABLE_NAMES:
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+        for statement in _TABLES:
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 def _first_line(path: Path) -> bytes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import sqlite3
+import zlib
 from pathlib import Path
 
 import orjson
@@ -153,11 +154,11 @@ def test_a_tampered_summary_is_not_used_and_is_rebuilt_by_replay(register_file, 
     path = copy_register(register_file, tmp_path)
     expected = list_json(path, profile)
     with sqlite3.connect(sidecar_path(path)) as db:
-        blob, = db.execute("SELECT summary FROM contracts WHERE contract_no = ?", (DD,)).fetchone()
-        forged = orjson.loads(blob)
+        blob, = db.execute("SELECT summary FROM summaries WHERE contract_no = ?", (DD,)).fetchone()
+        forged = orjson.loads(zlib.decompress(blob))
         forged["state"]["issued"]["customer"]["name"] = "冒名"
         forged["last_hash"] = "0" * 64  # a copy of another history's summary
-        db.execute("UPDATE contracts SET summary = ? WHERE contract_no = ?", (orjson.dumps(forged), DD))
+        db.execute("UPDATE summaries SET summary = ? WHERE contract_no = ?", (zlib.compress(orjson.dumps(forged)), DD))
     assert list_json(path, profile) == expected
     assert "冒名" not in expected.decode()
     store = TinyDBStore(path)
@@ -253,10 +254,10 @@ def test_check_finds_a_summary_that_disagrees_with_the_replay_and_rebuilds_it(re
     path = copy_register(register_file, tmp_path)
     list_json(path, profile)
     with sqlite3.connect(sidecar_path(path)) as db:
-        blob, = db.execute("SELECT summary FROM contracts WHERE contract_no = ?", (A,)).fetchone()
-        forged = orjson.loads(blob)
+        blob, = db.execute("SELECT summary FROM summaries WHERE contract_no = ?", (A,)).fetchone()
+        forged = orjson.loads(zlib.decompress(blob))
         forged["state"]["issued"]["annual_fee"] = "1.00"  # the key kept: only check can tell
-        db.execute("UPDATE contracts SET summary = ? WHERE contract_no = ?", (orjson.dumps(forged), A))
+        db.execute("UPDATE summaries SET summary = ? WHERE contract_no = ?", (zlib.compress(orjson.dumps(forged)), A))
     store = TinyDBStore(path)
     try:
         report = R.check(store, profile)
