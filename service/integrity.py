@@ -64,10 +64,15 @@ def check(store: Store, profile: Profile, expect: Head | None = None) -> CheckRe
     if expect is not None and (why := extends(found, expect)):
         problems.append(Problem("--expect-head", why))
     histories = sorted(found.histories.items())
+    broken = set()
     for contract_no, records in histories:
-        problems += check_history(contract_no, records, profile)
+        found_here = check_history(contract_no, records, profile)
+        problems += found_here
+        if found_here:
+            broken.add(contract_no)
     problems += check_notice_ids(histories)
-    problems += summary_problems(store, histories, profile)
+    # a history with a problem of its own is reported as such, not again through its summary
+    problems += summary_problems(store, [(no, r) for no, r in histories if no not in broken], profile)
     problems += torn_problems(store)
     problems += pending_problems(store)
     events = sum(len(records) for _no, records in histories)
