@@ -608,14 +608,18 @@ class TinyDBStore:
     def summaries(
         self, last_day_from: dt.date | None = None, last_day_to: dt.date | None = None
     ) -> Iterator[tuple[str, Summary | None]]:
+        done = ""  # the last contract handed out (numbers come in order)
         try:
             if self._sidecar.sync():
-                yield from self._sidecar.summaries(last_day_from, last_day_to)
+                for contract_no, summary in self._sidecar.summaries(last_day_from, last_day_to):
+                    yield contract_no, summary
+                    done = contract_no
                 return
-        except Exception:  # noqa: BLE001 (a cache: read the journal instead)
+        except Exception:  # noqa: BLE001 (a cache: read the journal instead, from where it stopped)
             self._sidecar.off = True
         for contract_no in self.contract_numbers():
-            yield contract_no, None
+            if contract_no > done:
+                yield contract_no, None
 
     def put_summaries(self, items: Iterable[tuple[str, Summary]]) -> None:
         """Keep summaries a reader rebuilt (one transaction of the sidecar)."""

@@ -298,3 +298,20 @@ def test_the_sidecar_read_in_small_blocks_is_the_same(register_file, profile, tm
     assert list_json(path, profile) == expected
     with sqlite3.connect(sidecar_path(path)) as db:
         assert db.execute("SELECT contract_no, offset, length FROM lines ORDER BY offset").fetchall() == whole
+
+
+def test_a_sidecar_failing_half_way_is_left_for_the_journal(register_file, profile, tmp_path, monkeypatch):
+    import store.sidecar
+
+    path = copy_register(register_file, tmp_path)
+    expected = list_json(path, profile)
+    real = store.sidecar.Sidecar.summaries
+
+    def failing(self, first, last):
+        for number, item in enumerate(real(self, first, last)):
+            if number == 2:
+                raise sqlite3.OperationalError("disk I/O error")
+            yield item
+
+    monkeypatch.setattr(store.sidecar.Sidecar, "summaries", failing)
+    assert list_json(path, profile) == expected  # every contract once, the rest replayed
