@@ -7,6 +7,10 @@ Building 500,000 events through fsync'ed appends would take minutes; at the smal
 register is also built through `TinyDBStore.append` (one fsync'ed append per event) and the two
 files are compared byte for byte, which shows the bulk file is exactly what appends would write.
 
+The register of each size is built once (the journal written directly, then every contract's
+summary put into the sidecar index by the readers' own path, service/summaries.py) and kept in
+bench/.cache keyed by CACHE_VERSION; each run copies it in.
+
 Each size runs in its own process (`python bench/bench_register.py --child N FILE BUDGET`) so that
 its peak memory is its own and a size that runs too long can be stopped; the child prints one JSON
 line per measurement and the parent (section 4 of bench/run.py) prints the tables.
