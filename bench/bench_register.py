@@ -7,6 +7,10 @@ Building 500,000 events through fsync'ed appends would take minutes; at the smal
 register is also built through `TinyDBStore.append` (one fsync'ed append per event) and the two
 files are compared byte for byte, which shows the bulk file is exactly what appends would write.
 
+The register of each size is built once (the journal written directly, then every contract's
+summary put into the sidecar index by the readers' own path, service/summaries.py) and kept in
+bench/.cache keyed by CACHE_VERSION; each run copies it in.
+
 Each size runs in its own process (`python bench/bench_register.py --child N FILE BUDGET`) so that
 its peak memory is its own and a size that runs too long can be stopped; the child prints one JSON
 line per measurement and the parent (section 4 of bench/run.py) prints the tables.
@@ -179,6 +183,67 @@ def write_bulk(path: Path, n: int, workers: int = 1) -> tuple[float, float]:
     return seal_s, time.perf_counter() - started
 
 
+# The registers at each size are built once and kept in bench/.cache (journal and sidecar index,
+# with every contract's summary), keyed by this version: change it when the generator, the
+# journal's format or the summaries change.
+CACHE_VERSION = 2
+CACHE = HERE / ".cache"
+
+
+def cached_register(n: int, workers: int) -> tuple[Path, dict[str, Any] | None]:
+    """The cached register of n contracts (built now if missing: then also how long it took)."""
+    CACHE.mkdir(exist_ok=True)
+    path = CACHE / f"register-v{CACHE_VERSION}-{n}.json"
+    done = path.with_name(path.name + ".done")
+    if done.exists() and path.exists():
+        return path, None
+    for old in CACHE.glob(f"register-v*-{n}.json*"):
+        old.unlink()
+    seal_s, build_s = write_bulk(path, n, workers)
+    t = time.perf_counter()
+    summaries_s = summarize_all(path)
+    done.write_text("ok")
+    return path, {"seal_s": seal_s, "wall_s": build_s, "workers": workers, "summaries_s": summaries_s,
+                  "index_s": time.perf_counter() - t}
+
+
+def summarize_all(path: Path) -> float:
+    """Every contract's summary put into the sidecar (the fast path: the journal written directly
+    holds none; a reader would rebuild them on first use, as this does). Seconds spent."""
+    from service.sources import load_profile
+    from service.summaries import summary_states
+    from store import open_store
+
+    t = time.perf_counter()
+    store = open_store(path)
+    try:
+        for _state in summary_states(store, load_profile(BENCH_PROFILE)):
+            pass
+    finally:
+        store.close()
+    return time.perf_counter() - t
+
+
+def place_register(n: int, path: Path, workers: int) -> dict[str, Any]:
+    """A copy of the cached register at `path`, its sidecar told the copy's device and inode (the
+    bytes are the cache's own: what `sync` would otherwise check line by line and rebuild)."""
+    import shutil
+    import sqlite3
+
+    from store.sidecar import sidecar_path
+
+    cached, built = cached_register(n, workers)
+    t = time.perf_counter()
+    shutil.copyfile(cached, path)
+    shutil.copyfile(sidecar_path(cached), sidecar_path(path))
+    st = path.stat()
+    with sqlite3.connect(sidecar_path(path)) as db:
+        db.executemany("UPDATE meta SET value = ? WHERE key = ?", [(st.st_dev, "dev"), (st.st_ino, "ino")])
+    db.close()
+    return {"built": built, "copy_s": time.perf_counter() - t, "file_mb": st.st_size / 1e6, "events": 5 * n,
+            "index_mb": sidecar_path(path).stat().st_size / 1e6}
+
+
 def write_by_appends(path: Path, n: int) -> float:
     """The same register through the store interface: one fsync'ed append per event."""
     from store import open_store
@@ -278,9 +343,7 @@ def child(n: int, path: Path, budget: float, smallest: bool, quick: bool) -> Non
 
     _reset_peak()
     workers = os.cpu_count() or 1
-    seal_s, build_s = write_bulk(path, n, workers)
-    _emit("build", {"seal_s": seal_s, "wall_s": build_s, "workers": workers, "file_mb": path.stat().st_size / 1e6,
-                    "events": 5 * n})
+    _emit("build", place_register(n, path, workers))
     if smallest:
         twin = path.with_name(path.name + ".appended")
         seconds = write_by_appends(twin, n)
@@ -386,14 +449,19 @@ def child(n: int, path: Path, budget: float, smallest: bool, quick: bool) -> Non
         _emit(key, {"times": times, "peak_mb": _rss_mb()[1]})
         return result
 
-    views = whole_run("list", lambda s: R.list_contracts(s, profile, AS_OF), whole, 25 * open_s)
-    if views is not None:
+    from service import reports as S
+
+    sheet = whole_run("list", lambda s: S.register_from_store(s, profile, AS_OF), whole, n / 5000)
+    if sheet is not None:
         statuses: dict[str, int] = {}
-        for view in views:
-            statuses[view["status"]] = statuses.get(view["status"], 0) + 1
+        for item in sheet.rows:
+            statuses[item["status"]] = statuses.get(item["status"], 0) + 1
         _emit("statuses", statuses)
-    del views
+    del sheet
     gc.collect()
+    _emit("list_peak", list_peak_mb(path))
+    if not big:
+        whole_run("list_json", lambda s: R.list_contracts(s, profile, AS_OF), whole, n / 2500)
 
     if not big and left() > 40 * open_s:  # where the time of `list` goes; and how much of it is the cyclic GC
         from contracts.register import contract_view, replay
@@ -421,7 +489,35 @@ def child(n: int, path: Path, budget: float, smallest: bool, quick: bool) -> Non
             del target, histories, events, states
             gc.collect()
 
-    report = whole_run("check", lambda s: R.check(s, profile), whole, 18 * open_s)
+    # what `vipcontract report NAME` and `list --status` do after their imports: open, read, build
+    commands: dict[str, Any] = {}
+    for name in (*S.REPORT_NAMES, "list --status 即将到期", "list --status 履行中"):
+        if left() < 10:
+            commands[name] = {"error": "time cap"}
+            continue
+        if name.startswith("list"):
+            from contracts.register import Status
+
+            wanted = Status.EXPIRING if name.endswith("即将到期") else Status.ACTIVE
+            def build_it(s: Any, w: Any = wanted) -> Any:
+                return S.register_from_store(s, profile, AS_OF, status=w)
+        else:
+            def build_it(s: Any, k: str = name) -> Any:
+                return S.report_from_store(s, profile, k, AS_OF)
+        times, cpu, rows = [], [], None
+        for _ in range(whole):
+            target = open_store(path)
+            t, c = time.perf_counter(), time.process_time()
+            out = build_it(target)
+            times.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
+            rows = len(out.rows)
+            target.close()
+        commands[name] = {"times": times, "cpu": cpu, "rows": rows}
+    _emit("commands", commands)
+
+    # check replays every history twice (the rules, then each summary against a replay)
+    report = whole_run("check", lambda s: R.check(s, profile), whole, n / 2500)
     if report is not None:
         _emit("check_result", {"ok": report.ok, "contracts": report.contracts, "events": report.events,
                                "problems": [str(p) for p in report.problems[:3]]})
@@ -429,7 +525,7 @@ def child(n: int, path: Path, budget: float, smallest: bool, quick: bool) -> Non
     build, names, why = report_builder()
     if build is None:
         _emit("reports_missing", why)
-    elif left() > max(10.0, 20 * open_s):
+    elif not big and left() > max(10.0, 20 * open_s):
         gc.collect()
         _reset_peak()
         target = open_store(path)
@@ -461,6 +557,26 @@ def child(n: int, path: Path, budget: float, smallest: bool, quick: bool) -> Non
     if n <= 10_000 and left() > 20:  # the same insert through TinyDB's default JSONStorage
         _emit("tinydb_default", tinydb_default(path, n, 3))
     _emit("done", {"seconds": time.monotonic() - started, "peak_mb": max(_PEAK[0], _rss_mb()[1] or 0.0)})
+
+
+LIST_PEAK_SCRIPT = """
+import resource, subprocess, sys
+with open("/dev/null", "w") as sink:
+    command = [sys.executable, "-c", "import cli; cli.main()", "--db", sys.argv[1], "list", "--as-of", sys.argv[2]]
+    subprocess.run(command, stdout=sink, check=True, cwd=sys.argv[3])
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def list_peak_mb(path: Path) -> float | None:
+    """Peak memory (ru_maxrss) of the `vipcontract list` command, in a process of its own."""
+    env = {**os.environ, "VIPCONTRACT_PROFILE": str(BENCH_PROFILE), "COLUMNS": "100"}
+    try:
+        out = subprocess.run([sys.executable, "-c", LIST_PEAK_SCRIPT, str(path), AS_OF.isoformat(), str(ROOT)],
+                             capture_output=True, text=True, check=True, env=env, timeout=600).stdout
+    except (subprocess.SubprocessError, OSError):
+        return None
+    return int(out.split()[-1]) / 1024
 
 
 def tinydb_default(path: Path, n: int, repeat: int) -> list[float]:
@@ -570,14 +686,18 @@ def run(work: Path, quick: bool, deadline: float, elapsed: Callable[[], float]) 
 def _print(results: list[dict[str, Any]]) -> None:  # noqa: PLR0912, PLR0915
     ran = [r for r in results if not r.get("not_run")]
     say()
-    say("| contracts | file | generated and written in | fresh open, first read | peak memory of the child |")
+    say("| contracts | file (sidecar index) | generated and written in | fresh open, first read | "
+        "peak memory of the child |")
     say("|---|---|---|---|---|")
     for r in ran:
         b, o = r.get("build"), r.get("open")
         done = r.get("done", {})
-        built = (f"{b['wall_s']:.1f} s ({b['workers']} processes; sealing {b['seal_s']:.1f} s of CPU)"
-                 if b else "—")
-        say(f"| {r['n']:,} | {b['file_mb']:.1f} MB | {built} | {ms(o['seconds']) if o else '—'} | "
+        made = b.get("built") if b else None
+        built = (f"{made['wall_s'] + made['index_s']:.1f} s ({made['workers']} processes; sealing "
+                 f"{made['seal_s']:.1f} s of CPU; every summary {made['summaries_s']:.1f} s)" if made else
+                 f"cached in bench/.cache (copied in {b['copy_s']:.1f} s)" if b else "—")
+        say(f"| {r['n']:,} | {b['file_mb']:.1f} MB ({b.get('index_mb', 0):.1f} MB) | {built} | "
+            f"{ms(o['seconds']) if o else '—'} | "
             f"{done.get('peak_mb', 0):,.0f} MB |" if b else f"| {r['n']:,} | — | — | — | — |")
     for r in ran:
         a = r.get("appended_build")
@@ -597,7 +717,8 @@ def _print(results: list[dict[str, Any]]) -> None:  # noqa: PLR0912, PLR0915
         ("show: one contract (store open)", "show", med),
         ("show: fresh open + show one contract", "fresh_show", med),
         ("show: `vipcontract show` (CLI process)", "cli_show", med),
-        ("list: every contract (fresh open + list_contracts)", "list", whole_med),
+        ("list: every contract's row, from the summaries (fresh open + `list` table's report)", "list", whole_med),
+        ("list --json: every contract's whole view, replayed (fresh open + list_contracts)", "list_json", whole_med),
         ("check: every history (fresh open + check)", "check", whole_med),
         ("TinyDB default JSONStorage: one insert (reference)", "tinydb_default", med),
     ]
@@ -655,9 +776,12 @@ def _print(results: list[dict[str, Any]]) -> None:  # noqa: PLR0912, PLR0915
     for r in results:
         if r.get("not_run"):
             say(f"- {r['n']:,}: not run (time budget).")
+    _print_commands(ran)
     _print_reports(ran)
     say()
     by_n = {r["n"]: r for r in ran}
+    for r in ran:
+        FIG[f"reg_list_peak_{r['n']}"] = r.get("list_peak")
     for key in ("append_raw", "append_service", "append_pay", "fresh_append", "cli_append", "show", "fresh_show",
                 "cli_show", "list", "check"):
         values = table.get(key) or []
@@ -665,6 +789,36 @@ def _print(results: list[dict[str, Any]]) -> None:  # noqa: PLR0912, PLR0915
             FIG[f"reg_{key}_{r['n']}"] = v
     FIG["reg_sizes"] = sorted(by_n)
     FIG["reg_results"] = by_n
+
+
+def _print_commands(ran: list[dict[str, Any]]) -> None:
+    """Each report and `list --status` as the command runs it: fresh open, summaries, build."""
+    with_commands = [r for r in ran if r.get("commands")]
+    if not with_commands:
+        return
+    say()
+    say("Reports and `list --status` as the commands run them (fresh open + the contracts' summaries, only "
+        "those the report could list + build; `service.reports.report_from_store` / `register_from_store`); "
+        "wall time, and in brackets the CPU time of the process (on a machine shared with other work, the "
+        "wall time includes waiting for a core):")
+    say("| command | " + " | ".join(f"{r['n']:,}" for r in with_commands) + " |")
+    say("|---|" + "---|" * len(with_commands))
+    for name in with_commands[0]["commands"]:
+        cells = []
+        for r in with_commands:
+            item = r["commands"].get(name, {})
+            if "error" in item:
+                cells.append(item["error"])
+                continue
+            value, cpu = med(item["times"]), med(item.get("cpu"))
+            cells.append(f"{secs(value)} (CPU {secs(cpu)}; {item['rows']:,} rows)")
+            FIG[f"command_{name}_{r['n']}"] = value
+            FIG[f"command_cpu_{name}_{r['n']}"] = cpu
+        say(f"| {name} | " + " | ".join(cells) + " |")
+    FIG["command_names"] = list(with_commands[0]["commands"])
+    peaks = [f"{r['n']:,}: {r['list_peak']:,.0f} MB" for r in ran if r.get("list_peak")]
+    if peaks:
+        say(f"- peak memory of `vipcontract list` (the whole command, ru_maxrss of its process): {', '.join(peaks)}")
 
 
 def _print_reports(ran: list[dict[str, Any]]) -> None:

@@ -262,6 +262,18 @@ def targets() -> list[tuple[str, str, str, str]]:
                        ("cli_show", "show (`vipcontract show` process)")):
         r = ratio(FIG.get(f"reg_{key}_10000"), FIG.get(f"reg_{key}_1000"))
         add(f"{label}: 10,000 / 1,000 contracts", r, fmt_ratio(r), "≤ 2x", 2.0)
+    for key, label in (("fresh_show", "show (fresh open + show)"),):
+        r = ratio(FIG.get(f"reg_{key}_100000"), FIG.get(f"reg_{key}_1000"))
+        add(f"{label}: 100,000 / 1,000 contracts", r, fmt_ratio(r), "≤ 2x", 2.0)
+    for name in FIG.get("command_names", ()):
+        for n, limit in ((10_000, 2.0), (100_000, 5.0)):
+            v, cpu = FIG.get(f"command_{name}_{n}"), FIG.get(f"command_cpu_{name}_{n}")
+            if v is not None:
+                add(f"`{name}` at {n:,} contracts (fresh open + summaries + build)", v,
+                    f"{v:.2f} s (CPU {cpu or 0:.2f} s)", f"< {limit:.0f} s", limit, strict=True)
+    peak = FIG.get("reg_list_peak_100000")
+    add("peak memory of `vipcontract list` at 100,000 contracts", peak, f"{peak or 0:,.0f} MB", "< 500 MB", 500,
+        strict=True)
     names = FIG.get("report_names")
     if names:
         for name in names:

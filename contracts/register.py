@@ -234,17 +234,24 @@ def _initial_fields(contract_no: str, events: tuple[Event, ...], issued: Issued)
 def known_on(event: Event, day: dt.date) -> bool:
     """Whether the register could show `event` on `day`: every fact it records happened by then.
     A termination by notice takes effect when the notice arrives: it is known from that day."""
+    known_from = known_from_day(event)
+    return known_from is None or known_from <= day
+
+
+def known_from_day(event: Event) -> dt.date | None:
+    """The first day the register could show `event` (None: always, as the issue itself)."""
     body = event.body
     if isinstance(body, Issued):
-        return True  # the contract itself; before it was issued there is nothing else to show
+        return None  # the contract itself; before it was issued there is nothing else to show
     if isinstance(body, Terminated) and body.signed_on is None:
-        return body.effective_on <= day
+        return body.effective_on
+    days = []
     for field, _label, _option in FACT_DATES.get(type(body), ()):
         value = getattr(body, field)
         fact = local_date(value) if isinstance(value, dt.datetime) else value
-        if fact is not None and fact > day:
-            return False
-    return True
+        if fact is not None:
+            days.append(fact)
+    return max(days, default=None)
 
 
 def stood_on(state: ContractState, day: dt.date, profile: Profile | None = None) -> ContractState:
@@ -365,11 +372,25 @@ def terms_in_force(
 
 
 # ---------------------------------------------------------------- status
-def agreed_terms(state: ContractState, as_of: dt.date) -> tuple[Term, ...]:
+class TermFacts(typing.Protocol):
+    """What a contract's place in its term depends on (a ContractState has them; so has what a
+    summary decodes of them alone, contracts.summary.term_facts)."""
+
+    @property
+    def signed(self) -> Signed | None: ...
+    @property
+    def terms(self) -> tuple[Term, ...]: ...
+    @property
+    def terminated(self) -> Terminated | None: ...
+    @property
+    def voided(self) -> Voided | None: ...
+
+
+def agreed_terms(state: TermFacts, as_of: dt.date) -> tuple[Term, ...]:
     return tuple(t for t in state.terms if t.signed_on <= as_of)
 
 
-def current_term(state: ContractState, as_of: dt.date) -> Term | None:
+def current_term(state: TermFacts, as_of: dt.date) -> Term | None:
     """The term in force on `as_of`; before the first, the first; after the last, the last."""
     terms = agreed_terms(state, as_of) or state.terms[:1]
     if not terms:
@@ -392,7 +413,7 @@ def status_on(
     return Status.OVERDUE if late.days > 0 else status
 
 
-def term_status_on(state: ContractState, as_of: dt.date, profile: Profile) -> Status:
+def term_status_on(state: TermFacts, as_of: dt.date, profile: Profile) -> Status:
     """Where the contract stands in its term on as_of, payments aside."""
     if state.voided is not None and state.voided.on <= as_of:
         return Status.VOIDED

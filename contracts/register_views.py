@@ -84,13 +84,19 @@ def register_row(state: ContractState, as_of: dt.date, profile: Profile) -> dict
 
 def register_report(
     states: Iterable[ContractState], as_of: dt.date, profile: Profile, *, status: Status | None = None,
-    generated_at: dt.datetime | None = None,
+    generated_at: dt.datetime | None = None, register_empty: bool | None = None,
 ) -> Report:
     """Every contract (of one status, if given), by contract number; totals per status. Each as
-    the register stood on as_of: nothing recorded with a later date shows (stood_on)."""
-    states = [stood_on(s, as_of, profile) for s in states]
-    chosen = [s for s in states if status is None or status_on(s, as_of, profile) is status]
-    rows = sorted((register_row(s, as_of, profile) for s in chosen), key=lambda r: r["contract_no"])
+    the register stood on as_of: nothing recorded with a later date shows (stood_on).
+    `register_empty`: whether the register is empty, when the states given are only those that
+    could have the status (service/summaries.py)."""
+    rows, any_contract = [], False
+    for state in states:  # one at a time: only the rows are kept (a register of 100,000 contracts)
+        any_contract = True
+        state = stood_on(state, as_of, profile)
+        if status is None or status_on(state, as_of, profile) is status:
+            rows.append(register_row(state, as_of, profile))
+    rows.sort(key=lambda r: r["contract_no"])
     by_status: dict[str, int] = {}
     for row in rows:
         by_status[row["status"]] = by_status.get(row["status"], 0) + 1
@@ -107,7 +113,8 @@ def register_report(
                 Total("履行中合同年服务费合计（元）", in_force)),
         notes=("身份证号已遮蔽显示。",) if rows else (),
         generated_at=generated_at,
-        empty_message=EMPTY_REGISTER if not states else f"登记簿中没有状态为“{status.label if status else ''}”的合同。",
+        empty_message=EMPTY_REGISTER if (not any_contract if register_empty is None else register_empty) else
+        f"登记簿中没有状态为“{status.label if status else ''}”的合同。",
     )
 
 
@@ -167,9 +174,9 @@ def find_report(
     `query` (as issued or after a change), by contract number."""
     if not _folded(query):
         raise InvalidInput(Problem("", "请写出要查找的内容：姓名或单位名称、电话、证件号码或合同编号的一部分"))
-    states = list(states)
-    rows = []
-    for state in states:
+    rows, any_contract = [], False
+    for state in states:  # one at a time: only the rows found are kept
+        any_contract = True
         matched = matched_fields(state, query, as_of)
         if not matched:
             continue
@@ -186,5 +193,5 @@ def find_report(
         totals=(Total("找到合同", len(rows)),),
         notes=("身份证号已遮蔽显示。",) if rows else (),
         generated_at=generated_at,
-        empty_message=EMPTY_REGISTER if not states else f"没有找到与“{query.strip()}”相符的合同。",
+        empty_message=EMPTY_REGISTER if not any_contract else f"没有找到与“{query.strip()}”相符的合同。",
     )

@@ -1,7 +1,8 @@
 """The register's reports: pure views of the contract histories, each returned as a `Report`.
 
 A report is computed from `ContractState`s (see contracts.register.replay), an as-of date, the
-company profile and the report's filters; it never reads a clock, a file or the store, and it
+company profile and the report's filters (and `register_empty`, when the states given are only
+those the report could list: see service/summaries.py); it never reads a clock, a file or the store, and it
 keeps no state of its own. Rows are sorted on fixed keys, so the same histories and the same
 as-of date give the same `Report` (and, through renderers/report_files.py, the same bytes).
 
@@ -101,6 +102,12 @@ def _period_text(date_from: dt.date | None, date_to: dt.date | None) -> str:
 
 def _in_period(day: dt.date, date_from: dt.date | None, date_to: dt.date | None) -> bool:
     return (date_from is None or day >= date_from) and (date_to is None or day <= date_to)
+
+
+def _no_contracts(states: Sequence[ContractState], register_empty: bool | None) -> bool:
+    """Whether the register is empty: `register_empty` when the caller gave only the contracts
+    the report could list (service/summaries.py), else whether no state was given."""
+    return not states if register_empty is None else register_empty
 
 
 def check_period(date_from: dt.date | None, date_to: dt.date | None) -> None:
@@ -247,7 +254,7 @@ EXPIRING_COLUMNS = (
 
 def expiring_report(
     states: Iterable[ContractState], as_of: dt.date, profile: Profile, *, within: int | None = None,
-    generated_at: dt.datetime | None = None,
+    generated_at: dt.datetime | None = None, register_empty: bool | None = None,
 ) -> Report:
     """Contracts in force on `as_of` whose current term's last day is within `within` days
     (default: the profile's expiry warning days), by last day; a chart of those rows per month
@@ -317,7 +324,8 @@ def expiring_report(
         generated_at=generated_at,
         calendar_events=tuple(events),
         chart=_expiring_chart(rows, as_of, horizon),
-        empty_message=EMPTY_REGISTER if not states else f"{as_of} 起 {within} 日内没有到期的协议。",
+        empty_message=EMPTY_REGISTER if _no_contracts(states, register_empty) else
+        f"{as_of} 起 {within} 日内没有到期的协议。",
     )
 
 
@@ -350,7 +358,7 @@ RENEWAL_COLUMNS = (
 def renewals_report(
     states: Iterable[ContractState], as_of: dt.date, profile: Profile, *,
     date_from: dt.date | None = None, date_to: dt.date | None = None,
-    generated_at: dt.datetime | None = None,
+    generated_at: dt.datetime | None = None, register_empty: bool | None = None,
 ) -> Report:
     """Every renewal signed in [date_from, date_to] (both optional), by signing date."""
     check_period(date_from, date_to)
@@ -382,7 +390,8 @@ def renewals_report(
                 Total("续签后年服务费合计（元）", sum((r["new_fee"] for r in rows), Decimal("0")))),
         notes=(f"签署日期：{period}。",),
         generated_at=generated_at,
-        empty_message=EMPTY_REGISTER if not states else f"签署日期在 {period} 的续签协议：没有。",
+        empty_message=EMPTY_REGISTER if _no_contracts(states, register_empty) else
+        f"签署日期在 {period} 的续签协议：没有。",
     )
 
 
@@ -414,7 +423,7 @@ def change_text(field: str, old: str, new: str) -> str:
 def amendments_report(
     states: Iterable[ContractState], as_of: dt.date, profile: Profile, *, contract: str | None = None,
     date_from: dt.date | None = None, date_to: dt.date | None = None,
-    generated_at: dt.datetime | None = None,
+    generated_at: dt.datetime | None = None, register_empty: bool | None = None,
 ) -> Report:
     """Every 补充协议 signed in [date_from, date_to] (of one contract, if given), by signing date."""
     check_period(date_from, date_to)
@@ -451,7 +460,8 @@ def amendments_report(
                 Total("截至基准日已生效", sum(1 for r in rows if r["in_force"]))),
         notes=(f"{scope}签署日期：{period}。",),
         generated_at=generated_at,
-        empty_message=EMPTY_REGISTER if not states else f"{scope}签署日期在 {period} 的补充协议：没有。",
+        empty_message=EMPTY_REGISTER if _no_contracts(states, register_empty) else
+        f"{scope}签署日期在 {period} 的补充协议：没有。",
     )
 
 
@@ -491,7 +501,7 @@ def _outcome(view: NoticeView, as_of: dt.date) -> tuple[str, bool]:
 
 def notices_report(
     states: Iterable[ContractState], as_of: dt.date, profile: Profile, *, pending: bool = False,
-    generated_at: dt.datetime | None = None,
+    generated_at: dt.datetime | None = None, register_empty: bool | None = None,
 ) -> Report:
     """Every notice sent on or before as_of (only those without a receipt or return, with
     `pending`), by sending date; a courier or personal notice without a receipt past its deemed
@@ -550,7 +560,7 @@ def notices_report(
                "电子邮件为进入指定邮箱之日（北京时间），被退回的不视为送达。",
                "“逾期未确认”：已过视为送达日，登记簿中仍没有签收或退回记录。"),
         generated_at=generated_at,
-        empty_message=EMPTY_REGISTER if not states else
+        empty_message=EMPTY_REGISTER if _no_contracts(states, register_empty) else
         (f"截至 {as_of} 没有待送达的通知。" if pending else f"截至 {as_of} 没有发出过通知。"),
     )
 
@@ -607,7 +617,7 @@ def _payment_row(state: ContractState, name: str, account: money.YearAccount, pr
 def deadlines_report(
     states: Iterable[ContractState], as_of: dt.date, profile: Profile, *,
     date_from: dt.date | None = None, date_to: dt.date | None = None,
-    generated_at: dt.datetime | None = None,
+    generated_at: dt.datetime | None = None, register_empty: bool | None = None,
 ) -> Report:
     """Deadlines in [date_from, date_to] (default: as_of and one year on), by date: each service
     year's payment due date (8.3, holiday-shifted, 民法典 第二百零三条), the renewal-notice
@@ -687,7 +697,8 @@ def deadlines_report(
         notes=tuple(notes),
         generated_at=generated_at,
         calendar_events=tuple(events),
-        empty_message=EMPTY_REGISTER if not states else f"{start} 至 {end} 没有付款期限或其他期限。",
+        empty_message=EMPTY_REGISTER if _no_contracts(states, register_empty) else
+        f"{start} 至 {end} 没有付款期限或其他期限。",
     )
 
 
@@ -789,7 +800,7 @@ def _settlement_text(year: money.YearAccount, ends_on: dt.date | None) -> str | 
 
 def receivables_report(
     states: Iterable[ContractState], as_of: dt.date, profile: Profile, *,
-    generated_at: dt.datetime | None = None,
+    generated_at: dt.datetime | None = None, register_empty: bool | None = None,
 ) -> Report:
     """Every service year begun by as_of whose fee is not paid in full (or was overpaid), longest
     overdue first: due, paid, outstanding, days overdue, the ageing bucket and the late fee."""
@@ -829,7 +840,8 @@ def receivables_report(
                "服务费已付清、违约金尚未付清也未减免的服务年度同样列出（违约金尚欠）；违约金的付款和减免用 "
                "vipcontract late-fee pay|waive 登记。"),
         generated_at=generated_at,
-        empty_message=EMPTY_REGISTER if not states else f"截至 {as_of} 没有尚未付清的服务费。",
+        empty_message=EMPTY_REGISTER if _no_contracts(states, register_empty) else
+        f"截至 {as_of} 没有尚未付清的服务费。",
     )
 
 

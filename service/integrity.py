@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from contracts.checks import check_chain, check_history, check_notice_ids
-from contracts.errors import InvalidInput, Problem
-from contracts.events import EventKind
+from contracts.errors import ContractError, InvalidInput, Problem
+from contracts.events import EventKind, from_record
 from contracts.profile import Profile
+from contracts.register import replay
+from contracts.summary import summarize
 from store import CorruptStore, Store, StoreError
 from store.base import TornLine
 from store.chain import Head, Journal, Walk, extends, parse_head, walk
@@ -65,9 +67,15 @@ def check(store: Store, profile: Profile, expect: Head | None = None) -> CheckRe
     if expect is not None and (why := extends(found, expect)):
         problems.append(Problem("--expect-head", why))
     histories = sorted(found.histories.items())
+    broken = set()
     for contract_no, records in histories:
-        problems += check_history(contract_no, records, profile)
+        found_here = check_history(contract_no, records, profile)
+        problems += found_here
+        if found_here:
+            broken.add(contract_no)
     problems += check_notice_ids(histories)
+    # a history with a problem of its own is reported as such, not again through its summary
+    problems += summary_problems(store, [(no, r) for no, r in histories if no not in broken], profile)
     problems += torn_problems(store)
     problems += pending_problems(store)
     documents = document_findings(store, found.histories)
@@ -75,6 +83,26 @@ def check(store: Store, profile: Profile, expect: Head | None = None) -> CheckRe
     events = sum(len(records) for _no, records in histories)
     return CheckReport(len(histories), events, tuple(problems), found.head,
                        legacy_notes(found) + documents.notes)
+
+
+def summary_problems(store: Store, histories: list[tuple[str, list[Any]]], profile: Profile) -> list[Problem]:
+    """Every summary the store keeps, against a replay of its history (contracts.summary): one that
+    disagrees is reported and replaced; a missing or stale one is simply made (a summary is a cache)."""
+    kept = dict(store.summaries())
+    problems, rebuilt = [], []
+    for contract_no, records in histories:
+        try:
+            fresh = summarize(replay([from_record(r) for r in records], profile)).to_dict()
+        except ContractError:  # a history that cannot be replayed: check_history reports it
+            continue
+        stored = kept.get(contract_no)
+        if stored is not None and stored != fresh:
+            problems.append(Problem(contract_no, "登记簿旁索引文件中的合同摘要与按记录重放的结果不符"
+                                                 "（索引文件被改动或损坏），已按记录重建"))
+        if stored != fresh:
+            rebuilt.append((contract_no, fresh))
+    store.put_summaries(rebuilt)
+    return problems
 
 
 def legacy_notes(found: Walk) -> tuple[str, ...]:

@@ -81,6 +81,7 @@ from contracts.register import (
 from contracts.resolver import resolve
 from contracts.settlement import Settlement
 from contracts.signed_rows import signed_events
+from contracts.summary import summarize
 from contracts.supplements import amendment_context, renewal_context, termination_context
 from store import Store, StoreError, open_store, register_exists
 from store.atomic import OutputExists, exists_message, sha256_file
@@ -213,9 +214,15 @@ def _seal(store: Store, state: ContractState, body: Body, now: dt.datetime | Non
                 state.last_hash, store.recorder())
 
 
+def summary_after(state: ContractState | None, events: Sequence[Event], profile: Profile) -> dict[str, Any]:
+    """The contract's summary once `events` follow `state` (None: a new contract), kept with the
+    append so that whole-register commands need not replay its history (contracts.summary)."""
+    return summarize(replay((*(state.events if state else ()), *events), profile)).to_dict()
+
+
 def _append(store: Store, state: ContractState, event: Event, profile: Profile) -> None:
     refuse(check_new_event(state, event, profile))
-    store.append(state.contract_no, state.last_seq, [to_record(event)])
+    store.append(state.contract_no, state.last_seq, [to_record(event)], summary_after(state, [event], profile))
 
 
 @dataclass(frozen=True)
@@ -265,7 +272,8 @@ def _commit_without_files(store: Store, profile: Profile, draft: Callable[[], Dr
     with store.locked():
         current = draft()
         refuse(check_new_event(current.state, current.event, profile))
-        store.append(current.event.contract_no, current.event.seq - 1, [to_record(current.event)])
+        store.append(current.event.contract_no, current.event.seq - 1, [to_record(current.event)],
+                     summary_after(current.state, [current.event], profile))
     return Recorded(current.event)
 
 
@@ -285,7 +293,8 @@ def _commit_staged(
             stage.check_free()
             stage.keep()  # the bytes first: an event never names bytes the register lacks
             guard.hold()  # from the append on, the event and its files' names go together
-            store.append(event.contract_no, event.seq - 1, [to_record(event)])
+            store.append(event.contract_no, event.seq - 1, [to_record(event)],
+                         summary_after(current.state, [event], profile))
             stage.committed = True
             fault_point("appended")
         try:
@@ -428,7 +437,7 @@ def record_issued(
             if isinstance(decided, list):
                 raise InvalidInput(decided)
             events = list(decided)
-        store.append(contract_no, 0, [to_record(e) for e in events])
+        store.append(contract_no, 0, [to_record(e) for e in events], summary_after(None, events, profile))
     return Recorded(event, tuple(files))
 
 

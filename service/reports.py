@@ -20,12 +20,14 @@ from contracts.register import ContractState, terms_in_force
 from contracts.report_model import Report
 from contracts.reports import CALENDAR_REPORTS, REPORTS, consolidated_context, pdf_view, terminal_view
 from contracts.resolver import resolve
+from contracts.summary import could_have_status
 from renderers.report_files import FORMATS, SUFFIXES, render_report, write_report
 from store import Store
 
 from .output import WrittenFile, safe_stem, write_documents
 from .register import bulk_read, load_state, states
 from .sources import load_source
+from .summaries import report_states, summary_states
 
 REPORT_NAMES = tuple(REPORTS)
 STDOUT_FORMATS = ("table", "json")  # printed when --out is not given
@@ -49,19 +51,28 @@ def load_states(store: Store, profile: Profile) -> list[ContractState]:
 
 
 def report_from_store(store: Store, profile: Profile, name: str, as_of: dt.date, **filters: Any) -> Report:
-    """The report, stamped with the head of the register as it was read for it."""
+    """The report, stamped with the head of the register as it was read for it. Built from the
+    contracts' summaries, only over the contracts it could list (service/summaries.py)."""
+    seen = [False]
     with bulk_read():
-        report = build_report(name, load_states(store, profile), as_of, profile, **filters)
+        states = list(report_states(store, profile, name, as_of, filters, seen))
+        report = build_report(name, states, as_of, profile, register_empty=not seen[0], **filters)
     head = store.head()  # after the read: the head of exactly what was read
     return report.with_register_head(head.text()) if head else report
 
 
 def register_from_store(store: Store, profile: Profile, as_of: dt.date, **filters: Any) -> Report:
-    """The register as a sheet (`list --format`), stamped with the head it was read at."""
+    """The register as a sheet (`list --format`), stamped with the head it was read at; from the
+    summaries, a contract at a time (as it stood on as_of: replayed where a summary cannot say)."""
     from contracts.register_views import register_report
 
+    status = filters.get("status")
+    chosen = None if status is None else lambda state: could_have_status(state, status, as_of, profile)
+    seen = [False]
     with bulk_read():
-        report = register_report(load_states(store, profile), as_of, profile, **filters)
+        states = list(summary_states(store, profile, chosen=chosen, stood_on=as_of, seen=seen)) if chosen \
+            else summary_states(store, profile, stood_on=as_of)  # every contract: one at a time
+        report = register_report(states, as_of, profile, register_empty=not seen[0] if chosen else None, **filters)
     head = store.head()
     return report.with_register_head(head.text()) if head else report
 
@@ -70,7 +81,7 @@ def find_in_store(store: Store, profile: Profile, query: str, as_of: dt.date) ->
     from contracts.register_views import find_report
 
     with bulk_read():
-        return find_report(load_states(store, profile), query, as_of, profile)
+        return find_report(summary_states(store, profile), query, as_of, profile)
 
 
 def check_output(name: str, fmt: str, out: str | Path | None) -> None:

@@ -18,8 +18,9 @@ them, so an event never names bytes the register lacks.
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from .chain import Head, Journal
 
 Record = dict[str, Any]
+Summary = Mapping[str, Any]  # contracts.summary.ContractSummary.to_dict()
 
 
 class StoreError(ContractError):
@@ -75,11 +77,31 @@ class TornLine:
 @runtime_checkable
 class Store(Protocol):
     def append(
-        self, contract_no: str, expected_seq: int, records: Sequence[Mapping[str, Any]]
+        self, contract_no: str, expected_seq: int, records: Sequence[Mapping[str, Any]],
+        summary: Summary | None = None,
     ) -> None:
         """Add `records` (seq expected_seq+1, +2...) after the last one, all or none.
 
-        Raises ConflictError when the contract's last seq is not `expected_seq` (0: new)."""
+        Raises ConflictError when the contract's last seq is not `expected_seq` (0: new).
+        `summary`: the contract's summary after these records (see "Summaries" below), kept with
+        them; a backend that fails to keep it still appends (a summary is a cache)."""
+
+    # Summaries: a JSON object per contract made by contracts.summary from its replayed history.
+    # The store reads three keys of it: "last_seq" and "last_hash" (the seq and hash of the record
+    # it was made from: its key) and "term_last_days" (ISO dates, for the window below); the rest
+    # it keeps as given. A store hands a summary out only while its key is the contract's last
+    # record; otherwise (none given, a later append, a tampered copy) it gives None and the caller
+    # replays the history and may put the new summary back.
+    def summaries(
+        self, last_day_from: dt.date | None = None, last_day_to: dt.date | None = None
+    ) -> Iterator[tuple[str, Summary | None]]:
+        """(contract_no, summary or None) for every contract, sorted by contract number. With a
+        window: only the contracts with a term last day in [from, to] (either end open when None),
+        and every contract whose summary is None (its days are not known)."""
+
+    def put_summaries(self, items: Iterable[tuple[str, Summary]]) -> None:
+        """Keep (contract_no, summary) a reader rebuilt, in one go; each is ignored when its key is
+        not the contract's last record."""
 
     def history(self, contract_no: str) -> list[Record]:
         """The contract's records in seq order; [] for an unknown contract."""
@@ -200,3 +222,16 @@ def sent_notice(record: Mapping[str, Any], notice_id: str) -> bool:
 def check_series(series: str) -> None:
     if series not in SERIES:
         raise ValueError(f"unknown series {series!r}; one of {', '.join(SERIES)}")
+
+
+def summary_fits(summary: Summary | None, last: Mapping[str, Any] | None) -> bool:
+    """Whether `summary` was made from the history whose last record is `last`."""
+    if summary is None or last is None:
+        return False
+    return summary.get("last_seq") == last.get("seq") and summary.get("last_hash") == last.get("hash")
+
+
+def in_window(summary: Summary, first: dt.date | None, last: dt.date | None) -> bool:
+    """A term last day of the summary in [first, last] (ISO dates compare as text)."""
+    low, high = (first or dt.date.min).isoformat(), (last or dt.date.max).isoformat()
+    return any(low <= str(day) <= high for day in summary.get("term_last_days", ()))

@@ -9,7 +9,9 @@ Steps, in the order of a write: noted (the pending note is on disk), staged (the
 exist), rendered (after each file), kept (after each file's bytes are kept with the register),
 appended (the event is on disk, before any rename), placed
 (after each rename); "written" is inside the file store, after the line is written and before
-it is synced. `pay` writes no document: only "written" and "appended" (still under the lock).
+it is synced; "indexing" inside the file store's sidecar update, after the line is synced and
+before the sidecar's transaction commits (store.sidecar). `pay` writes no document: only
+"written", "indexing" and "appended" (still under the lock).
 `db copy` (service.copy): "copied", after each append made in the target.
 """
 

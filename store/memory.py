@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from .base import (
     ConflictError,
     Record,
+    Summary,
     TornLine,
     check_batch,
     check_series,
     in_batch,
+    in_window,
     names_file,
     os_user,
     sent_notice,
     series_number,
+    summary_fits,
 )
 from .chain import FIRST_POSITION, GENESIS, Head, Journal, JournalLine, sealed_line
 from .documents import check_content, check_name
@@ -30,11 +34,13 @@ class MemoryStore:
         self._data: dict[str, list[str]] = {}
         self._order: list[tuple[str, int]] = []  # (contract_no, index) in the order appended
         self._lines: list[str] = []  # the journal: one sealed line per append (store.chain)
+        self._summaries: dict[str, str] = {}  # contract_no -> its summary as JSON text (base.Store)
         self._lock = threading.RLock()
         self._documents: dict[str, bytes] = {}
 
     def append(
-        self, contract_no: str, expected_seq: int, records: Sequence[Mapping[str, Any]]
+        self, contract_no: str, expected_seq: int, records: Sequence[Mapping[str, Any]],
+        summary: Summary | None = None,
     ) -> None:
         with self._lock:
             current = self._data.get(contract_no, [])
@@ -49,6 +55,27 @@ class MemoryStore:
             self._lines.append(json.dumps(line, ensure_ascii=False))
             self._data[contract_no] = [*current, *encoded]
             self._order += [(contract_no, len(current) + i) for i in range(len(encoded))]
+            if summary is not None:
+                self.put_summaries([(contract_no, summary)])
+
+    def summaries(
+        self, last_day_from: dt.date | None = None, last_day_to: dt.date | None = None
+    ) -> Iterator[tuple[str, Summary | None]]:
+        window = last_day_from is not None or last_day_to is not None
+        for contract_no in self.contract_numbers():
+            text = self._summaries.get(contract_no)
+            summary = json.loads(text) if text is not None else None
+            if not summary_fits(summary, json.loads(self._data[contract_no][-1])):
+                yield contract_no, None
+            elif summary is not None and (not window or in_window(summary, last_day_from, last_day_to)):
+                yield contract_no, summary
+
+    def put_summaries(self, items: Iterable[tuple[str, Summary]]) -> None:
+        with self._lock:
+            for contract_no, summary in items:
+                records = self._data.get(contract_no)
+                if records and summary_fits(summary, json.loads(records[-1])):
+                    self._summaries[contract_no] = json.dumps(summary, ensure_ascii=False)
 
     def history(self, contract_no: str) -> list[Record]:
         return [json.loads(r) for r in self._data.get(contract_no, [])]

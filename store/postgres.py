@@ -34,7 +34,7 @@ import hashlib
 import itertools
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -51,18 +51,21 @@ from .base import (
     ConflictError,
     Record,
     StoreError,
+    Summary,
     TornLine,
     check_batch,
     check_series,
+    in_window,
     is_database_url,
     os_user,
     series_number,
+    summary_fits,
 )
 from .chain import FIRST_POSITION, GENESIS, Head, Journal, JournalLine, sealed_line
 from .fault import fault_point
 
 SCHEMA = "vipcontract"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # One number for the writers of every register on the server: appends are serialised anyway
 LOCK_KEY = 0x76697063  # "vipc"
 LOCK_TIMEOUT = "60s"
@@ -196,7 +199,20 @@ CREATE TRIGGER documents_no_truncate BEFORE TRUNCATE ON {SCHEMA}.documents
     FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.refuse_change();
 INSERT INTO {SCHEMA}.schema_version (version) VALUES (1);
 """
-UPGRADES: dict[int, str] = {}  # version -> the SQL that brings version-1 to it
+# Version 2: the contracts' summaries (base.Store "Summaries"), a cache beside the events: rows
+# are replaced as contracts change, and a row whose key is not its contract's last record is
+# never handed out. The term last days are a column of their own for the expiring window.
+SCHEMA_V2 = f"""
+CREATE TABLE {SCHEMA}.summaries (
+    contract_no text PRIMARY KEY,
+    last_seq integer NOT NULL,
+    last_hash text NOT NULL,
+    term_last_days date[] NOT NULL DEFAULT '{{}}',
+    body json NOT NULL
+);
+CREATE INDEX summaries_term_last_days ON {SCHEMA}.summaries USING gin (term_last_days);
+"""
+UPGRADES: dict[int, str] = {2: SCHEMA_V2}  # version -> the SQL that brings the version before to it
 
 
 def _connect(dsn: str) -> psycopg.Connection[Any]:
@@ -372,7 +388,8 @@ class PostgresStore:
 
     # ------------------------------------------------------------ writing
     def append(
-        self, contract_no: str, expected_seq: int, records: Sequence[Mapping[str, Any]]
+        self, contract_no: str, expected_seq: int, records: Sequence[Mapping[str, Any]],
+        summary: Summary | None = None,
     ) -> None:
         check_batch(contract_no, expected_seq, records)
         # what is stored is JSON text: the chain is computed over exactly what will be read back
@@ -383,6 +400,8 @@ class PostgresStore:
         try:
             with self._conn.transaction():
                 sealed = self._append_locked(contract_no, expected_seq, texts)
+                if summary is not None and summary_fits(summary, records[-1]):
+                    self._upsert_summaries([(contract_no, summary)])  # with the events, or not at all
                 fault_point("written")  # inside the transaction: a kill here leaves nothing
                 committing = True
         except psycopg.Error as exc:
@@ -562,6 +581,58 @@ class PostgresStore:
         rows = self._rows(f"SELECT position, contract_no, seq, body, chain_prev, chain_hash"
                           f" FROM {SCHEMA}.events ORDER BY position, seq")
         return Journal(2, _journal_lines(rows))
+
+    # ------------------------------------------------------------ summaries
+    def summaries(
+        self, last_day_from: dt.date | None = None, last_day_to: dt.date | None = None
+    ) -> Iterator[tuple[str, Summary | None]]:
+        window = last_day_from is not None or last_day_to is not None
+        # each contract's last record beside its summary: a summary is handed out only under the
+        # key of that record (base.summary_fits); with a window, the index of term last days
+        # picks the contracts, and those without a fitting summary come too (None)
+        query = (f"SELECT l.contract_no, s.body, e.body FROM"
+                 f" (SELECT contract_no, max(seq) AS seq FROM {SCHEMA}.events GROUP BY contract_no) l"
+                 f" JOIN {SCHEMA}.events e ON e.contract_no = l.contract_no AND e.seq = l.seq"
+                 f" LEFT JOIN {SCHEMA}.summaries s ON s.contract_no = l.contract_no")
+        params: tuple[Any, ...] = ()
+        if window:
+            query += (" WHERE s.body IS NULL OR s.last_seq <> l.seq OR EXISTS (SELECT 1 FROM"
+                      " unnest(s.term_last_days) AS d WHERE d BETWEEN %s AND %s)")
+            params = (last_day_from or dt.date.min, last_day_to or dt.date.max)
+        for contract_no, summary, last in self._rows(query + " ORDER BY l.contract_no", params):
+            if not summary_fits(summary, last):
+                yield str(contract_no), None
+            elif not window or in_window(summary, last_day_from, last_day_to):
+                yield str(contract_no), summary
+
+    def put_summaries(self, items: Iterable[tuple[str, Summary]]) -> None:
+        """Keep summaries a reader rebuilt. A cache: an account that may not write them (a
+        read-only one) or a failure leaves the register as it was, and nothing is said."""
+        items = list(items)
+        if not items:
+            return
+        try:
+            with self._conn.transaction():  # a savepoint inside a writer's transaction
+                self._upsert_summaries(items)
+        except psycopg.Error:
+            return
+
+    def _upsert_summaries(self, items: Sequence[tuple[str, Summary]]) -> None:
+        """Each summary whose key is still its contract's last record, in the caller's transaction."""
+        with self._conn.cursor() as cur:
+            cur.executemany(
+                f"INSERT INTO {SCHEMA}.summaries AS s (contract_no, last_seq, last_hash, term_last_days, body)"
+                f" SELECT %s, %s, %s, %s::date[], %s::json WHERE EXISTS (SELECT 1 FROM {SCHEMA}.events e"
+                "  WHERE e.contract_no = %s AND e.seq = %s AND (e.body::jsonb)->>'hash' = %s"
+                f"  AND NOT EXISTS (SELECT 1 FROM {SCHEMA}.events f WHERE f.contract_no = e.contract_no"
+                "   AND f.seq > e.seq))"
+                " ON CONFLICT (contract_no) DO UPDATE SET last_seq = excluded.last_seq,"
+                " last_hash = excluded.last_hash, term_last_days = excluded.term_last_days,"
+                " body = excluded.body",
+                [(no, int(summary["last_seq"]), str(summary["last_hash"]),
+                  [str(day) for day in summary.get("term_last_days", ())],
+                  json.dumps(summary, ensure_ascii=False), no, int(summary["last_seq"]),
+                  str(summary["last_hash"])) for no, summary in items])
 
     # ------------------------------------------------------------ documents
     def put_document(self, sha256: str, content: bytes) -> None:

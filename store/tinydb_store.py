@@ -29,6 +29,7 @@ would cost more the bigger the register grows. Here TinyDB keeps one table per c
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import os
 import re
 import stat
@@ -46,6 +47,7 @@ from .base import (
     ConflictError,
     Record,
     StoreError,
+    Summary,
     TornLine,
     check_batch,
     check_series,
@@ -60,6 +62,7 @@ from .chain import GENESIS, Head, Journal, JournalLine, line_hash, sealed_line
 from .documents import DocumentShelf
 from .fault import fault_point
 from .locking import RegisterLock
+from .sidecar import Sidecar
 from .torn import describe, fsync_dir, set_aside, set_aside_files, write_all
 
 FORMAT = "vipcontract-register"
@@ -274,6 +277,11 @@ def _stored_hash(line: bytes) -> str | None:
     """The "h" a chained line ends with, read without parsing the line."""
     match = STORED_HASH.search(line, max(0, len(line) - 80))
     return match.group(1).decode() if match else None
+
+
+def _is_header(line: bytes) -> bool:
+    """A whole first line that opens a register this version reads."""
+    return line in HEADER_LINES
 
 
 def _is_header_start(data: bytes) -> bool:
@@ -543,9 +551,11 @@ class TinyDBStore:
         if not isinstance(storage, JournalStorage):
             raise TypeError(f"expected a JournalStorage, got {type(storage).__name__}")
         self._storage = storage
+        self._sidecar = Sidecar(self.path, _is_header)
 
     def append(
-        self, contract_no: str, expected_seq: int, records: Sequence[Mapping[str, Any]]
+        self, contract_no: str, expected_seq: int, records: Sequence[Mapping[str, Any]],
+        summary: Summary | None = None,
     ) -> None:
         with self.locked():
             current = len(self._storage.read().get(contract_no, {}))
@@ -554,8 +564,75 @@ class TinyDBStore:
             check_batch(contract_no, expected_seq, records)
             docs = [Document(dict(r), doc_id=int(r["seq"])) for r in records]
             self._db.table(contract_no, cache_size=0).insert_multiple(docs)
+            # the journal's line is on disk: the sidecar (a cache) follows, still under the lock
+            self._index([(contract_no, summary)] if summary is not None else [])
+
+    # ------------------------------------------------------------ the sidecar (store.sidecar)
+    def _index(self, summaries: list[tuple[str, Summary]]) -> None:
+        """Bring the sidecar up to the journal and keep `summaries`: never an error for the user."""
+        try:
+            if self._sidecar.sync() and summaries:
+                self._sidecar.put_summaries(summaries)
+        except Exception:  # noqa: BLE001 (a cache: the journal is the register)
+            self._sidecar.off = True
+
+    def _indexed(self) -> bool:
+        """The sidecar is usable for reading, and this store has not read the journal itself."""
+        return self._storage._offset == 0 and self._sidecar.sync()
+
+    def _indexed_history(self, contract_no: str) -> list[Record] | None:
+        """The contract's records read by offset (None: the sidecar cannot say; read the journal)."""
+        if not self._indexed():
+            return None
+        spans, key = self._sidecar.lines(contract_no)
+        if not spans:
+            return []
+        try:
+            with open(self.path, "rb") as fh:
+                docs: dict[int, Record] = {}
+                for offset, length in spans:
+                    line = os.pread(fh.fileno(), length, offset)
+                    entry = orjson.loads(line)
+                    if entry.get("t") != contract_no:
+                        raise ValueError(offset)
+                    docs.update((int(k), v) for k, v in entry["d"].items())
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):  # orjson's error is a ValueError
+            self._sidecar.off = True
+            return None
+        records = [docs[seq] for seq in sorted(docs)]
+        fits = key is not None and list(docs) and sorted(docs) == list(range(1, len(docs) + 1)) \
+            and (records[-1].get("seq"), records[-1].get("hash")) == key
+        if not fits:  # the sidecar does not describe the journal: read the journal
+            self._sidecar.off = True
+            return None
+        return records
+
+    def summaries(
+        self, last_day_from: dt.date | None = None, last_day_to: dt.date | None = None
+    ) -> Iterator[tuple[str, Summary | None]]:
+        done = ""  # the last contract handed out (numbers come in order)
+        try:
+            if self._sidecar.sync():
+                for contract_no, summary in self._sidecar.summaries(last_day_from, last_day_to):
+                    yield contract_no, summary
+                    done = contract_no
+                return
+        except Exception:  # noqa: BLE001 (a cache: read the journal instead, from where it stopped)
+            self._sidecar.off = True
+        for contract_no in self.contract_numbers():
+            if contract_no > done:
+                yield contract_no, None
+
+    def put_summaries(self, items: Iterable[tuple[str, Summary]]) -> None:
+        """Keep summaries a reader rebuilt (one transaction of the sidecar)."""
+        items = list(items)
+        if items:
+            self._index(items)
 
     def history(self, contract_no: str) -> list[Record]:
+        indexed = self._indexed_history(contract_no)
+        if indexed is not None:
+            return indexed
         if contract_no not in self._storage.read():
             return []
         docs = self._db.table(contract_no, cache_size=0).all()
@@ -639,7 +716,14 @@ class TinyDBStore:
         return os_user()
 
     def head(self) -> Head | None:
-        if self._storage._lines == 0:  # nothing read yet: read now
+        if self._storage._lines == 0:  # nothing read yet: from the sidecar, else read now
+            try:
+                if self._indexed():
+                    head = self._sidecar.head()
+                    if head is not None:
+                        return head
+            except Exception:  # noqa: BLE001 (a cache)
+                self._sidecar.off = True
             self._storage.refresh()
         return self._storage.head()
 
@@ -663,4 +747,5 @@ class TinyDBStore:
         return DocumentShelf.beside(self.path).get(sha256)
 
     def close(self) -> None:
+        self._sidecar.close()
         self._db.close()

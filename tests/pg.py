@@ -129,6 +129,7 @@ GRANTS = """
 GRANT USAGE ON SCHEMA vipcontract TO "{writer}", "{reader}";
 GRANT SELECT ON ALL TABLES IN SCHEMA vipcontract TO "{writer}", "{reader}";
 GRANT INSERT ON vipcontract.events, vipcontract.documents TO "{writer}";
+GRANT INSERT, UPDATE ON vipcontract.summaries TO "{writer}";
 """
 
 

@@ -28,11 +28,12 @@ from tests.conftest import TEST_PROFILE
 
 CHILD = Path(__file__).resolve().parent / "crash_child.py"
 # Every step of a write with documents, in order (service.writes, store.fault).
-STEPS = ("noted", "staged", "rendered", "rendered#2", "kept", "kept#2", "written", "appended", "placed",
-         "placed#2")
-# `pay` is one append and no document: killed after the line is written (not yet synced), and
-# after the append with the lock still held.
-PAY_STEPS = ("written", "appended")
+STEPS = ("noted", "staged", "rendered", "rendered#2", "kept", "kept#2", "written", "indexing", "appended",
+         "placed", "placed#2")
+# `pay` is one append and no document: killed after the line is written (not yet synced), while
+# the sidecar index is being brought up to date (store.sidecar: the line is on disk), and after
+# the append with the lock still held.
+PAY_STEPS = ("written", "indexing", "appended")
 RECOVERABLE = ("已登记的文书仍是临时文件", "未登记")
 SURNAMES, GIVEN = "赵钱孙李周吴郑王冯陈", "一二三四五六七八九十"
 NAMES = [s + g for s, g in itertools.product(SURNAMES, GIVEN)]

@@ -71,11 +71,11 @@ def test_temporary_files_are_private_and_named_only_after_the_append(tmp_path, p
     seen = []
     real_append = store.append
 
-    def append(contract_no, expected_seq, records):
+    def append(contract_no, expected_seq, records, summary=None):
         out = tmp_path / "out"
         temps = [p for p in out.iterdir() if p.name.endswith(TEMP_SUFFIX)]
         seen.append((names(out), [stat.S_IMODE(p.stat().st_mode) for p in temps]))
-        real_append(contract_no, expected_seq, records)
+        real_append(contract_no, expected_seq, records, summary)
 
     monkeypatch.setattr(output, "render_to", fake_render)
     monkeypatch.setattr(store, "append", append)
@@ -103,8 +103,8 @@ def test_ctrl_c_after_the_append_waits_for_the_names(tmp_path, profile, monkeypa
     store = TinyDBStore(tmp_path / "register.json")
     real_append = store.append
 
-    def append(contract_no, expected_seq, records):
-        real_append(contract_no, expected_seq, records)
+    def append(contract_no, expected_seq, records, summary=None):
+        real_append(contract_no, expected_seq, records, summary)
         os.kill(os.getpid(), signal.SIGINT)
 
     monkeypatch.setattr(output, "render_to", fake_render)

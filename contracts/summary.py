@@ -1,0 +1,177 @@
+"""A contract's summary: its replayed state kept beside the register, so that whole-register
+commands (`list`, `find`, the reports) need not replay every history.
+
+`summarize(state)` turns the state `replay` derived from a history into a `ContractSummary`: plain
+JSON data (money as strings, dates ISO) with no date-dependent value in it. The status, the days
+left, what is overdue: all of that depends on the as-of date and the profile, and is computed when
+read, by the same functions as for a replayed state (contracts.register, contracts.reports), from
+`state_of(summary)`. A summary is keyed by the last seq and the last record hash of the history it
+was made from: a store hands back a summary only while that key is still its contract's (a stale
+or tampered one is rebuilt by replay, see service/summaries.py).
+
+What a summary state leaves out: the events themselves (so `stood_on`, which drops later events,
+cannot work on it: `stands_from` says from which day it is not needed; before that day the
+history is replayed), and the documents' file hashes and batch keys (no view of a summary shows
+them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .customer import Customer
+from .events import Signed, Terminated, Voided, decoder, encode, field_types
+from .profile import Profile
+from .register import IN_FORCE, ContractState, Status, Term, effective_events, known_from_day, term_status_on
+
+SUMMARY_VERSION = 1
+
+# The fields of ContractState a summary keeps, encoded with contracts.events.encode.
+STATE_FIELDS = ("issued", "signed", "terms", "amendments", "renewals", "bindings", "notices",
+                "terminated", "terminated_seq", "voided", "payments")
+
+
+@dataclass(frozen=True)
+class ContractSummary:
+    contract_no: str
+    last_seq: int
+    last_hash: str
+    # the last day of every term (the store's index for windowed reads, e.g. `report expiring`)
+    term_last_days: tuple[dt.date, ...]
+    # from this day on the register shows the whole history (no fact dated later): an as-of date
+    # before it needs the history replayed (contracts.register.stood_on)
+    stands_from: dt.date | None
+    state: Mapping[str, Any]  # the encoded state (STATE_FIELDS and the correction marks)
+    version: int = SUMMARY_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "contract_no": self.contract_no, "last_seq": self.last_seq,
+                "last_hash": self.last_hash, "term_last_days": [d.isoformat() for d in self.term_last_days],
+                "stands_from": self.stands_from.isoformat() if self.stands_from else None,
+                "state": dict(self.state)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ContractSummary:
+        """Raises ValueError (or KeyError, TypeError) for data that is not a summary of this version."""
+        if data.get("version") != SUMMARY_VERSION:
+            raise ValueError(f"summary version {data.get('version')!r}")
+        stands = data["stands_from"]
+        return cls(str(data["contract_no"]), int(data["last_seq"]), str(data["last_hash"]),
+                   tuple(dt.date.fromisoformat(d) for d in data["term_last_days"]),
+                   dt.date.fromisoformat(stands) if stands else None, data["state"])
+
+    def stands_on(self, as_of: dt.date) -> bool:
+        """Whether the summary shows the register as it stood on `as_of` (no later fact in it)."""
+        return self.stands_from is None or self.stands_from <= as_of
+
+
+def _without_files(value: Any) -> Any:
+    """Documents' file hashes and batch keys are not part of a summary."""
+    if isinstance(value, tuple):
+        return tuple(_without_files(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes: dict[str, Any] = {}
+        names = {f.name for f in dataclasses.fields(value)}
+        if "files" in names:
+            changes["files"] = ()
+        if "batch" in names:
+            changes["batch"] = {}
+        if "sent" in names:
+            changes["sent"] = _without_files(getattr(value, "sent"))  # noqa: B009 (a Notice)
+        return dataclasses.replace(value, **changes) if changes else value
+    return value
+
+
+def summarize(state: ContractState) -> ContractSummary:
+    """The summary of a replayed state (its events are the whole history)."""
+    known = [day for e in effective_events(state.events) if (day := known_from_day(e)) is not None]
+    data: dict[str, Any] = {name: encode(_without_files(getattr(state, name))) for name in STATE_FIELDS}
+    data["retracted"] = sorted(state.retracted)
+    data["corrected_by"] = {str(seq): list(by) for seq, by in sorted(state.corrected_by.items())}
+    return ContractSummary(state.contract_no, state.last_seq, state.last_hash,
+                           tuple(sorted({t.last_day for t in state.terms})), max(known, default=None), data)
+
+
+def _field_decoders() -> dict[str, Any]:
+    hints = field_types(ContractState)
+    return {name: _fast_decoder(hints[name]) or _same for name in STATE_FIELDS}
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _fast_decoder(tp: Any) -> Callable[[Any], Any] | None:
+    """contracts.events.decoder for data a summary holds (written by `summarize` itself, and
+    handed out only under its key): the same values, without checking each field's type again
+    (a list of 100,000 contracts decodes every summary). None: the value as it is."""
+    origin = typing.get_origin(tp)
+    if origin in (types.UnionType, typing.Union):
+        inner = _fast_decoder(next(t for t in typing.get_args(tp) if t is not type(None)))
+        return None if inner is None else (lambda data: None if data is None else inner(data))
+    if origin is tuple:
+        item = _fast_decoder(typing.get_args(tp)[0])
+        return tuple if item is None else (lambda data: tuple(map(item, data)))
+    if origin in (Mapping, dict):
+        return dict
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp) and tp is not Customer:
+        cls: Any = tp
+        converted = [(name, f) for name, hint in field_types(tp).items()
+                     if name != "KIND" and (f := _fast_decoder(hint)) is not None]
+
+        def dataclass_decoder(data: Mapping[str, Any]) -> Any:
+            values = dict(data)
+            for name, convert in converted:
+                if name in values:
+                    values[name] = convert(values[name])
+            return cls(**values)
+        return dataclass_decoder
+    if tp in (str, int, bool):
+        return None
+    return decoder(tp)
+
+
+_DECODERS: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class TermFacts:
+    """The four fields of a state that say where the contract stands in its term
+    (contracts.register.term_status_on), decoded alone: a status filter tests every contract."""
+
+    signed: Signed | None
+    terms: tuple[Term, ...]
+    terminated: Terminated | None
+    voided: Voided | None
+
+
+def term_facts(state: Mapping[str, Any]) -> TermFacts:
+    """From the encoded state of a summary (ContractSummary.state)."""
+    if not _DECODERS:
+        _DECODERS.update(_field_decoders())
+    return TermFacts(*(_DECODERS[name](state[name]) for name in ("signed", "terms", "terminated", "voided")))
+
+
+def could_have_status(state: Mapping[str, Any], wanted: Status, as_of: dt.date, profile: Profile) -> bool:
+    """Whether status_on could be `wanted` (a contract in force may be overdue: only the payments
+    tell, and status_on decides on the whole state)."""
+    term = term_status_on(term_facts(state), as_of, profile)
+    return term in IN_FORCE if wanted is Status.OVERDUE else term is wanted
+
+
+def state_of(summary: ContractSummary) -> ContractState:
+    """The contract's state as the summary keeps it (no events: see the module's doc)."""
+    if not _DECODERS:
+        _DECODERS.update(_field_decoders())
+    data = summary.state
+    fields = {name: _DECODERS[name](data[name]) for name in STATE_FIELDS}
+    return ContractState(
+        contract_no=summary.contract_no, events=(), **fields,
+        retracted=frozenset(int(s) for s in data["retracted"]),
+        corrected_by={int(k): tuple(int(s) for s in v) for k, v in data["corrected_by"].items()})
