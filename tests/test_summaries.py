@@ -315,3 +315,30 @@ def test_a_sidecar_failing_half_way_is_left_for_the_journal(register_file, profi
 
     monkeypatch.setattr(store.sidecar.Sidecar, "summaries", failing)
     assert list_json(path, profile) == expected  # every contract once, the rest replayed
+
+
+def test_the_postgresql_register_reports_from_its_summaries_as_from_replay(register_file, profile, pg_url):
+    """The same register copied into PostgreSQL (db copy): the copy's appends carry no summary,
+    so the first report rebuilds them and writes them back; the second reads them (and the
+    expiring window by the term last days' index). Both equal the replay of every history."""
+    from service.copy import copy_register
+    from store import open_store
+
+    source, server = TinyDBStore(register_file), open_store(pg_url)
+    try:
+        copy_register(source, server)
+        assert all(summary is None for _no, summary in server.summaries())
+        states = replayed_states(register_file, profile)
+        for round_ in ("rebuilt", "kept"):
+            for name, filters in (("expiring", {"within": 3000}), ("receivables", {}), ("notices", {})):
+                expected = json_of(S.build_report(name, states, AS_OF, profile, **filters))
+                got = json_of(S.report_from_store(server, profile, name, AS_OF, **filters))
+                assert got == expected, (round_, name)
+            listed = json_of(S.register_from_store(server, profile, AS_OF))
+            assert listed == json_of(register_report(states, AS_OF, profile)), round_
+        kept = dict(server.summaries())
+        assert len(kept) == 5 and all(kept.values())
+        assert list(dict(server.summaries(D("2026-11-25"), D("2026-11-25")))) == [A]
+    finally:
+        source.close()
+        server.close()
