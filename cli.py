@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +128,8 @@ def _zh_plural(singular: str, plural: str, n: int) -> str:
 
 
 for _module in ("core", "exceptions", "formatting", "decorators", "parser", "types", "termui"):
-    _target = getattr(click, _module, None) or __import__(f"click.{_module}")
+    # a click module: the gettext hooks it calls are its own, not in its types
+    _target: Any = getattr(click, _module, None) or __import__(f"click.{_module}")
     _target._ = _zh
     if hasattr(_target, "ngettext"):
         _target.ngettext = _zh_plural
@@ -140,12 +142,12 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 # and Chinese has no spaces, so its help overflowed 80 columns, placeholders such as 字段=新值
 # pushed the help column out of line and field names were cut mid-word. These two functions are
 # click's own, measuring in terminal cells and breaking lines where Chinese text may break.
-def _cells(text: str) -> int:
+def _cells(x: str) -> int:  # stands in for click's term_len: the same parameter name
     from click._compat import strip_ansi
 
     from contracts.report_model import text_width
 
-    return text_width(strip_ansi(text))
+    return text_width(strip_ansi(x))
 
 
 def _join_lines(lines: Sequence[str]) -> str:
@@ -210,7 +212,7 @@ class LabelChoice(click.ParamType):
     """One of an enum's members, typed by its Chinese label (续签提醒), its code
     (renewal-reminder) or a short form (快递); the command receives the member."""
 
-    def __init__(self, enum: type, what: str, allowed: tuple[Any, ...] | None = None):
+    def __init__(self, enum: type[Enum], what: str, allowed: tuple[Any, ...] | None = None):
         self.enum, self.what, self.allowed = enum, what, allowed
         self.name = what
 
@@ -1715,7 +1717,7 @@ def late_fee_line(rate: Mapping[str, str] | None) -> str:
 
 def stated_effective_date(view: Mapping[str, Any]) -> str:
     """The effective date the agreement itself states (issued with --effective-date), if any."""
-    issued = next((h for h in view["history"] if h["kind"] == "issued"), {})
+    issued: Mapping[str, Any] = next((h for h in view["history"] if h["kind"] == "issued"), {})
     return issued.get("effective_date") or ""
 
 
@@ -1805,7 +1807,7 @@ def render_contract(view: Mapping[str, Any]) -> None:
     break, tables laid out as the reports' (renderers/report_table.py), nothing cut."""
     from rich.text import Text
 
-    from contracts.report_model import Column, Report
+    from contracts.report_model import Column, ColumnKind, Report
     from renderers.report_table import build_records, build_table, wrap_cell
 
     out = console()
@@ -1816,7 +1818,8 @@ def render_contract(view: Mapping[str, Any]) -> None:
         if not rows:
             continue
         table = Report(name="show", title=title, as_of=dt.date.fromisoformat(view["as_of"]),
-                       columns=tuple(Column(*c) for c in columns), rows=tuple(rows))
+                       columns=tuple(Column(key, label, ColumnKind(kind)) for key, label, kind in columns),
+                       rows=tuple(rows))
         out.print(Text(title, style="bold"))
         out.print(build_table(table, out.width) or build_records(table))
     recorders = recorders_line(view["history"])

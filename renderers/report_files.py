@@ -162,6 +162,7 @@ def render_xlsx(report: Report) -> bytes:
     bold = Font(bold=True)
     wb = Workbook()
     ws = wb.active
+    assert ws is not None  # a new workbook has one sheet, active
     ws.title = _sheet_name(report.title, report.name)
     ws.append([c.label for c in report.columns])
     for cell in ws[1]:

@@ -11,7 +11,7 @@ import io
 import re
 
 from rich import box
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -178,7 +178,7 @@ def build_table(report: Report, width: int = 80) -> Table | None:
 
 def build_records(report: Report) -> Group:
     """Narrow terminals: each row as a block of "label：value" lines."""
-    parts = []
+    parts: list[RenderableType] = []
     for number, row in enumerate(report.rows, 1):
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True)

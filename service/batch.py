@@ -31,7 +31,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from filelock import FileLock, Timeout
 
@@ -67,6 +67,9 @@ from .generate import AgreementRequest, build_agreement, parse_request
 from .integrity import set_aside_warning
 from .output import WrittenFile, parse_formats, safe_stem, sha256_file
 from .sources import load_profile
+
+if TYPE_CHECKING:  # rich is imported only when a progress bar is shown
+    from rich.progress import TaskID
 
 LEGACY_PART_SUFFIX = ".batch.part"  # what earlier versions rendered into (0644): removed on sight
 EXIT_INTERRUPTED = 130
@@ -254,7 +257,7 @@ def check_file(
 
 
 # ---------------------------------------------------------------- writing workbooks
-def _atomic_save(path: Path, save: Callable[[Path], None]) -> None:
+def _atomic_save(path: Path, save: Callable[[Path], object]) -> None:
     """The index, the errors workbook and the template: rebuilt by each run, so replaced."""
     atomic_write(path, save, overwrite=True)
 
@@ -379,6 +382,7 @@ def write_template(path: Path) -> Path:
     from openpyxl import Workbook
 
     wb = Workbook()
+    assert wb.active is not None  # a new workbook has one sheet, active
     wb.remove(wb.active)
     for kind in (CustomerType.INDIVIDUAL, CustomerType.CORPORATE, None):
         ws = wb.create_sheet(SHEET_TITLES[kind])
@@ -455,6 +459,7 @@ def write_errors_workbook(
 
     bad = PatternFill("solid", fgColor="F8CBAD")
     wb = Workbook()
+    assert wb.active is not None  # a new workbook has one sheet, active
     wb.remove(wb.active)
     sheets: dict[str, Any] = {}
     for checked in rows:
@@ -1169,6 +1174,7 @@ def write_index(records: Iterable[IssuedRecord], out_dir: Path, batch_key: str, 
 
         wb = Workbook()
         ws = wb.active
+        assert ws is not None  # a new workbook has one sheet, active
         ws.title = "签发清单"
         ws.append(list(INDEX_HEADERS))
         for cell in ws[1]:
@@ -1197,7 +1203,9 @@ def read_index(path: Path) -> list[dict[str, str]]:
 
         wb = load_workbook(path, read_only=True)
         try:
-            values = list(wb.active.iter_rows(values_only=True))
+            sheet = wb.active
+            assert sheet is not None  # write_index saves one sheet, active
+            values = list(sheet.iter_rows(values_only=True))
         finally:
             wb.close()
         headers = [str(h) for h in values[0]]
@@ -1279,7 +1287,7 @@ class RichProgress:
             console=console or Console(stderr=True), transient=False,
         )
         self._description = description
-        self._task = None
+        self._task: TaskID | None = None
 
     def start(self, total: int) -> None:
         self._bar.start()

@@ -179,7 +179,7 @@ class DocumentFindings:
     notes: tuple[str, ...]
 
 
-def findings(store: Store, histories: Mapping[str, list[Mapping[str, Any]]]) -> DocumentFindings:
+def findings(store: Store, histories: Mapping[str, Sequence[Mapping[str, Any]]]) -> DocumentFindings:
     """Damaged kept documents and damaged ones set aside (problems); documents the register names
     but does not hold, and kept ones no event names (notices)."""
     problems: list[Problem] = []

@@ -65,8 +65,10 @@ def write_documents(
     try:
         for fmt, target in zip(formats, targets, strict=True):
             # render_to is looked up on each call: the tests stand in a fake renderer
-            written.append(atomic_write(target, lambda tmp, f=fmt: render_to(doc, f, tmp),
-                                        fmt=fmt, overwrite=overwrite, mode=mode))
+            def render(tmp: Path, f: str = fmt) -> None:
+                render_to(doc, f, tmp)
+
+            written.append(atomic_write(target, render, fmt=fmt, overwrite=overwrite, mode=mode))
     except BaseException:
         for item in written:  # ours, just written, registered nowhere
             item.path.unlink(missing_ok=True)

@@ -51,6 +51,8 @@ from contracts.events import (
     NoticeSent,
     Renewed,
     ReturnReason,
+    Sealed,
+    Terminated,
     Voided,
     from_record,
     seal,
@@ -307,6 +309,8 @@ def _commit_staged(
 
 
 def _with_files(event: Event, files: Sequence[WrittenFile]) -> Event:
+    # only the events that issue documents are drafted with any
+    assert isinstance(event.body, (Issued, Amended, Renewed, NoticeSent, Terminated, Sealed))
     body = dataclasses.replace(event.body, files=file_hashes(files))
     return seal(event.contract_no, event.seq, event.recorded_at, body, event.prev_hash, event.recorded_by)
 
@@ -606,7 +610,7 @@ def send_notice(
         state = load_state(store, profile, contract_no)
         body = _notice_body(state, next_notice_id(store), request)
         event = _seal(store, state, body, now)
-        documents = ()
+        documents: tuple[tuple[Document, str], ...] = ()
         if body.notice_kind is NoticeKind.TERMINATION:
             # the grounds the notice states are checked before it is written (no arrears, no notice)
             refuse(check_new_event(state, event, profile))

@@ -137,7 +137,7 @@ def refuse_existing(paths: list[Path]) -> None:
 
 # ---------------------------------------------------------------- whole files
 def atomic_write(
-    path: Path, content: bytes | Callable[[Path], None], *, fmt: str = "", mode: int = PRIVATE,
+    path: Path, content: bytes | Callable[[Path], object], *, fmt: str = "", mode: int = PRIVATE,
     overwrite: bool = False,
 ) -> WrittenFile:
     """Write `content` (bytes, or a function that writes the file it is given) to `path`, all or
