@@ -59,6 +59,7 @@ from .base import (
     series_number,
 )
 from .chain import FIRST_POSITION, GENESIS, Head, Journal, JournalLine, sealed_line
+from .documents import DamagedDocument, check_content, check_name
 from .fault import fault_point
 
 SCHEMA = "vipcontract"
@@ -565,17 +566,28 @@ class PostgresStore:
 
     # ------------------------------------------------------------ documents
     def put_document(self, sha256: str, content: bytes) -> None:
-        """Keep a document's bytes under their sha256 (again: nothing happens)."""
-        if hashlib.sha256(content).hexdigest() != sha256.lower():
-            raise StoreError(f"文书内容的 sha256 与 {sha256} 不符：未保存")
+        """Keep a document's bytes under their sha256 (again: nothing happens). The name is checked
+        as the file register checks it, so that both keep exactly the same names."""
+        check_content(sha256, content)
         self._check_writable()
         with self._mapped("保存文书", committing=True):
             self._conn.execute(f"INSERT INTO {SCHEMA}.documents (sha256, content) VALUES (%s, %s)"
-                               " ON CONFLICT (sha256) DO NOTHING", (sha256.lower(), content))
+                               " ON CONFLICT (sha256) DO NOTHING", (sha256, content))
 
     def get_document(self, sha256: str) -> bytes | None:
-        rows = self._rows(f"SELECT content FROM {SCHEMA}.documents WHERE sha256 = %s", (sha256.lower(),))
-        return bytes(rows[0][0]) if rows else None
+        check_name(sha256)
+        rows = self._rows(f"SELECT content FROM {SCHEMA}.documents WHERE sha256 = %s", (sha256,))
+        if not rows:
+            return None
+        content = bytes(rows[0][0])
+        if hashlib.sha256(content).hexdigest() != sha256:  # the tables refuse changes: an owner lifted that
+            raise DamagedDocument(f"{_where(self.dsn)} 保存的文书 {sha256[:12]}… 已损坏（内容与其哈希不符）："
+                                  "请运行 vipcontract check，并用 vipcontract documents add 补入该文书的原件")
+        return content
+
+    def kept_documents(self) -> frozenset[str]:
+        """The sha256 of every document kept (for `check`: those no event names)."""
+        return frozenset(str(r[0]) for r in self._rows(f"SELECT sha256 FROM {SCHEMA}.documents"))
 
     # ------------------------------------------------------------ a file's concerns: none here
     def torn_lines(self) -> list[TornLine]:

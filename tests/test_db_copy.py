@@ -22,7 +22,7 @@ from store import MemoryStore, TinyDBStore
 from store.chain import walk
 from store.fault import ENV as FAULT_ENV
 from tests.conftest import TEST_PROFILE
-from tests.test_documents import BACKENDS, opened
+from tests.test_documents import BACKENDS, opened  # noqa: F401 (fixture)
 from tests.test_register_fixtures import NO, fake_renderer, signed_contract_cli  # noqa: F401 (fixture)
 
 CHILD = Path(__file__).resolve().parent / "crash_child.py"
@@ -43,12 +43,12 @@ def source_file(tmp_path, monkeypatch, fake_renderer):  # noqa: F811
     return invoke.db
 
 
-def source_of(kind: str, source_file: Path, tmp_path: Path):
+def source_of(kind: str, source_file: Path, opened):  # noqa: F811
     """The register of `source_file` in a store of `kind` (copied there: that copy is tested too)."""
     store = TinyDBStore(source_file)
     if kind == "tinydb":
         return store
-    other = opened(kind, tmp_path, "source")
+    other = opened(kind, "source")
     copy_register(store, other)
     return other
 
@@ -70,10 +70,10 @@ def assert_same_register(source, target) -> None:
 @pytest.mark.parametrize("source_kind", BACKENDS)
 @pytest.mark.parametrize("target_kind", BACKENDS)
 def test_a_copy_holds_every_append_in_order_with_the_same_head_and_the_documents(
-        source_file, tmp_path, source_kind, target_kind):
-    source = source_of(source_kind, source_file, tmp_path)
+        source_file, opened, source_kind, target_kind):  # noqa: F811
+    source = source_of(source_kind, source_file, opened)
     before = source_file.read_bytes()
-    target = opened(target_kind, tmp_path, "target")
+    target = opened(target_kind, "target")
     result = copy_register(source, target)
     assert (result.copied, result.already, result.documents, result.documents_missing) == (5, 0, 5, 0)
     assert result.head == source.head()
@@ -85,9 +85,10 @@ def test_a_copy_holds_every_append_in_order_with_the_same_head_and_the_documents
 
 
 @pytest.mark.parametrize("target_kind", BACKENDS)
-def test_a_copy_cut_short_is_continued_after_the_prefix_the_target_holds(source_file, tmp_path, target_kind):
+def test_a_copy_cut_short_is_continued_after_the_prefix_the_target_holds(source_file, opened,  # noqa: F811
+                                                                         target_kind):
     source = TinyDBStore(source_file)
-    target = opened(target_kind, tmp_path, "target")
+    target = opened(target_kind, "target")
     for line in list(source.journal().lines)[:3]:  # what a copy killed after three appends leaves
         append_line(target, line)
     started: list[tuple[int, int]] = []
@@ -100,9 +101,9 @@ def test_a_copy_cut_short_is_continued_after_the_prefix_the_target_holds(source_
 
 
 @pytest.mark.parametrize("target_kind", BACKENDS)
-def test_a_target_holding_anything_else_is_refused_without_writing(source_file, tmp_path, target_kind):
+def test_a_target_holding_anything_else_is_refused_without_writing(source_file, opened, target_kind):  # noqa: F811
     source = TinyDBStore(source_file)
-    target = opened(target_kind, tmp_path, "target")
+    target = opened(target_kind, "target")
     lines = list(source.journal().lines)
     append_line(target, lines[0])
     append_line(target, lines[4])  # the second contract issued where the first was signed
@@ -121,7 +122,8 @@ def test_a_source_whose_chain_is_broken_is_not_copied(source_file, tmp_path):
 
 
 @pytest.mark.parametrize("target_kind", BACKENDS)
-def test_a_version_1_register_is_copied_with_the_head_its_lines_imply(source_file, tmp_path, target_kind):
+def test_a_version_1_register_is_copied_with_the_head_its_lines_imply(source_file, opened,  # noqa: F811
+                                                                      target_kind):
     """Lines written before the chain began carry no hashes: the target seals them, and its head is
     the one `check` computes for the old register."""
     import orjson
@@ -131,7 +133,7 @@ def test_a_version_1_register_is_copied_with_the_head_its_lines_imply(source_fil
     old = [orjson.loads(line) for line in source_file.read_bytes().splitlines()[1:]]
     source_file.write_bytes(HEADER_V1 + b"".join(orjson.dumps({"t": e["t"], "d": e["d"]}) + b"\n" for e in old))
     source = TinyDBStore(source_file)
-    target = opened(target_kind, tmp_path, "target")
+    target = opened(target_kind, "target")
     result = copy_register(source, target)
     assert result.head == source.head() == target.head() and result.copied == 5
     assert walk(target.journal()).legacy_lines == 0  # every line of the copy carries the chain
