@@ -570,6 +570,8 @@ class PostgresStore:
         as the file register checks it, so that both keep exactly the same names."""
         check_content(sha256, content)
         self._check_writable()
+        if self._rows(f"SELECT 1 FROM {SCHEMA}.documents WHERE sha256 = %s", (sha256,)):
+            return  # kept already: its bytes are not sent again (a copy run again, a write retried)
         with self._mapped("保存文书", committing=True):
             self._conn.execute(f"INSERT INTO {SCHEMA}.documents (sha256, content) VALUES (%s, %s)"
                                " ON CONFLICT (sha256) DO NOTHING", (sha256, content))
