@@ -114,6 +114,18 @@ def test_a_target_holding_anything_else_is_refused_without_writing(source_file, 
     assert all(target.get_document(sha) is None for sha in documents_named(source))
 
 
+@pytest.mark.parametrize("target_kind", ["memory", "postgres"])
+def test_a_copy_run_again_reads_no_document_the_target_lists_as_kept(source_file, opened, target_kind,  # noqa: F811
+                                                                     monkeypatch):
+    source = TinyDBStore(source_file)
+    target = opened(target_kind, "target")
+    copy_register(source, target)
+    read: list[str] = []
+    monkeypatch.setattr(source, "get_document", read.append)
+    again = copy_register(source, target)
+    assert read == [] and (again.copied, again.documents, again.documents_missing) == (0, 5, 0)
+
+
 def test_a_source_whose_chain_is_broken_is_not_copied(source_file, tmp_path):
     text = source_file.read_text(encoding="utf-8")
     source_file.write_text(text.replace('"13800.00"', '"1380.00"', 1), encoding="utf-8")
