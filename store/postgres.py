@@ -8,7 +8,8 @@ The same interface and promises as the embedded file (store.base), in the schema
   shared by the records of one append), `contract_no`, `seq` (UNIQUE together), `kind`,
   `recorded_at`, `recorded_by`, and the append's chain hashes (`chain_prev`, `chain_hash`, see
   store.chain). Every lookup of the interface has an index (no scan of the register).
-- `documents`: the registered documents' bytes by sha256.
+- `documents`: the registered documents' bytes by sha256 (checked against it when read; `check`
+  lists the kept documents no event names through `kept_documents`).
 - `schema_version`: the version of this layout (`vipcontract db init`, `db upgrade`).
 
 Appends take a transaction-scoped advisory lock, so that the chain has one order; `locked()`
@@ -283,7 +284,7 @@ def _mapped(dsn: str, doing: str = "", *, committing: bool = False) -> Iterator[
 
 def _read_only_error(dsn: str) -> ReadOnlyAccount:
     return ReadOnlyAccount(f"该数据库账户只有只读权限，不能写入登记簿（{_where(dsn)}）；"
-                           "查询、列表、报表和检查不受影响，写入请用有写入权限的账户")
+                           "查询、列表、报表、检查和取回文书不受影响，写入请用有写入权限的账户")
 
 
 def _failure(dsn: str, doing: str, exc: psycopg.Error, committing: bool) -> StoreError:
