@@ -1591,7 +1591,8 @@ def db_group() -> None:
     示例：
       vipcontract --db postgresql://管理员@主机/数据库 db init
       vipcontract --db postgresql://管理员@主机/数据库 db upgrade
-      vipcontract db copy --from 旧位置/register.json --to postgresql://账户@主机/数据库
+      vipcontract db copy --from 旧位置/register.json \\
+          --to postgresql://账户@主机/数据库
     """
 
 
