@@ -45,6 +45,6 @@ def settle_late_fee(
         decided = decide_late_fee(state, request, profile, local_date(now))
         if isinstance(decided, list):
             raise InvalidInput(decided)
-        event = _seal(state, decided, now)
+        event = _seal(store, state, decided, now)
         _append(store, state, event, profile)
     return Recorded(event)
