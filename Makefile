@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test soak bench bench-copy lint sysdeps venv clean
+.PHONY: demo test soak bench bench-copy bench-copy-postgres lint sysdeps venv clean
 
 demo: sysdeps venv
 	$(BIN)/vipcontract demo --out demo-out
@@ -26,6 +26,10 @@ bench: sysdeps venv
 # Documents kept with the register and `db copy`, against plain writes and appends in the same run.
 bench-copy: venv
 	$(BIN)/python bench/bench_copy.py
+
+# `db copy` of the same register into PostgreSQL (a throw-away cluster), against the embedded copy.
+bench-copy-postgres: sysdeps venv
+	$(BIN)/python bench/bench_copy.py --postgres
 
 lint: venv
 	$(BIN)/ruff check .

@@ -12,7 +12,12 @@ the `issued` record) is written in its on-disk format, with documents of a real 
 3. `db copy` embedded -> embedded (the documents and 5N appends) against the same appends made
    with `TinyDBStore.append` and the documents written as in 1.
 
-`python bench/bench_copy.py [--contracts N] [--quick]` (`make bench-copy`); quick: 200 contracts.
+With --postgres, only `db copy` embedded -> PostgreSQL (a database made by `db init` on a throw-away
+cluster, tests/pg.py: a Unix socket, fsync off, as for the tests) against `db copy` embedded ->
+embedded in the same run, then the copy run again.
+
+`python bench/bench_copy.py [--contracts N] [--quick] [--postgres]` (`make bench-copy`); quick: 200
+contracts.
 """
 
 from __future__ import annotations
@@ -106,11 +111,11 @@ def run_check(path: Path) -> Any:
         store.close()
 
 
-def run_copy(source: Path, target: Path) -> Any:
+def run_copy(source: Path, target: Path | str) -> Any:
     from service.copy import copy_register
-    from store import TinyDBStore
+    from store import TinyDBStore, open_store
 
-    src, dst = TinyDBStore(source), TinyDBStore(target)
+    src, dst = TinyDBStore(source), open_store(target)
     try:
         return copy_register(src, dst)
     finally:
@@ -122,6 +127,7 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--contracts", type=int, default=None)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--postgres", action="store_true", help="only the copy into PostgreSQL")
     args = parser.parse_args(argv)
     n = args.contracts or (200 if args.quick else 1000)
     with_real_documents()
@@ -133,6 +139,10 @@ def main(argv: list[str]) -> None:
         bench_register.write_bulk(source, n)
         documents = documents_of(source)
         volume = sum(len(c) for _s, c in documents) / 1e6
+        if args.postgres:
+            keep_all(source, documents)
+            copy_to_postgres(source, work, n, len(documents), volume)
+            return
         say(f"\n### Documents kept with the register and `db copy`: {n:,} contracts, {5 * n:,} appends, "
             f"{len(documents):,} documents ({volume:,.0f} MB)\n")
         say("| measurement | time | baseline (same run) | ratio |")
@@ -160,6 +170,30 @@ def main(argv: list[str]) -> None:
         say(f"\nheads equal: {result.head.text()}; appends per second in the copy: {5 * n / copied:,.0f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def copy_to_postgres(source: Path, work: Path, n: int, documents: int, volume: float) -> None:
+    """`db copy` of the register at `source` (documents kept) into a new PostgreSQL register."""
+    from store.postgres import initialise
+    from tests.pg import local_cluster
+
+    say(f"\n### `db copy` into PostgreSQL: {n:,} contracts, {5 * n:,} appends, {documents:,} documents "
+        f"({volume:,.0f} MB)\n")
+    say("| measurement | time | baseline (same run) | ratio |")
+    say("|---|---|---|---|")
+    embedded = timed(lambda: run_copy(source, work / "copy.json"))
+    with local_cluster() as server:
+        database = server.new_database()
+        initialise(server.dsn(database))
+        url = server.admin_url(database)
+        copied = timed(lambda: run_copy(source, url))
+        result = run_copy(source, url)  # nothing to do: the documents are found kept
+        again = timed(lambda: run_copy(source, url))
+    say(f"| `db copy` embedded -> PostgreSQL | {copied:.2f} s | embedded -> embedded {embedded:.2f} s | "
+        f"{copied / embedded:.2f} |")
+    say(f"| `db copy` into PostgreSQL run again (nothing to copy) | {again:.2f} s | first copy {copied:.2f} s | "
+        f"{again / copied:.2f} |")
+    say(f"\nheads equal: {result.head.text()}; appends per second into PostgreSQL: {5 * n / copied:,.0f}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ the same: the target's head must equal the source's, and it is checked at the en
 the target's whole journal. The documents an append names are kept in the target before the
 append (as the write path does): a copy cut short leaves a target that is a prefix of the source,
 every event of it with its documents.
+A target that lists what it keeps (a database: store.base.ListsDocuments) is asked once, and the
+documents it holds are not read from the source again: a copy run again costs one query for them.
 
 Resuming: a target that holds a prefix of the source (the hash at its last position is the
 source's at that position: the chain makes that one comparison prove every line before it) is
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from contracts.errors import ContractError
 from store import Store
+from store.base import ListsDocuments
 from store.chain import GENESIS, Head, Journal, JournalLine, line_hash, walk
 from store.fault import fault_point
 
@@ -56,7 +59,9 @@ def copy_register(source: Store, target: Store, *, start: Callable[[int, int], N
         already = prefix_length(target, hashes)
         if start is not None:
             start(len(lines), already)
-        documents: dict[str, bool] = {}
+        # what a database target names as kept is not read from the source again (a file target
+        # is asked document by document: its put finds a kept one and sets a damaged one aside)
+        documents = dict.fromkeys(target.kept_documents(), True) if isinstance(target, ListsDocuments) else {}
         for index, line in enumerate(lines):
             copy_documents(source, target, line, documents)
             if index >= already:
@@ -68,8 +73,10 @@ def copy_register(source: Store, target: Store, *, start: Callable[[int, int], N
     if not result.intact or result.problems or result.head != checked:
         raise ContractError(f"复制后目标登记簿的末端（{result.head.text() if result.head else '空'}）与源登记簿的末端"
                             f"（{checked.text()}）不符：请运行 vipcontract check 检查两本登记簿")
-    kept = sum(documents.values())
-    return CopyResult(len(lines) - already, already, kept, len(documents) - kept, checked)
+    named = {str(item.get("sha256", "")) for line in lines for record in line.docs.values()
+             for item in record.get("data", {}).get("files", ())}
+    kept = sum(documents.get(sha, False) for sha in named)
+    return CopyResult(len(lines) - already, already, kept, len(named) - kept, checked)
 
 
 def walk_source(journal: Journal) -> Head:

@@ -18,6 +18,7 @@ from contracts.errors import ContractError, InvalidInput, NotFound, Problem
 from contracts.events import EventKind
 from store import Store, StoreError, TinyDBStore
 from store.atomic import PRIVATE, WrittenFile, atomic_write, is_temp, refuse_existing, sha256_file
+from store.base import ListsDocuments
 from store.documents import DocumentShelf
 
 LISTED_MISSING = 10  # `check` names this many missing documents, then counts the rest
@@ -134,6 +135,7 @@ def add_files(store: Store, paths: Sequence[Path]) -> AddResult:
     kept, or the original of a damaged kept copy). A file given by name must be one of them, and
     all are checked before any is kept; a folder is searched (with its subfolders) and the files
     in it the register does not name are left out and counted."""
+    store.recorder()  # an account that may only read is refused here, before any file is read
     found, ignored = [], 0
     for given in map(Path, paths):
         for path in _files_in(given) if given.is_dir() else [given]:
@@ -200,16 +202,18 @@ def findings(store: Store, histories: Mapping[str, Sequence[Mapping[str, Any]]])
                 missing.append(f"{item.get('name')}（合同 {contract_no} 第 {record.get('seq')} 条）")
     notes = [missing_note(missing)] if missing else []
     shelf = _shelf(store)
-    if shelf is not None:
-        listing = shelf.listing()
+    listing = shelf.listing() if shelf is not None else None
+    if listing is not None:
         problems += [Problem(str(p), "登记簿保存的一份文书内容与其哈希不符，已另存于此，尚待处理：请核对后移出该目录"
                              "（该文书如有原件，可用 vipcontract documents add 补入）") for p in listing.set_aside]
-        stray = len(listing.kept - named)
-        if stray:
-            notes.append(f"登记簿保存了 {stray} 份没有任何登记引用的文书：是被中断的登记先保存的文书，无害。")
-        if listing.temporary:
-            notes.append(f"文书目录 {shelf.root} 中有 {len(listing.temporary)} 个被中断的保存留下的临时文件"
-                         "（以 .vipcontract-tmp 结尾）：其中的内容没有登记，可以删除。")
+    kept = (listing.kept if listing is not None else
+            store.kept_documents() if isinstance(store, ListsDocuments) else frozenset())
+    stray = len(kept - named)
+    if stray:
+        notes.append(f"登记簿保存了 {stray} 份没有任何登记引用的文书：是被中断的登记先保存的文书，无害。")
+    if shelf is not None and listing is not None and listing.temporary:
+        notes.append(f"文书目录 {shelf.root} 中有 {len(listing.temporary)} 个被中断的保存留下的临时文件"
+                     "（以 .vipcontract-tmp 结尾）：其中的内容没有登记，可以删除。")
     return DocumentFindings(tuple(problems), tuple(notes))
 
 

@@ -168,6 +168,15 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class ListsDocuments(Protocol):
+    """A store that names every document it keeps, as `check` needs to find those no event names
+    (the embedded file register: its documents folder, store.documents, is listed instead)."""
+
+    def kept_documents(self) -> frozenset[str]:
+        """The sha256 of every document kept."""
+
+
 def os_user() -> str:
     """The account running the program; "" when it has no name (a bare container)."""
     import getpass

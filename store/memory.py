@@ -151,5 +151,9 @@ class MemoryStore:
         check_name(sha256)
         return self._documents.get(sha256)
 
+    def kept_documents(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._documents)
+
     def close(self) -> None:
         pass

@@ -8,7 +8,8 @@ The same interface and promises as the embedded file (store.base), in the schema
   shared by the records of one append), `contract_no`, `seq` (UNIQUE together), `kind`,
   `recorded_at`, `recorded_by`, and the append's chain hashes (`chain_prev`, `chain_hash`, see
   store.chain). Every lookup of the interface has an index (no scan of the register).
-- `documents`: the registered documents' bytes by sha256.
+- `documents`: the registered documents' bytes by sha256 (checked against it when read; `check`
+  lists the kept documents no event names through `kept_documents`).
 - `schema_version`: the version of this layout (`vipcontract db init`, `db upgrade`).
 
 Appends take a transaction-scoped advisory lock, so that the chain has one order; `locked()`
@@ -62,6 +63,7 @@ from .base import (
     summary_fits,
 )
 from .chain import FIRST_POSITION, GENESIS, Head, Journal, JournalLine, sealed_line
+from .documents import DamagedDocument, check_content, check_name
 from .fault import fault_point
 
 SCHEMA = "vipcontract"
@@ -298,7 +300,7 @@ def _mapped(dsn: str, doing: str = "", *, committing: bool = False) -> Iterator[
 
 def _read_only_error(dsn: str) -> ReadOnlyAccount:
     return ReadOnlyAccount(f"该数据库账户只有只读权限，不能写入登记簿（{_where(dsn)}）；"
-                           "查询、列表、报表和检查不受影响，写入请用有写入权限的账户")
+                           "查询、列表、报表、检查和取回文书不受影响，写入请用有写入权限的账户")
 
 
 def _failure(dsn: str, doing: str, exc: psycopg.Error, committing: bool) -> StoreError:
@@ -636,17 +638,30 @@ class PostgresStore:
 
     # ------------------------------------------------------------ documents
     def put_document(self, sha256: str, content: bytes) -> None:
-        """Keep a document's bytes under their sha256 (again: nothing happens)."""
-        if hashlib.sha256(content).hexdigest() != sha256.lower():
-            raise StoreError(f"文书内容的 sha256 与 {sha256} 不符：未保存")
+        """Keep a document's bytes under their sha256 (again: nothing happens). The name is checked
+        as the file register checks it, so that both keep exactly the same names."""
+        check_content(sha256, content)
         self._check_writable()
+        if self._rows(f"SELECT 1 FROM {SCHEMA}.documents WHERE sha256 = %s", (sha256,)):
+            return  # kept already: its bytes are not sent again (a copy run again, a write retried)
         with self._mapped("保存文书", committing=True):
             self._conn.execute(f"INSERT INTO {SCHEMA}.documents (sha256, content) VALUES (%s, %s)"
-                               " ON CONFLICT (sha256) DO NOTHING", (sha256.lower(), content))
+                               " ON CONFLICT (sha256) DO NOTHING", (sha256, content))
 
     def get_document(self, sha256: str) -> bytes | None:
-        rows = self._rows(f"SELECT content FROM {SCHEMA}.documents WHERE sha256 = %s", (sha256.lower(),))
-        return bytes(rows[0][0]) if rows else None
+        check_name(sha256)
+        rows = self._rows(f"SELECT content FROM {SCHEMA}.documents WHERE sha256 = %s", (sha256,))
+        if not rows:
+            return None
+        content = bytes(rows[0][0])
+        if hashlib.sha256(content).hexdigest() != sha256:  # the tables refuse changes: an owner lifted that
+            raise DamagedDocument(f"{_where(self.dsn)} 保存的文书 {sha256[:12]}… 已损坏（内容与其哈希不符）："
+                                  "请运行 vipcontract check，并用 vipcontract documents add 补入该文书的原件")
+        return content
+
+    def kept_documents(self) -> frozenset[str]:
+        """The sha256 of every document kept (for `check`: those no event names)."""
+        return frozenset(str(r[0]) for r in self._rows(f"SELECT sha256 FROM {SCHEMA}.documents"))
 
     # ------------------------------------------------------------ a file's concerns: none here
     def torn_lines(self) -> list[TornLine]:

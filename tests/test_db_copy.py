@@ -22,7 +22,7 @@ from store import MemoryStore, TinyDBStore
 from store.chain import walk
 from store.fault import ENV as FAULT_ENV
 from tests.conftest import TEST_PROFILE
-from tests.test_documents import BACKENDS, opened
+from tests.test_documents import BACKENDS, opened  # noqa: F401 (fixture)
 from tests.test_register_fixtures import NO, fake_renderer, signed_contract_cli  # noqa: F401 (fixture)
 
 CHILD = Path(__file__).resolve().parent / "crash_child.py"
@@ -43,12 +43,12 @@ def source_file(tmp_path, monkeypatch, fake_renderer):  # noqa: F811
     return invoke.db
 
 
-def source_of(kind: str, source_file: Path, tmp_path: Path):
+def source_of(kind: str, source_file: Path, opened):  # noqa: F811
     """The register of `source_file` in a store of `kind` (copied there: that copy is tested too)."""
     store = TinyDBStore(source_file)
     if kind == "tinydb":
         return store
-    other = opened(kind, tmp_path, "source")
+    other = opened(kind, "source")
     copy_register(store, other)
     return other
 
@@ -70,10 +70,10 @@ def assert_same_register(source, target) -> None:
 @pytest.mark.parametrize("source_kind", BACKENDS)
 @pytest.mark.parametrize("target_kind", BACKENDS)
 def test_a_copy_holds_every_append_in_order_with_the_same_head_and_the_documents(
-        source_file, tmp_path, source_kind, target_kind):
-    source = source_of(source_kind, source_file, tmp_path)
+        source_file, opened, source_kind, target_kind):  # noqa: F811
+    source = source_of(source_kind, source_file, opened)
     before = source_file.read_bytes()
-    target = opened(target_kind, tmp_path, "target")
+    target = opened(target_kind, "target")
     result = copy_register(source, target)
     assert (result.copied, result.already, result.documents, result.documents_missing) == (5, 0, 5, 0)
     assert result.head == source.head()
@@ -85,9 +85,10 @@ def test_a_copy_holds_every_append_in_order_with_the_same_head_and_the_documents
 
 
 @pytest.mark.parametrize("target_kind", BACKENDS)
-def test_a_copy_cut_short_is_continued_after_the_prefix_the_target_holds(source_file, tmp_path, target_kind):
+def test_a_copy_cut_short_is_continued_after_the_prefix_the_target_holds(source_file, opened,  # noqa: F811
+                                                                         target_kind):
     source = TinyDBStore(source_file)
-    target = opened(target_kind, tmp_path, "target")
+    target = opened(target_kind, "target")
     for line in list(source.journal().lines)[:3]:  # what a copy killed after three appends leaves
         append_line(target, line)
     started: list[tuple[int, int]] = []
@@ -100,9 +101,9 @@ def test_a_copy_cut_short_is_continued_after_the_prefix_the_target_holds(source_
 
 
 @pytest.mark.parametrize("target_kind", BACKENDS)
-def test_a_target_holding_anything_else_is_refused_without_writing(source_file, tmp_path, target_kind):
+def test_a_target_holding_anything_else_is_refused_without_writing(source_file, opened, target_kind):  # noqa: F811
     source = TinyDBStore(source_file)
-    target = opened(target_kind, tmp_path, "target")
+    target = opened(target_kind, "target")
     lines = list(source.journal().lines)
     append_line(target, lines[0])
     append_line(target, lines[4])  # the second contract issued where the first was signed
@@ -113,6 +114,18 @@ def test_a_target_holding_anything_else_is_refused_without_writing(source_file, 
     assert all(target.get_document(sha) is None for sha in documents_named(source))
 
 
+@pytest.mark.parametrize("target_kind", ["memory", "postgres"])
+def test_a_copy_run_again_reads_no_document_the_target_lists_as_kept(source_file, opened, target_kind,  # noqa: F811
+                                                                     monkeypatch):
+    source = TinyDBStore(source_file)
+    target = opened(target_kind, "target")
+    copy_register(source, target)
+    read: list[str] = []
+    monkeypatch.setattr(source, "get_document", read.append)
+    again = copy_register(source, target)
+    assert read == [] and (again.copied, again.documents, again.documents_missing) == (0, 5, 0)
+
+
 def test_a_source_whose_chain_is_broken_is_not_copied(source_file, tmp_path):
     text = source_file.read_text(encoding="utf-8")
     source_file.write_text(text.replace('"13800.00"', '"1380.00"', 1), encoding="utf-8")
@@ -121,7 +134,8 @@ def test_a_source_whose_chain_is_broken_is_not_copied(source_file, tmp_path):
 
 
 @pytest.mark.parametrize("target_kind", BACKENDS)
-def test_a_version_1_register_is_copied_with_the_head_its_lines_imply(source_file, tmp_path, target_kind):
+def test_a_version_1_register_is_copied_with_the_head_its_lines_imply(source_file, opened,  # noqa: F811
+                                                                      target_kind):
     """Lines written before the chain began carry no hashes: the target seals them, and its head is
     the one `check` computes for the old register."""
     import orjson
@@ -131,7 +145,7 @@ def test_a_version_1_register_is_copied_with_the_head_its_lines_imply(source_fil
     old = [orjson.loads(line) for line in source_file.read_bytes().splitlines()[1:]]
     source_file.write_bytes(HEADER_V1 + b"".join(orjson.dumps({"t": e["t"], "d": e["d"]}) + b"\n" for e in old))
     source = TinyDBStore(source_file)
-    target = opened(target_kind, tmp_path, "target")
+    target = opened(target_kind, "target")
     result = copy_register(source, target)
     assert result.head == source.head() == target.head() and result.copied == 5
     assert walk(target.journal()).legacy_lines == 0  # every line of the copy carries the chain
@@ -176,3 +190,118 @@ def test_db_copy_says_what_is_wrong_in_one_line(source_file, tmp_path):
     assert foreign.read_text(encoding="utf-8") == '{"not": "a register"}\n'
     for result in (same, missing, refused):
         assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------- to a PostgreSQL register and back
+def copy_command(*args: str):
+    return CliRunner().invoke(cli_module.main, ["db", "copy", *args])
+
+
+def run_at_a_terminal(*args: str, fault: str | None = None, cwd: Path) -> tuple[int, str, str]:
+    """`run` with stderr at a terminal (a pseudo-terminal), where `db copy` shows its progress bar:
+    (exit code, stdout, everything shown on the terminal)."""
+    import pty
+    import threading
+
+    env = {**os.environ, "VIPCONTRACT_PROFILE": str(TEST_PROFILE), "COLUMNS": "100"}
+    env.pop(FAULT_ENV, None)
+    if fault:
+        env[FAULT_ENV] = fault
+    master, slave = pty.openpty()
+    child = subprocess.Popen([sys.executable, str(CHILD), *args], env=env, cwd=cwd, stdout=subprocess.PIPE,
+                             stderr=slave, text=True)
+    os.close(slave)
+    shown = bytearray()
+
+    def read_terminal() -> None:  # read while the child writes: a full terminal buffer would block it
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                return
+            if not chunk:
+                return
+            shown.extend(chunk)
+
+    reader = threading.Thread(target=read_terminal)
+    reader.start()
+    stdout, _ = child.communicate(timeout=120)
+    reader.join(30)
+    os.close(master)
+    return child.returncode, stdout, shown.decode("utf-8", "replace")
+
+
+def test_db_copy_to_a_server_and_back_gives_the_same_register_and_never_shows_the_password(
+        source_file, tmp_path, pg_roles):
+    from store.postgres import PostgresStore
+    from tests.pg import PASSWORD
+
+    url = pg_roles.writer_url  # an office's writer account, its password in the URL
+    source = TinyDBStore(source_file)
+    head = source.head()
+    there = copy_command("--from", str(source_file), "--to", url)
+    assert there.exit_code == 0, there.output
+    assert there.output.startswith("已复制 5 条登记，目标登记簿共保存文书 5 份。") and head.hash in there.output
+    server = PostgresStore(url)
+    assert_same_register(source, server)
+    again = copy_command("--from", str(source_file), "--to", url)
+    assert again.exit_code == 0 and "已有源登记簿的全部 5 条登记，未再复制" in again.output
+    assert len(list(server.journal().lines)) == 5 and server.head() == head  # nothing appended the second time
+    back = tmp_path / "back" / "register.json"
+    returned = copy_command("--from", pg_roles.reader_url, "--to", str(back))  # a read-only account will do
+    assert returned.exit_code == 0 and head.hash in returned.output, returned.output
+    assert_same_register(server, TinyDBStore(back))
+    assert_same_register(source, TinyDBStore(back))
+    checked = CliRunner().invoke(cli_module.main, ["--db", str(back), "check"])
+    assert checked.exit_code == 0 and "未发现问题" in checked.output and head.hash in checked.output
+    on_server = CliRunner().invoke(cli_module.main, ["--db", pg_roles.reader_url, "check"])
+    assert on_server.exit_code == 0 and "未发现问题" in on_server.output and head.hash in on_server.output
+    for result in (there, again, returned, on_server):
+        assert PASSWORD not in result.output
+    server.close()
+
+
+def test_db_copy_to_a_server_killed_part_way_is_resumed_and_its_progress_shows_no_password(
+        source_file, tmp_path, pg_roles):
+    from store.postgres import PostgresStore
+    from tests.pg import PASSWORD
+
+    url = pg_roles.writer_url
+    killed = run("db", "copy", "--from", str(source_file), "--to", url, fault="copied#3", cwd=tmp_path)
+    assert killed.returncode == -9, killed.stderr
+    partial = PostgresStore(url)
+    assert partial.head().position == 4  # three appends made (position 1 is the header), then the kill
+    code, stdout, terminal = run_at_a_terminal("db", "copy", "--from", str(source_file), "--to", url, cwd=tmp_path)
+    assert code == 0, terminal
+    assert "已复制 2 条登记（目标中此前已有 3 条" in stdout and TinyDBStore(source_file).head().hash in stdout
+    assert "复制中" in terminal and "5/5" in terminal  # the progress bar, from 3 of 5 to the end
+    assert_same_register(TinyDBStore(source_file), partial)
+    for text in (killed.stdout, killed.stderr, stdout, terminal):
+        assert PASSWORD not in text
+    partial.close()
+
+
+def test_db_copy_refuses_a_server_register_holding_another_and_a_database_without_db_init(
+        source_file, pg_server, pg_roles, pg_bare_database):
+    from store.postgres import PostgresStore
+    from tests.pg import PASSWORD
+
+    writer = PostgresStore(pg_roles.writer_url)
+    lines = list(TinyDBStore(source_file).journal().lines)
+    append_line(writer, lines[0])
+    append_line(writer, lines[4])  # another register: the second contract where the first was signed
+    head = writer.head()
+    diverged = copy_command("--from", str(source_file), "--to", pg_roles.writer_url)
+    assert diverged.exit_code == 1 and "不同的内容" in diverged.output
+    assert writer.head() == head and writer.kept_documents() == frozenset()  # nothing written
+    owner = f"{pg_bare_database}_owner"  # an account with a password on a database with no register
+    pg_server.execute(f"CREATE ROLE \"{owner}\" LOGIN PASSWORD '{PASSWORD}'")
+    pg_server.roles.append(owner)
+    bare = pg_server.url(pg_bare_database, owner, PASSWORD)
+    uninitialised = copy_command("--from", str(source_file), "--to", bare)
+    assert uninitialised.exit_code == 1 and "db init" in uninitialised.output
+    assert bare.replace(f":{PASSWORD}@", ":***@") in uninitialised.output  # named, masked
+    for result in (diverged, uninitialised):
+        assert result.output.startswith("错误：") and len(result.output.strip().splitlines()) == 1
+        assert PASSWORD not in result.output and "Traceback" not in result.output
+    writer.close()

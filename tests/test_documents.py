@@ -19,10 +19,9 @@ from store import MemoryStore, StoreError, TinyDBStore
 from store.documents import DAMAGED, DamagedDocument, DocumentShelf
 from tests.test_register_fixtures import NO, fake_renderer, signed_contract_cli  # noqa: F401 (fixture)
 
-# Every backend the document and copy tests run against (tests.test_db_copy too). A database backend
-# adds its name here and a branch to `opened` (e.g. store.open_store of a URL taken from the
-# environment, the test skipped when it is unset).
-BACKENDS = ["memory", "tinydb"]
+# Every backend the document and copy tests run against (tests.test_db_copy too): "postgres" is a
+# database of its own on the tests' server (tests/pg.py), made when a test opens it.
+BACKENDS = ["memory", "tinydb", "postgres"]
 PDF = b"%PDF-1.7 one agreement"
 DOCX = b"PK\x03\x04 one agreement"
 
@@ -31,19 +30,40 @@ def sha(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def opened(kind: str, tmp_path: Path, name: str = "register"):
-    if kind == "memory":
-        return MemoryStore()
-    if kind == "tinydb":
-        return TinyDBStore(tmp_path / f"{name}.json")
-    raise ValueError(kind)
+@pytest.fixture
+def opened(request, tmp_path):
+    """`opened(kind, name)`: a new, empty register of that kind (a file `name`.json in tmp_path, or
+    a database of its own on the test server), closed (and the database dropped) after the test."""
+    stores: list = []
+    databases: list = []  # (server, database name)
+
+    def open_new(kind: str, name: str = "register"):
+        if kind == "memory":
+            store = MemoryStore()
+        elif kind == "tinydb":
+            store = TinyDBStore(tmp_path / f"{name}.json")
+        elif kind == "postgres":
+            from store.postgres import PostgresStore
+
+            server = request.getfixturevalue("pg_server")
+            database = server.new_database(server.template)
+            databases.append((server, database))
+            store = PostgresStore(server.dsn(database))
+        else:
+            raise ValueError(kind)
+        stores.append(store)
+        return store
+
+    yield open_new
+    for store in stores:
+        store.close()
+    for server, database in databases:
+        server.drop(database)
 
 
 @pytest.fixture(params=BACKENDS)
-def backend(request, tmp_path):
-    store = opened(request.param, tmp_path)
-    yield store
-    store.close()
+def backend(request, opened):
+    return opened(request.param)
 
 
 # ---------------------------------------------------------------- the store's two methods
