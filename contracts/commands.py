@@ -112,7 +112,13 @@ def _payment_request_problems(
         problems.append(Problem("method", "单位客户的协议不约定现金支付（第 8.2 条），请选择 transfer 或 other"))
     if request.amount < 0 and not request.note.strip():
         problems.append(Problem("note", "退款或冲正（金额为负数）请用 --note 写明原因"))
-    for field, label, value in (("reference", "流水号", request.reference), ("note", "说明", request.note)):
+    return problems + _free_text_problems((("reference", "流水号", request.reference), ("note", "说明", request.note)))
+
+
+def _free_text_problems(fields: Iterable[tuple[str, str, str]]) -> list[Problem]:
+    """What is wrong with each (field, label, value) of free text given (an empty one is fine)."""
+    problems: list[Problem] = []
+    for field, label, value in fields:
         if value.strip():
             try:
                 text(value, field, label, NOTE_LIMIT)
@@ -249,14 +255,8 @@ def _late_fee_request_problems(state: ContractState, request: LateFeeRequest, to
         problems.append(Problem("note", "请用 --note 写明减免违约金的原因"))
     if not request.waive and request.method is PaymentMethod.CASH and not state.issued.customer.is_individual:
         problems.append(Problem("method", "单位客户的协议不约定现金支付（第 8.2 条），请选择 transfer 或 other"))
-    for field, label, value in (("reference", "流水号", request.reference), ("note", "说明", request.note),
-                                ("by", "决定人", request.by)):
-        if value.strip():
-            try:
-                text(value, field, label, NOTE_LIMIT)
-            except InvalidInput as exc:
-                problems += exc.problems
-    return problems
+    return problems + _free_text_problems((("reference", "流水号", request.reference), ("note", "说明", request.note),
+                                           ("by", "决定人", request.by)))
 
 
 # ---------------------------------------------------------------- notice send
