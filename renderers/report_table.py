@@ -7,11 +7,15 @@ wrap while there is room; rows are separated by rules so that wrapped rows stay 
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.segment import Segment
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
@@ -124,6 +128,7 @@ def _tokens(text: str) -> list[str]:
     return tokens
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a report repeats its dates, amounts and names
 def wrap_cell(text: str, width: int) -> str:
     """Break `text` into lines of at most `width` cells, between CJK characters and at spaces,
     never inside a Latin word or number that fits on a line, never before a closing mark."""
@@ -176,6 +181,86 @@ def build_table(report: Report, width: int = 80) -> Table | None:
     return table
 
 
+# Above this many rows the table is drawn here, line by line, instead of by rich's Table: rich
+# measures and folds every cell again (about 0.5 ms a row: 20 s for a 32,000-row receivables
+# report), while the cells are already folded to their widths. Below it rich draws the table; the
+# two give the same text (tests/test_report_formats.py compares them).
+LINE_BY_LINE_ROWS = 500
+
+
+def _table_layout(report: Report, width: int) -> tuple[list[int], int] | None:
+    for padding in (1, 0):
+        widths = _layout(report, width, padding)
+        if widths is not None:
+            return widths, padding
+    return None
+
+
+def table_lines(report: Report, width: int = 80) -> tuple[list[str], int] | None:
+    """The table build_table() would draw, as lines of text (box.SQUARE, headers at the bottom
+    of their block, cells at the top of theirs), and how many lines the header block takes; None
+    if no table can fit."""
+    laid = _table_layout(report, width)
+    if laid is None:
+        return None
+    widths, padding = laid
+    right = [column.numeric for column in report.columns]
+    headers = [wrap_cell(column.label, w).split("\n") for column, w in zip(report.columns, widths, strict=True)]
+    rows = [[wrap_cell(display_value(c, row[c.key]), w).split("\n") for c, w in zip(report.columns, widths,
+                                                                                  strict=True)]
+            for row in report.rows]
+    ruled = any(len(cell) > 1 for row in rows for cell in row)
+    pad = " " * padding
+
+    def rule(left: str, middle: str, end: str) -> str:
+        return left + middle.join("─" * (w + 2 * padding) for w in widths) + end
+
+    def block(cells: list[list[str]], bottom: bool) -> list[str]:
+        height = max(len(cell) for cell in cells)
+        lines = []
+        for i in range(height):
+            parts = []
+            for cell, w, to_right in zip(cells, widths, right, strict=True):
+                at = i - (height - len(cell)) if bottom else i
+                text = cell[at] if 0 <= at < len(cell) else ""
+                gap = " " * max(w - cell_len(text), 0)
+                parts.append(pad + (gap + text if to_right else text + gap) + pad)
+            lines.append("│" + "│".join(parts) + "│")
+        return lines
+
+    lines = [rule("┌", "┬", "┐"), *block(headers, bottom=True), rule("├", "┼", "┤")]
+    header_lines = len(lines)
+    for number, row in enumerate(rows):
+        if ruled and number:
+            lines.append(rule("├", "┼", "┤"))
+        lines += block(row, bottom=False)
+    lines.append(rule("└", "┴", "┘"))
+    return lines, header_lines
+
+
+class _DrawnLines:
+    """Lines already laid out, handed to rich as they are (no measuring or folding again); the
+    first `bold` lines (the header block) in bold."""
+
+    def __init__(self, lines: list[str], bold: int) -> None:
+        self.lines, self.bold = lines, bold
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        strong = Style(bold=True)
+        for number, line in enumerate(self.lines):
+            yield Segment(line, strong if 0 < number < self.bold - 1 else None)
+            yield Segment.line()
+
+
+def _print_lines(report: Report, console: Console) -> bool:
+    """The table drawn line by line (see LINE_BY_LINE_ROWS); False if no table can fit."""
+    drawn = table_lines(report, console.width)
+    if drawn is None:
+        return False
+    console.print(_DrawnLines(*drawn), crop=False)
+    return True
+
+
 def build_records(report: Report) -> Group:
     """Narrow terminals: each row as a block of "label：value" lines."""
     parts: list[RenderableType] = []
@@ -207,6 +292,8 @@ def render_table(report: Report, console: Console) -> None:
     console.print()
     if report.is_empty:
         console.print(Text(report.empty_message, overflow="fold"))
+    elif len(report.rows) > LINE_BY_LINE_ROWS and _print_lines(report, console):
+        pass
     else:
         table = build_table(report, console.width)
         console.print(table if table is not None else build_records(report))

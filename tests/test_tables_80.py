@@ -136,3 +136,33 @@ def test_show_the_effective_date_the_agreement_states_before_signing(tmp_path, f
     assert "生效日期：2026-12-01（协议写明，尚未登记签署）" in text
     assert "签署日期：—" in text
     check_80(text)
+
+
+def _drawn(rep, width: int, color: bool = False) -> str:
+    console = Console(width=width, record=True, file=io.StringIO(), color_system="standard" if color else None,
+                      force_terminal=color)
+    render_table(rep, console)
+    return console.export_text(styles=color)
+
+
+@pytest.mark.parametrize("name", ["expiring", "renewals", "amendments", "notices", "deadlines", "receivables"])
+@pytest.mark.parametrize("width", [80, 120, 200])
+def test_a_table_drawn_line_by_line_is_the_table_rich_draws(states, profile, name, width, monkeypatch):  # noqa: F811
+    """Large reports are drawn line by line (renderers.report_table.LINE_BY_LINE_ROWS): the same
+    text, character for character, as rich's Table, and the header bold on a colour terminal."""
+    import dataclasses
+
+    from renderers import report_table
+
+    rep = terminal_view(report(name, states, profile, **({"date_from": AS_OF.replace(month=1, day=1)}
+                                                        if name in ("renewals", "amendments", "deadlines") else {})))
+    many = dataclasses.replace(rep, rows=rep.rows * 40)  # ruled and unruled tables, wrapped and not
+    for sample in (rep, many):
+        by_rich = _drawn(sample, width)
+        monkeypatch.setattr(report_table, "LINE_BY_LINE_ROWS", 0)
+        assert _drawn(sample, width) == by_rich
+        coloured = _drawn(sample, width, color=True)
+        header = coloured.split("\n┌", 1)[1].split("├", 1)[0]
+        assert "\x1b[1m" in header and sample.columns[0].label.split("\n")[0] in header
+        monkeypatch.setattr(report_table, "LINE_BY_LINE_ROWS", 500)
+    assert "┌" in by_rich
