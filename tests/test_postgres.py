@@ -320,16 +320,17 @@ def test_eight_processes_on_two_machines_lose_nothing_and_give_no_number_twice(p
 
 
 # ---------------------------------------------------------------- documents of a write cut short
-def run_child(url: str, tmp_path: Path, *args: str, fault: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_child(url: str, tmp_path: Path, *args: str, fault: str | None = None,
+              cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """The command line in a process of its own, with a fake renderer; the in-progress notes go in
-    this test's data folder."""
+    this test's data folder (`cwd`: the process's working folder, if not this one's)."""
     env = {**os.environ, "VIPCONTRACT_FAKE_RENDER": "1", "VIPCONTRACT_PROFILE": str(TEST_PROFILE),
            "XDG_DATA_HOME": str(tmp_path / "data"), "VIPCONTRACT_LOG": str(tmp_path / "error.log")}
     env.pop("VIPCONTRACT_FAULT_AT", None)
     if fault:
         env["VIPCONTRACT_FAULT_AT"] = fault
     return subprocess.run([sys.executable, str(ROOT / "tests" / "crash_child.py"), "--db", url, *args],
-                          env=env, capture_output=True, text=True, timeout=120)
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.parametrize("fault", ["rendered", "appended"])

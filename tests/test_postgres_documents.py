@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,10 +18,11 @@ from click.testing import CliRunner
 from cli import main
 from store import TinyDBStore
 from store.postgres import PostgresStore
-from tests.conftest import INDIVIDUAL, TEST_PROFILE
+from tests.conftest import INDIVIDUAL
 from tests.pg import PASSWORD
 from tests.test_esign import AGREEMENT, SEALED, load_asn1, prepared, validate  # noqa: F401 (fixture)
 from tests.test_esign import PASSWORD as CERT_PASSWORD
+from tests.test_postgres import run_child
 
 ROOT = Path(__file__).resolve().parent.parent
 NO = "VIP-2025-000001"
@@ -36,13 +35,7 @@ def on_machine(machine: Path, url: str, *args: str, fault: str | None = None) ->
     """The command line in a process of its own on one "machine": its own working folder and data
     folder (where a write's in-progress notes go), a fake renderer."""
     machine.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "VIPCONTRACT_FAKE_RENDER": "1", "VIPCONTRACT_PROFILE": str(TEST_PROFILE),
-           "XDG_DATA_HOME": str(machine / "data"), "VIPCONTRACT_LOG": str(machine / "error.log")}
-    env.pop("VIPCONTRACT_FAULT_AT", None)
-    if fault:
-        env["VIPCONTRACT_FAULT_AT"] = fault
-    return subprocess.run([sys.executable, str(ROOT / "tests" / "crash_child.py"), "--db", url, *args],
-                          cwd=machine, env=env, capture_output=True, text=True, timeout=120)
+    return run_child(url, machine, *args, fault=fault, cwd=machine)
 
 
 def sha(content: bytes) -> str:

@@ -22,7 +22,7 @@ from service import register as R
 from service import reports as S
 from store import MemoryStore, TinyDBStore
 from store.sidecar import sidecar_path
-from tests.test_reports import AS_OF, DD, A, fake_render, fill_register
+from tests.test_reports import AS_OF, DD, A, fake_render, fill_register, register_path  # noqa: F401
 
 D = dt.date.fromisoformat
 # before any contract, mid-way (later facts hidden by list), the fixture's day, and later
@@ -38,18 +38,9 @@ REPORT_FILTERS = {
 
 
 @pytest.fixture(scope="module")
-def register_file(tmp_path_factory, profile) -> Path:
-    folder = tmp_path_factory.mktemp("summaries")
-    with pytest.MonkeyPatch.context() as patch:
-        import service.output
-
-        patch.setattr(service.output, "render_to", fake_render)
-        store = TinyDBStore(folder / "register.json")
-        try:
-            fill_register(store, profile, folder / "docs")
-        finally:
-            store.close()
-    return folder / "register.json"
+def register_file(register_path) -> Path:  # noqa: F811 (the fixture imported above)
+    """The reports tests' register (tests.test_reports), built once for this module."""
+    return register_path
 
 
 def replayed_states(path: Path, profile):
