@@ -33,7 +33,7 @@ from pathlib import Path
 import jinja2
 
 from contracts.document import Document, Table
-from renderers import fonts, locations, sigfields
+from renderers import fonts, locations, pdf_fonts, sigfields
 from renderers.program import PROGRAM, program_version
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ class PdfRenderer:
         document = self.layout(doc)
         stamp_metadata(document.metadata, doc)
         with self._lock:
-            pdf = document.write_pdf(**(archival_options(doc) if archival else {}))
+            pdf = document.write_pdf(**(archival_options(doc) if archival else {"finisher": _finish}))
         # The signature fields go in as an incremental update over the written file, placed
         # from this layout (renderers.sigfields); a document without a signature page has none.
         fields = sigfields.signature_boxes(document)
@@ -200,7 +200,7 @@ def stamp_metadata(metadata, doc: Document) -> None:
 
 def archival_options(doc: Document) -> dict:
     """write_pdf options: PDF/A-3b, and the document's data file attached as its data."""
-    options: dict = {"pdf_variant": PDF_VARIANT, "finisher": _one_entry_per_file}
+    options: dict = {"pdf_variant": PDF_VARIANT, "finisher": _finish}
     if doc.data_file is not None:
         from weasyprint import Attachment
 
@@ -211,6 +211,13 @@ def archival_options(doc: Document) -> dict:
             description="合同数据（供程序读取）", created=when, modified=when, relationship="Data",
         )]
     return options
+
+
+def _finish(document, pdf) -> None:
+    """What is changed in the PDF WeasyPrint built, before it is written: the fonts made compact
+    (renderers.pdf_fonts), the catalog's /AF listing each attachment once."""
+    pdf_fonts.compact_fonts(pdf)
+    _one_entry_per_file(document, pdf)
 
 
 def _one_entry_per_file(document, pdf) -> None:
