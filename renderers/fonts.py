@@ -5,7 +5,8 @@ of 65,535 glyphs each. Pango loads the whole file and WeasyPrint's own per-docum
 subsetting works on the whole file too, so every PDF pays for it in time and size. We
 therefore extract, once per machine, the SC face restricted to the GB2312 character set
 (all 6,763 hanzi and its symbols) plus ASCII, Latin-1, general punctuation, CJK symbols
-and full-width forms, for Regular and Bold:
+and full-width forms, of the Regular face (bold is the Regular face emboldened when the PDF is
+written, see renderers/pdf_fonts.py: the Bold face alone cost some 85 KB per agreement):
 
 - fontTools subsetting, hinting removed, the layout tables kept (GSUB/GPOS features of
   horizontal text, for the ZHS language system), so text and layout stay identical; the
@@ -19,7 +20,8 @@ and full-width forms, for Regular and Bold:
   name) and saved under the user cache directory (`font_cache_dir()`), named after a key
   derived from the source file's path, mtime, size and face index (and the priority
   characters), so that a font update rebuilds it; concurrent workers serialise the build with a file lock;
-- the faces are served to WeasyPrint through @font-face rules (`font_face_css()`), and the
+- the subset is served to WeasyPrint through @font-face rules (`font_face_css()`) at weight 400
+  and at weight 700 (`is_emboldened()` tells the PDF writer which fonts to embolden), and the
   CSS font-family (`FONT_FAMILY`) lists "Noto Serif CJK SC" right after the subset, so
   that characters outside GB2312 (堃, 喆, 𠇔 in names) still come from the serif face.
 
@@ -382,14 +384,18 @@ def _remove_stale(cache: Path, keep: Path) -> None:
 
 @functools.cache
 def font_faces() -> tuple[FontFace, ...]:
-    """The subset faces (Regular and Bold), or () when the full system font must be used."""
-    faces = []
-    for weight in WEIGHTS:
-        path = cached_subset(weight)
-        if path is None:
-            return ()
-        faces.append(FontFace(weight, path))
-    return tuple(faces)
+    """The faces served at weights 400 and 700, both the Regular subset (bold is drawn by
+    emboldening it: renderers.pdf_fonts), or () when the full system font must be used."""
+    path = cached_subset(400)
+    if path is None:
+        return ()
+    return tuple(FontFace(weight, path) for weight in WEIGHTS)
+
+
+def is_emboldened(font) -> bool:
+    """Whether WeasyPrint's FONT (weasyprint.pdf.fonts.Font) is the Regular subset served at a bold
+    weight (`font_faces`), whose text is to be drawn emboldened."""
+    return font.family == SUBSET_FAMILY and font.weight >= 600 and bool(font_faces())
 
 
 def font_face_css() -> str:
