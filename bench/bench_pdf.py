@@ -21,6 +21,7 @@ def pdf_breakdown(path: Path) -> dict[str, Any]:
     reader = pypdf.PdfReader(str(path))
     faces: list[dict[str, Any]] = []
     seen = set()
+    programs: set[Any] = set()
     for page in reader.pages:
         fonts = page.get("/Resources", {}).get("/Font", {})
         for ref in fonts.values():
@@ -40,9 +41,16 @@ def pdf_breakdown(path: Path) -> dict[str, Any]:
                     if file_key not in descriptor:
                         continue
                     stream = descriptor[file_key].get_object()
+                    if stream.indirect_reference in programs:  # one program for the regular and bold text
+                        face["name"] += " (shares the program above)"
+                        continue
+                    programs.add(stream.indirect_reference)
                     face["stored"] = len(stream._data)  # noqa: SLF001 (the compressed bytes in the file)
                     try:
-                        face.update(_glyphs(TTFont(io.BytesIO(stream.get_data()))))
+                        if stream.get("/Subtype") == "/CIDFontType0C":
+                            face.update(_bare_cff_glyphs(stream.get_data()))
+                        else:
+                            face.update(_glyphs(TTFont(io.BytesIO(stream.get_data()))))
                     except Exception:  # a font program fontTools cannot read: sizes only
                         pass
             unicode_map = font.get("/ToUnicode")
@@ -52,6 +60,17 @@ def pdf_breakdown(path: Path) -> dict[str, Any]:
     text = "".join(page.extract_text() or "" for page in reader.pages)
     return {"size": path.stat().st_size, "pages": len(reader.pages), "faces": faces,
             "distinct_chars": len({c for c in text if not c.isspace()})}
+
+
+def _bare_cff_glyphs(data: bytes) -> dict[str, Any]:
+    """Glyphs and their bytes in a bare CFF (/FontFile3 /CIDFontType0C): every glyph is one drawn."""
+    from fontTools.cffLib import CFFFontSet
+
+    cff = CFFFontSet()
+    cff.decompile(io.BytesIO(data), None)
+    index = cff[cff.fontNames[0]].CharStrings.charStringsIndex
+    sizes = [index.offsets[i + 1] - index.offsets[i] for i in range(len(index))]
+    return {"glyphs": sum(1 for s in sizes if s > 1), "outline_bytes": sum(sizes), "glyph_slots": len(sizes)}
 
 
 def _glyphs(font: Any) -> dict[str, Any]:

@@ -217,8 +217,7 @@ def _finish(document, pdf) -> None:
     """What is changed in the PDF WeasyPrint built, before it is written: bold drawn by emboldening
     the regular face, the fonts made compact (renderers.pdf_fonts), the catalog's /AF listing each
     attachment once."""
-    pdf_fonts.embolden(pdf, {font.hash for font in document.fonts.values() if fonts.is_emboldened(font)})
-    pdf_fonts.compact_fonts(pdf)
+    pdf_fonts.finish_fonts(document, pdf)
     _one_entry_per_file(document, pdf)
 
 

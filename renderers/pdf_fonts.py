@@ -31,6 +31,15 @@ from collections.abc import Iterable
 log = logging.getLogger(__name__)
 
 
+def finish_fonts(document, pdf) -> None:
+    """A WeasyPrint finisher (also called by other finishers): the bold text of DOCUMENT (a
+    weasyprint Document) emboldened, then the font programs compacted, in PDF (pydyf)."""
+    from renderers import fonts
+
+    embolden(pdf, {font.hash for font in document.fonts.values() if fonts.is_emboldened(font)})
+    compact_fonts(pdf)
+
+
 def compact_fonts(pdf) -> None:
     """Rewrite, in the pydyf PDF before it is written, the /FontFile3 /OpenType programs of its
     CIDFontType0 fonts as bare CFFs of the glyphs drawn (`bare_cff`). Programs subset from one

@@ -25,7 +25,7 @@ from contracts.report_model import (
     text_width,
 )
 
-from . import locations
+from . import locations, pdf_fonts
 
 TEMPLATES = locations.TEMPLATES / "html"
 TEMPLATE = "report.html.j2"
@@ -174,4 +174,6 @@ def render_pdf(report: Report) -> bytes:
     document = HTML(string=render_html(report), base_url=str(TEMPLATES))
     stylesheets = [CSS(string=page_css(report), font_config=fonts),
                    CSS(filename=str(STYLESHEET), font_config=fonts)]
-    return document.write_pdf(stylesheets=stylesheets, font_config=fonts, pdf_identifier=None)
+    # the bold of the headings drawn from the regular face, as in the agreement (renderers.pdf_fonts)
+    return document.write_pdf(stylesheets=stylesheets, font_config=fonts, pdf_identifier=None,
+                              finisher=pdf_fonts.finish_fonts)
