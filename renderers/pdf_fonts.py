@@ -112,7 +112,8 @@ def bare_cff(sources: list[tuple[bytes, set[int]]]) -> bytes:
     kept, one after the other: a charstring's width is read with its own dictionary's values)."""
     from fontTools.ttLib import TTFont
 
-    fonts = [TTFont(io.BytesIO(opentype), lazy=True) for opentype, _ in sources]
+    # the font bounding box kept as written: recomputing it would interpret every charstring
+    fonts = [TTFont(io.BytesIO(opentype), lazy=True, recalcBBoxes=False) for opentype, _ in sources]
     tops = [font["CFF "].cff.topDictIndex[0] for font in fonts]
     if not all(hasattr(top, "ROS") and hasattr(top, "FDSelect") for top in tops):
         raise ValueError("not a CID-keyed CFF")
