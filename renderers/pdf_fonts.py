@@ -197,6 +197,8 @@ def emboldened(items: list, bold_names: set[bytes]) -> list:
             state = saved.pop() if saved else {}
         elif operator in _FILL_TO_STROKE:
             state[b"fill"] = item
+        elif operator in (b"cs", b"sc", b"scn"):  # a colour space of its own: not copied to the stroke
+            state.pop(b"fill", None)
         elif operator in (b"RG", b"G", b"K", b"CS", b"SC", b"SCN", b"w", b"j"):
             state[operator if operator in (b"w", b"j") else b"stroke"] = item
         elif operator == b"Tf":
