@@ -43,8 +43,9 @@ def finish_fonts(document, pdf) -> None:
 def compact_fonts(pdf) -> None:
     """Rewrite, in the pydyf PDF before it is written, the /FontFile3 /OpenType programs of its
     CIDFontType0 fonts as bare CFFs of the glyphs drawn (`bare_cff`). Programs subset from one
-    font file (the same PostScript name: the regular face and its emboldened use) become one program, which
-    each of their font descriptors names; the others are emptied."""
+    font file (the same PostScript name: the regular face and its emboldened use) become one
+    program, which each of their font descriptors names; the others are left empty (unreferenced,
+    a few bytes: pydyf has no way to drop an object once numbered)."""
     import pydyf
 
     by_reference = {obj.reference: obj for obj in pdf.objects if getattr(obj, "number", None) is not None}
