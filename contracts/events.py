@@ -327,11 +327,12 @@ class Corrected:
 
 @dataclass(frozen=True)
 class Sealed:
-    """The provider's digital signature (PAdES) on its copy of the registered agreement PDF:
-    the signed copy is a new file, registered here; the agreement itself stays as issued."""
+    """The provider's digital signature (PAdES) on its copy of a registered document's PDF (the
+    agreement, or a supplementary document): the signed copy is a new file, registered here; the
+    document itself stays as issued."""
 
     KIND: ClassVar[EventKind] = EventKind.SEALED
-    source_sha256: str  # the registered agreement PDF that was signed
+    source_sha256: str  # the registered PDF that was signed
     signed_at: dt.datetime  # the signing time written into the signature (tz-aware)
     certificate_subject: str  # the signer's certificate, as printed (CN, O, ...)
     certificate_fingerprint: str  # sha256 of the certificate (DER), hex
@@ -340,6 +341,10 @@ class Sealed:
     # --allow-untrusted (self-signed, expired or of an unknown issuer).
     trusted: bool
     files: tuple[FileHash, ...] = ()
+    # The number of the document sealed, as `show` prints it: the contract number for the
+    # agreement, …-B1, …-X1, …-J1 for a supplementary document. "" in seals recorded before any
+    # other document could be sealed: those sealed the agreement.
+    document_no: str = ""
 
 
 Body = (
