@@ -1456,6 +1456,9 @@ def signature_facts(report: Any) -> list[str]:
 @click.option("--allow-untrusted", is_flag=True,
               help="证书是自签名的、已过期或尚未生效，或不能追溯到受信任的根证书时，"
                    "仍用它签章（verify 会标为不受信任）。")
+@click.option("--with-revocation", is_flag=True,
+              help="把证书的吊销信息（证书写明的吊销列表 CRL 或 OCSP 应答）嵌入签章文件，供日后核验；"
+                   "取不到或证书已被吊销时不签章。与 --tsa 一起为 PAdES B-LT 级。")
 @click.option("--document", "document_no", metavar="文书编号",
               help="要签章的文书：show 列出的文书编号，如补充协议 VIP-2025-000123-B1、续签协议 …-X1、"
                    "解除通知书或解除协议 …-J1；不写时为协议本身。")
@@ -1464,7 +1467,7 @@ def signature_facts(report: Any) -> list[str]:
 @pass_settings
 @domain_errors
 def seal(settings: Settings, contract_no: str, cert: str, password_file: str | None, tsa: str | None,
-         allow_untrusted: bool, document_no: str | None, out: str) -> None:
+         allow_untrusted: bool, with_revocation: bool, document_no: str | None, out: str) -> None:
     """甲方电子签章：用甲方的证书对登记的协议 PDF（或用 --document 指定的补充协议、续签协议、解除通知书、
     解除协议）作数字签名（签入甲方签字栏），另存一份并登记。
 
@@ -1487,12 +1490,15 @@ def seal(settings: Settings, contract_no: str, cert: str, password_file: str | N
     roots = trust_roots(settings.profile, profile_dir)
     with opened_store(settings) as store:
         done = seal_contract(store, settings.profile, contract_no, key, Path(out), roots=roots,
-                             allow_untrusted=allow_untrusted, tsa_url=tsa, document_no=document_no)
+                             allow_untrusted=allow_untrusted, tsa_url=tsa, document_no=document_no,
+                             with_revocation=with_revocation)
     body = done.event.body
     what = "" if done.document.is_agreement else f"的{done.document.label} {done.document.doc_no}"
     click.echo(f"已为合同 {done.event.contract_no}{what} 加盖甲方电子签章（PAdES {getattr(body, 'level', '')}，"
                f"第 {done.event.seq} 条记录）：{done.file.path}")
     click.echo(f"证书：{key.subject}（SHA-256 指纹 {key.fingerprint[:16]}…）")
+    if getattr(body, "revocation_info", False):
+        click.echo("已嵌入证书的吊销信息（签名之内）。")
     for problem in done.problems:
         click.echo(f"注意：{problem}；已按 --allow-untrusted 签章，verify 会标为不受信任")
 

@@ -22,10 +22,10 @@ import hashlib
 import io
 import logging
 import ssl
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from contracts import sealing
 from contracts.dates import SHANGHAI
@@ -43,10 +43,13 @@ from .output import WrittenFile
 
 # pyHanko and its certificate validator log what they find (a path not built, an untrusted
 # signer) as warnings with tracebacks; with no handler, Python would print them on the terminal.
-# What matters is said in Chinese from the results instead.
-for _name in ("pyhanko", "pyhanko_certvalidator"):
+# What matters is said in Chinese from the results instead. fontTools, reading the stamp's font
+# for pyHanko, warns in English about the order of its layout tables ("GSUB/GPOS Coverage is not
+# sorted"), which is harmless for the three lines the stamp shows.
+for _name in ("pyhanko", "pyhanko_certvalidator", "fontTools"):
     logging.getLogger(_name).addHandler(logging.NullHandler())
 
+T = TypeVar("T")
 FIELD = "provider"
 SEALED_SUFFIX = "_甲方签章"
 PKCS12_MAX_BYTES = 1 << 20
@@ -223,6 +226,56 @@ def certificate_problems(key: SigningKey, roots: Sequence[Any], now: dt.datetime
     return []
 
 
+# ---------------------------------------------------------------- revocation information
+REVOCATION_TIMEOUT = 15  # seconds per request to a CRL distribution point or OCSP responder
+
+
+async def fetching(work: Callable[[Any], Awaitable[T]]) -> T:
+    """`work(fetchers)` with pyHanko's HTTP fetchers for CRLs and OCSP, closed after it (left
+    open, asyncio would print a warning of its own on the terminal)."""
+    from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+
+    async with AIOHttpFetcherBackend(per_request_timeout=REVOCATION_TIMEOUT) as fetchers:
+        return await work(fetchers)
+
+
+def revocation_context(key: SigningKey, roots: Sequence[Any], fetchers: Any) -> Any:
+    """A validation context that fetches the revocation information the certificates name (their
+    CRL distribution points and OCSP responders) and requires it for every certificate but the
+    root."""
+    from pyhanko_certvalidator import ValidationContext
+
+    return ValidationContext(trust_roots=list(roots), other_certs=list(key.chain), allow_fetching=True,
+                             revocation_mode="require", fetchers=fetchers)
+
+
+def revocation_problems(key: SigningKey, roots: Sequence[Any]) -> list[str]:
+    """Why the certificate's revocation information cannot be had, or says it is revoked (empty:
+    it was fetched and the certificate is not revoked)."""
+    from pyhanko_certvalidator import CertificateValidator
+    from pyhanko_certvalidator.errors import (
+        InsufficientRevinfoError,
+        PathBuildingError,
+        PathValidationError,
+        RevokedError,
+    )
+
+    async def validate(fetchers: Any) -> Any:
+        context = revocation_context(key, roots, fetchers)
+        return await CertificateValidator(key.certificate, validation_context=context).async_validate_usage(set())
+
+    try:
+        asyncio.run(fetching(validate))
+    except RevokedError:
+        return [f"证书“{key.subject}”已被吊销（签发机构的吊销列表或 OCSP 应答如此），不能用于签章"]
+    except InsufficientRevinfoError:
+        return [f"无法取得证书“{key.subject}”的吊销信息：证书没有写明吊销列表（CRL）或 OCSP 的地址，"
+                "或该地址从本机无法访问"]
+    except (PathBuildingError, PathValidationError):
+        return [f"证书“{key.subject}”未通过证书链验证（证书链中有证书已过期、被吊销或用途不符）"]
+    return []
+
+
 # ---------------------------------------------------------------- the document to seal
 @dataclass(frozen=True)
 class Agreement:
@@ -286,28 +339,44 @@ def sealed_name(state: ContractState, agreement: Agreement) -> str:
 
 
 # ---------------------------------------------------------------- signing
-def sign_pdf(data: bytes, key: SigningKey, tsa_url: str | None, timestamper: Any = None) -> bytes:
-    """`data` signed into its `provider` field: PAdES B-B, or B-T with a time stamp."""
+def sign_pdf(data: bytes, key: SigningKey, tsa_url: str | None, timestamper: Any = None,
+             revocation_roots: Sequence[Any] | None = None) -> bytes:
+    """`data` signed into its `provider` field: PAdES B-B, or B-T with a time stamp. With
+    `revocation_roots`, the certificates' revocation information, fetched now, goes into the
+    file's document security store in the signature's own revision, so that the signature covers
+    it and nothing follows it (B-LT with a time stamp)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
     from pyhanko.sign.fields import SigSeedSubFilter
+    from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
 
     if timestamper is None and tsa_url:
         from pyhanko.sign.timestamps import HTTPTimeStamper
 
         timestamper = HTTPTimeStamper(tsa_url, timeout=30)
-    meta = signers.PdfSignatureMetadata(field_name=FIELD, subfilter=SigSeedSubFilter.PADES,
-                                        md_algorithm="sha256", reason="甲方电子签章")
-    signer = signers.PdfSigner(meta, signer=key.signer, timestamper=timestamper, stamp_style=stamp_style())
     when = dt.datetime.now(SHANGHAI).strftime("%Y-%m-%d %H:%M")
     out = io.BytesIO()
+
+    async def sign(fetchers: Any = None) -> None:
+        validation: dict[str, Any] = {} if fetchers is None else {
+            "embed_validation_info": True, "signer_key_usage": set(),
+            "validation_context": revocation_context(key, revocation_roots or (), fetchers),
+            "dss_settings": DSSContentSettings(placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE,
+                                               include_vri=False)}
+        meta = signers.PdfSignatureMetadata(field_name=FIELD, subfilter=SigSeedSubFilter.PADES,
+                                            md_algorithm="sha256", reason="甲方电子签章", **validation)
+        signer = signers.PdfSigner(meta, signer=key.signer, timestamper=timestamper, stamp_style=stamp_style())
+        await signer.async_sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), output=out,
+                                    appearance_text_params={"signer": key.subject, "when": when})
+
     try:
-        signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), output=out,
-                        appearance_text_params={"signer": key.subject, "when": when})
+        asyncio.run(sign() if revocation_roots is None else fetching(sign))
     except Exception:  # noqa: BLE001 - pyHanko's and the network's errors (in English): said in one line
         if timestamper is not None:
             raise HistoryError(f"时间戳服务 {tsa_url or ''} 未能提供时间戳（无法连接，或返回的不是有效的时间戳），"
                                "未签章") from None
+        if revocation_roots is not None:
+            raise HistoryError("签章失败：未能取得证书的吊销信息，未签章") from None
         raise HistoryError("签章失败：该证书的私钥不能用于签名，未签章") from None
     return out.getvalue()
 
@@ -361,6 +430,7 @@ def seal_contract(
     store: Store, profile: Profile, contract_no: str, key: SigningKey, out_dir: Path, *,
     roots: Sequence[Any], allow_untrusted: bool = False, tsa_url: str | None = None,
     timestamper: Any = None, now: dt.datetime | None = None, document_no: str | None = None,
+    with_revocation: bool = False,
 ) -> SealResult:
     """Sign the registered PDF of one of `contract_no`'s documents (`document_no`, as `show`
     prints it; None: the agreement) and register the signed copy."""
@@ -373,15 +443,20 @@ def seal_contract(
     problems = certificate_problems(key, roots, moment)
     if problems and not allow_untrusted:
         raise InvalidInput(Problem("cert", "；".join(problems) + "。确认仍要用它签章请加 --allow-untrusted"))
+    revoked = revocation_problems(key, roots) if with_revocation else []
+    if revoked:  # asked for: never signed without it, nor with a revoked certificate
+        raise InvalidInput(Problem("with_revocation", "；".join(revoked) + "，未签章"))
     state = load_state(store, profile, contract_no)
     recorded_by = store.recorder()  # a read-only account is refused here, before any signing
     document = document_to_seal(state, document_no)
     agreement = registered_pdf(store, state, document, out_dir)
-    level = "B-T" if (tsa_url or timestamper) else "B-B"
+    stamped = bool(tsa_url or timestamper)
+    level = ("B-LT" if with_revocation else "B-T") if stamped else "B-B"
 
     def body(signed: bytes, files: tuple[FileHash, ...] = ()) -> Sealed:
         return Sealed(hashlib.sha256(agreement.data).hexdigest(), signing_time(signed) if signed else moment,
-                      key.subject, key.fingerprint, level, not problems, files, document.doc_no)
+                      key.subject, key.fingerprint, level, not problems, files, document.doc_no,
+                      with_revocation)
 
     def event_on(current: ContractState, sealed: Sealed) -> Event:
         # recorded when the signature is there: never before its own signing time
@@ -393,7 +468,7 @@ def seal_contract(
     target = writes.Target(Path(out_dir) / sealed_name(state, agreement), "pdf")
     with writes.Staging(store, contract_no, [target], profile.document_mode) as stage:
         stage.render([agreement.data], lambda data, _fmt, path: Path(path).write_bytes(
-            sign_pdf(data, key, tsa_url, timestamper)))
+            sign_pdf(data, key, tsa_url, timestamper, roots if with_revocation else None)))
         return _commit(store, profile, stage, contract_no, body, event_on, problems, document)
 
 
