@@ -103,17 +103,19 @@ def write_p12(path: Path, holder: Issued, password: bytes | None, chain: tuple[I
     return path
 
 
-def timestamp_cert(issuer: Issued) -> Issued:
+def timestamp_cert(issuer: Issued, crl_url: str | None = None) -> Issued:
     """A time-stamping authority's certificate (extended key usage timeStamping, critical); RSA,
-    which pyHanko's in-process time stamper requires."""
+    which pyHanko's in-process time stamper requires; `crl_url`: its CRL distribution point."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = (x509.CertificateBuilder().subject_name(_name("测试时间戳服务")).issuer_name(issuer.cert.subject)
+    builder = (x509.CertificateBuilder().subject_name(_name("测试时间戳服务")).issuer_name(issuer.cert.subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=365))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_key_usage(False), critical=True)
             .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
-                           critical=False)
-            .sign(issuer.key, hashes.SHA256()))
-    return Issued(key, cert)
+                           critical=False))
+    if crl_url:
+        builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            [x509.UniformResourceIdentifier(crl_url)], None, None, None)]), critical=False)
+    return Issued(key, builder.sign(issuer.key, hashes.SHA256()))

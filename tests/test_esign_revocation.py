@@ -22,7 +22,7 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
 from pyhanko_certvalidator import ValidationContext
 
 from tests import pki
-from tests.test_esign import NO, PASSWORD, SEALED, Place, load_asn1
+from tests.test_esign import NO, PASSWORD, SEALED, Place, load_asn1, serve_time_stamps
 from tests.test_esign import prepared as prepared  # noqa: F401  (fixture)
 
 
@@ -123,3 +123,33 @@ def test_without_the_option_nothing_is_fetched(place, crl_server):
     assert asked == []
     with pytest.raises(NoDSSFoundError):
         DocumentSecurityStore.read_dss(PdfFileReader(io.BytesIO((place.out / SEALED).read_bytes())))
+
+
+def test_with_a_time_stamp_it_is_pades_b_lt(place, crl_server):
+    """The time-stamping authority's certificate names the CRL too: its revocation information
+    goes in with the signer's, and verify reads the time stamp."""
+    url, _served, asked = crl_server
+    tsa_url, server = serve_time_stamps(place.ca, pki.timestamp_cert(place.ca, crl_url=f"{url}/ca.crl"))
+    try:
+        result = place.seal("crl.p12", "--with-revocation", "--tsa", tsa_url)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 0, result.output
+    assert "（PAdES B-LT，第 2 条记录）" in result.output and asked
+    sealed = json.loads(place.run("show", NO, "--json").output)["history"][-1]
+    assert sealed["level"] == "B-LT" and sealed["revocation_info"] is True
+    verified = place.run("verify", str(place.out / SEALED))
+    assert verified.exit_code == 0, verified.output
+    assert "（北京时间，时间戳服务机构的时间）；签名有效；证书受信任；签名后文件未被改动" in verified.output
+    with open(place.out / SEALED, "rb") as fh:
+        reader = PdfFileReader(fh)
+        dss = DocumentSecurityStore.read_dss(reader)
+        assert len(dss.crls) >= 1 and len(dss.certs) >= 2  # the CA's CRL; the signer's and the authority's path
+        # revocation checked with what the file holds only, for the signer and the time stamp
+        (sig,) = reader.embedded_signatures
+        context = ValidationContext(trust_roots=[load_asn1(place.ca)], crls=[c.get_object().data for c in dss.crls],
+                                    allow_fetching=False, revocation_mode="hard-fail")
+        status = validate_pdf_signature(sig, context, ts_validation_context=context)
+        assert status.intact and status.valid and status.trusted
+        assert status.timestamp_validity is not None and status.timestamp_validity.trusted
