@@ -2285,15 +2285,19 @@ def reprint(settings: Settings, contract_no: str, out: str) -> None:
     示例：
       vipcontract reprint VIP-2025-000001 --out ./reprint
     """
-    from service.reprint import reprint_agreement
+    from service.reprint import reprint_agreement, sealed_copies
 
     out_dir(out)
     with opened_store(settings) as store:
         results = reprint_agreement(store, settings.profile, contract_no, Path(out))
+        sealed = sealed_copies(store, settings.profile, contract_no)
     for item in results:
         verdict = "与登记的哈希一致" if item.same else (
             f"与登记的哈希不一致（登记 {item.recorded_sha256[:16]}…，现为 {item.sha256[:16]}…）")
         click.echo(f"已重新生成：{item.path}：{verdict}")
+    if sealed:
+        click.echo(f"甲方签章件 {'、'.join(sealed)} 不重新生成（签名含签署时间，每次签章都不同）；"
+                   f"取回登记的签章件：vipcontract documents get {contract_no.strip()} --file 文件名")
     if not all(item.same for item in results):
         click.echo("不一致说明签发之后公司档案（甲方信息）、程序版本或字体已经改变；"
                    "登记的文书以 vipcontract verify 核对。")

@@ -217,3 +217,15 @@ def test_seal_of_a_document_killed_at_each_step_is_undone_or_completed(place, st
         assert sealed == [] and not (place.out / SEALED_B1).exists()
         assert place.seal_doc(B1).exit_code == 0
     assert place.run("check").exit_code == 0
+
+
+def test_reprint_names_the_agreement_s_sealed_copies_and_documents_get_brings_one_back(place, tmp_path):
+    assert place.seal_doc(None).exit_code == 0 and place.seal_doc(B1).exit_code == 0
+    reprinted = place.run("reprint", NO, "--out", str(tmp_path / "again"))
+    assert reprinted.exit_code == 0, reprinted.output
+    assert reprinted.output.splitlines()[-1] == (
+        f"甲方签章件 {NO}_张三_甲方签章.pdf 不重新生成（签名含签署时间，每次签章都不同）；"
+        f"取回登记的签章件：vipcontract documents get {NO} --file 文件名")
+    got = place.run("documents", "get", NO, "--file", SEALED_B1, "--out", str(tmp_path / "got"))
+    assert got.exit_code == 0, got.output
+    assert (tmp_path / "got" / SEALED_B1).read_bytes() == (place.out / SEALED_B1).read_bytes()
