@@ -1457,7 +1457,7 @@ def signature_facts(report: Any) -> list[str]:
               help="证书是自签名的、已过期或尚未生效，或不能追溯到受信任的根证书时，"
                    "仍用它签章（verify 会标为不受信任）。")
 @click.option("--with-revocation", is_flag=True,
-              help="把证书的吊销信息（证书写明的吊销列表 CRL 或 OCSP 应答）嵌入签章文件，供日后核验；"
+              help="把证书的吊销信息（从证书写明的地址取得的吊销列表或证书状态应答）嵌入签章文件，供日后核验；"
                    "取不到或证书已被吊销时不签章。与 --tsa 一起为 PAdES B-LT 级。")
 @click.option("--document", "document_no", metavar="文书编号",
               help="要签章的文书：show 列出的文书编号，如补充协议 VIP-2025-000123-B1、续签协议 …-X1、"

@@ -93,16 +93,17 @@ def document_to_seal(contract_no: str, events: Iterable[Event], retracted: froze
     """The document `wanted` names (None: the agreement), or why it cannot be sealed."""
     documents = issued_documents(contract_no, events, retracted)
     number = (wanted or contract_no).strip()
+    field = "document" if wanted else ""  # the agreement, asked for without --document
     chosen = next((d for d in documents if same_number(d.doc_no, number)), None)
     if chosen is None:
         known = "、".join(d.doc_no for d in documents) or "（无）"
         what = "签发时没有生成文件，没有可签章的协议" if not wanted else f"没有编号为 {number} 的文书"
-        return Problem("document", f"合同 {contract_no} {what}（登记的文书：{known}；vipcontract show "
+        return Problem(field, f"合同 {contract_no} {what}（登记的文书：{known}；vipcontract show "
                                    f"{contract_no} 列出各文书的编号）")
     if chosen.retracted:
-        return Problem("document", f"{chosen.label} {chosen.doc_no} 所在的第 {chosen.seq} 条记录已撤销，不能签章")
+        return Problem(field, f"{chosen.label} {chosen.doc_no} 所在的第 {chosen.seq} 条记录已撤销，不能签章")
     if chosen.pdf is None:
-        return Problem("document", f"{chosen.label} {chosen.doc_no} 登记时没有生成 PDF（只有 "
+        return Problem(field, f"{chosen.label} {chosen.doc_no} 登记时没有生成 PDF（只有 "
                                    f"{'、'.join(f.format.upper() for f in chosen.files)}），没有可签章的 PDF")
     return chosen
 

@@ -229,3 +229,27 @@ def test_reprint_names_the_agreement_s_sealed_copies_and_documents_get_brings_on
     got = place.run("documents", "get", NO, "--file", SEALED_B1, "--out", str(tmp_path / "got"))
     assert got.exit_code == 0, got.output
     assert (tmp_path / "got" / SEALED_B1).read_bytes() == (place.out / SEALED_B1).read_bytes()
+
+
+def test_without_document_a_problem_with_the_agreement_names_no_option(place):
+    """The clerk did not type --document: what is wrong with the agreement is not said of it."""
+    import dataclasses
+
+    from contracts.errors import Problem
+    from contracts.events import FileHash, from_record
+    from contracts.sealing import document_to_seal
+
+    store = open_store(place.db)
+    try:
+        events = [from_record(r) for r in store.history(NO)]
+    finally:
+        store.close()
+    issued = events[0]
+    docx_only = dataclasses.replace(issued, body=dataclasses.replace(
+        issued.body, files=(FileHash("docx", f"{NO}_张三.docx", "0" * 64),)))
+    assert document_to_seal(NO, [docx_only, *events[1:]], frozenset(), None) == Problem(
+        "", f"协议 {NO} 登记时没有生成 PDF（只有 DOCX），没有可签章的 PDF")
+    assert document_to_seal(NO, [docx_only, *events[1:]], frozenset(), NO) == Problem(
+        "document", f"协议 {NO} 登记时没有生成 PDF（只有 DOCX），没有可签章的 PDF")
+    assert document_to_seal(NO, events, frozenset({events[2].seq}), B1) == Problem(
+        "document", f"补充协议 {B1} 所在的第 {events[2].seq} 条记录已撤销，不能签章")
