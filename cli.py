@@ -1456,13 +1456,20 @@ def signature_facts(report: Any) -> list[str]:
 @click.option("--allow-untrusted", is_flag=True,
               help="证书是自签名的、已过期或尚未生效，或不能追溯到受信任的根证书时，"
                    "仍用它签章（verify 会标为不受信任）。")
+@click.option("--with-revocation", is_flag=True,
+              help="把证书的吊销信息（从证书写明的地址取得的吊销列表或证书状态应答）嵌入签章文件，供日后核验；"
+                   "取不到或证书已被吊销时不签章。与 --tsa 一起为 PAdES B-LT 级。")
+@click.option("--document", "document_no", metavar="文书编号",
+              help="要签章的文书：show 列出的文书编号，如补充协议 VIP-2025-000123-B1、续签协议 …-X1、"
+                   "解除通知书或解除协议 …-J1；不写时为协议本身。")
 @click.option("--out", default=".", show_default=True, metavar="目录",
-              help="签发时协议所在的输出目录；签章后的文件也写在这里。")
+              help="签发时文书所在的输出目录（登记簿保存有文书的内容时不需要）；签章后的文件也写在这里。")
 @pass_settings
 @domain_errors
 def seal(settings: Settings, contract_no: str, cert: str, password_file: str | None, tsa: str | None,
-         allow_untrusted: bool, out: str) -> None:
-    """甲方电子签章：用甲方的证书对登记的协议 PDF 作数字签名（签入甲方签字栏），另存一份并登记。
+         allow_untrusted: bool, with_revocation: bool, document_no: str | None, out: str) -> None:
+    """甲方电子签章：用甲方的证书对登记的协议 PDF（或用 --document 指定的补充协议、续签协议、解除通知书、
+    解除协议）作数字签名（签入甲方签字栏），另存一份并登记。
 
     证书须由电子认证服务机构签发、在有效期内，并能追溯到受信任的根证书（操作系统的根证书，或公司档案
     [signing] trust_roots 中的根证书）。
@@ -1471,6 +1478,8 @@ def seal(settings: Settings, contract_no: str, cert: str, password_file: str | N
     示例：
       vipcontract seal VIP-2025-000123 --cert 甲方签章.p12 \\
           --password-file 密码.txt --out ./out
+      vipcontract seal VIP-2025-000123 --document VIP-2025-000123-B1 \\
+          --cert 甲方签章.p12 --password-file 密码.txt --out ./out
     """
     from service.esign import load_signing_key, needs_password, read_pkcs12, seal_contract, trust_roots
 
@@ -1481,11 +1490,15 @@ def seal(settings: Settings, contract_no: str, cert: str, password_file: str | N
     roots = trust_roots(settings.profile, profile_dir)
     with opened_store(settings) as store:
         done = seal_contract(store, settings.profile, contract_no, key, Path(out), roots=roots,
-                             allow_untrusted=allow_untrusted, tsa_url=tsa)
+                             allow_untrusted=allow_untrusted, tsa_url=tsa, document_no=document_no,
+                             with_revocation=with_revocation)
     body = done.event.body
-    click.echo(f"已为合同 {contract_no} 加盖甲方电子签章（PAdES {getattr(body, 'level', '')}，"
+    what = "" if done.document.is_agreement else f"的{done.document.label} {done.document.doc_no}"
+    click.echo(f"已为合同 {done.event.contract_no}{what} 加盖甲方电子签章（PAdES {getattr(body, 'level', '')}，"
                f"第 {done.event.seq} 条记录）：{done.file.path}")
     click.echo(f"证书：{key.subject}（SHA-256 指纹 {key.fingerprint[:16]}…）")
+    if getattr(body, "revocation_info", False):
+        click.echo("已嵌入证书的吊销信息（签名之内）。")
     for problem in done.problems:
         click.echo(f"注意：{problem}；已按 --allow-untrusted 签章，verify 会标为不受信任")
 
@@ -1906,6 +1919,7 @@ HISTORY_LABELS = {
     "issued_on": "签发日", "signed_on": "签署日", "effective_on": "生效日", "effective_date": "生效日期",
     "first_day": "起始日", "last_day": "最后一日", "notice_id": "通知", "on": "日期", "reason": "原因",
     "doc_no": "文书", "corrects_seq": "更正第几条", "amount": "金额", "certificate_subject": "证书",
+    "document_no": "签章的文书",
 }
 
 
@@ -2271,15 +2285,19 @@ def reprint(settings: Settings, contract_no: str, out: str) -> None:
     示例：
       vipcontract reprint VIP-2025-000001 --out ./reprint
     """
-    from service.reprint import reprint_agreement
+    from service.reprint import reprint_agreement, sealed_copies
 
     out_dir(out)
     with opened_store(settings) as store:
         results = reprint_agreement(store, settings.profile, contract_no, Path(out))
+        sealed = sealed_copies(store, settings.profile, contract_no)
     for item in results:
         verdict = "与登记的哈希一致" if item.same else (
             f"与登记的哈希不一致（登记 {item.recorded_sha256[:16]}…，现为 {item.sha256[:16]}…）")
         click.echo(f"已重新生成：{item.path}：{verdict}")
+    if sealed:
+        click.echo(f"甲方签章件 {'、'.join(sealed)} 不重新生成（签名含签署时间，每次签章都不同）；"
+                   f"取回登记的签章件：vipcontract documents get {contract_no.strip()} --file 文件名")
     if not all(item.same for item in results):
         click.echo("不一致说明签发之后公司档案（甲方信息）、程序版本或字体已经改变；"
                    "登记的文书以 vipcontract verify 核对。")

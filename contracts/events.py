@@ -327,19 +327,27 @@ class Corrected:
 
 @dataclass(frozen=True)
 class Sealed:
-    """The provider's digital signature (PAdES) on its copy of the registered agreement PDF:
-    the signed copy is a new file, registered here; the agreement itself stays as issued."""
+    """The provider's digital signature (PAdES) on its copy of a registered document's PDF (the
+    agreement, or a supplementary document): the signed copy is a new file, registered here; the
+    document itself stays as issued."""
 
     KIND: ClassVar[EventKind] = EventKind.SEALED
-    source_sha256: str  # the registered agreement PDF that was signed
+    source_sha256: str  # the registered PDF that was signed
     signed_at: dt.datetime  # the signing time written into the signature (tz-aware)
     certificate_subject: str  # the signer's certificate, as printed (CN, O, ...)
     certificate_fingerprint: str  # sha256 of the certificate (DER), hex
-    level: str  # PAdES baseline level: "B-B", or "B-T" with a time stamp
+    level: str  # PAdES baseline level: "B-B"; "B-T" with a time stamp; "B-LT" with both it and revocation_info
     # The certificate chained to a trusted root when it signed; False: accepted with
     # --allow-untrusted (self-signed, expired or of an unknown issuer).
     trusted: bool
     files: tuple[FileHash, ...] = ()
+    # The number of the document sealed, as `show` prints it: the contract number for the
+    # agreement, …-B1, …-X1, …-J1 for a supplementary document. "" in seals recorded before any
+    # other document could be sealed: those sealed the agreement.
+    document_no: str = ""
+    # The certificates' revocation information (CRLs, OCSP responses) is in the signed file's
+    # document security store; False in seals recorded before it could be.
+    revocation_info: bool = False
 
 
 Body = (

@@ -68,6 +68,7 @@ from .events import (
 )
 from .late_fee import LateFeeRate
 from .profile import Profile
+from .sealing import sealed_document_no, sealed_problems
 from .settlement import Proration, Settlement, proration, settlement
 from .workdays import Deadline, HolidaySupplement
 
@@ -1082,13 +1083,9 @@ def _voided_problems(state: ContractState, event: Event, profile: Profile) -> li
 
 
 def _sealed_problems(state: ContractState, event: Event, profile: Profile) -> list[Problem]:
-    """The provider seals its copy of the agreement as issued: the file signed is one the
-    register holds for it."""
-    body = event.body_as(Sealed)
-    issued = {f.sha256 for f in state.issued.files if f.format == "pdf"}
-    if body.source_sha256 not in issued:
-        return [Problem("", f"签章的文件不是登记簿中合同 {state.contract_no} 的协议 PDF")]
-    return []
+    """The provider seals its copy of a document as issued: the file signed is one the register
+    holds for the document the seal names."""
+    return sealed_problems(state.contract_no, state.events, state.retracted, event.body_as(Sealed))
 
 
 RULES = {
@@ -1300,7 +1297,9 @@ def documents_view(state: ContractState) -> list[dict[str, Any]]:
     for event in state.events:
         files = getattr(event.body, "files", ())
         if files:
-            doc_no = getattr(event.body, "doc_no", "") or state.contract_no
+            body = event.body
+            doc_no = (sealed_document_no(body, state.contract_no) if isinstance(body, Sealed)
+                      else getattr(body, "doc_no", "") or state.contract_no)
             docs.append({"doc_no": doc_no, "kind": event.kind.value, "seq": event.seq,
                          "files": [encode(f) for f in files]})
     return docs

@@ -350,8 +350,14 @@ RENDERERS: dict[str, Callable[[Report], bytes]] = {
 }
 
 
-def render_report(report: Report, fmt: str) -> bytes:
-    """The bytes of `report` in `fmt` (one of FORMATS; "table" is the 80-column terminal text)."""
+def render_report(report: Report, fmt: str, data: Report | None = None) -> bytes:
+    """The bytes of `report` in `fmt` (one of FORMATS; "table" is the 80-column terminal text).
+    A PDF shows `report` and carries the JSON of `data` (the full report it is a view of; by
+    default `report` itself)."""
+    if fmt == "pdf" and data is not None:
+        from renderers.report_pdf import render_pdf
+
+        return render_pdf(report, data)
     try:
         renderer = RENDERERS[fmt]
     except KeyError:
@@ -359,9 +365,9 @@ def render_report(report: Report, fmt: str) -> bytes:
     return renderer(report)
 
 
-def write_report(report: Report, fmt: str, path: str | os.PathLike[str]) -> Path:
+def write_report(report: Report, fmt: str, path: str | os.PathLike[str], data: Report | None = None) -> Path:
     """Render, then write `path` atomically (store.atomic: a 0600 temporary file, synced, renamed
     over `path`). A report is made again from the register at will, so an older one of the same
     name is replaced; on any error `path` is untouched and no temporary file stays."""
-    data = render_report(report, fmt)
-    return atomic_write(Path(path), data, fmt=fmt, overwrite=True).path
+    content = render_report(report, fmt, data)
+    return atomic_write(Path(path), content, fmt=fmt, overwrite=True).path

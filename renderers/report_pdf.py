@@ -5,16 +5,22 @@ the report carries one, the table (A4 landscape when it is wide), totals, notes,
 "第 X 页 共 Y 页" in the footer. The fonts are those of the agreement (`_font_setup`, the one
 place that chooses them). The PDF's metadata dates are the as-of date and the file has no
 random identifier, so the same report without a timestamp gives the same bytes.
+
+The file is PDF/A-3b like the agreements (output intent, XMP identification, fonts embedded),
+with the report's data as JSON attached as an associated file (`archival_document`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import html
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from contracts.document import Document
 from contracts.report_model import (
     ColumnKind,
     MonthlyChart,
@@ -25,10 +31,11 @@ from contracts.report_model import (
     text_width,
 )
 
-from . import locations, pdf_fonts
+from . import locations
 
 TEMPLATES = locations.TEMPLATES / "html"
 TEMPLATE = "report.html.j2"
+REPORT_DATA_NAME = "vipcontract-report.json"  # the report's data attached to its PDF
 STYLESHEET = TEMPLATES / "report.css"
 # Portrait A4 holds about this many width units (a CJK character is 2) across at 9.5 pt;
 # a wider table, or more columns than LANDSCAPE_COLUMNS, turns the page.
@@ -166,14 +173,41 @@ def page_css(report: Report) -> str:
     return f"{faces}\n@page {{ size: {size}; }}\nhtml {{ font-family: {family}; }}\n"
 
 
-def render_pdf(report: Report) -> bytes:
+def archival_document(report: Report) -> Document:
+    """What `renderers.pdf.archival_options` reads of a document, for a report: its date, the
+    as-of date (never the clock). The data goes in by `data_attachment`."""
+    return Document(kind="report", contract_no="", doc_no="", title=report.title, cover=None, preamble=(),
+                    chapters=(), signature=None, toc=False, issued_on=report.as_of)
+
+
+def data_attachment(report: Report) -> Any:
+    """The JSON `--format json` writes, as an associated file with /AFRelationship /Data: ISO
+    32000-2 gives Data for "information used to derive a visual presentation, such as for a table
+    or a graph", which is what it is for the table, totals and chart (Supplement is for another
+    rendering of the same content). Dated the as-of date, as the file."""
+    from weasyprint import Attachment
+
+    from renderers.report_files import render_json
+
+    when = dt.datetime.combine(report.as_of, dt.time(), tzinfo=dt.UTC)
+    return Attachment(string=render_json(report), name=REPORT_DATA_NAME, description="报表数据（供程序读取）",
+                      created=when, modified=when, relationship="Data")
+
+
+def render_pdf(report: Report, data: Report | None = None) -> bytes:
+    """The report as PDF/A-3b (as the agreements: renderers.pdf.archival_options), with the JSON
+    of `data` attached: the full report when `report` is the view of it a page shows (by default
+    `report` itself)."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
+
+    from renderers.pdf import archival_options
 
     fonts = FontConfiguration()  # @font-face rules outside the HTML need it
     document = HTML(string=render_html(report), base_url=str(TEMPLATES))
     stylesheets = [CSS(string=page_css(report), font_config=fonts),
                    CSS(filename=str(STYLESHEET), font_config=fonts)]
-    # the bold of the headings drawn from the regular face, as in the agreement (renderers.pdf_fonts)
+    # PDF/A-3b; archival_options' finisher draws bold from the regular face, as in the agreement
     return document.write_pdf(stylesheets=stylesheets, font_config=fonts, pdf_identifier=None,
-                              finisher=pdf_fonts.finish_fonts)
+                              attachments=[data_attachment(data or report)],
+                              **archival_options(archival_document(report)))

@@ -35,10 +35,12 @@ class RegisteredDocument:
     name: str
     sha256: str
     size: int | None  # None: the register does not hold the bytes
+    sealed_doc_no: str = ""  # a sealed copy: the number of the document signed
 
     @property
     def event_text(self) -> str:
-        return f"第 {self.seq} 条：{self.kind.label}"
+        sealed = f"（{self.sealed_doc_no}）" if self.sealed_doc_no else ""
+        return f"第 {self.seq} 条：{self.kind.label}{sealed}"
 
 
 def named_files(records: Iterable[Mapping[str, Any]]) -> list[tuple[Mapping[str, Any], Mapping[str, Any]]]:
@@ -57,9 +59,11 @@ def registered_documents(store: Store, contract_no: str) -> list[RegisteredDocum
         if sha in found:
             continue
         content = store.get_document(sha)
-        found[sha] = RegisteredDocument(contract_no, int(record["seq"]), EventKind(record["kind"]),
-                                        str(item.get("format", "")), str(item.get("name", "")), sha,
-                                        None if content is None else len(content))
+        kind = EventKind(record["kind"])
+        sealed = str(record["data"].get("document_no") or contract_no) if kind is EventKind.SEALED else ""
+        found[sha] = RegisteredDocument(contract_no, int(record["seq"]), kind, str(item.get("format", "")),
+                                        str(item.get("name", "")), sha, None if content is None else len(content),
+                                        sealed)
     return list(found.values())
 
 

@@ -1,12 +1,13 @@
 """The provider's digital seal (`seal`) and the signatures `verify` reports.
 
-`seal` signs the provider's copy of a contract's registered agreement PDF into its `provider`
+`seal` signs the provider's copy of a registered document's PDF (the agreement, or with
+`--document` a 补充协议, 续签协议, 解除通知书 or 解除协议 of the contract) into its `provider`
 signature field (renderers/sigfields.py), PAdES baseline B-B, or B-T with a time stamp from a
 time-stamping authority. The certificate is checked first: self-signed, outside its validity
 period or not chaining to a trusted root (the system's, and the profile's [signing] trust_roots)
 is refused unless the clerk allows it. The signed copy is a new file, written and registered as
 a `sealed` event through the same crash-ordered write path as every document (service.writes):
-the agreement as issued stays as it was.
+the document as issued stays as it was.
 
 `signature_reports` validates every signature in a PDF with pyHanko: intact, valid, trusted,
 when it was signed, and whether anything was changed after it.
@@ -21,16 +22,18 @@ import hashlib
 import io
 import logging
 import ssl
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from contracts import sealing
 from contracts.dates import SHANGHAI
 from contracts.errors import HistoryError, InvalidInput, Problem
-from contracts.events import Event, EventKind, FileHash, Sealed, seal, to_record
+from contracts.events import Event, FileHash, Sealed, seal, to_record
 from contracts.profile import Profile
 from contracts.register import ContractState, check_new_event, refuse
+from contracts.sealing import IssuedDocument
 from store import Store
 from store.atomic import OutputExists
 from store.fault import fault_point
@@ -40,10 +43,13 @@ from .output import WrittenFile
 
 # pyHanko and its certificate validator log what they find (a path not built, an untrusted
 # signer) as warnings with tracebacks; with no handler, Python would print them on the terminal.
-# What matters is said in Chinese from the results instead.
-for _name in ("pyhanko", "pyhanko_certvalidator"):
+# What matters is said in Chinese from the results instead. fontTools, reading the stamp's font
+# for pyHanko, warns in English about the order of its layout tables ("GSUB/GPOS Coverage is not
+# sorted"), which is harmless for the three lines the stamp shows.
+for _name in ("pyhanko", "pyhanko_certvalidator", "fontTools"):
     logging.getLogger(_name).addHandler(logging.NullHandler())
 
+T = TypeVar("T")
 FIELD = "provider"
 SEALED_SUFFIX = "_甲方签章"
 PKCS12_MAX_BYTES = 1 << 20
@@ -220,71 +226,157 @@ def certificate_problems(key: SigningKey, roots: Sequence[Any], now: dt.datetime
     return []
 
 
-# ---------------------------------------------------------------- the agreement to seal
+# ---------------------------------------------------------------- revocation information
+REVOCATION_TIMEOUT = 15  # seconds per request to a CRL distribution point or OCSP responder
+
+
+async def fetching(work: Callable[[Any], Awaitable[T]]) -> T:
+    """`work(fetchers)` with pyHanko's HTTP fetchers for CRLs and OCSP, closed after it (left
+    open, asyncio would print a warning of its own on the terminal)."""
+    from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+
+    async with AIOHttpFetcherBackend(per_request_timeout=REVOCATION_TIMEOUT) as fetchers:
+        return await work(fetchers)
+
+
+def revocation_context(key: SigningKey, roots: Sequence[Any], fetchers: Any) -> Any:
+    """A validation context that fetches the revocation information the certificates name (their
+    CRL distribution points and OCSP responders) and requires it for every certificate but the
+    root."""
+    from pyhanko_certvalidator import ValidationContext
+
+    return ValidationContext(trust_roots=list(roots), other_certs=list(key.chain), allow_fetching=True,
+                             revocation_mode="require", fetchers=fetchers)
+
+
+def revocation_problems(key: SigningKey, roots: Sequence[Any]) -> list[str]:
+    """Why the certificate's revocation information cannot be had, or says it is revoked (empty:
+    it was fetched and the certificate is not revoked)."""
+    from pyhanko_certvalidator import CertificateValidator
+    from pyhanko_certvalidator.errors import (
+        InsufficientRevinfoError,
+        PathBuildingError,
+        PathValidationError,
+        RevokedError,
+    )
+
+    async def validate(fetchers: Any) -> Any:
+        context = revocation_context(key, roots, fetchers)
+        return await CertificateValidator(key.certificate, validation_context=context).async_validate_usage(set())
+
+    try:
+        asyncio.run(fetching(validate))
+    except RevokedError:
+        return [f"证书“{key.subject}”已被吊销（签发机构的吊销列表或 OCSP 应答如此），不能用于签章"]
+    except InsufficientRevinfoError:
+        return [f"无法取得证书“{key.subject}”的吊销信息：证书没有写明吊销列表（CRL）或 OCSP 的地址，"
+                "或该地址从本机无法访问"]
+    except (PathBuildingError, PathValidationError):
+        return [f"证书“{key.subject}”未通过证书链验证（证书链中有证书已过期、被吊销或用途不符）"]
+    return []
+
+
+# ---------------------------------------------------------------- the document to seal
 @dataclass(frozen=True)
 class Agreement:
+    """The registered PDF of the document to seal (the agreement, or a supplementary document)."""
+
     name: str  # the registered file name
     data: bytes
+    document: IssuedDocument | None = None
+
+
+def document_to_seal(state: ContractState, document_no: str | None) -> IssuedDocument:
+    """The document `--document` names (None: the agreement); one Chinese line when there is no
+    such document, its record was retracted or it has no PDF."""
+    found = sealing.document_to_seal(state.contract_no, state.events, state.retracted, document_no)
+    if isinstance(found, Problem):
+        raise InvalidInput(found)
+    return found
 
 
 def registered_agreement(store: Store, state: ContractState, out_dir: Path) -> Agreement:
-    """The contract's registered agreement PDF, as registered: the store's copy when it keeps
-    documents (`get_document`), else the file of that name in `out_dir`, whose content must be
-    the registered content."""
-    pdfs = [f for f in state.issued.files if f.format == "pdf"]
-    if not pdfs:
-        raise HistoryError(f"合同 {state.contract_no} 签发时没有生成 PDF，没有可签章的协议")
-    item = pdfs[-1]
+    """The contract's registered agreement PDF (see `registered_pdf`)."""
+    return registered_pdf(store, state, document_to_seal(state, None), out_dir)
+
+
+def registered_pdf(store: Store, state: ContractState, document: IssuedDocument, out_dir: Path) -> Agreement:
+    """The document's registered PDF, as registered: the store's copy when it keeps documents
+    (`get_document`), else the file of that name in `out_dir`, whose content must be the
+    registered content."""
+    item = document.pdf
+    if item is None:  # document_to_seal refuses these
+        raise HistoryError(f"{document.label} {document.doc_no} 登记时没有生成 PDF，没有可签章的 PDF")
     get_document = getattr(store, "get_document", None)
     if callable(get_document):
         with contextlib.suppress(LookupError, OSError):
             data = get_document(item.sha256)
             if isinstance(data, bytes) and hashlib.sha256(data).hexdigest() == item.sha256:
-                return Agreement(item.name, data)
+                return Agreement(item.name, data, document)
     path = Path(out_dir) / item.name
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise InvalidInput(Problem("out", f"在 {out_dir} 中找不到合同 {state.contract_no} 登记的协议 {item.name}："
+        named = "协议" if document.is_agreement else f"{document.label} {document.doc_no}"
+        raise InvalidInput(Problem("out", f"在 {out_dir} 中找不到合同 {state.contract_no} 登记的{named} {item.name}："
                                           "请用 --out 指定签发时的输出目录")) from None
     except PermissionError:
         raise InvalidInput(Problem("out", f"没有读取 {path} 的权限")) from None
     except OSError:
         raise InvalidInput(Problem("out", f"无法读取 {path}")) from None
     if hashlib.sha256(data).hexdigest() != item.sha256:
-        raise HistoryError(f"{path} 与登记簿登记的协议内容不同（SHA-256 不符），不能签章：请用 vipcontract verify 核对")
-    return Agreement(item.name, data)
+        raise HistoryError(f"{path} 与登记簿登记的{document.label}内容不同（SHA-256 不符），不能签章："
+                           "请用 vipcontract verify 核对")
+    return Agreement(item.name, data, document)
 
 
 def sealed_name(state: ContractState, agreement: Agreement) -> str:
-    """VIP-…_客户_甲方签章.pdf; a second seal of the same contract …_甲方签章2.pdf."""
-    count = sum(1 for e in state.events if e.kind is EventKind.SEALED)
+    """VIP-…_客户_甲方签章.pdf (…-B1_客户_甲方签章.pdf); a second seal of the same document
+    …_甲方签章2.pdf."""
+    doc_no = agreement.document.doc_no if agreement.document else state.contract_no
+    count = sealing.seal_count(state.contract_no, state.events, doc_no)
     return f"{Path(agreement.name).stem}{SEALED_SUFFIX}{count + 1 if count else ''}.pdf"
 
 
 # ---------------------------------------------------------------- signing
-def sign_pdf(data: bytes, key: SigningKey, tsa_url: str | None, timestamper: Any = None) -> bytes:
-    """`data` signed into its `provider` field: PAdES B-B, or B-T with a time stamp."""
+def sign_pdf(data: bytes, key: SigningKey, tsa_url: str | None, timestamper: Any = None,
+             revocation_roots: Sequence[Any] | None = None) -> bytes:
+    """`data` signed into its `provider` field: PAdES B-B, or B-T with a time stamp. With
+    `revocation_roots`, the certificates' revocation information, fetched now, goes into the
+    file's document security store in the signature's own revision, so that the signature covers
+    it and nothing follows it (B-LT with a time stamp)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
     from pyhanko.sign.fields import SigSeedSubFilter
+    from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
 
     if timestamper is None and tsa_url:
         from pyhanko.sign.timestamps import HTTPTimeStamper
 
         timestamper = HTTPTimeStamper(tsa_url, timeout=30)
-    meta = signers.PdfSignatureMetadata(field_name=FIELD, subfilter=SigSeedSubFilter.PADES,
-                                        md_algorithm="sha256", reason="甲方电子签章")
-    signer = signers.PdfSigner(meta, signer=key.signer, timestamper=timestamper, stamp_style=stamp_style())
     when = dt.datetime.now(SHANGHAI).strftime("%Y-%m-%d %H:%M")
     out = io.BytesIO()
+
+    async def sign(fetchers: Any = None) -> None:
+        validation: dict[str, Any] = {} if fetchers is None else {
+            "embed_validation_info": True, "signer_key_usage": set(),
+            "validation_context": revocation_context(key, revocation_roots or (), fetchers),
+            "dss_settings": DSSContentSettings(placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE,
+                                               include_vri=False)}
+        meta = signers.PdfSignatureMetadata(field_name=FIELD, subfilter=SigSeedSubFilter.PADES,
+                                            md_algorithm="sha256", reason="甲方电子签章", **validation)
+        signer = signers.PdfSigner(meta, signer=key.signer, timestamper=timestamper, stamp_style=stamp_style())
+        await signer.async_sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), output=out,
+                                    appearance_text_params={"signer": key.subject, "when": when})
+
     try:
-        signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), output=out,
-                        appearance_text_params={"signer": key.subject, "when": when})
+        asyncio.run(sign() if revocation_roots is None else fetching(sign))
     except Exception:  # noqa: BLE001 - pyHanko's and the network's errors (in English): said in one line
         if timestamper is not None:
             raise HistoryError(f"时间戳服务 {tsa_url or ''} 未能提供时间戳（无法连接，或返回的不是有效的时间戳），"
                                "未签章") from None
+        if revocation_roots is not None:
+            raise HistoryError("签章失败：未能取得证书的吊销信息，未签章") from None
         raise HistoryError("签章失败：该证书的私钥不能用于签名，未签章") from None
     return out.getvalue()
 
@@ -331,14 +423,17 @@ class SealResult:
     event: Event
     file: WrittenFile
     problems: tuple[str, ...]  # why the certificate is not trusted (accepted with allow_untrusted)
+    document: IssuedDocument  # the document sealed
 
 
 def seal_contract(
     store: Store, profile: Profile, contract_no: str, key: SigningKey, out_dir: Path, *,
     roots: Sequence[Any], allow_untrusted: bool = False, tsa_url: str | None = None,
-    timestamper: Any = None, now: dt.datetime | None = None,
+    timestamper: Any = None, now: dt.datetime | None = None, document_no: str | None = None,
+    with_revocation: bool = False,
 ) -> SealResult:
-    """Sign the registered agreement of `contract_no` and register the signed copy."""
+    """Sign the registered PDF of one of `contract_no`'s documents (`document_no`, as `show`
+    prints it; None: the agreement) and register the signed copy."""
     from .register import load_state, now_shanghai
 
     if tsa_url and not tsa_url.lower().startswith(("http://", "https://")):
@@ -348,14 +443,20 @@ def seal_contract(
     problems = certificate_problems(key, roots, moment)
     if problems and not allow_untrusted:
         raise InvalidInput(Problem("cert", "；".join(problems) + "。确认仍要用它签章请加 --allow-untrusted"))
+    revoked = revocation_problems(key, roots) if with_revocation else []
+    if revoked:  # asked for: never signed without it, nor with a revoked certificate
+        raise InvalidInput(Problem("with_revocation", "；".join(revoked) + "，未签章"))
     state = load_state(store, profile, contract_no)
     recorded_by = store.recorder()  # a read-only account is refused here, before any signing
-    agreement = registered_agreement(store, state, out_dir)
-    level = "B-T" if (tsa_url or timestamper) else "B-B"
+    document = document_to_seal(state, document_no)
+    agreement = registered_pdf(store, state, document, out_dir)
+    stamped = bool(tsa_url or timestamper)
+    level = ("B-LT" if with_revocation else "B-T") if stamped else "B-B"
 
     def body(signed: bytes, files: tuple[FileHash, ...] = ()) -> Sealed:
         return Sealed(hashlib.sha256(agreement.data).hexdigest(), signing_time(signed) if signed else moment,
-                      key.subject, key.fingerprint, level, not problems, files)
+                      key.subject, key.fingerprint, level, not problems, files, document.doc_no,
+                      with_revocation)
 
     def event_on(current: ContractState, sealed: Sealed) -> Event:
         # recorded when the signature is there: never before its own signing time
@@ -367,12 +468,12 @@ def seal_contract(
     target = writes.Target(Path(out_dir) / sealed_name(state, agreement), "pdf")
     with writes.Staging(store, contract_no, [target], profile.document_mode) as stage:
         stage.render([agreement.data], lambda data, _fmt, path: Path(path).write_bytes(
-            sign_pdf(data, key, tsa_url, timestamper)))
-        return _commit(store, profile, stage, contract_no, body, event_on, problems)
+            sign_pdf(data, key, tsa_url, timestamper, roots if with_revocation else None)))
+        return _commit(store, profile, stage, contract_no, body, event_on, problems, document)
 
 
 def _commit(store: Store, profile: Profile, stage: writes.Staging, contract_no: str, body: Any,
-            event_on: Any, problems: list[str]) -> SealResult:
+            event_on: Any, problems: list[str], document: IssuedDocument) -> SealResult:
     """Under the lock: the event with the signed file's hash, one append; then its name."""
     from .register import load_state
 
@@ -394,7 +495,7 @@ def _commit(store: Store, profile: Profile, stage: writes.Staging, contract_no: 
         except OutputExists as exc:
             raise HistoryError(f"{contract_no} 的签章已登记，但{exc}。签章的文件仍在临时文件中，vipcontract check "
                                "会列出；移走占用该名称的文件后运行 vipcontract check --repair") from None
-    return SealResult(event, written, tuple(problems))
+    return SealResult(event, written, tuple(problems), document)
 
 
 # ---------------------------------------------------------------- verify: the signatures

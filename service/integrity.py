@@ -205,4 +205,11 @@ def _verified(found: Walk, position: int, contract_no: str, record: Mapping[str,
         broken = check_chain(contract_no, history, None)  # type: ignore[arg-type]
         doubt = broken[0].message if broken else ""
     return Verified(contract_no, int(record.get("seq", 0)), EventKind(record["kind"]),
-                    record["data"].get("doc_no") or contract_no, item, position, doubt)
+                    document_number(contract_no, record), item, position, doubt)
+
+
+def document_number(contract_no: str, record: Mapping[str, Any]) -> str:
+    """The number of the document a record issued: its own (…-B1), the one a seal signed, or the
+    contract number (the agreement, and seals recorded before any other document could be sealed)."""
+    data = record.get("data", {})
+    return str(data.get("doc_no") or data.get("document_no") or contract_no)

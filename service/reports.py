@@ -119,12 +119,12 @@ def for_format(report: Report, fmt: str) -> Report:
 
 
 def render(report: Report, fmt: str) -> bytes:
-    return render_report(for_format(report, fmt), fmt)
+    return render_report(for_format(report, fmt), fmt, report)
 
 
 def save(report: Report, fmt: str, out: str | Path) -> Path:
     """Write the report atomically to --out (a file, or a directory for the default name)."""
-    return write_report(for_format(report, fmt), fmt, output_path(report, fmt, out))
+    return write_report(for_format(report, fmt), fmt, output_path(report, fmt, out), report)
 
 
 # ---------------------------------------------------------------- the consolidated reading copy

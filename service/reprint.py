@@ -6,6 +6,7 @@ program version and font: rendering the agreement again from the register and fi
 file's SHA-256 equal to the recorded one shows that the register alone suffices to reproduce
 what was signed. A difference says that one of those inputs changed since (the provider's
 details in the profile, the program or the font version), not that the register is wrong.
+The provider's sealed copies (`seal`) are not rendered again: `sealed_copies` names them.
 """
 
 from __future__ import annotations
@@ -53,3 +54,16 @@ def reprint_agreement(store: Store, profile: Profile, contract_no: str, out_dir:
     written = write_documents(doc, Path(out_dir), tuple(recorded), stem, mode=PRIVATE)
     return [Reprinted(w.format, w.path, recorded[w.format].name, recorded[w.format].sha256, w.sha256)
             for w in written]
+
+
+def sealed_copies(store: Store, profile: Profile, contract_no: str) -> list[str]:
+    """The registered file names of the agreement's sealed copies: a signature carries its own
+    time and random values, so they are never rendered again; the register keeps them."""
+    from contracts.events import Sealed
+    from contracts.sealing import sealed_document_no
+
+    from .register import load_state
+
+    state = load_state(store, profile, contract_no)
+    return [f.name for e in state.events if isinstance(e.body, Sealed)
+            and sealed_document_no(e.body, state.contract_no) == state.contract_no for f in e.body.files]

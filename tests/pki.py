@@ -54,9 +54,9 @@ def root_ca(common_name: str = "测试根证书") -> Issued:
 
 def signing_cert(issuer: Issued | None, common_name: str = "北京测试客户服务有限公司电子签章",
                  not_before: dt.datetime | None = None, not_after: dt.datetime | None = None,
-                 signs: bool = True) -> Issued:
+                 signs: bool = True, crl_url: str | None = None) -> Issued:
     """An end-entity signing certificate issued by `issuer` (None: self-signed); `signs` False:
-    one whose key usage is encryption only."""
+    one whose key usage is encryption only; `crl_url`: its CRL distribution point."""
     key = ec.generate_private_key(ec.SECP256R1())
     signer_key = issuer.key if issuer else key
     builder = (x509.CertificateBuilder().subject_name(_name(common_name))
@@ -69,7 +69,24 @@ def signing_cert(issuer: Issued | None, common_name: str = "北京测试客户�
     if issuer:
         builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
             issuer.key.public_key()), critical=False)
+    if crl_url:
+        builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            [x509.UniformResourceIdentifier(crl_url)], None, None, None)]), critical=False)
     return Issued(key, builder.sign(signer_key, hashes.SHA256()))
+
+
+def crl(issuer: Issued, revoked: tuple[Issued, ...] = ()) -> bytes:
+    """The issuer's certificate revocation list (DER), valid for a week, listing `revoked`."""
+    builder = (x509.CertificateRevocationListBuilder().issuer_name(issuer.cert.subject)
+               .last_update(NOW - dt.timedelta(hours=1)).next_update(NOW + dt.timedelta(days=7))
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
+                              critical=False)
+               .add_extension(x509.CRLNumber(1), critical=False))
+    for cert in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(cert.cert.serial_number)
+            .revocation_date(NOW - dt.timedelta(hours=2)).build())
+    return builder.sign(issuer.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
 
 def expired_cert(issuer: Issued) -> Issued:
@@ -86,17 +103,19 @@ def write_p12(path: Path, holder: Issued, password: bytes | None, chain: tuple[I
     return path
 
 
-def timestamp_cert(issuer: Issued) -> Issued:
+def timestamp_cert(issuer: Issued, crl_url: str | None = None) -> Issued:
     """A time-stamping authority's certificate (extended key usage timeStamping, critical); RSA,
-    which pyHanko's in-process time stamper requires."""
+    which pyHanko's in-process time stamper requires; `crl_url`: its CRL distribution point."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = (x509.CertificateBuilder().subject_name(_name("测试时间戳服务")).issuer_name(issuer.cert.subject)
+    builder = (x509.CertificateBuilder().subject_name(_name("测试时间戳服务")).issuer_name(issuer.cert.subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=365))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_key_usage(False), critical=True)
             .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
-                           critical=False)
-            .sign(issuer.key, hashes.SHA256()))
-    return Issued(key, cert)
+                           critical=False))
+    if crl_url:
+        builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            [x509.UniformResourceIdentifier(crl_url)], None, None, None)]), critical=False)
+    return Issued(key, builder.sign(issuer.key, hashes.SHA256()))

@@ -144,6 +144,19 @@ def test_no_timestamp_gives_the_same_pdf(run, tmp_path):
     assert outs[0].read_bytes() == outs[1].read_bytes() and outs[0].read_bytes().startswith(b"%PDF")
 
 
+def test_a_report_pdf_is_pdf_a_3b_with_its_json_attached(run, tmp_path):
+    """The same PDF/A-3b checks as the agreements', dated the as-of date; the data attached is
+    byte for byte what --format json writes."""
+    from renderers.report_pdf import REPORT_DATA_NAME
+    from tests.test_pdfa import assert_pdfa_3b
+
+    pdf, data = tmp_path / "r.pdf", tmp_path / "r.json"
+    for fmt, out in (("pdf", pdf), ("json", data)):
+        assert run("report", "receivables", "--as-of", AS_OF, "--format", fmt, "--out", str(out),
+                   "--no-timestamp").exit_code == 0
+    assert assert_pdfa_3b(pdf, AS_OF, REPORT_DATA_NAME) == data.read_bytes()
+
+
 @pytest.mark.parametrize("name", ["renewals", "amendments", "notices"])
 def test_ics_only_for_expiring_and_deadlines(run, tmp_path, name):
     result = run("report", name, "--format", "ics", "--out", str(tmp_path / "x.ics"))

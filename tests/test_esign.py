@@ -351,6 +351,14 @@ def test_a_voided_contract_is_not_sealed(place):
 def time_stamp_service(place):
     """An RFC 3161 time-stamping service on localhost (pyHanko's in-process stamper behind HTTP),
     its certificate issued by the test CA."""
+    url, server = serve_time_stamps(place.ca, pki.timestamp_cert(place.ca))
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+def serve_time_stamps(ca: pki.Issued, tsa: pki.Issued):
+    """(URL, server) of a time-stamping service answering with `tsa`'s certificate."""
     import http.server
     import threading
 
@@ -358,9 +366,8 @@ def time_stamp_service(place):
     from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
     from pyhanko.sign.timestamps import DummyTimeStamper
 
-    tsa = pki.timestamp_cert(place.ca)
     stamper = DummyTimeStamper(tsa_cert=load_asn1(tsa), tsa_key=keys.PrivateKeyInfo.load(
-        tsa.key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())), certs_to_embed=[load_asn1(place.ca)])
+        tsa.key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())), certs_to_embed=[load_asn1(ca)])
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 - the name http.server calls
@@ -377,9 +384,7 @@ def time_stamp_service(place):
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/tsa"
-    server.shutdown()
-    server.server_close()
+    return f"http://127.0.0.1:{server.server_address[1]}/tsa", server
 
 
 def test_a_time_stamp_makes_it_pades_b_t(place, time_stamp_service):

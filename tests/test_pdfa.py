@@ -67,10 +67,15 @@ def data_of(path: Path) -> dict:
 
 @pytest.mark.parametrize("which", ["agreement", "amendment"])
 def test_pdfa_3b_requirements(issued, which):
-    path = issued[which]
+    assert_pdfa_3b(issued[which], "2025-03-01" if which == "agreement" else "2026-01-05", DATA_FILE_NAME)
+
+
+def assert_pdfa_3b(path: Path, day: str, data_name: str) -> bytes:
+    """The PDF/A-3b requirements one by one (see the module's note), the file dated `day`, its
+    one associated file named `data_name`; returns the attached data."""
     with pikepdf.open(path) as pdf:
         assert not pdf.is_encrypted and "/Encrypt" not in pdf.trailer
-        with pdf.open_metadata() as xmp:
+        with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
             assert xmp["pdfaid:part"] == "3" and xmp["pdfaid:conformance"] == "B"
             created = xmp["xmp:CreateDate"]
         (intent,) = pdf.Root.OutputIntents
@@ -87,18 +92,19 @@ def test_pdfa_3b_requirements(issued, which):
         assert fonts >= 2
         (spec,) = pdf.Root.AF
         assert spec.Type == "/Filespec" and spec.AFRelationship == "/Data"
-        assert str(spec.F) == str(spec.UF) == DATA_FILE_NAME
+        assert str(spec.F) == str(spec.UF) == data_name
         names = pdf.Root.Names.EmbeddedFiles.Names
-        assert str(names[0]) == DATA_FILE_NAME and names[1].objgen == spec.objgen
+        assert str(names[0]) == data_name and names[1].objgen == spec.objgen
         embedded = spec.EF.F
         assert embedded.Subtype == "/application#2Fjson" or str(embedded.Subtype) == "/application/json"
         assert embedded.Params.Size == len(embedded.read_bytes())
-        day = "2025-03-01" if which == "agreement" else "2026-01-05"
         assert created.startswith(day)
         compact = day.replace("-", "")
         assert str(pdf.docinfo["/CreationDate"]).startswith(f"D:{compact}")
         assert str(embedded.Params.ModDate).startswith(f"D:{compact}")
         assert pdf.pdf_version == "1.7"
+        assert len(pdf.trailer.ID) == 2
+        return embedded.read_bytes()
 
 
 def test_the_agreement_carries_its_issue(issued):
