@@ -26,15 +26,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from .customer import Customer
-from .events import Signed, Terminated, Voided, decoder, encode, field_types
+from .events import LateFeePaid, LateFeeWaived, Signed, Terminated, Voided, decoder, encode, field_types
 from .profile import Profile
 from .register import IN_FORCE, ContractState, Status, Term, effective_events, known_from_day, term_status_on
+from .report_spans import report_spans
 
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2
 
 # The fields of ContractState a summary keeps, encoded with contracts.events.encode.
 STATE_FIELDS = ("issued", "signed", "terms", "amendments", "renewals", "bindings", "notices",
                 "terminated", "terminated_seq", "voided", "payments")
+# late fees paid or waived: two kinds of body in one field, each kept with its kind
+SETTLEMENT_KINDS: dict[str, Any] = {LateFeePaid.KIND.value: LateFeePaid, LateFeeWaived.KIND.value: LateFeeWaived}
 
 
 @dataclass(frozen=True)
@@ -48,13 +51,15 @@ class ContractSummary:
     # before it needs the history replayed (contracts.register.stood_on)
     stands_from: dt.date | None
     state: Mapping[str, Any]  # the encoded state (STATE_FIELDS and the correction marks)
+    # the days the contract can show in each report on (contracts.report_spans), as ISO text
+    spans: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     version: int = SUMMARY_VERSION
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": self.version, "contract_no": self.contract_no, "last_seq": self.last_seq,
                 "last_hash": self.last_hash, "term_last_days": [d.isoformat() for d in self.term_last_days],
                 "stands_from": self.stands_from.isoformat() if self.stands_from else None,
-                "state": dict(self.state)}
+                "spans": dict(self.spans), "state": dict(self.state)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ContractSummary:
@@ -64,7 +69,7 @@ class ContractSummary:
         stands = data["stands_from"]
         return cls(str(data["contract_no"]), int(data["last_seq"]), str(data["last_hash"]),
                    tuple(dt.date.fromisoformat(d) for d in data["term_last_days"]),
-                   dt.date.fromisoformat(stands) if stands else None, data["state"])
+                   dt.date.fromisoformat(stands) if stands else None, data["state"], data["spans"])
 
     def stands_on(self, as_of: dt.date) -> bool:
         """Whether the summary shows the register as it stood on `as_of` (no later fact in it)."""
@@ -92,10 +97,15 @@ def summarize(state: ContractState) -> ContractSummary:
     """The summary of a replayed state (its events are the whole history)."""
     known = [day for e in effective_events(state.events) if (day := known_from_day(e)) is not None]
     data: dict[str, Any] = {name: encode(_without_files(getattr(state, name))) for name in STATE_FIELDS}
+    data["late_fee_settlements"] = [{"kind": body.KIND.value, "body": encode(body)}
+                                    for body in state.late_fee_settlements]
     data["retracted"] = sorted(state.retracted)
     data["corrected_by"] = {str(seq): list(by) for seq, by in sorted(state.corrected_by.items())}
+    stands_from = max(known, default=None)
+    spans = {kind: [[first.isoformat(), last.isoformat() if last else None] for first, last in found]
+             for kind, found in report_spans(state, stands_from).items()}
     return ContractSummary(state.contract_no, state.last_seq, state.last_hash,
-                           tuple(sorted({t.last_day for t in state.terms})), max(known, default=None), data)
+                           tuple(sorted({t.last_day for t in state.terms})), stands_from, data, spans)
 
 
 def _field_decoders() -> dict[str, Any]:
@@ -125,12 +135,21 @@ def _fast_decoder(tp: Any) -> Callable[[Any], Any] | None:
         converted = [(name, f) for name, hint in field_types(tp).items()
                      if name != "KIND" and (f := _fast_decoder(hint)) is not None]
 
+        names = frozenset(f.name for f in dataclasses.fields(tp))
+        new = object.__new__
+
         def dataclass_decoder(data: Mapping[str, Any]) -> Any:
             values = dict(data)
             for name, convert in converted:
                 if name in values:
                     values[name] = convert(values[name])
-            return cls(**values)
+            if values.keys() != names:  # a field left to its default, or not one: the constructor says
+                return cls(**values)
+            # every field given, as `summarize` wrote it: set as the constructor of a frozen
+            # dataclass (these have no __post_init__) would, without its per-field setattr
+            made = new(cls)
+            made.__dict__.update(values)
+            return made
         return dataclass_decoder
     if tp in (str, int, bool):
         return None
@@ -171,7 +190,17 @@ def state_of(summary: ContractSummary) -> ContractState:
         _DECODERS.update(_field_decoders())
     data = summary.state
     fields = {name: _DECODERS[name](data[name]) for name in STATE_FIELDS}
+    settlements = tuple(_settlement(item) for item in data["late_fee_settlements"])
     return ContractState(
-        contract_no=summary.contract_no, events=(), **fields,
+        contract_no=summary.contract_no, events=(), **fields, late_fee_settlements=settlements,
         retracted=frozenset(int(s) for s in data["retracted"]),
         corrected_by={int(k): tuple(int(s) for s in v) for k, v in data["corrected_by"].items()})
+
+
+_SETTLEMENT_DECODERS: dict[str, Any] = {}
+
+
+def _settlement(item: Mapping[str, Any]) -> Any:
+    if not _SETTLEMENT_DECODERS:
+        _SETTLEMENT_DECODERS.update({kind: _fast_decoder(cls) for kind, cls in SETTLEMENT_KINDS.items()})
+    return _SETTLEMENT_DECODERS[item["kind"]](item["body"])
