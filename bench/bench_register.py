@@ -91,9 +91,12 @@ def in_arrears(i: int) -> bool:
 def history(i: int, register: str = "office") -> list[dict[str, Any]]:
     """The five sealed records of contract `i` in `register` (see REGISTERS), with a valid hash
     chain, in the order of their dates."""
-    if register == "worst":
-        return _sealed(i, _worst_bodies(i))
-    return _sealed(i, _office_bodies(i))
+    return sealed(i, bodies(i, register))
+
+
+def bodies(i: int, register: str = "office") -> list[Any]:
+    """The event bodies of contract `i` in `register`, in the order of their dates."""
+    return _worst_bodies(i) if register == "worst" else _office_bodies(i)
 
 
 def _customer(i: int) -> Any:
@@ -237,10 +240,10 @@ def _sealed_events(i: int, bodies: list[Any]) -> list[Any]:
     return events
 
 
-def _sealed(i: int, bodies: list[Any]) -> list[dict[str, Any]]:
+def sealed(i: int, bodies: list[Any]) -> list[dict[str, Any]]:
+    """The records of contract `i` with these bodies, in this order, sealed in a chain."""
     from contracts.events import to_record
 
-    assert len(bodies) == len(KINDS)
     return [to_record(event) for event in _sealed_events(i, bodies)]
 
 
