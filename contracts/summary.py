@@ -23,6 +23,8 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from .customer import Customer
@@ -131,29 +133,50 @@ def _fast_decoder(tp: Any) -> Callable[[Any], Any] | None:
     if origin in (Mapping, dict):
         return dict
     if isinstance(tp, type) and dataclasses.is_dataclass(tp) and tp is not Customer:
-        cls: Any = tp
-        converted = [(name, f) for name, hint in field_types(tp).items()
-                     if name != "KIND" and (f := _fast_decoder(hint)) is not None]
-
-        names = frozenset(f.name for f in dataclasses.fields(tp))
-        new = object.__new__
-
-        def dataclass_decoder(data: Mapping[str, Any]) -> Any:
-            values = dict(data)
-            for name, convert in converted:
-                if name in values:
-                    values[name] = convert(values[name])
-            if values.keys() != names:  # a field left to its default, or not one: the constructor says
-                return cls(**values)
-            # every field given, as `summarize` wrote it: set as the constructor of a frozen
-            # dataclass (these have no __post_init__) would, without its per-field setattr
-            made = new(cls)
-            made.__dict__.update(values)
-            return made
-        return dataclass_decoder
+        return _dataclass_decoder(tp)
+    if isinstance(tp, type) and issubclass(tp, StrEnum):
+        return {member.value: member for member in tp}.__getitem__  # not the enum's own call: slow
+    if tp is dt.date:
+        return dt.date.fromisoformat
+    if tp is Decimal:
+        return Decimal
     if tp in (str, int, bool):
         return None
     return decoder(tp)
+
+
+def _dataclass_decoder(tp: type) -> Callable[[Mapping[str, Any]], Any]:
+    """A function made for the dataclass, in one expression: every field from the data, converted
+    where it needs it, set as the constructor of a frozen dataclass (these have no __post_init__)
+    would set it, without its per-field setattr. Data without every field (a field left to its
+    default) goes to the constructor."""
+    cls: Any = tp
+    hints = {name: hint for name, hint in field_types(tp).items() if name != "KIND"}
+    names = [f.name for f in dataclasses.fields(tp)]
+    scope: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    parts = []
+    for k, name in enumerate(names):
+        convert = _fast_decoder(hints[name])
+        if convert is None:
+            parts.append(f"{name!r}: data[{name!r}]")
+        else:
+            scope[f"c{k}"] = convert
+            parts.append(f"{name!r}: c{k}(data[{name!r}])")
+    code = ("def made(data):\n"
+            "    try:\n"
+            f"        values = {{{', '.join(parts)}}}\n"
+            "    except KeyError:\n"
+            "        return slow(data)\n"
+            "    value = new(cls)\n"
+            "    value.__dict__.update(values)\n"
+            "    return value\n")
+    converters = {name: f for name in names if (f := _fast_decoder(hints[name])) is not None}
+
+    def slow(data: Mapping[str, Any]) -> Any:
+        return cls(**{name: converters[name](v) if name in converters else v for name, v in data.items()})
+    scope["slow"] = slow
+    exec(code, scope)  # noqa: S102 (the code is made above from the dataclass's own field names)
+    return scope["made"]  # type: ignore[no-any-return]
 
 
 _DECODERS: dict[str, Any] = {}
