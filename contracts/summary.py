@@ -9,6 +9,10 @@ read, by the same functions as for a replayed state (contracts.register, contrac
 was made from: a store hands back a summary only while that key is still its contract's (a stale
 or tampered one is rebuilt by replay, see service/summaries.py).
 
+Beside the state a summary keeps its spans (contracts.report_spans): the days its contract can
+show in each report on, which the store indexes so that a report reads only the contracts its
+as-of date or period can list. They are made from the same replayed state, under the same key.
+
 What a summary state leaves out: the events themselves (so `stood_on`, which drops later events,
 cannot work on it: `stands_from` says from which day it is not needed; before that day the
 history is replayed), and the documents' file hashes and batch keys (no view of a summary shows
