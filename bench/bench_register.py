@@ -585,7 +585,9 @@ def child(n: int, path: Path, budget: float, smallest: bool, quick: bool,  # noq
         from contracts.commands import PaymentRequest
         from service.payments import pay as record_payment
 
-        record_payment(store, profile, some_contract(), PaymentRequest(AS_OF, Decimal("100")), now=now)
+        # a contract in arrears: one paid up has nothing a payment could go to
+        owing = contract_no(rng.randrange(ARREARS_AT, n + 1, ARREARS_EVERY))
+        record_payment(store, profile, owing, PaymentRequest(AS_OF, Decimal("100")), now=now)
 
     _emit("append_pay", _times(pay, repeat))
 
