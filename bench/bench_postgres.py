@@ -153,6 +153,44 @@ def measure(url: str, n: int, quick: bool) -> dict[str, Any]:
     return found
 
 
+def measure_reports(url: str, quick: bool) -> dict[str, Any]:
+    """Every report and `list --status` on the PostgreSQL register as the commands run them
+    (bench_register.measure_commands: fresh open, the summaries the spans pick, build; wall and
+    CPU time). The events loaded with COPY carry no summary: the first read rebuilds and writes
+    back every one (timed apart), the commands then read them."""
+    from bench_register import measure_commands
+
+    from service.sources import load_profile
+    from service.summaries import summary_states
+    from store import open_store
+
+    profile = load_profile(BENCH_PROFILE)
+    store = open_store(url)
+    t, c = time.perf_counter(), time.process_time()
+    try:
+        for _state in summary_states(store, profile):
+            pass
+    finally:
+        store.close()
+    rebuilt = {"seconds": time.perf_counter() - t, "cpu": time.process_time() - c}
+    return {"summaries": rebuilt, "commands": measure_commands(url, profile, 1 if quick else 3, lambda: float("inf"))}
+
+
+def print_reports(sizes: list[int], found: list[dict[str, Any]]) -> None:
+    say()
+    say("Reports and `list --status` on PostgreSQL (fresh open + the summaries the spans pick + build; wall, "
+        "CPU of this process in brackets — the server's own time is in the wall time only):")
+    say("| command | " + " | ".join(f"{n:,}" for n in sizes) + " |")
+    say("|---|" + "---|" * len(sizes))
+    for name in found[0]["commands"]:
+        cells = []
+        for item in (f["commands"][name] for f in found):
+            cells.append(f"{secs(_med(item['times']))} (CPU {secs(_med(item['cpu']))}; {item['rows']:,} rows)")
+        say(f"| {name} | " + " | ".join(cells) + " |")
+    say("| (every summary rebuilt and written back, once) | " + " | ".join(
+        f"{secs(f['summaries']['seconds'])}" for f in found) + " |")
+
+
 def _med(values: list[float] | None) -> float | None:
     import statistics
 
@@ -181,6 +219,7 @@ def run(work: Path, quick: bool) -> list[dict[str, Any]]:
         say("PostgreSQL is not installed here (make sysdeps): not measured.")
         return []
     results: list[dict[str, Any]] = []
+    reports: list[dict[str, Any]] = []
     with local_cluster() as server:
         from store.postgres import initialise
 
@@ -189,6 +228,7 @@ def run(work: Path, quick: bool) -> list[dict[str, Any]]:
             initialise(server.dsn(name))
             loaded = load(server.dsn(name), n)
             results.append({**measure(server.admin_url(name), n, quick), "load_s": loaded})
+            reports.append(measure_reports(server.admin_url(name), quick))
             server.drop(name)
             path = work / f"pg-twin-{n}.json"
             write_bulk(path, n, 1)
@@ -205,6 +245,7 @@ def run(work: Path, quick: bool) -> list[dict[str, Any]]:
         a, b, c, d = (_med(r.get(key)) for r in (file_small, pg_small, file_large, pg_large))
         say(f"| {label} | {shown(a)} | {shown(b)} | {shown(c)} | {shown(d)} | {fmt_ratio(ratio(d, b))} | "
             f"{fmt_ratio(ratio(d, c))} |")
+    print_reports([1_000, 10_000], reports)
     return results
 
 

@@ -60,54 +60,191 @@ def issue_date(i: int) -> dt.date:
     return FIRST_ISSUE + dt.timedelta(days=(i * 7) % 1920)
 
 
-def history(i: int) -> list[dict[str, Any]]:
-    """The five sealed records of contract `i`: issued, signed, amended, notice_sent,
-    notice_delivered, with a valid hash chain."""
-    from contracts.customer import Customer, CustomerType
-    from contracts.dates import SHANGHAI, DeliveryMethod
-    from contracts.events import (
-        GENESIS,
-        Amended,
-        Change,
-        FileHash,
-        Issued,
-        NoticeDelivered,
-        NoticeKind,
-        NoticeSent,
-        Signed,
-        TermCounting,
-        seal,
-        to_record,
-    )
+# The registers the bench builds (five events per contract in each):
+# - "office" (the default): what an office's register looks like. Every contract is issued and
+#   signed; 10% have a 补充协议 (i % 10 == 3: the annual fee up by 1,000 from day 40), 20% a notice
+#   sent and delivered (i % 5 == 1), and the remaining events are payments of the service years due
+#   by AS_OF, each made on or up to 5 days before the due date of the first year it pays, allocated
+#   oldest year first by contracts.payments.allocate (as `pay` does): several years at once when
+#   there are more years due than payments, one year in instalments when fewer. About 8% are in
+#   arrears (i % 12 == 7): their last year due is unpaid (of a single year due, half is paid),
+#   and their notice, if any, is a payment reminder sent after that year fell due.
+# - "worst": every contract has a 补充协议 and a notice and no payment, so every contract in force
+#   is overdue and every report has to look at nearly every contract (the adversarial case).
+REGISTERS = ("office", "worst")
+WORST_SIZE = 10_000  # the adversarial register is measured at this size in `make bench`
+ARREARS_EVERY, ARREARS_AT = 12, 7
 
-    no = contract_no(i)
+
+def is_amended(i: int) -> bool:
+    return i % 10 == 3
+
+
+def is_noticed(i: int) -> bool:
+    return i % 5 == 1
+
+
+def in_arrears(i: int) -> bool:
+    return i % ARREARS_EVERY == ARREARS_AT
+
+
+def history(i: int, register: str = "office") -> list[dict[str, Any]]:
+    """The five sealed records of contract `i` in `register` (see REGISTERS), with a valid hash
+    chain, in the order of their dates."""
+    return sealed(i, bodies(i, register))
+
+
+def bodies(i: int, register: str = "office") -> list[Any]:
+    """The event bodies of contract `i` in `register`, in the order of their dates."""
+    return _worst_bodies(i) if register == "worst" else _office_bodies(i)
+
+
+def _customer(i: int) -> Any:
+    from contracts.customer import Customer, CustomerType
+
     corporate = i % 5 == 0
     fields = customer_fields(i, corporate)
     kind = CustomerType.CORPORATE if corporate else CustomerType.INDIVIDUAL
     extra = ({"credit_code": fields["credit_code"], "legal_representative": fields["legal_representative"],
               "contact_person": fields["contact_person"]} if corporate else {"id_number": fields["id_number"]})
-    customer = Customer(kind, fields["name"], fields["phone"], fields["address"], fields["email"], **extra)
-    fee = Decimal(fields["annual_fee"]).quantize(Decimal("0.01"))
+    return Customer(kind, fields["name"], fields["phone"], fields["address"], fields["email"], **extra), \
+        Decimal(fields["annual_fee"]).quantize(Decimal("0.01"))
+
+
+def _issued_signed(i: int) -> list[Any]:
+    from contracts.events import FileHash, Issued, Signed, TermCounting
+
+    no = contract_no(i)
+    customer, fee = _customer(i)
     issued_on = issue_date(i)
     signed_on = issued_on + dt.timedelta(days=5)
-    now = dt.datetime.fromisoformat(NOW_ISO).astimezone(SHANGHAI)
-    bodies = [
+    return [
         Issued(issued_on, customer, fee, 5, TermCounting.EFFECTIVE_DAY_COUNTED, 15, 3, None,
                (FileHash("docx", f"{no}.docx", f"{i:064x}"), FileHash("pdf", f"{no}.pdf", f"{i + 1:064x}")),
                {"key": "bench", "source": "bench.xlsx", "sheet": "", "row": str(i + 1)}),
         Signed(signed_on, signed_on),
-        Amended(f"{no}-B1", issued_on + dt.timedelta(days=30), issued_on + dt.timedelta(days=40),
-                (Change("annual_fee", format(fee, "f"), format(fee + 1000, "f")),)),
-        NoticeSent(f"N-{i:06d}", NoticeKind.PAYMENT_REMINDER, DeliveryMethod.COURIER, customer.address,
-                   dt.datetime.combine(issued_on + dt.timedelta(days=50), dt.time(9), SHANGHAI)),
-        NoticeDelivered(f"N-{i:06d}", issued_on + dt.timedelta(days=52)),
     ]
-    records, prev = [], GENESIS
+
+
+def _amended(i: int) -> Any:
+    from contracts.events import Amended, Change
+
+    no, fee, issued_on = contract_no(i), _customer(i)[1], issue_date(i)
+    return Amended(f"{no}-B1", issued_on + dt.timedelta(days=30), issued_on + dt.timedelta(days=40),
+                   (Change("annual_fee", format(fee, "f"), format(fee + 1000, "f")),))
+
+
+def _notice(i: int, kind: Any, sent_on: dt.date) -> list[Any]:
+    from contracts.dates import SHANGHAI, DeliveryMethod
+    from contracts.events import NoticeDelivered, NoticeSent
+
+    address = _customer(i)[0].address
+    return [NoticeSent(f"N-{i:06d}", kind, DeliveryMethod.COURIER, address,
+                       dt.datetime.combine(sent_on, dt.time(9), SHANGHAI)),
+            NoticeDelivered(f"N-{i:06d}", sent_on + dt.timedelta(days=2))]
+
+
+def _worst_bodies(i: int) -> list[Any]:
+    from contracts.events import NoticeKind
+
+    issued_on = issue_date(i)
+    return [*_issued_signed(i), _amended(i),
+            *_notice(i, NoticeKind.PAYMENT_REMINDER, issued_on + dt.timedelta(days=50))]
+
+
+_PROFILE: list[Any] = []
+
+
+def _bench_profile() -> Any:
+    if not _PROFILE:
+        from service.sources import load_profile
+
+        _PROFILE.append(load_profile(BENCH_PROFILE))
+    return _PROFILE[0]
+
+
+def _office_bodies(i: int) -> list[Any]:
+    from contracts.events import NoticeKind
+    from contracts.register import replay, service_schedule
+
+    rng = random.Random(i)
+    bodies = _issued_signed(i)
+    if is_amended(i):
+        bodies.append(_amended(i))
+    # the fees and due dates as the register works them out (the amendment changes the fee)
+    schedule = service_schedule(replay(_sealed_events(i, bodies), _bench_profile()), _bench_profile())
+    due = [d for d in schedule if d.due_on <= AS_OF] or schedule[:1]
+    arrears = in_arrears(i)
+    pieces = [(d.service_year, d.due_on, d.amount) for d in (due[:-1] if arrears and len(due) > 1 else due)]
+    if arrears and len(due) == 1:
+        pieces = [(1, due[0].due_on, (due[0].amount / 2).quantize(Decimal("0.01")))]
+    slots = 5 - len(bodies) - (2 if is_noticed(i) else 0)
+    while len(pieces) < slots:  # instalments: the largest part split in two
+        at = max(range(len(pieces)), key=lambda k: pieces[k][2])
+        year, day, amount = pieces[at]
+        half = (amount / 2).quantize(Decimal("0.01"))
+        pieces[at:at + 1] = [(year, day - dt.timedelta(days=10), half), (year, day, amount - half)]
+    groups = [pieces[k * len(pieces) // slots:(k + 1) * len(pieces) // slots] for k in range(slots)]
+    # a year after the first is paid once its fee is known: after the 补充协议 that changed it
+    known = bodies[2].signed_on if is_amended(i) else bodies[1].signed_on
+    bodies += _payments(schedule, groups, bodies[1].signed_on, known, rng)
+    if is_noticed(i):
+        if arrears:  # a reminder after the unpaid year fell due
+            sent = min(due[-1].due_on + dt.timedelta(days=10), AS_OF - dt.timedelta(days=3))
+            bodies += _notice(i, NoticeKind.PAYMENT_REMINDER, sent)
+        else:
+            bodies += _notice(i, NoticeKind.OTHER, issue_date(i) + dt.timedelta(days=50))
+    return sorted(bodies, key=_body_day)  # stable: issued, signed first
+
+
+def _payments(schedule: list[Any], groups: list[list[tuple[int, dt.date, Decimal]]], signed_on: dt.date,
+              fees_known: dt.date, rng: random.Random) -> list[Any]:
+    from contracts.events import Allocation, Paid
+    from contracts.payments import allocate
+
+    owed = {d.service_year: d.amount for d in schedule}
+    out, last = [], signed_on
+    for group in groups:
+        amount = sum((a for _year, _day, a in group), Decimal("0.00"))
+        day = max(last, group[0][1] - dt.timedelta(days=rng.randint(0, 5)))
+        if any(year > 1 for year, _day, _a in group):
+            day = max(day, fees_known)
+        day = min(day, AS_OF)
+        parts = allocate(amount, [(y, left) for y, left in owed.items() if left > 0])
+        assert all(y for y, _a in parts), (schedule[0], amount)
+        for year, part in parts:
+            owed[year] -= part
+        out.append(Paid(day, amount, tuple(Allocation(y, a) for y, a in parts), reference=f"B{len(out) + 1}"))
+        last = day
+    return out
+
+
+def _body_day(body: Any) -> dt.date:
+    for name in ("issued_on", "signed_on", "on"):
+        value = getattr(body, name, None)
+        if isinstance(value, dt.date):
+            return value
+    return body.sent_at.date()  # type: ignore[no-any-return]
+
+
+def _sealed_events(i: int, bodies: list[Any]) -> list[Any]:
+    from contracts.dates import SHANGHAI
+    from contracts.events import GENESIS, seal
+
+    no, now = contract_no(i), dt.datetime.fromisoformat(NOW_ISO).astimezone(SHANGHAI)
+    events, prev = [], GENESIS
     for seq, body in enumerate(bodies, start=1):
         event = seal(no, seq, now, body, prev)
-        records.append(to_record(event))
+        events.append(event)
         prev = event.hash
-    return records
+    return events
+
+
+def sealed(i: int, bodies: list[Any]) -> list[dict[str, Any]]:
+    """The records of contract `i` with these bodies, in this order, sealed in a chain."""
+    from contracts.events import to_record
+
+    return [to_record(event) for event in _sealed_events(i, bodies)]
 
 
 def store_line(record: dict[str, Any]) -> bytes:
@@ -118,14 +255,14 @@ def store_line(record: dict[str, Any]) -> bytes:
     return orjson.dumps({"t": record["contract_no"], "d": {str(record["seq"]): record}}) + b"\n"
 
 
-def _write_phases(path: Path, first: int, last: int, chunk: int) -> float:
+def _write_phases(path: Path, first: int, last: int, chunk: int, register: str = "office") -> float:
     """Contracts first..last into one file per phase (`path.phaseK.chunkC`): seconds sealing."""
     seal_s = 0.0
     handles = [open(_phase_file(path, k, chunk), "wb") for k in range(len(KINDS))]  # noqa: SIM115
     try:
         for i in range(first, last + 1):
             t = time.perf_counter()
-            records = history(i)
+            records = history(i, register)
             seal_s += time.perf_counter() - t
             for handle, record in zip(handles, records, strict=True):
                 handle.write(store_line(record))
@@ -139,7 +276,7 @@ def _phase_file(path: Path, phase: int, chunk: int) -> Path:
     return path.with_name(f"{path.name}.phase{phase}.chunk{chunk:03d}")
 
 
-def write_bulk(path: Path, n: int, workers: int = 1) -> tuple[float, float]:
+def write_bulk(path: Path, n: int, workers: int = 1, register: str = "office") -> tuple[float, float]:
     """The register file of n contracts, written directly: (seconds sealing and serialising, in
     all the worker processes; wall seconds of the whole build).
 
@@ -157,12 +294,13 @@ def write_bulk(path: Path, n: int, workers: int = 1) -> tuple[float, float]:
     chunks = max(1, min(workers, n // 1000 or 1))
     bounds = [(1 + c * n // chunks, (c + 1) * n // chunks, c) for c in range(chunks)]
     if chunks == 1:
-        seal_s = _write_phases(path, *bounds[0])
+        seal_s = _write_phases(path, *bounds[0], register)
     else:
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=chunks) as pool:
-            seal_s = sum(pool.map(_write_phases, [path] * chunks, *zip(*bounds, strict=True)))
+            seal_s = sum(pool.map(_write_phases, [path] * chunks, *zip(*bounds, strict=True),
+                                  [register] * chunks))
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(orjson.dumps(HEADER) + b"\n")
@@ -186,25 +324,38 @@ def write_bulk(path: Path, n: int, workers: int = 1) -> tuple[float, float]:
 # The registers at each size are built once and kept in bench/.cache (journal and sidecar index,
 # with every contract's summary), keyed by this version: change it when the generator, the
 # journal's format or the summaries change.
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 CACHE = HERE / ".cache"
 
 
-def cached_register(n: int, workers: int) -> tuple[Path, dict[str, Any] | None]:
-    """The cached register of n contracts (built now if missing: then also how long it took)."""
+def cached_register(n: int, workers: int, register: str = "office") -> tuple[Path, dict[str, Any] | None]:
+    """The cached register of n contracts (built now if missing: then also how long it took). The
+    journal is kept while CACHE_VERSION holds; the sidecar with the summaries while the summary
+    version and the sidecar's schema hold (else it is built again from the cached journal)."""
+    from contracts.summary import SUMMARY_VERSION
+    from store.sidecar import SCHEMA, sidecar_path
+
     CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"register-v{CACHE_VERSION}-{n}.json"
-    done = path.with_name(path.name + ".done")
-    if done.exists() and path.exists():
+    path = CACHE / f"register-v{CACHE_VERSION}-{register}-{n}.json"
+    journal_done = path.with_name(path.name + ".done")
+    done = path.with_name(f"{path.name}.summaries-{SUMMARY_VERSION}-{SCHEMA}.done")
+    if done.exists() and journal_done.exists() and path.exists():
         return path, None
-    for old in CACHE.glob(f"register-v*-{n}.json*"):
+    built: dict[str, Any] = {"seal_s": 0.0, "wall_s": 0.0, "workers": workers}
+    if not (journal_done.exists() and path.exists()):
+        for old in CACHE.glob(f"register-v*-{n}.json*"):
+            # this register's, or one from before the registers had names
+            if f"-{register}-" in old.name or old.name.count("-") == 2:
+                old.unlink()
+        built["seal_s"], built["wall_s"] = write_bulk(path, n, workers, register)
+        journal_done.write_text("ok")
+    for old in [*path.parent.glob(f"{path.name}.summaries-*"), *path.parent.glob(f"{sidecar_path(path).name}*")]:
         old.unlink()
-    seal_s, build_s = write_bulk(path, n, workers)
     t = time.perf_counter()
-    summaries_s = summarize_all(path)
+    built["summaries_s"] = summarize_all(path)
+    built["index_s"] = time.perf_counter() - t
     done.write_text("ok")
-    return path, {"seal_s": seal_s, "wall_s": build_s, "workers": workers, "summaries_s": summaries_s,
-                  "index_s": time.perf_counter() - t}
+    return path, built
 
 
 def summarize_all(path: Path) -> float:
@@ -224,7 +375,7 @@ def summarize_all(path: Path) -> float:
     return time.perf_counter() - t
 
 
-def place_register(n: int, path: Path, workers: int) -> dict[str, Any]:
+def place_register(n: int, path: Path, workers: int, register: str = "office") -> dict[str, Any]:
     """A copy of the cached register at `path`, its sidecar told the copy's device and inode (the
     bytes are the cache's own: what `sync` would otherwise check line by line and rebuild)."""
     import shutil
@@ -232,7 +383,7 @@ def place_register(n: int, path: Path, workers: int) -> dict[str, Any]:
 
     from store.sidecar import sidecar_path
 
-    cached, built = cached_register(n, workers)
+    cached, built = cached_register(n, workers, register)
     t = time.perf_counter()
     shutil.copyfile(cached, path)
     shutil.copyfile(sidecar_path(cached), sidecar_path(path))
@@ -318,7 +469,41 @@ def report_builder() -> tuple[Callable[..., Any] | None, tuple[str, ...], str]:
     return build, tuple(str(n) for n in names), ""
 
 
-def child(n: int, path: Path, budget: float, smallest: bool, quick: bool) -> None:  # noqa: PLR0915
+def measure_commands(path: Path, profile: Any, whole: int, left: Callable[[], float]) -> dict[str, Any]:
+    """What `vipcontract report NAME` and `list --status` do after their imports: open, read, build
+    (wall and process CPU time, and the rows)."""
+    from service import reports as S
+    from store import open_store
+
+    commands: dict[str, Any] = {}
+    for name in (*S.REPORT_NAMES, "list --status 即将到期", "list --status 履行中"):
+        if left() < 10:
+            commands[name] = {"error": "time cap"}
+            continue
+        if name.startswith("list"):
+            from contracts.register import Status
+
+            wanted = Status.EXPIRING if name.endswith("即将到期") else Status.ACTIVE
+            def build_it(s: Any, w: Any = wanted) -> Any:
+                return S.register_from_store(s, profile, AS_OF, status=w)
+        else:
+            def build_it(s: Any, k: str = name) -> Any:
+                return S.report_from_store(s, profile, k, AS_OF)
+        times, cpu, rows = [], [], None
+        for _ in range(whole):
+            target = open_store(path)
+            t, c = time.perf_counter(), time.process_time()
+            out = build_it(target)
+            times.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
+            rows = len(out.rows)
+            target.close()
+        commands[name] = {"times": times, "cpu": cpu, "rows": rows}
+    return commands
+
+
+def child(n: int, path: Path, budget: float, smallest: bool, quick: bool,  # noqa: PLR0915
+          register: str = "office") -> None:
     from contracts.dates import SHANGHAI, DeliveryMethod
     from contracts.events import NoticeKind, NoticeSent, seal, to_record
     from service import register as R
@@ -343,7 +528,11 @@ def child(n: int, path: Path, budget: float, smallest: bool, quick: bool) -> Non
 
     _reset_peak()
     workers = os.cpu_count() or 1
-    _emit("build", place_register(n, path, workers))
+    _emit("build", place_register(n, path, workers, register))
+    if register != "office":  # the adversarial register: the reports and `list --status` only
+        _emit("commands", measure_commands(path, profile, whole, left))
+        _emit("done", {"seconds": time.monotonic() - started, "peak_mb": max(_PEAK[0], _rss_mb()[1] or 0.0)})
+        return
     if smallest:
         twin = path.with_name(path.name + ".appended")
         seconds = write_by_appends(twin, n)
@@ -396,7 +585,9 @@ def child(n: int, path: Path, budget: float, smallest: bool, quick: bool) -> Non
         from contracts.commands import PaymentRequest
         from service.payments import pay as record_payment
 
-        record_payment(store, profile, some_contract(), PaymentRequest(AS_OF, Decimal("100")), now=now)
+        # a contract in arrears: one paid up has nothing a payment could go to
+        owing = contract_no(rng.randrange(ARREARS_AT, n + 1, ARREARS_EVERY))
+        record_payment(store, profile, owing, PaymentRequest(AS_OF, Decimal("100")), now=now)
 
     _emit("append_pay", _times(pay, repeat))
 
@@ -489,32 +680,7 @@ def child(n: int, path: Path, budget: float, smallest: bool, quick: bool) -> Non
             del target, histories, events, states
             gc.collect()
 
-    # what `vipcontract report NAME` and `list --status` do after their imports: open, read, build
-    commands: dict[str, Any] = {}
-    for name in (*S.REPORT_NAMES, "list --status 即将到期", "list --status 履行中"):
-        if left() < 10:
-            commands[name] = {"error": "time cap"}
-            continue
-        if name.startswith("list"):
-            from contracts.register import Status
-
-            wanted = Status.EXPIRING if name.endswith("即将到期") else Status.ACTIVE
-            def build_it(s: Any, w: Any = wanted) -> Any:
-                return S.register_from_store(s, profile, AS_OF, status=w)
-        else:
-            def build_it(s: Any, k: str = name) -> Any:
-                return S.report_from_store(s, profile, k, AS_OF)
-        times, cpu, rows = [], [], None
-        for _ in range(whole):
-            target = open_store(path)
-            t, c = time.perf_counter(), time.process_time()
-            out = build_it(target)
-            times.append(time.perf_counter() - t)
-            cpu.append(time.process_time() - c)
-            rows = len(out.rows)
-            target.close()
-        commands[name] = {"times": times, "cpu": cpu, "rows": rows}
-    _emit("commands", commands)
+    _emit("commands", measure_commands(path, profile, whole, left))
 
     # check replays every history twice (the rules, then each summary against a replay)
     report = whole_run("check", lambda s: R.check(s, profile), whole, n / 2500)
@@ -604,11 +770,12 @@ def tinydb_default(path: Path, n: int, repeat: int) -> list[float]:
 
 
 # ---------------------------------------------------------------- the parent (section 4)
-def run_size(n: int, work: Path, budget: float, smallest: bool, quick: bool) -> dict[str, Any]:
+def run_size(n: int, work: Path, budget: float, smallest: bool, quick: bool,
+             register: str = "office") -> dict[str, Any]:
     """Run one size in a child process; stop it at `budget` + 10 s. What it measured is kept."""
     path = work / f"register-{n}.json"
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(n), str(path), str(budget),
-           "1" if smallest else "0", "1" if quick else "0"]
+           "1" if smallest else "0", "1" if quick else "0", register]
     found: dict[str, Any] = {"n": n, "skipped": []}
     started = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -665,8 +832,10 @@ def run(work: Path, quick: bool, deadline: float, elapsed: Callable[[], float]) 
     sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
     caps = {1_000: 60.0, 10_000: 120.0, 100_000: 300.0}
     say("## 4. The register: 1,000 / 10,000 / 100,000 contracts, five events each")
-    say("Each size is built by the bench's generator (issued, signed, amended, notice_sent, notice_delivered "
-        "per contract; records sealed with contracts.events.seal/to_record, hash chains valid) and written "
+    say("Each size is built by the bench's generator (the `office` register of bench_register.REGISTERS: five "
+        "events per contract — issued, signed, then payments on their due dates, 10% amended, 20% with a notice "
+        "sent and delivered, about 8% in arrears; records sealed with contracts.events.seal/to_record, hash "
+        "chains valid) and written "
         "directly in the store's on-disk format; each size runs in its own process (peak memory is its own). "
         "Times are medians; `fresh` = open the store file and do the operation, in a process whose imports "
         "are done; `CLI` = the whole `vipcontract` command as a new process.")
@@ -681,6 +850,12 @@ def run(work: Path, quick: bool, deadline: float, elapsed: Callable[[], float]) 
             continue
         results.append(run_size(n, work, budget, index == 0, quick))
     _print(results)
+    available = deadline - elapsed()
+    if available - 12 >= 40:  # the adversarial register at 10,000 (see REGISTERS)
+        worst = run_size(WORST_SIZE, work, min(caps[WORST_SIZE], available - 12), False, quick, "worst")
+        _print_commands([worst], "worst")
+    else:
+        say(f"- the adversarial register (`worst`): not run — the time budget was used up ({available:.0f} s left).")
 
 
 def _print(results: list[dict[str, Any]]) -> None:  # noqa: PLR0912, PLR0915
@@ -791,12 +966,15 @@ def _print(results: list[dict[str, Any]]) -> None:  # noqa: PLR0912, PLR0915
     FIG["reg_results"] = by_n
 
 
-def _print_commands(ran: list[dict[str, Any]]) -> None:
+def _print_commands(ran: list[dict[str, Any]], register: str = "office") -> None:
     """Each report and `list --status` as the command runs it: fresh open, summaries, build."""
     with_commands = [r for r in ran if r.get("commands")]
     if not with_commands:
         return
     say()
+    if register != "office":
+        say(f"\nThe adversarial register (`{register}`: every contract amended, with a notice and no payment; "
+            "see bench_register.REGISTERS), the same commands:")
     say("Reports and `list --status` as the commands run them (fresh open + the contracts' summaries, only "
         "those the report could list + build; `service.reports.report_from_store` / `register_from_store`); "
         "wall time, and in brackets the CPU time of the process (on a machine shared with other work, the "
@@ -812,8 +990,9 @@ def _print_commands(ran: list[dict[str, Any]]) -> None:
                 continue
             value, cpu = med(item["times"]), med(item.get("cpu"))
             cells.append(f"{secs(value)} (CPU {secs(cpu)}; {item['rows']:,} rows)")
-            FIG[f"command_{name}_{r['n']}"] = value
-            FIG[f"command_cpu_{name}_{r['n']}"] = cpu
+            tag = "" if register == "office" else f"{register}_"
+            FIG[f"command_{tag}{name}_{r['n']}"] = value
+            FIG[f"command_cpu_{tag}{name}_{r['n']}"] = cpu
         say(f"| {name} | " + " | ".join(cells) + " |")
     FIG["command_names"] = list(with_commands[0]["commands"])
     peaks = [f"{r['n']:,}: {r['list_peak']:,.0f} MB" for r in ran if r.get("list_peak")]
@@ -857,8 +1036,8 @@ def _print_reports(ran: list[dict[str, Any]]) -> None:
 
 def _main(argv: list[str]) -> None:
     if argv[:1] == ["--child"]:
-        n, path, budget, smallest, quick = argv[1:6]
-        child(int(n), Path(path), float(budget), smallest == "1", quick == "1")
+        n, path, budget, smallest, quick, register = argv[1:7]
+        child(int(n), Path(path), float(budget), smallest == "1", quick == "1", register)
         return
     raise SystemExit("run through bench/run.py")
 

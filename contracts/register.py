@@ -467,9 +467,26 @@ def _service_years(first_day: dt.date, years: int, counting: TermCounting) -> tu
     return tuple(service_years(first_day, years, counting))
 
 
+# The schedule of the last few states asked about, by identity: a report or a list asks for one
+# contract's schedule several times (its status, its next due date, its deadlines) in a row.
+_SCHEDULES: dict[int, tuple[ContractState, Profile, tuple[PaymentDeadline, ...]]] = {}
+_SCHEDULES_KEPT = 16
+
+
 def service_schedule(state: ContractState, profile: Profile) -> list[PaymentDeadline]:
     """Every service year of every term agreed, at its whole fee, as if no termination had
     come: what a payment may be applied to (a prepayment made before a termination included)."""
+    kept = _SCHEDULES.get(id(state))
+    if kept is not None and kept[0] is state and kept[1] is profile:
+        return list(kept[2])
+    result = _service_schedule(state, profile)
+    if len(_SCHEDULES) >= _SCHEDULES_KEPT:
+        _SCHEDULES.clear()
+    _SCHEDULES[id(state)] = (state, profile, tuple(result))
+    return result
+
+
+def _service_schedule(state: ContractState, profile: Profile) -> list[PaymentDeadline]:
     result: list[PaymentDeadline] = []
     bindings = _bindings(state)
     for term in state.terms:

@@ -63,8 +63,10 @@ def _customer_cells(customer: Customer) -> dict[str, Any]:
     }
 
 
-def register_row(state: ContractState, as_of: dt.date, profile: Profile) -> dict[str, Any]:
-    """One contract as a row of the sheet: the customer and the fee in force on as_of."""
+def register_row(state: ContractState, as_of: dt.date, profile: Profile, status: Status | None = None
+                 ) -> dict[str, Any]:
+    """One contract as a row of the sheet: the customer and the fee in force on as_of (`status`:
+    status_on(state, as_of, profile), when the caller has it already)."""
     terms = terms_in_force(state, as_of)
     term = current_term(state, as_of) if state.signed else None
     upcoming = next((d for d in payment_deadlines(state, profile) if d.due_on >= as_of), None) \
@@ -72,7 +74,7 @@ def register_row(state: ContractState, as_of: dt.date, profile: Profile) -> dict
     ended = state.voided.on if state.voided else state.terminated.effective_on if state.terminated else None
     return {
         "contract_no": state.contract_no, **_customer_cells(terms.customer),
-        "status": status_on(state, as_of, profile).label, "issued_on": state.issued_on,
+        "status": (status or status_on(state, as_of, profile)).label, "issued_on": state.issued_on,
         "signed_on": state.signed.signed_on if state.signed else None,
         "effective_date": state.signed.effective_date if state.signed else None,
         "term_last_day": term.last_day if term else None,
@@ -94,8 +96,10 @@ def register_report(
     for state in states:  # one at a time: only the rows are kept (a register of 100,000 contracts)
         any_contract = True
         state = stood_on(state, as_of, profile)
-        if status is None or status_on(state, as_of, profile) is status:
+        if status is None:
             rows.append(register_row(state, as_of, profile))
+        elif status_on(state, as_of, profile) is status:
+            rows.append(register_row(state, as_of, profile, status))
     rows.sort(key=lambda r: r["contract_no"])
     by_status: dict[str, int] = {}
     for row in rows:

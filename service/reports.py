@@ -27,7 +27,7 @@ from store import Store
 from .output import WrittenFile, safe_stem, write_documents
 from .register import bulk_read, load_state, states
 from .sources import load_source
-from .summaries import report_states, summary_states
+from .summaries import report_states, status_windows, summary_states
 
 REPORT_NAMES = tuple(REPORTS)
 STDOUT_FORMATS = ("table", "json")  # printed when --out is not given
@@ -70,7 +70,8 @@ def register_from_store(store: Store, profile: Profile, as_of: dt.date, **filter
     chosen = None if status is None else lambda state: could_have_status(state, status, as_of, profile)
     seen = [False]
     with bulk_read():
-        states = list(summary_states(store, profile, chosen=chosen, stood_on=as_of, seen=seen)) if chosen \
+        states = list(summary_states(store, profile, chosen=chosen, stood_on=as_of, seen=seen,
+                                     windows=status_windows(status, as_of, profile))) if status is not None \
             else summary_states(store, profile, stood_on=as_of)  # every contract: one at a time
         report = register_report(states, as_of, profile, register_empty=not seen[0] if chosen else None, **filters)
     head = store.head()

@@ -6,21 +6,27 @@ written) is replayed from its history; the new summary is put back for the next 
 that shows the register as it stood on a day before a summary's `stands_from` (`list --as-of` in
 the past) gets the replayed state, events and all, for contracts.register.stood_on.
 
-The reports are pure functions of the states they are given; a report that only lists contracts
-with, say, a notice is given only those (`CANDIDATES`: a test on the summary's state that is true
-of every contract the report could list), and is told whether the register is empty.
+The reports are pure functions of the states they are given; a report is given only the contracts
+it could list: the store picks them by index, by the spans each summary keeps of the days its
+contract can show in each report on (contracts.report_spans; `report_windows`), and `CANDIDATES`
+(a test on the summary's state, true of every contract the report could list) drops more. A
+report is told whether the register is empty. `list --status` likewise (`status_windows`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from contracts.errors import ContractError
 from contracts.profile import Profile
-from contracts.register import ContractState, replay
+from contracts.register import ContractState, Status, replay
+from contracts.report_spans import AMENDMENTS, DEADLINES, NOTICES, RECEIVABLES, RENEWALS, STANDS, TERM_END
+from contracts.reports import deadline_window
 from contracts.summary import ContractSummary, state_of, summarize
 from store import Store
+from store.base import Window, in_windows
 
 WRITE_BACK = 1000  # rebuilt summaries put back this many at a time
 
@@ -50,17 +56,16 @@ def replayed(store: Store, profile: Profile, contract_no: str) -> ContractState:
 
 def summary_states(
     store: Store, profile: Profile, *, chosen: Callable[[Encoded], bool] | None = None,
-    window: tuple[dt.date | None, dt.date | None] | None = None, contract_no: str | None = None,
+    windows: Sequence[Window] | None = None, contract_no: str | None = None,
     stood_on: dt.date | None = None, seen: list[bool] | None = None,
 ) -> Iterator[ContractState]:
-    """The state of every contract (by number) whose summary passes `chosen`, with a term last day
-    in `window` (the store's index), or numbered `contract_no`. `stood_on`: a contract whose
+    """The state of every contract (by number) whose summary passes `chosen`, with a span meeting
+    one of `windows` (the store's index), or numbered `contract_no`. `stood_on`: a contract whose
     summary does not stand on that day comes replayed. `seen[0]` is set when the register holds
     any contract at all (whatever was chosen)."""
     rebuilt: list[tuple[str, dict[str, Any]]] = []
-    first, last = window if window is not None else (None, None)
     try:
-        for number, data in store.summaries(first, last):
+        for number, data in store.summaries(windows=windows):
             if seen is not None:
                 seen[0] = True
             if contract_no is not None and number != contract_no:
@@ -74,7 +79,7 @@ def summary_states(
                 if len(rebuilt) >= WRITE_BACK:
                     store.put_summaries(rebuilt)
                     rebuilt = []
-                if window is not None and not _in(summary, first, last):
+                if windows is not None and not in_windows(summary.to_dict(), windows):
                     continue
             if stood_on is not None and not summary.stands_on(stood_on):
                 yield state or replayed(store, profile, number)  # `chosen` judges the whole history
@@ -83,6 +88,8 @@ def summary_states(
     finally:
         if rebuilt:
             store.put_summaries(rebuilt)
+    if seen is not None and not seen[0] and windows is not None:
+        seen[0] = store.head() is not None  # none in the windows: the register may hold others
 
 
 def _summary(data: Mapping[str, Any] | None) -> ContractSummary | None:
@@ -94,20 +101,47 @@ def _summary(data: Mapping[str, Any] | None) -> ContractSummary | None:
         return None
 
 
-def _in(summary: ContractSummary, first: dt.date | None, last: dt.date | None) -> bool:
-    return any((first is None or first <= day) and (last is None or day <= last) for day in summary.term_last_days)
+def report_windows(name: str, as_of: dt.date, filters: Mapping[str, Any], profile: Profile) -> list[Window] | None:
+    """The spans (contracts.report_spans) a contract needs one of to have a row in report `name`
+    on as_of with these filters; None: every contract (a period that is the report's own error
+    to refuse, or a report without spans)."""
+    first, last = filters.get("date_from"), filters.get("date_to")
+    if name == "expiring":
+        within = filters.get("within")
+        within = profile.expiry_warning_days if within is None else within
+        return [(TERM_END, as_of, as_of + dt.timedelta(days=within))] if within >= 0 else None
+    if name in (RENEWALS, AMENDMENTS):
+        return [(name, first, last)] if first is None or last is None or first <= last else None
+    if name == "deadlines":
+        try:
+            start, end = deadline_window(as_of, first, last)
+        except ContractError:
+            return None
+        return [(DEADLINES, start, end)]
+    if name in (NOTICES, RECEIVABLES):
+        return [(name, as_of, as_of)]
+    return None
+
+
+def status_windows(status: Status, as_of: dt.date, profile: Profile) -> list[Window] | None:
+    """The spans a contract needs one of to have `status` on as_of (`list --status`); a summary
+    that does not stand on as_of (STANDS) is replayed and judged as it stood."""
+    if status is Status.EXPIRING:
+        found: list[Window] = [(TERM_END, as_of, as_of + dt.timedelta(days=profile.expiry_warning_days))]
+    elif status in (Status.ACTIVE, Status.RENEWED, Status.SIGNED):
+        found = [(TERM_END, as_of, None)]
+    elif status is Status.OVERDUE:
+        found = [(RECEIVABLES, as_of, as_of)]
+    else:
+        return None
+    return [*found, (STANDS, as_of, as_of)]
 
 
 def report_states(store: Store, profile: Profile, name: str, as_of: dt.date, filters: Mapping[str, Any],
                   seen: list[bool]) -> Iterator[ContractState]:
-    """The states report `name` could list a row of (see CANDIDATES)."""
-    window = None
-    if name == "expiring":
-        within = filters.get("within")
-        within = profile.expiry_warning_days if within is None else within
-        # a window that cannot hold a day is the report's own error to give: every candidate then
-        window = (as_of, as_of + dt.timedelta(days=within)) if within >= 0 else None
+    """The states report `name` could list a row of (see report_windows and CANDIDATES)."""
     contract = filters.get("contract") if name == "amendments" else None
     if contract:  # the one contract, also without amendments (the report says it has none)
         return summary_states(store, profile, contract_no=contract, seen=seen)
-    return summary_states(store, profile, chosen=CANDIDATES.get(name), window=window, seen=seen)
+    return summary_states(store, profile, chosen=CANDIDATES.get(name),
+                          windows=report_windows(name, as_of, filters, profile), seen=seen)

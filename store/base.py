@@ -88,16 +88,19 @@ class Store(Protocol):
 
     # Summaries: a JSON object per contract made by contracts.summary from its replayed history.
     # The store reads three keys of it: "last_seq" and "last_hash" (the seq and hash of the record
-    # it was made from: its key) and "term_last_days" (ISO dates, for the window below); the rest
-    # it keeps as given. A store hands a summary out only while its key is the contract's last
-    # record; otherwise (none given, a later append, a tampered copy) it gives None and the caller
-    # replays the history and may put the new summary back.
+    # it was made from: its key) and "spans" ({kind: [[first, last], ...]}, ISO dates, last null
+    # when open: the days the contract can show in a report on, contracts.report_spans, for the
+    # windows below, by index); the rest it keeps as given. A store hands a summary out only while
+    # its key is the contract's last record; otherwise (none given, a later append, a tampered
+    # copy) it gives None and the caller replays the history and may put the new summary back.
     def summaries(
-        self, last_day_from: dt.date | None = None, last_day_to: dt.date | None = None
+        self, last_day_from: dt.date | None = None, last_day_to: dt.date | None = None, *,
+        windows: Sequence[Window] | None = None,
     ) -> Iterator[tuple[str, Summary | None]]:
-        """(contract_no, summary or None) for every contract, sorted by contract number. With a
-        window: only the contracts with a term last day in [from, to] (either end open when None),
-        and every contract whose summary is None (its days are not known)."""
+        """(contract_no, summary or None) for every contract, sorted by contract number. With
+        windows (kind, from, to): only the contracts with a span of one of those kinds that meets
+        its [from, to] (either end open when None), and every contract whose summary is None (its
+        days are not known). A window of the term last days alone: last_day_from, last_day_to."""
 
     def put_summaries(self, items: Iterable[tuple[str, Summary]]) -> None:
         """Keep (contract_no, summary) a reader rebuilt, in one go; each is ignored when its key is
@@ -240,7 +243,37 @@ def summary_fits(summary: Summary | None, last: Mapping[str, Any] | None) -> boo
     return summary.get("last_seq") == last.get("seq") and summary.get("last_hash") == last.get("hash")
 
 
-def in_window(summary: Summary, first: dt.date | None, last: dt.date | None) -> bool:
-    """A term last day of the summary in [first, last] (ISO dates compare as text)."""
-    low, high = (first or dt.date.min).isoformat(), (last or dt.date.max).isoformat()
-    return any(low <= str(day) <= high for day in summary.get("term_last_days", ()))
+Window = tuple[str, dt.date | None, dt.date | None]  # (span kind, from, to) of Store.summaries
+TERM_END = "term_end"  # the span kind of the term last days (contracts.report_spans)
+OPEN_FIRST, OPEN_LAST = dt.date.min.isoformat(), dt.date.max.isoformat()  # a span's open ends, as stored
+
+
+def windows_of(last_day_from: dt.date | None, last_day_to: dt.date | None,
+               windows: Sequence[Window] | None) -> list[Window] | None:
+    """The windows Store.summaries was asked for (None: every contract)."""
+    if last_day_from is not None or last_day_to is not None:
+        return [*(windows or ()), (TERM_END, last_day_from, last_day_to)]
+    return None if windows is None else list(windows)
+
+
+def window_bounds(first: dt.date | None, last: dt.date | None) -> tuple[str, str]:
+    return (first or dt.date.min).isoformat(), (last or dt.date.max).isoformat()
+
+
+def summary_spans(summary: Summary) -> list[tuple[str, str, str]]:
+    """(kind, first, last) of every span of the summary, the open ends as OPEN_FIRST, OPEN_LAST."""
+    spans = summary.get("spans")
+    if not isinstance(spans, Mapping):
+        return []
+    return [(str(kind), str(first or OPEN_FIRST), str(last or OPEN_LAST))
+            for kind, found in spans.items() for first, last in found]
+
+
+def in_windows(summary: Summary, windows: Sequence[Window]) -> bool:
+    """A span of the summary meets one of the windows (ISO dates compare as text)."""
+    spans = summary_spans(summary)
+    for kind, first, last in windows:
+        low, high = window_bounds(first, last)
+        if any(k == kind and a <= high and b >= low for k, a, b in spans):
+            return True
+    return False

@@ -14,15 +14,17 @@ from .base import (
     Record,
     Summary,
     TornLine,
+    Window,
     check_batch,
     check_series,
     in_batch,
-    in_window,
+    in_windows,
     names_file,
     os_user,
     sent_notice,
     series_number,
     summary_fits,
+    windows_of,
 )
 from .chain import FIRST_POSITION, GENESIS, Head, Journal, JournalLine, sealed_line
 from .documents import check_content, check_name
@@ -59,15 +61,16 @@ class MemoryStore:
                 self.put_summaries([(contract_no, summary)])
 
     def summaries(
-        self, last_day_from: dt.date | None = None, last_day_to: dt.date | None = None
+        self, last_day_from: dt.date | None = None, last_day_to: dt.date | None = None, *,
+        windows: Sequence[Window] | None = None,
     ) -> Iterator[tuple[str, Summary | None]]:
-        window = last_day_from is not None or last_day_to is not None
+        wanted = windows_of(last_day_from, last_day_to, windows)
         for contract_no in self.contract_numbers():
             text = self._summaries.get(contract_no)
             summary = json.loads(text) if text is not None else None
             if not summary_fits(summary, json.loads(self._data[contract_no][-1])):
                 yield contract_no, None
-            elif summary is not None and (not window or in_window(summary, last_day_from, last_day_to)):
+            elif summary is not None and (wanted is None or in_windows(summary, wanted)):
                 yield contract_no, summary
 
     def put_summaries(self, items: Iterable[tuple[str, Summary]]) -> None:

@@ -54,20 +54,22 @@ from .base import (
     StoreError,
     Summary,
     TornLine,
+    Window,
     check_batch,
     check_series,
-    in_window,
     is_database_url,
     os_user,
     series_number,
     summary_fits,
+    summary_spans,
+    windows_of,
 )
 from .chain import FIRST_POSITION, GENESIS, Head, Journal, JournalLine, sealed_line
 from .documents import DamagedDocument, check_content, check_name
 from .fault import fault_point
 
 SCHEMA = "vipcontract"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # One number for the writers of every register on the server: appends are serialised anyway
 LOCK_KEY = 0x76697063  # "vipc"
 LOCK_TIMEOUT = "60s"
@@ -214,7 +216,22 @@ CREATE TABLE {SCHEMA}.summaries (
 );
 CREATE INDEX summaries_term_last_days ON {SCHEMA}.summaries USING gin (term_last_days);
 """
-UPGRADES: dict[int, str] = {2: SCHEMA_V2}  # version -> the SQL that brings the version before to it
+# Version 3: the spans of each summary (base.Store "Summaries", contracts.report_spans), a row per
+# span, so that a report reads by index only the contracts its as-of date or period can list. The
+# summaries kept before had no spans: they are dropped with the upgrade (a cache: the next reader
+# rebuilds them from the events).
+SCHEMA_V3 = f"""
+CREATE TABLE {SCHEMA}.summary_spans (
+    contract_no text COLLATE "C" NOT NULL,
+    kind text NOT NULL,
+    first_day date NOT NULL,
+    last_day date NOT NULL
+);
+CREATE INDEX summary_spans_window ON {SCHEMA}.summary_spans (kind, last_day, first_day, contract_no);
+CREATE INDEX summary_spans_contract ON {SCHEMA}.summary_spans (contract_no);
+DELETE FROM {SCHEMA}.summaries;
+"""
+UPGRADES: dict[int, str] = {2: SCHEMA_V2, 3: SCHEMA_V3}  # version -> the SQL that brings the version before to it
 
 
 def _connect(dsn: str) -> psycopg.Connection[Any]:
@@ -403,7 +420,9 @@ class PostgresStore:
             with self._conn.transaction():
                 sealed = self._append_locked(contract_no, expected_seq, texts)
                 if summary is not None and summary_fits(summary, records[-1]):
-                    self._upsert_summaries([(contract_no, summary)])  # with the events, or not at all
+                    # with the events; an account that may not keep summaries (the grants of an
+                    # older schema) still appends: a savepoint, and the next reader rebuilds it
+                    self.put_summaries([(contract_no, summary)])
                 fault_point("written")  # inside the transaction: a kill here leaves nothing
                 committing = True
         except psycopg.Error as exc:
@@ -586,26 +605,28 @@ class PostgresStore:
 
     # ------------------------------------------------------------ summaries
     def summaries(
-        self, last_day_from: dt.date | None = None, last_day_to: dt.date | None = None
+        self, last_day_from: dt.date | None = None, last_day_to: dt.date | None = None, *,
+        windows: Sequence[Window] | None = None,
     ) -> Iterator[tuple[str, Summary | None]]:
-        window = last_day_from is not None or last_day_to is not None
+        wanted = windows_of(last_day_from, last_day_to, windows)
         # each contract's last record beside its summary: a summary is handed out only under the
-        # key of that record (base.summary_fits); with a window, the index of term last days
+        # key of that record (base.summary_fits); with windows, the index of the summaries' spans
         # picks the contracts, and those without a fitting summary come too (None)
         query = (f"SELECT l.contract_no, s.body, e.body FROM"
                  f" (SELECT contract_no, max(seq) AS seq FROM {SCHEMA}.events GROUP BY contract_no) l"
                  f" JOIN {SCHEMA}.events e ON e.contract_no = l.contract_no AND e.seq = l.seq"
                  f" LEFT JOIN {SCHEMA}.summaries s ON s.contract_no = l.contract_no")
-        params: tuple[Any, ...] = ()
-        if window:
-            query += (" WHERE s.body IS NULL OR s.last_seq <> l.seq OR EXISTS (SELECT 1 FROM"
-                      " unnest(s.term_last_days) AS d WHERE d BETWEEN %s AND %s)")
-            params = (last_day_from or dt.date.min, last_day_to or dt.date.max)
+        params: list[Any] = []
+        if wanted is not None:
+            picked = " OR ".join(["(kind = %s AND last_day >= %s AND first_day <= %s)"] * len(wanted)) or "false"
+            # the seq alone here (the hash of every last record would be every body parsed): a
+            # summary handed out is checked against its record's hash below
+            query += (" WHERE s.body IS NULL OR s.last_seq <> l.seq"
+                      f" OR l.contract_no IN (SELECT contract_no FROM {SCHEMA}.summary_spans WHERE {picked})")
+            for kind, first, last in wanted:
+                params += [kind, first or dt.date.min, last or dt.date.max]
         for contract_no, summary, last in self._rows(query + " ORDER BY l.contract_no", params):
-            if not summary_fits(summary, last):
-                yield str(contract_no), None
-            elif not window or in_window(summary, last_day_from, last_day_to):
-                yield str(contract_no), summary
+            yield str(contract_no), summary if summary_fits(summary, last) else None
 
     def put_summaries(self, items: Iterable[tuple[str, Summary]]) -> None:
         """Keep summaries a reader rebuilt. A cache: an account that may not write them (a
@@ -635,6 +656,21 @@ class PostgresStore:
                   [str(day) for day in summary.get("term_last_days", ())],
                   json.dumps(summary, ensure_ascii=False), no, int(summary["last_seq"]),
                   str(summary["last_hash"])) for no, summary in items])
+            # the spans of the summaries now kept (of those refused, the kept ones' spans stay)
+            keys = [(no, int(summary["last_seq"]), str(summary["last_hash"])) for no, summary in items]
+            cur.execute(f"DELETE FROM {SCHEMA}.summary_spans p USING unnest(%s::text[], %s::int[], %s::text[])"
+                        f" AS x(no, seq, hash) JOIN {SCHEMA}.summaries s ON s.contract_no = x.no"
+                        " AND s.last_seq = x.seq AND s.last_hash = x.hash WHERE p.contract_no = x.no",
+                        [list(column) for column in zip(*keys, strict=True)])
+            rows = [(no, int(summary["last_seq"]), str(summary["last_hash"]), kind, first, last)
+                    for no, summary in items for kind, first, last in summary_spans(summary)]
+            if rows:
+                cur.execute(f"INSERT INTO {SCHEMA}.summary_spans (contract_no, kind, first_day, last_day)"
+                            " SELECT x.no, x.kind, x.first, x.last FROM unnest(%s::text[], %s::int[], %s::text[],"
+                            " %s::text[], %s::date[], %s::date[]) AS x(no, seq, hash, kind, first, last)"
+                            f" JOIN {SCHEMA}.summaries s ON s.contract_no = x.no AND s.last_seq = x.seq"
+                            " AND s.last_hash = x.hash",
+                            [list(column) for column in zip(*rows, strict=True)])
 
     # ------------------------------------------------------------ documents
     def put_document(self, sha256: str, content: bytes) -> None:

@@ -9,7 +9,8 @@ holding, for the journal it covers:
 - contracts: each contract's last seq and last record hash (as the journal says), and the key of
   the summary a writer or a reader put for it; summaries: that summary (contracts.summary), as
   zlib-compressed JSON;
-- term_days: the term last days of each summary, for windowed reads (`report expiring`).
+- spans: the days each summary's contract can show in each report on (contracts.report_spans),
+  for windowed reads: a report reads only the contracts its as-of date or period can list.
 
 It is a cache, never trusted blindly: before it is used, `sync` checks that it still describes
 this journal (same file, not shorter, the last line it covers unchanged); if the journal grew it
@@ -24,23 +25,23 @@ a process killed in between leaves a sidecar that the next `sync` brings up to d
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 import sqlite3
 import time
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from .base import Window, summary_spans, window_bounds
 from .chain import Head
 from .fault import fault_point
 
 SUFFIX = ".index"
-SCHEMA = 2  # PRAGMA user_version: a sidecar of another schema is built again
+SCHEMA = 3  # PRAGMA user_version: a sidecar of another schema is built again
 TIMEOUT = 60.0
 BLOCK = 1 << 20
 
@@ -52,11 +53,14 @@ _TABLES = (
     "CREATE TABLE contracts (contract_no TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, "
     "last_hash TEXT NOT NULL, sum_seq INTEGER, sum_hash TEXT) WITHOUT ROWID",
     "CREATE TABLE summaries (contract_no TEXT PRIMARY KEY, summary BLOB NOT NULL)",  # zlib'd JSON
-    "CREATE TABLE term_days (day TEXT NOT NULL, contract_no TEXT NOT NULL, "
-    "PRIMARY KEY (day, contract_no)) WITHOUT ROWID",
-    "CREATE INDEX term_days_contract ON term_days (contract_no)",
+    # the spans of each summary (contracts.report_spans; open ends as base.OPEN_FIRST/OPEN_LAST):
+    # a report's window is a range of `last` in one kind
+    "CREATE TABLE spans (kind TEXT NOT NULL, last TEXT NOT NULL, first TEXT NOT NULL, "
+    "contract_no TEXT NOT NULL, PRIMARY KEY (kind, last, first, contract_no)) WITHOUT ROWID",
+    "CREATE INDEX spans_contract ON spans (contract_no)",
 )
-TABLE_NAMES = ("meta", "lines", "contracts", "summaries", "term_days")
+TABLE_NAMES = ("meta", "lines", "contracts", "summaries", "spans")
+OLD_TABLES = ("term_days",)  # of earlier schemas, dropped with them
 
 
 class Distrust(Exception):
@@ -264,17 +268,20 @@ class Sidecar:
     def contract_numbers(self) -> list[str]:
         return [row[0] for row in self._open().execute("SELECT contract_no FROM contracts ORDER BY contract_no")]
 
-    def summaries(self, first: dt.date | None, last: dt.date | None) -> Iterator[tuple[str, dict[str, Any] | None]]:
-        """(contract_no, summary or None) by number; with a window, only the contracts with a term
-        last day in [first, last] and those without a summary that fits."""
+    def summaries(self, windows: Sequence[Window] | None) -> Iterator[tuple[str, dict[str, Any] | None]]:
+        """(contract_no, summary or None) by number; with windows, only the contracts with a span
+        meeting one (base.Store.summaries) and those without a summary that fits."""
         db = self._open()
         sql = ("SELECT c.contract_no, c.last_seq, c.last_hash, s.summary FROM contracts c "
                "LEFT JOIN summaries s ON s.contract_no = c.contract_no")
-        args: tuple[str, ...] = ()
-        if first is not None or last is not None:
+        args: list[str] = []
+        if windows is not None:
+            picked = " UNION ".join(["SELECT contract_no FROM spans WHERE kind = ? AND last >= ? AND first <= ?"]
+                                    * len(windows)) or "SELECT NULL WHERE 0"
             sql += (" WHERE c.sum_seq IS NOT c.last_seq OR c.sum_hash IS NOT c.last_hash OR c.contract_no IN "
-                    "(SELECT contract_no FROM term_days WHERE day BETWEEN ? AND ?)")
-            args = ((first or dt.date.min).isoformat(), (last or dt.date.max).isoformat())
+                    f"({picked})")
+            for kind, first, last in windows:
+                args += [kind, *window_bounds(first, last)]
         for name, seq, digest, blob in db.execute(sql + " ORDER BY c.contract_no", args):
             yield name, _fitting(blob, seq, digest)
 
@@ -303,9 +310,9 @@ class Sidecar:
         db.execute("UPDATE contracts SET sum_seq = ?, sum_hash = ? WHERE contract_no = ?", (*key, contract_no))
         db.execute("INSERT OR REPLACE INTO summaries VALUES (?, ?)",
                    (contract_no, zlib.compress(orjson.dumps(summary), 1)))
-        db.execute("DELETE FROM term_days WHERE contract_no = ?", (contract_no,))
-        db.executemany("INSERT OR IGNORE INTO term_days VALUES (?, ?)",
-                       [(str(day), contract_no) for day in summary.get("term_last_days", ())])
+        db.execute("DELETE FROM spans WHERE contract_no = ?", (contract_no,))
+        db.executemany("INSERT OR IGNORE INTO spans VALUES (?, ?, ?, ?)",
+                       [(kind, last, first, contract_no) for kind, first, last in summary_spans(summary)])
 
 
 def _fitting(blob: bytes | None, seq: int, digest: str) -> dict[str, Any] | None:
@@ -325,7 +332,7 @@ def _create(db: sqlite3.Connection) -> None:
     """The tables of this schema (those of another one dropped: a cache, built again)."""
     db.execute("BEGIN IMMEDIATE")
     try:
-        for table in TABLE_NAMES:
+        for table in (*TABLE_NAMES, *OLD_TABLES):
             db.execute(f"DROP TABLE IF EXISTS {table}")
         for statement in _TABLES:
             db.execute(statement)

@@ -49,6 +49,7 @@ from .base import (
     StoreError,
     Summary,
     TornLine,
+    Window,
     check_batch,
     check_series,
     in_batch,
@@ -57,6 +58,7 @@ from .base import (
     os_user,
     sent_notice,
     series_number,
+    windows_of,
 )
 from .chain import GENESIS, Head, Journal, JournalLine, line_hash, sealed_line
 from .documents import DocumentShelf
@@ -608,12 +610,13 @@ class TinyDBStore:
         return records
 
     def summaries(
-        self, last_day_from: dt.date | None = None, last_day_to: dt.date | None = None
+        self, last_day_from: dt.date | None = None, last_day_to: dt.date | None = None, *,
+        windows: Sequence[Window] | None = None,
     ) -> Iterator[tuple[str, Summary | None]]:
         done = ""  # the last contract handed out (numbers come in order)
         try:
             if self._sidecar.sync():
-                for contract_no, summary in self._sidecar.summaries(last_day_from, last_day_to):
+                for contract_no, summary in self._sidecar.summaries(windows_of(last_day_from, last_day_to, windows)):
                     yield contract_no, summary
                     done = contract_no
                 return

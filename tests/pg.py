@@ -130,6 +130,7 @@ GRANT USAGE ON SCHEMA vipcontract TO "{writer}", "{reader}";
 GRANT SELECT ON ALL TABLES IN SCHEMA vipcontract TO "{writer}", "{reader}";
 GRANT INSERT ON vipcontract.events, vipcontract.documents TO "{writer}";
 GRANT INSERT, UPDATE ON vipcontract.summaries TO "{writer}";
+GRANT INSERT, DELETE ON vipcontract.summary_spans TO "{writer}";
 """
 
 

@@ -54,11 +54,11 @@ def records(db: str, contract_no: str = NO) -> list[dict]:
 def test_db_init_makes_the_register_once_and_says_its_version(pg_server, pg_bare_database):
     url = pg_server.admin_url(pg_bare_database)
     first = cli(url, "db", "init")
-    assert (first.exit_code, first.output) == (0, f"已在 {url} 建立登记簿，结构版本 2\n")
+    assert (first.exit_code, first.output) == (0, f"已在 {url} 建立登记簿，结构版本 3\n")
     again = cli(url, "db", "init")
-    assert (again.exit_code, again.output) == (0, f"{url} 已有登记簿，结构版本 2，未作改动\n")
+    assert (again.exit_code, again.output) == (0, f"{url} 已有登记簿，结构版本 3，未作改动\n")
     upgraded = cli(url, "db", "upgrade")
-    assert (upgraded.exit_code, upgraded.output) == (0, f"{url} 的登记簿已是结构版本 2，无需升级\n")
+    assert (upgraded.exit_code, upgraded.output) == (0, f"{url} 的登记簿已是结构版本 3，无需升级\n")
     assert cli(url, "list").exit_code == 0
 
 
@@ -76,7 +76,7 @@ def test_a_version_1_register_is_refused_until_upgraded(pg_server, pg_bare_datab
     refused = cli(url, "list")
     assert refused.exit_code == 1 and "结构版本为 1" in refused.output and "db upgrade" in refused.output
     upgraded = cli(url, "db", "upgrade")
-    assert (upgraded.exit_code, upgraded.output) == (0, f"{url} 的登记簿已由结构版本 1 升级到 2\n")
+    assert (upgraded.exit_code, upgraded.output) == (0, f"{url} 的登记簿已由结构版本 1 升级到 3\n")
     issue_and_sign(url, tmp_path)
     listed = cli(url, "list")
     assert listed.exit_code == 0 and NO in listed.output
