@@ -314,7 +314,8 @@ class Settings:
 
     @functools.cached_property
     def db_path(self) -> Path | str:
-        """The register's file, or a postgresql:// URL as typed (text: a Path would fold its "//")."""
+        """The register's file, or a server's address as typed (a URL or libpq's key=value
+        parameters: text, since a Path would fold a URL's "//")."""
         from store import register_target
 
         return register_target(self.db_option or None)
@@ -367,7 +368,8 @@ class _Main(click.Group):
 
 @click.group(cls=_Main, context_settings=CONTEXT)
 @click.option("--db", envvar="VIPCONTRACT_DB", metavar="PATH|URL",
-              help="登记簿文件，或 PostgreSQL 服务器上的登记簿 postgresql://账户@主机/数据库"
+              help="登记簿文件，或 PostgreSQL 服务器上的登记簿：postgresql://账户@主机/数据库，"
+                   "或 'host=主机 dbname=数据库 user=账户' 形式的连接参数；密码用 PGPASSWORD 或 ~/.pgpass"
                    "（默认：环境变量 VIPCONTRACT_DB，否则用户数据目录下的 register.json）。")
 @click.option("--profile", envvar="VIPCONTRACT_PROFILE", metavar="PATH",
               help="公司档案文件（默认：用户配置目录下的 profile.toml，没有则用内置默认值）。")
@@ -1611,13 +1613,13 @@ def db_copy(source: str, target: str) -> None:
     可重复运行：中断后再运行同一命令，从中断处继续；已复制完的再运行不再登记。源登记簿的哈希链有问题时不复制。
     """
     from service.copy import CopyRefused, copy_register, same_place
-    from store import MEMORY, open_store
+    from store import MEMORY, is_database_url, open_store
 
     if same_place(source, target):
         raise CopyRefused("--from 和 --to 是同一本登记簿")
-    if source != MEMORY and "://" not in source and not Path(source).exists():
+    if source != MEMORY and "://" not in source and not is_database_url(source) and not Path(source).exists():
         raise CopyRefused(f"源登记簿 {source} 不存在：请检查 --from")
-    if target != MEMORY and "://" not in target:
+    if target != MEMORY and "://" not in target and not is_database_url(target):
         from service.targets import check_out_file
 
         check_out_file(target, "to")
@@ -2293,6 +2295,7 @@ def server_register(settings: Settings) -> str:
     if not is_database_url(target):
         raise click.ClickException("db 命令只用于 PostgreSQL 服务器上的登记簿：请用 --db 或环境变量 "
                                    "VIPCONTRACT_DB 给出 postgresql://账户@主机/数据库 地址"
+                                   "或 host=主机 dbname=数据库 user=账户 形式的连接参数"
                                    "（本机文件登记簿在第一次签发时自动建立）")
     return str(target)
 

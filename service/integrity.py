@@ -13,7 +13,7 @@ are damaged, or named by an event and not held (service.documents).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +22,9 @@ from contracts.checks import check_chain, check_notice_ids, checked_history
 from contracts.errors import InvalidInput, Problem
 from contracts.events import EventKind
 from contracts.profile import Profile
-from contracts.register import ContractState
 from contracts.summary import summarize
 from store import CorruptStore, Store, StoreError
-from store.base import TornLine
+from store.base import Summary, TornLine
 from store.chain import Head, Journal, Walk, extends, parse_head, walk
 from store.torn import TORN
 
@@ -68,15 +67,16 @@ def check(store: Store, profile: Profile, expect: Head | None = None) -> CheckRe
     if expect is not None and (why := extends(found, expect)):
         problems.append(Problem("--expect-head", why))
     histories = sorted(found.histories.items())
-    states = []
+    replayed = []
     for contract_no, records in histories:
         found_here, state = checked_history(contract_no, records, profile)
         problems += found_here
-        # a history with a problem of its own is reported as such, not again through its summary
+        # a history with a problem of its own is reported as such, not again through its summary;
+        # the summary is kept, not the state (which holds every event)
         if state is not None:
-            states.append(state)
+            replayed.append((contract_no, summarize(state).to_dict()))
     problems += check_notice_ids(histories)
-    problems += summary_problems(store, states)
+    problems += summary_problems(store, replayed)
     problems += torn_problems(store)
     problems += pending_problems(store)
     documents = document_findings(store, found.histories)
@@ -86,20 +86,19 @@ def check(store: Store, profile: Profile, expect: Head | None = None) -> CheckRe
                        legacy_notes(found) + documents.notes)
 
 
-def summary_problems(store: Store, states: list[ContractState]) -> list[Problem]:
-    """Every summary the store keeps, against the state `check` replayed from its history
+def summary_problems(store: Store, replayed: Sequence[tuple[str, Summary]]) -> list[Problem]:
+    """Every summary the store keeps, against the one `check` made from the state it replayed
     (contracts.summary): one that disagrees is reported and replaced; a missing or stale one is
     simply made (a summary is a cache)."""
     kept = dict(store.summaries())
     problems, rebuilt = [], []
-    for state in states:
-        fresh = summarize(state).to_dict()
-        stored = kept.get(state.contract_no)
+    for contract_no, fresh in replayed:
+        stored = kept.get(contract_no)
         if stored is not None and stored != fresh:
-            problems.append(Problem(state.contract_no, "登记簿旁索引文件中的合同摘要与按记录重放的结果不符"
-                                                       "（索引文件被改动或损坏），已按记录重建"))
+            problems.append(Problem(contract_no, "登记簿旁索引文件中的合同摘要与按记录重放的结果不符"
+                                                 "（索引文件被改动或损坏），已按记录重建"))
         if stored != fresh:
-            rebuilt.append((state.contract_no, fresh))
+            rebuilt.append((contract_no, fresh))
     store.put_summaries(rebuilt)
     return problems
 
