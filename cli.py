@@ -1259,6 +1259,8 @@ def list_command(settings: Settings, status: Status | None, as_of: str | None, a
             print_json(list_contracts(store, settings.profile, day, status))
         return
     check_output("register", fmt, out)
+    if fmt == "table" and not out and not wide and _print_register(settings, day, status):
+        return
     with opened_store(settings) as store:
         report = register_from_store(store, settings.profile, day, status=status,
                                      generated_at=None if no_timestamp or fmt == "table" else now())
@@ -1268,6 +1270,18 @@ def list_command(settings: Settings, status: Status | None, as_of: str | None, a
         click.echo(render(report, fmt).decode("utf-8"), nl=False)
     else:
         print_table(report, wide=wide)
+
+
+def _print_register(settings: Settings, day: dt.date, status: Status | None) -> bool:
+    """The register's table printed as it is read (service.register_stream): False when it is
+    better printed from the whole report (a short register, a terminal too narrow for a table)."""
+    from rich.console import Console
+
+    from service.register_stream import print_register
+
+    console = Console(highlight=False, soft_wrap=False)  # as service.reports.print_table makes it
+    with opened_store(settings) as store:
+        return print_register(store, settings.profile, day, status, console if console.is_terminal else None)
 
 
 @main.command(context_settings=CONTEXT)
