@@ -9,7 +9,9 @@ holding, for the journal it covers:
 - contracts: each contract's last seq and last record hash (as the journal says), and the key of
   the summary a writer or a reader put for it; summaries: that summary (contracts.summary), as
   zlib-compressed JSON;
-- term_days: the term last days of each summary, for windowed reads (`report expiring`).
+- term_days: the term last days of each summary, for windowed reads (`report expiring`);
+- notices: the id of every notice sent and its contract, so that a writer takes the next notice
+  number without reading the journal (the contract numbers are the contracts table's).
 
 It is a cache, never trusted blindly: before it is used, `sync` checks that it still describes
 this journal (same file, not shorter, the last line it covers unchanged); if the journal grew it
@@ -36,13 +38,15 @@ from typing import Any
 
 import orjson
 
+from .base import series_number
 from .chain import Head
 from .fault import fault_point
 
 SUFFIX = ".index"
-SCHEMA = 2  # PRAGMA user_version: a sidecar of another schema is built again
+SCHEMA = 3  # PRAGMA user_version: a sidecar of another schema is built again
 TIMEOUT = 60.0
 BLOCK = 1 << 20
+NOTICE_SENT = "notice_sent"  # contracts.events.EventKind.NOTICE_SENT (the store knows records, not events)
 
 _TABLES = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value)",
@@ -55,8 +59,9 @@ _TABLES = (
     "CREATE TABLE term_days (day TEXT NOT NULL, contract_no TEXT NOT NULL, "
     "PRIMARY KEY (day, contract_no)) WITHOUT ROWID",
     "CREATE INDEX term_days_contract ON term_days (contract_no)",
+    "CREATE TABLE notices (notice_id TEXT PRIMARY KEY, contract_no TEXT NOT NULL) WITHOUT ROWID",
 )
-TABLE_NAMES = ("meta", "lines", "contracts", "summaries", "term_days")
+TABLE_NAMES = ("meta", "lines", "contracts", "summaries", "term_days", "notices")
 
 
 class Distrust(Exception):
@@ -115,6 +120,15 @@ class Sidecar:
             part = Path(str(self.path) + suffix)
             if part.exists():
                 part.rename(Path(f"{self.path}.bad-{stamp}-{os.getpid()}{suffix}"))
+
+    def distrust(self) -> None:
+        """The sidecar disagrees with the journal: off for this store (which reads the journal),
+        and built again from the journal by the next `sync` of any store."""
+        self.off = True
+        try:
+            self._open().execute("DELETE FROM meta")
+        except (sqlite3.Error, OSError):
+            pass  # the next sync finds it unusable all the same, or this store's reads stay off
 
     # ------------------------------------------------------------ keeping up with the journal
     def sync(self) -> bool:
@@ -188,6 +202,7 @@ class Sidecar:
         offset, number = int(meta["size"]), int(meta["lines"])
         last: dict[str, tuple[int, str]] = {}
         line_rows: list[tuple[str, int, int]] = []
+        notice_rows: list[tuple[str, str]] = []
         tail = b""
         with open(self.journal, "rb") as fh:
             fh.seek(offset)
@@ -204,8 +219,9 @@ class Sidecar:
                     if number == 1:
                         meta["version"] = _header_version(line)
                     else:
-                        name, seq, digest, stored = self._indexed_line(db, last, line)
+                        name, seq, digest, stored, sent = self._indexed_line(db, last, line)
                         last[name] = (seq, digest)
+                        notice_rows += ((notice_id, name) for notice_id in sent)
                         line_rows.append((name, offset, len(line)))
                         meta["head_hash"] = stored
                     meta.update(tail_at=offset, tail_sha=hashlib.sha256(line).hexdigest())
@@ -216,6 +232,8 @@ class Sidecar:
                     line_rows = []
         meta.update(size=offset, lines=number)
         db.executemany("INSERT INTO lines VALUES (?, ?, ?)", line_rows)
+        # a notice id given twice is the journal's problem (check reports it): the first is kept
+        db.executemany("INSERT OR IGNORE INTO notices VALUES (?, ?)", notice_rows)
         db.executemany(
             "INSERT INTO contracts (contract_no, last_seq, last_hash) VALUES (?, ?, ?) "
             "ON CONFLICT (contract_no) DO UPDATE SET last_seq = excluded.last_seq, last_hash = excluded.last_hash",
@@ -223,13 +241,15 @@ class Sidecar:
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(meta.items()))
 
     def _indexed_line(self, db: sqlite3.Connection, last: Mapping[str, tuple[int, str]], line: bytes
-                      ) -> tuple[str, int, str, str | None]:
-        """(contract, last seq, last record hash, the line's chain hash) of one line; a line that
-        does not continue its contract's seqs is left to the journal path (which reports it)."""
+                      ) -> tuple[str, int, str, str | None, list[str]]:
+        """(contract, last seq, last record hash, the line's chain hash, the ids of the notices it
+        sends) of one line; a line that does not continue its contract's seqs is left to the
+        journal path (which reports it)."""
         try:
             entry = orjson.loads(line)
             name, docs = str(entry["t"]), entry["d"]
             seqs = sorted(int(key) for key in docs)
+            sent = [str(doc["data"]["notice_id"]) for doc in docs.values() if doc.get("kind") == NOTICE_SENT]
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
             raise Distrust from None
         before = last.get(name)
@@ -239,7 +259,8 @@ class Sidecar:
         if not seqs or seqs != list(range(before[0] + 1, before[0] + 1 + len(seqs))):
             raise Distrust
         stored = entry.get("h")
-        return name, seqs[-1], str(docs[str(seqs[-1])].get("hash", "")), None if stored is None else str(stored)
+        return (name, seqs[-1], str(docs[str(seqs[-1])].get("hash", "")), None if stored is None else str(stored),
+                sent)
 
     # ------------------------------------------------------------ reading
     def head(self) -> Head | None:
@@ -248,6 +269,22 @@ class Sidecar:
         if not meta.get("head_hash") or int(meta.get("lines") or 0) < 2:
             return None
         return Head(int(meta["lines"]), str(meta["head_hash"]))
+
+    def tail(self) -> tuple[int, int, str | None, int]:
+        """(bytes covered, lines, the last line's chain hash, format version) as the sidecar last
+        synced them: what a writer appends after without reading the journal."""
+        meta = dict(self._open().execute(
+            "SELECT key, value FROM meta WHERE key IN ('size', 'lines', 'head_hash', 'version')").fetchall())
+        digest = meta.get("head_hash")
+        return (int(meta.get("size") or 0), int(meta.get("lines") or 0), None if digest is None else str(digest),
+                int(meta.get("version") or 0))
+
+    def highest(self, series: str, prefix: str) -> int:
+        """The highest number of the PREFIXdigits series of contract numbers or notice ids (0: none)."""
+        table, column = ("contracts", "contract_no") if series == "contract" else ("notices", "notice_id")
+        rows = self._open().execute(f"SELECT {column} FROM {table} WHERE {column} >= ? AND {column} < ?",
+                                    (prefix, prefix + "\U0010ffff"))
+        return max((n for (value,) in rows if (n := series_number(str(value), prefix)) is not None), default=0)
 
     def version(self) -> int:
         row = self._open().execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
