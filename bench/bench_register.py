@@ -516,7 +516,7 @@ def child(n: int, path: Path, budget: float, smallest: bool, quick: bool) -> Non
         commands[name] = {"times": times, "cpu": cpu, "rows": rows}
     _emit("commands", commands)
 
-    # check replays every history twice (the rules, then each summary against a replay)
+    # check replays every history once (the rules and the summary it compares with the stored one)
     report = whole_run("check", lambda s: R.check(s, profile), whole, n / 2500)
     if report is not None:
         _emit("check_result", {"ok": report.ok, "contracts": report.contracts, "events": report.events,
