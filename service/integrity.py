@@ -13,7 +13,7 @@ are damaged, or named by an event and not held (service.documents).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,16 +67,18 @@ def check(store: Store, profile: Profile, expect: Head | None = None) -> CheckRe
     if expect is not None and (why := extends(found, expect)):
         problems.append(Problem("--expect-head", why))
     histories = sorted(found.histories.items())
-    replayed = []
+    kept = dict(store.summaries())
+    differ: list[Problem] = []
+    rebuilt: list[tuple[str, Summary]] = []
     for contract_no, records in histories:
         found_here, state = checked_history(contract_no, records, profile)
         problems += found_here
-        # a history with a problem of its own is reported as such, not again through its summary;
-        # the summary is kept, not the state (which holds every event)
+        # a history with a problem of its own is reported as such, not again through its summary
         if state is not None:
-            replayed.append((contract_no, summarize(state).to_dict()))
+            differ += summary_problem(kept.get(contract_no), contract_no, summarize(state).to_dict(), rebuilt)
     problems += check_notice_ids(histories)
-    problems += summary_problems(store, replayed)
+    store.put_summaries(rebuilt)
+    problems += differ
     problems += torn_problems(store)
     problems += pending_problems(store)
     documents = document_findings(store, found.histories)
@@ -86,21 +88,17 @@ def check(store: Store, profile: Profile, expect: Head | None = None) -> CheckRe
                        legacy_notes(found) + documents.notes)
 
 
-def summary_problems(store: Store, replayed: Sequence[tuple[str, Summary]]) -> list[Problem]:
-    """Every summary the store keeps, against the one `check` made from the state it replayed
-    (contracts.summary): one that disagrees is reported and replaced; a missing or stale one is
-    simply made (a summary is a cache)."""
-    kept = dict(store.summaries())
-    problems, rebuilt = [], []
-    for contract_no, fresh in replayed:
-        stored = kept.get(contract_no)
-        if stored is not None and stored != fresh:
-            problems.append(Problem(contract_no, "登记簿旁索引文件中的合同摘要与按记录重放的结果不符"
-                                                 "（索引文件被改动或损坏），已按记录重建"))
-        if stored != fresh:
-            rebuilt.append((contract_no, fresh))
-    store.put_summaries(rebuilt)
-    return problems
+def summary_problem(stored: Summary | None, contract_no: str, fresh: Summary,
+                    rebuilt: list[tuple[str, Summary]]) -> list[Problem]:
+    """The summary the store keeps of a contract, against the one `check` made from the state it
+    replayed (contracts.summary): one that disagrees is reported and replaced (added to `rebuilt`);
+    a missing or stale one is simply made (a summary is a cache)."""
+    if stored != fresh:
+        rebuilt.append((contract_no, fresh))
+    if stored is not None and stored != fresh:
+        return [Problem(contract_no, "登记簿旁索引文件中的合同摘要与按记录重放的结果不符"
+                                     "（索引文件被改动或损坏），已按记录重建")]
+    return []
 
 
 def legacy_notes(found: Walk) -> tuple[str, ...]:
