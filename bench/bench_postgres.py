@@ -307,14 +307,22 @@ def run(work: Path, quick: bool, budget: float = BUDGET_S, sizes: tuple[int, ...
             loaded = load(server.dsn(name), n)
             url = server.admin_url(name)
             pg[n] = {**measure(url, n, quick), "load_s": loaded, "whole": whole(url, n, deadline)}
+            _progress(f"PostgreSQL {n:,}", pg[n])
             server.drop(name)
             if twins and n <= 10_000:
                 path = work / f"pg-twin-{n}.json"
                 write_bulk(path, n, 1)
                 files[n] = {**measure(str(path), n, quick), "whole": whole(str(path), n, deadline)}
+                _progress(f"file {n:,}", files[n])
                 path.unlink()
     report(pg, files, time.monotonic() - started)
     return [*pg.values(), *files.values()]
+
+
+def _progress(what: str, found: dict[str, Any]) -> None:
+    """A size's figures as soon as it is measured (a run stopped later keeps them)."""
+    print(f"{what}: " + "; ".join(f"{key} {_med(found.get(key)) or 0:.4f} s" for key, _label, _shown in ROWS)
+          + "; " + "; ".join(f"{key} {_whole_cell(item)}" for key, item in found["whole"].items()), flush=True)
 
 
 def report(pg: dict[int, dict[str, Any]], files: dict[int, dict[str, Any]], seconds: float) -> None:
