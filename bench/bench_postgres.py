@@ -157,8 +157,8 @@ from bench_postgres import whole_operation
 print(json.dumps(whole_operation(sys.argv[2], sys.argv[3])))
 """
 
-WHOLE = ("list_first", "list", "list_expiring", *(f"report_{n}" for n in
-         ("expiring", "renewals", "amendments", "notices", "deadlines", "receivables")), "check")
+REPORT_NAMES = ("expiring", "renewals", "amendments", "notices", "deadlines", "receivables")  # service.reports
+WHOLE = ("list_first", "list", "list_expiring", *(f"report_{n}" for n in REPORT_NAMES), "check")
 
 
 def whole_operation(url: str, what: str) -> dict[str, Any]:
