@@ -282,9 +282,19 @@ class Sidecar:
     def highest(self, series: str, prefix: str) -> int:
         """The highest number of the PREFIXdigits series of contract numbers or notice ids (0: none)."""
         table, column = ("contracts", "contract_no") if series == "contract" else ("notices", "notice_id")
-        rows = self._open().execute(f"SELECT {column} FROM {table} WHERE {column} >= ? AND {column} < ?",
+        # the longest, then the greatest, first: digits of one length sort as numbers (SQLite sorts,
+        # not Python: a register of 100,000 contracts holds 200,000 notice ids)
+        rows = self._open().execute(f"SELECT {column} FROM {table} WHERE {column} >= ? AND {column} < ? "
+                                    f"ORDER BY length({column}) DESC, {column} DESC",
                                     (prefix, prefix + "\U0010ffff"))
-        return max((n for (value,) in rows if (n := series_number(str(value), prefix)) is not None), default=0)
+        best = 0
+        for (value,) in rows:
+            number = series_number(str(value), prefix)
+            if number is not None:
+                best = max(best, number)
+                if len(str(value)) - len(prefix) <= len(str(best)):
+                    break  # what is left is no longer (or has a non-digit): none is greater
+        return best
 
     def version(self) -> int:
         row = self._open().execute("SELECT value FROM meta WHERE key = 'version'").fetchone()

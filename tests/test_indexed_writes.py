@@ -120,3 +120,22 @@ def test_a_store_opened_before_another_wrote_is_refused_not_written_over(db, pro
     finally:
         first.close()
     assert intact(db, profile)
+
+
+def test_the_highest_number_of_a_series_whatever_its_length_or_zeros(db, profile):  # noqa: F811
+    from store.sidecar import Sidecar
+
+    send(db, profile, B)
+    sidecar = Sidecar(db, lambda _line: True)
+    try:
+        assert sidecar.sync()
+        base = sidecar.highest("notice", "N-")
+        assert base == int(expected(db)[0][2:]) - 1
+        for ids, highest in ((["N-0999999", "N-000998"], 999999), (["N-1000000"], 1000000),
+                             (["N-00001000001", "N-x9999999"], 1000001)):
+            sql(db, "INSERT INTO notices VALUES " + ", ".join(f"('{i}', '{C}')" for i in ids))
+            sidecar.close()
+            assert sidecar.highest("notice", "N-") == highest
+        assert sidecar.highest("contract", "VIP-2026-") == 1
+    finally:
+        sidecar.close()
