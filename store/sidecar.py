@@ -10,8 +10,9 @@ holding, for the journal it covers:
   the summary a writer or a reader put for it; summaries: that summary (contracts.summary), as
   zlib-compressed JSON;
 - term_days: the term last days of each summary, for windowed reads (`report expiring`);
-- notices: the id of every notice sent and its contract, so that a writer takes the next notice
-  number without reading the journal (the contract numbers are the contracts table's).
+- notices: the id of every notice sent and its contract; numbers: every contract number and
+  notice id split into its head and its trailing number, so that a writer takes the next number
+  of a series from an index, without reading the journal or scanning the series.
 
 It is a cache, never trusted blindly: before it is used, `sync` checks that it still describes
 this journal (same file, not shorter, the last line it covers unchanged); if the journal grew it
@@ -29,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 import sqlite3
 import time
 import zlib
@@ -60,8 +62,11 @@ _TABLES = (
     "PRIMARY KEY (day, contract_no)) WITHOUT ROWID",
     "CREATE INDEX term_days_contract ON term_days (contract_no)",
     "CREATE TABLE notices (notice_id TEXT PRIMARY KEY, contract_no TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE numbers (series TEXT NOT NULL, head TEXT NOT NULL, number INTEGER NOT NULL, "
+    "value TEXT NOT NULL, PRIMARY KEY (series, head, number, value)) WITHOUT ROWID",
 )
-TABLE_NAMES = ("meta", "lines", "contracts", "summaries", "term_days", "notices")
+TABLE_NAMES = ("meta", "lines", "contracts", "summaries", "term_days", "notices", "numbers")
+TRAILING_DIGITS = re.compile(r"[0-9]+\Z")
 
 
 class Distrust(Exception):
@@ -231,9 +236,15 @@ class Sidecar:
                     db.executemany("INSERT INTO lines VALUES (?, ?, ?)", line_rows)
                     line_rows = []
         meta.update(size=offset, lines=number)
+        known = {row[0] for name in last for row in
+                 db.execute("SELECT contract_no FROM contracts WHERE contract_no = ?", (name,))} if len(last) < 1000 \
+            else {row[0] for row in db.execute("SELECT contract_no FROM contracts")}
         db.executemany("INSERT INTO lines VALUES (?, ?, ?)", line_rows)
         # a notice id given twice is the journal's problem (check reports it): the first is kept
         db.executemany("INSERT OR IGNORE INTO notices VALUES (?, ?)", notice_rows)
+        new = [name for name in last if name not in known]
+        db.executemany("INSERT OR IGNORE INTO numbers VALUES (?, ?, ?, ?)",
+                       [*_numbered("contract", new), *_numbered("notice", [n for n, _c in notice_rows])])
         db.executemany(
             "INSERT INTO contracts (contract_no, last_seq, last_hash) VALUES (?, ?, ?) "
             "ON CONFLICT (contract_no) DO UPDATE SET last_seq = excluded.last_seq, last_hash = excluded.last_hash",
@@ -281,12 +292,15 @@ class Sidecar:
 
     def highest(self, series: str, prefix: str) -> int:
         """The highest number of the PREFIXdigits series of contract numbers or notice ids (0: none)."""
+        db = self._open()
+        if not prefix[-1:].isdigit():  # PREFIXdigits: the head of the value is the prefix (an index lookup)
+            row = db.execute("SELECT max(number) FROM numbers WHERE series = ? AND head = ?",
+                             (series, prefix)).fetchone()
+            return int(row[0]) if row and row[0] is not None else 0
         table, column = ("contracts", "contract_no") if series == "contract" else ("notices", "notice_id")
-        # the longest, then the greatest, first: digits of one length sort as numbers (SQLite sorts,
-        # not Python: a register of 100,000 contracts holds 200,000 notice ids)
-        rows = self._open().execute(f"SELECT {column} FROM {table} WHERE {column} >= ? AND {column} < ? "
-                                    f"ORDER BY length({column}) DESC, {column} DESC",
-                                    (prefix, prefix + "\U0010ffff"))
+        # the longest, then the greatest, first: digits of one length sort as numbers
+        rows = db.execute(f"SELECT {column} FROM {table} WHERE {column} >= ? AND {column} < ? "
+                          f"ORDER BY length({column}) DESC, {column} DESC", (prefix, prefix + "\U0010ffff"))
         best = 0
         for (value,) in rows:
             number = series_number(str(value), prefix)
@@ -366,6 +380,16 @@ def _fitting(blob: bytes | None, seq: int, digest: str) -> dict[str, Any] | None
     if not isinstance(summary, dict) or summary_key(summary) != (seq, digest):
         return None
     return summary
+
+
+def _numbered(series: str, values: list[str]) -> list[tuple[str, str, int, str]]:
+    """(series, head, number, value) of each value that ends in digits."""
+    rows = []
+    for value in values:
+        digits = TRAILING_DIGITS.search(value)
+        if digits:
+            rows.append((series, value[:digits.start()], int(digits.group()), value))
+    return rows
 
 
 def _create(db: sqlite3.Connection) -> None:

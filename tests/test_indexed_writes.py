@@ -123,6 +123,7 @@ def test_a_store_opened_before_another_wrote_is_refused_not_written_over(db, pro
 
 
 def test_the_highest_number_of_a_series_whatever_its_length_or_zeros(db, profile):  # noqa: F811
+    from store.base import series_number
     from store.sidecar import Sidecar
 
     send(db, profile, B)
@@ -132,10 +133,16 @@ def test_the_highest_number_of_a_series_whatever_its_length_or_zeros(db, profile
         base = sidecar.highest("notice", "N-")
         assert base == int(expected(db)[0][2:]) - 1
         for ids, highest in ((["N-0999999", "N-000998"], 999999), (["N-1000000"], 1000000),
-                             (["N-00001000001", "N-x9999999"], 1000001)):
+                             (["N-00001000001", "N-x9999999", "N-12a99999999"], 1000001)):
             sql(db, "INSERT INTO notices VALUES " + ", ".join(f"('{i}', '{C}')" for i in ids))
+            sql(db, "INSERT INTO numbers VALUES " + ", ".join(
+                f"('notice', '{i.rstrip('0123456789')}', {int(i[len(i.rstrip('0123456789')):])}, '{i}')" for i in ids))
             sidecar.close()
             assert sidecar.highest("notice", "N-") == highest
+            with sqlite3.connect(sidecar_path(db)) as conn:  # a prefix ending in a digit: the ids scanned
+                ids_now = [row[0] for row in conn.execute("SELECT notice_id FROM notices")]
+            assert sidecar.highest("notice", "N-0") == max(
+                (n for i in ids_now if (n := series_number(i, "N-0")) is not None), default=0)
         assert sidecar.highest("contract", "VIP-2026-") == 1
     finally:
         sidecar.close()
