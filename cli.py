@@ -368,8 +368,8 @@ class _Main(click.Group):
 
 @click.group(cls=_Main, context_settings=CONTEXT)
 @click.option("--db", envvar="VIPCONTRACT_DB", metavar="PATH|URL",
-              help="登记簿文件，或 PostgreSQL 服务器上的登记簿：postgresql://账户@主机/数据库，"
-                   "或 'host=主机 dbname=数据库 user=账户' 形式的连接参数；密码用 PGPASSWORD 或 ~/.pgpass"
+              help="登记簿文件，或 PostgreSQL 服务器上的登记簿 postgresql://账户@主机/数据库"
+                   "（也可写成“键=值”形式的连接参数，见说明书）"
                    "（默认：环境变量 VIPCONTRACT_DB，否则用户数据目录下的 register.json）。")
 @click.option("--profile", envvar="VIPCONTRACT_PROFILE", metavar="PATH",
               help="公司档案文件（默认：用户配置目录下的 profile.toml，没有则用内置默认值）。")
