@@ -314,7 +314,8 @@ class Settings:
 
     @functools.cached_property
     def db_path(self) -> Path | str:
-        """The register's file, or a postgresql:// URL as typed (text: a Path would fold its "//")."""
+        """The register's file, or a server's address as typed (a URL or libpq's key=value
+        parameters: text, since a Path would fold a URL's "//")."""
         from store import register_target
 
         return register_target(self.db_option or None)
@@ -368,6 +369,7 @@ class _Main(click.Group):
 @click.group(cls=_Main, context_settings=CONTEXT)
 @click.option("--db", envvar="VIPCONTRACT_DB", metavar="PATH|URL",
               help="登记簿文件，或 PostgreSQL 服务器上的登记簿 postgresql://账户@主机/数据库"
+                   "（也可写成“键=值”形式的连接参数，见说明书）"
                    "（默认：环境变量 VIPCONTRACT_DB，否则用户数据目录下的 register.json）。")
 @click.option("--profile", envvar="VIPCONTRACT_PROFILE", metavar="PATH",
               help="公司档案文件（默认：用户配置目录下的 profile.toml，没有则用内置默认值）。")
@@ -1257,6 +1259,8 @@ def list_command(settings: Settings, status: Status | None, as_of: str | None, a
             print_json(list_contracts(store, settings.profile, day, status))
         return
     check_output("register", fmt, out)
+    if fmt == "table" and not out and not wide and _print_register(settings, day, status):
+        return
     with opened_store(settings) as store:
         report = register_from_store(store, settings.profile, day, status=status,
                                      generated_at=None if no_timestamp or fmt == "table" else now())
@@ -1266,6 +1270,18 @@ def list_command(settings: Settings, status: Status | None, as_of: str | None, a
         click.echo(render(report, fmt).decode("utf-8"), nl=False)
     else:
         print_table(report, wide=wide)
+
+
+def _print_register(settings: Settings, day: dt.date, status: Status | None) -> bool:
+    """The register's table printed as it is read (service.register_stream): False when it is
+    better printed from the whole report (a short register, a terminal too narrow for a table)."""
+    from rich.console import Console
+
+    from service.register_stream import print_register
+
+    console = Console(highlight=False, soft_wrap=False)  # as service.reports.print_table makes it
+    with opened_store(settings) as store:
+        return print_register(store, settings.profile, day, status, console if console.is_terminal else None)
 
 
 @main.command(context_settings=CONTEXT)
@@ -1624,13 +1640,13 @@ def db_copy(source: str, target: str) -> None:
     可重复运行：中断后再运行同一命令，从中断处继续；已复制完的再运行不再登记。源登记簿的哈希链有问题时不复制。
     """
     from service.copy import CopyRefused, copy_register, same_place
-    from store import MEMORY, open_store
+    from store import MEMORY, is_database_url, open_store
 
     if same_place(source, target):
         raise CopyRefused("--from 和 --to 是同一本登记簿")
-    if source != MEMORY and "://" not in source and not Path(source).exists():
+    if source != MEMORY and "://" not in source and not is_database_url(source) and not Path(source).exists():
         raise CopyRefused(f"源登记簿 {source} 不存在：请检查 --from")
-    if target != MEMORY and "://" not in target:
+    if target != MEMORY and "://" not in target and not is_database_url(target):
         from service.targets import check_out_file
 
         check_out_file(target, "to")
@@ -2311,6 +2327,7 @@ def server_register(settings: Settings) -> str:
     if not is_database_url(target):
         raise click.ClickException("db 命令只用于 PostgreSQL 服务器上的登记簿：请用 --db 或环境变量 "
                                    "VIPCONTRACT_DB 给出 postgresql://账户@主机/数据库 地址"
+                                   "或 host=主机 dbname=数据库 user=账户 形式的连接参数"
                                    "（本机文件登记簿在第一次签发时自动建立）")
     return str(target)
 

@@ -1,4 +1,4 @@
-"""Section 5: the register on a PostgreSQL server at 1,000 / 10,000 contracts of five events each.
+"""Section 5: the register on a PostgreSQL server at 1,000 / 10,000 / 100,000 contracts of five events each.
 
 The same histories as section 4 (bench_register.history: sealed with the project's own
 `seal`/`to_record`), loaded with COPY into a database made by `db init` on a throw-away cluster
@@ -7,14 +7,22 @@ figures are the program's and the server's work, not the disk's). Each record is
 the journal chain sealed as `PostgresStore.append` seals it, so `check` walks a valid chain.
 
 Measured like section 4: appends and `show` with the store open, each from a fresh open, the
-whole `vipcontract` commands, and `check` and `list` over every contract; the same operations on
-the embedded register file of the same histories (bench_register.write_bulk) in the same run, so
-that the ratio PostgreSQL / file is taken under the same load. Ratios 10k/1k.
+whole `vipcontract` commands; then, each in a process of its own (`whole`), what reads every
+contract: `list` (the table as `vipcontract list` prints it), `list --status 即将到期`, every
+report (`service.reports.report_from_store` and the terminal table: the path `vipcontract report`
+takes) and `check`, each with its wall time, the process's CPU time and peak memory (ru_maxrss), and
+the CPU time and peak resident memory (VmHWM, shared buffers it touched included) of the server
+process that served it. The summaries are not loaded: the first `list` after the load builds them
+(the reader path), measured on its own row. The same operations on the embedded register file of
+the same histories (bench_register.write_bulk) at 1,000 and 10,000 in the same run, so that the
+ratio PostgreSQL / file is taken under the same load (the file at 100,000: section 4). Ratios
+100k/1k. Sizes stop when the section's budget (BUDGET_S) runs out: what was not measured says so.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import random
 import subprocess
@@ -31,7 +39,10 @@ for folder in (ROOT, HERE):
         sys.path.insert(0, str(folder))
 
 from bench_register import AS_OF, NOW_ISO, contract_no, history, write_bulk  # noqa: E402
-from benchlib import BENCH_PROFILE, fmt_ratio, ms, ratio, say, secs  # noqa: E402
+from benchlib import BENCH_PROFILE, fmt_ratio, ms, ratio, say  # noqa: E402
+
+SIZES = (1_000, 10_000, 100_000)
+BUDGET_S = 1500.0  # the section's own budget on 2 cores: the 100,000-contract size takes most of it
 
 COLUMNS = ("position, contract_no, seq, kind, recorded_at, recorded_by, body, chain_prev, chain_hash,"
            " contract_prefix, contract_number, notice_prefix, notice_number")
@@ -39,8 +50,6 @@ COLUMNS = ("position, contract_no, seq, kind, recorded_at, recorded_by, body, ch
 
 def load(dsn: str, n: int) -> float:
     """Contracts 1..n into the register at `dsn`, one append per record: seconds."""
-    import json
-
     import psycopg
 
     from store.chain import FIRST_POSITION, GENESIS, sealed_line
@@ -74,7 +83,8 @@ def _times(fn: Callable[[int], object], repeat: int, warmup: int = 1) -> list[fl
 
 
 def measure(url: str, n: int, quick: bool) -> dict[str, Any]:
-    """The operations on the register at `url` (a postgresql:// URL or a file) of n contracts."""
+    """The operations on one contract of the register at `url` (a postgresql:// URL or a file)
+    of n contracts."""
     from contracts.dates import SHANGHAI, DeliveryMethod
     from contracts.events import NoticeKind, NoticeSent, seal, to_record
     from service import register as R
@@ -84,7 +94,7 @@ def measure(url: str, n: int, quick: bool) -> dict[str, Any]:
     profile = load_profile(BENCH_PROFILE)
     now = dt.datetime.fromisoformat(NOW_ISO).astimezone(SHANGHAI)
     rng = random.Random(n)
-    repeat, fresh = (10, 3) if quick else (30, 7)
+    repeat, fresh = (10, 3) if quick or n > 10_000 else (30, 7)
     found: dict[str, Any] = {"n": n}
 
     def some_contract() -> str:
@@ -136,59 +146,101 @@ def measure(url: str, n: int, quick: bool) -> dict[str, Any]:
     found["cli_append"] = _times(run_cli("notice", "send", no, "--kind", "other", "--method", "email",
                                          "--on", AS_OF.isoformat()), 3)
 
-    def whole(fn: Callable[[Any], Any]) -> list[float]:
-        times = []
-        for _ in range(1 if quick else 3):
-            target = open_store(url)
-            t = time.perf_counter()
-            fn(target)
-            times.append(time.perf_counter() - t)
-            target.close()
-        return times
-
-    found["list"] = whole(lambda s: R.list_contracts(s, profile, AS_OF))
-    checked: list[Any] = []
-    found["check"] = whole(lambda s: checked.append(R.check(s, profile)))
-    found["check_ok"] = checked[-1].ok
     return found
 
 
-def measure_reports(url: str, quick: bool) -> dict[str, Any]:
-    """Every report and `list --status` on the PostgreSQL register as the commands run them
-    (bench_register.measure_commands: fresh open, the summaries the spans pick, build; wall and
-    CPU time). The events loaded with COPY carry no summary: the first read rebuilds and writes
-    back every one (timed apart), the commands then read them."""
-    from bench_register import measure_commands
+# ---------------------------------------------------------------- whole-register operations, a process each
+WHOLE_SCRIPT = r"""
+import json, resource, sys, time
+sys.path[:0] = [sys.argv[1], sys.argv[1] + "/bench"]
+from bench_postgres import whole_operation
+print(json.dumps(whole_operation(sys.argv[2], sys.argv[3])))
+"""
 
+REPORT_NAMES = ("expiring", "renewals", "amendments", "notices", "deadlines", "receivables")  # service.reports
+WHOLE = ("list_first", "list", "list_expiring", *(f"report_{n}" for n in REPORT_NAMES), "check")
+
+
+def whole_operation(url: str, what: str) -> dict[str, Any]:
+    """One operation over every contract, in this (fresh) process: wall and CPU seconds, peak
+    memory (MB), and what the server process that served it spent (when /proc tells)."""
+    import resource
+
+    from contracts.register import Status
+    from renderers.report_table import render_text
+    from service import register as R
+    from service import reports as S
     from service.sources import load_profile
-    from service.summaries import summary_states
     from store import open_store
 
     profile = load_profile(BENCH_PROFILE)
     store = open_store(url)
+    backend = _backend(store)
+    before = _backend_cpu(backend)
     t, c = time.perf_counter(), time.process_time()
+    rows: int | None = None
+    if what == "check":
+        report = R.check(store, profile)
+        rows = report.contracts if report.ok else -len(report.problems)
+    else:
+        if what.startswith("list"):
+            status = Status.EXPIRING if what == "list_expiring" else None
+            sheet = S.register_from_store(store, profile, AS_OF, status=status)
+        else:
+            sheet = S.report_from_store(store, profile, what.removeprefix("report_"), AS_OF)
+        rows = len(sheet.rows)
+        with open(os.devnull, "w", encoding="utf-8") as sink:  # what `vipcontract` prints, piped
+            sink.write(render_text(sheet))
+    found = {"wall": time.perf_counter() - t, "cpu": time.process_time() - c, "rows": rows,
+             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    after = _backend_cpu(backend)
+    if before is not None and after is not None:
+        found["server_cpu"] = after - before
+        found["server_peak_mb"] = _backend_peak_mb(backend)
+    store.close()
+    return found
+
+
+def _backend(store: Any) -> int | None:
+    conn = getattr(store, "_conn", None)  # the bench only: PostgresStore's connection
+    return int(conn.info.backend_pid) if conn is not None else None
+
+
+def _backend_cpu(pid: int | None) -> float | None:
     try:
-        for _state in summary_states(store, profile):
-            pass
-    finally:
-        store.close()
-    rebuilt = {"seconds": time.perf_counter() - t, "cpu": time.process_time() - c}
-    return {"summaries": rebuilt, "commands": measure_commands(url, profile, 1 if quick else 3, lambda: float("inf"))}
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError, TypeError):
+        return None
 
 
-def print_reports(sizes: list[int], found: list[dict[str, Any]]) -> None:
-    say()
-    say("Reports and `list --status` on PostgreSQL (fresh open + the summaries the spans pick + build; wall, "
-        "CPU of this process in brackets — the server's own time is in the wall time only):")
-    say("| command | " + " | ".join(f"{n:,}" for n in sizes) + " |")
-    say("|---|" + "---|" * len(sizes))
-    for name in found[0]["commands"]:
-        cells = []
-        for item in (f["commands"][name] for f in found):
-            cells.append(f"{secs(_med(item['times']))} (CPU {secs(_med(item['cpu']))}; {item['rows']:,} rows)")
-        say(f"| {name} | " + " | ".join(cells) + " |")
-    say("| (every summary rebuilt and written back, once) | " + " | ".join(
-        f"{secs(f['summaries']['seconds'])}" for f in found) + " |")
+def _backend_peak_mb(pid: int | None) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def whole(url: str, n: int, deadline: float) -> dict[str, Any]:
+    """Every operation of WHOLE, each in a process of its own, until `deadline` (monotonic)."""
+    found: dict[str, Any] = {}
+    for what in WHOLE:
+        if time.monotonic() > deadline:
+            found[what] = {"error": "budget"}
+            continue
+        if what == "list_first" and not url.startswith("postgresql"):
+            continue
+        try:
+            out = subprocess.run([sys.executable, "-c", WHOLE_SCRIPT, str(ROOT), url, what], check=True,
+                                 capture_output=True, text=True, cwd=ROOT,
+                                 timeout=max(30.0, deadline - time.monotonic() + 60))
+            found[what] = json.loads(out.stdout.strip().splitlines()[-1])
+        except (subprocess.SubprocessError, OSError, ValueError) as exc:
+            found[what] = {"error": type(exc).__name__}
+    return found
 
 
 def _med(values: list[float] | None) -> float | None:
@@ -206,51 +258,115 @@ ROWS = (
     ("show", "`show` 一份合同（已打开）", ms),
     ("fresh_show", "`show`：新打开 + 查看一份", ms),
     ("cli_show", "`vipcontract show`（命令）", ms),
-    ("list", "`list` 全部（新打开）", secs),
-    ("check", "`check` 全部（新打开）", secs),
 )
+WHOLE_LABELS = {
+    "list_first": "装入后第一次 `list`（按记录重放、写入全部摘要）",
+    "list": "`list` 全部（表格）",
+    "list_expiring": "`list --status 即将到期`",
+    "report_expiring": "`report expiring`", "report_renewals": "`report renewals`",
+    "report_amendments": "`report amendments`", "report_notices": "`report notices`",
+    "report_deadlines": "`report deadlines`", "report_receivables": "`report receivables`",
+    "check": "`check` 全部",
+}
 
 
-def run(work: Path, quick: bool) -> list[dict[str, Any]]:
+def _whole_cell(item: dict[str, Any] | None) -> str:
+    if not item:
+        return "—"
+    if "error" in item:
+        return f"未测（{'预算用完' if item['error'] == 'budget' else item['error']}）"
+    text = f"{item['wall']:.2f} s（CPU {item['cpu']:.2f} s，{item['peak_mb']:.0f} MB"
+    if item.get("server_cpu") is not None:
+        peak = item.get("server_peak_mb")
+        text += f"；服务器 CPU {item['server_cpu']:.2f} s" + (f"，{peak:.0f} MB" if peak else "")
+    return text + "）"
+
+
+def run(work: Path, quick: bool, budget: float = BUDGET_S, sizes: tuple[int, ...] | None = None,
+        twins: bool = True) -> list[dict[str, Any]]:
     from tests.pg import bindir, local_cluster
 
-    say("## 5. The register on PostgreSQL (1,000 / 10,000 contracts × 5 events)")
+    sizes = sizes or (SIZES[:2] if quick else SIZES)
+    say(f"## 5. The register on PostgreSQL ({' / '.join(f'{n:,}' for n in sizes)} contracts × 5 events)")
     if bindir() is None:
         say("PostgreSQL is not installed here (make sysdeps): not measured.")
         return []
-    results: list[dict[str, Any]] = []
-    reports: list[dict[str, Any]] = []
+    started = time.monotonic()
+    deadline = started + budget
+    pg: dict[int, dict[str, Any]] = {}
+    files: dict[int, dict[str, Any]] = {}
     with local_cluster() as server:
         from store.postgres import initialise
 
-        for n in (1_000, 10_000):
+        for n in sizes:
+            if time.monotonic() > deadline:
+                say(f"{n:,}: not measured (the section's budget of {budget:.0f} s ran out)")
+                continue
             name = server.new_database()
             initialise(server.dsn(name))
             loaded = load(server.dsn(name), n)
-            results.append({**measure(server.admin_url(name), n, quick), "load_s": loaded})
-            reports.append(measure_reports(server.admin_url(name), quick))
+            url = server.admin_url(name)
+            pg[n] = {**measure(url, n, quick), "load_s": loaded, "whole": whole(url, n, deadline)}
+            _progress(f"PostgreSQL {n:,}", pg[n])
             server.drop(name)
-            path = work / f"pg-twin-{n}.json"
-            write_bulk(path, n, 1)
-            results.append(measure(str(path), n, quick))
-            path.unlink()
-    pg_small, file_small, pg_large, file_large = results
-    intact = all(r["check_ok"] for r in results)
-    say(f"loaded with COPY in {pg_small['load_s']:.1f} s and {pg_large['load_s']:.1f} s; `check` found every "
-        f"register {'intact' if intact else 'BROKEN'}")
-    say("| 操作 | 文件 1,000 | PostgreSQL 1,000 | 文件 10,000 | PostgreSQL 10,000 | PostgreSQL 10k/1k | "
-        "PostgreSQL/文件 10k |")
-    say("|---|---|---|---|---|---|---|")
+            if twins and n <= 10_000:
+                path = work / f"pg-twin-{n}.json"
+                write_bulk(path, n, 1)
+                files[n] = {**measure(str(path), n, quick), "whole": whole(str(path), n, deadline)}
+                _progress(f"file {n:,}", files[n])
+                path.unlink()
+    report(pg, files, time.monotonic() - started)
+    return [*pg.values(), *files.values()]
+
+
+def _progress(what: str, found: dict[str, Any]) -> None:
+    """A size's figures as soon as it is measured (a run stopped later keeps them)."""
+    print(f"{what}: " + "; ".join(f"{key} {_med(found.get(key)) or 0:.4f} s" for key, _label, _shown in ROWS)
+          + "; " + "; ".join(f"{key} {_whole_cell(item)}" for key, item in found["whole"].items()), flush=True)
+
+
+def report(pg: dict[int, dict[str, Any]], files: dict[int, dict[str, Any]], seconds: float) -> None:
+    from benchlib import FIG
+
+    loads = ", ".join(f"{r['load_s']:.1f} s ({n:,})" for n, r in pg.items())
+    say(f"loaded with COPY in {loads}; "
+        f"the section took {seconds:.0f} s")
+    checks = {n: r["whole"].get("check", {}).get("rows") for n, r in [*pg.items(), *files.items()]}
+    say(f"`check` found every register {'intact' if all(v and v > 0 for v in checks.values()) else 'BROKEN'}")
+    sizes = sorted(pg)
+    big, small = (sizes[-1], sizes[0]) if sizes else (0, 0)
+    head = " | ".join([*(f"文件 {n:,}" for n in sorted(files)), *(f"PostgreSQL {n:,}" for n in sizes)])
+    say(f"| 操作 | {head} | PostgreSQL {big:,}/{small:,} |")
+    say("|---|" + "---|" * (len(files) + len(sizes) + 1))
     for key, label, shown in ROWS:
-        a, b, c, d = (_med(r.get(key)) for r in (file_small, pg_small, file_large, pg_large))
-        say(f"| {label} | {shown(a)} | {shown(b)} | {shown(c)} | {shown(d)} | {fmt_ratio(ratio(d, b))} | "
-            f"{fmt_ratio(ratio(d, c))} |")
-    print_reports([1_000, 10_000], reports)
-    return results
+        cells = [shown(_med(files[n].get(key))) for n in sorted(files)] + [shown(_med(pg[n].get(key))) for n in sizes]
+        change = ratio(_med(pg[big].get(key)), _med(pg[small].get(key))) if sizes else None
+        say(f"| {label} | {' | '.join(cells)} | {fmt_ratio(change)} |")
+    for key, label in WHOLE_LABELS.items():
+        cells = [_whole_cell(files[n]["whole"].get(key)) for n in sorted(files)] + \
+            [_whole_cell(pg[n]["whole"].get(key)) for n in sizes]
+        walls = [pg[n]["whole"].get(key, {}).get("wall") for n in (big, small)] if sizes else [None, None]
+        say(f"| {label} | {' | '.join(cells)} | {fmt_ratio(ratio(*walls))} |")
+    for n in sizes:
+        for key in ("list", "list_expiring", *(k for k in WHOLE if k.startswith("report_")), "check"):
+            item = pg[n]["whole"].get(key, {})
+            if "wall" in item:
+                FIG[f"pg_{key}_{n}"] = item["wall"]
+                FIG[f"pg_{key}_{n}_peak_mb"] = item["peak_mb"]
+        for key in ("append_raw", "fresh_show", "fresh_append"):
+            FIG[f"pg_{key}_{n}"] = _med(pg[n].get(key))
 
 
 if __name__ == "__main__":
+    import argparse
     import tempfile
 
+    parser = argparse.ArgumentParser(description="section 5 of `make bench` alone")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--sizes", help="e.g. 1000,100000 (default: 1,000 / 10,000 / 100,000)")
+    parser.add_argument("--no-file", action="store_true", help="without the embedded register of the same histories")
+    parser.add_argument("--budget", type=float, default=BUDGET_S)
+    args = parser.parse_args()
+    chosen = tuple(int(x) for x in args.sizes.split(",")) if args.sizes else None
     with tempfile.TemporaryDirectory(prefix="vipbench-pg-") as tmp:
-        run(Path(tmp), "--quick" in sys.argv)
+        run(Path(tmp), args.quick, args.budget, chosen, not args.no_file)

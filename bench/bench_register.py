@@ -682,7 +682,7 @@ def child(n: int, path: Path, budget: float, smallest: bool, quick: bool,  # noq
 
     _emit("commands", measure_commands(path, profile, whole, left))
 
-    # check replays every history twice (the rules, then each summary against a replay)
+    # check replays every history once (the rules and the summary it compares with the stored one)
     report = whole_run("check", lambda s: R.check(s, profile), whole, n / 2500)
     if report is not None:
         _emit("check_result", {"ok": report.ok, "contracts": report.contracts, "events": report.events,

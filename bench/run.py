@@ -6,7 +6,8 @@ fields, `seal` and the signature part of `verify`); 2. LibreOffice headless
 on our DOCX where installed; 3. a batch of 200 agreements through the batch engine at 1 and N jobs,
 and the clerk's route (docxtpl, then soffice per file) in the same run; 4. the register at 1,000 /
 10,000 / 100,000 contracts (append, show, list, check, reports); 5. the register on PostgreSQL at 1,000 /
-10,000 contracts (bench_postgres: a throw-away cluster; skipped where PostgreSQL is not installed);
+10,000 / 100,000 contracts (bench_postgres: a throw-away cluster, its own budget bench_postgres.BUDGET_S;
+skipped where PostgreSQL is not installed);
 then the targets, met or missed.
 
 `--quick`: fewer repetitions, a batch of 20, the register at 1,000 and 10,000 only (a few minutes).
@@ -288,6 +289,15 @@ def targets() -> list[tuple[str, str, str, str]]:
     peak = FIG.get("reg_list_peak_100000")
     add("peak memory of `vipcontract list` at 100,000 contracts", peak, f"{peak or 0:,.0f} MB", "< 500 MB", 500,
         strict=True)
+    for key, label in (("fresh_append", "append (fresh open + `notice send`)"),
+                       ("append_raw", "append (`store.append`, store open)"),
+                       ("fresh_show", "show (fresh open + show)")):
+        r = ratio(FIG.get(f"pg_{key}_100000"), FIG.get(f"pg_{key}_1000"))
+        add(f"PostgreSQL {label}: 100,000 / 1,000 contracts", r, fmt_ratio(r), "≤ 2x", 2.0)
+    for key in ("list_expiring", *(f"report_{n}" for n in bench_postgres.REPORT_NAMES)):
+        v = FIG.get(f"pg_{key}_100000")
+        add(f"PostgreSQL `{key.replace('_', ' ', 1)}` at 100,000 contracts (a process of its own)", v,
+            f"{v or 0:.2f} s ({FIG.get(f'pg_{key}_100000_peak_mb') or 0:.0f} MB)", "< 2 s", 2.0, strict=True)
     names = FIG.get("report_names")
     if names:
         for name in names:

@@ -12,7 +12,7 @@ from typing import Any
 from .errors import ContractError, Problem
 from .events import GENESIS, Event, EventKind, content_hash, from_record
 from .profile import Profile
-from .register import validate_history
+from .register import ContractState, validated_replay
 
 Records = Sequence[Mapping[str, Any]]
 
@@ -63,24 +63,39 @@ def decoded(contract_no: str, records: Records) -> tuple[list[Event], list[Probl
 def check_replay(contract_no: str, records: Records, profile: Profile) -> list[Problem]:
     """The history replays: every record reads as an event, and every event fits the ones
     before it, as the corrections recorded leave them."""
+    return replayed(contract_no, records, profile)[0]
+
+
+def replayed(contract_no: str, records: Records, profile: Profile) -> tuple[list[Problem], ContractState | None]:
+    """check_replay's problems, and the contract's state from the same replay (None when the
+    history cannot be replayed)."""
     events, problems = decoded(contract_no, records)
     if problems:
-        return problems
+        return problems, None
     if not events or events[0].kind is not EventKind.ISSUED:
-        return [Problem(where(contract_no, 1), "第一条事件应为签发（issued）")]
-    return [Problem(where(contract_no, seq), p.message)
-            for seq, p in validate_history(events, profile)]
+        return [Problem(where(contract_no, 1), "第一条事件应为签发（issued）")], None
+    found, state = validated_replay(events, profile)
+    return [Problem(where(contract_no, seq), p.message) for seq, p in found], state
 
 
 HistoryCheck = Callable[[str, Records, Profile], list[Problem]]
-CHECKS: tuple[HistoryCheck, ...] = (check_numbering, check_chain, check_replay)
+CHECKS: tuple[HistoryCheck, ...] = (check_numbering, check_chain)  # then check_replay, see checked_history
 
 
 def check_history(contract_no: str, records: Records, profile: Profile) -> list[Problem]:
+    return checked_history(contract_no, records, profile)[0]
+
+
+def checked_history(contract_no: str, records: Records, profile: Profile
+                    ) -> tuple[list[Problem], ContractState | None]:
+    """Every problem of one history (numbering, chain, replay), and its state when it has none: the
+    history is replayed once, for its rules and for what `check` compares the stored summary with."""
     problems: list[Problem] = []
     for check in CHECKS:
         problems += check(contract_no, records, profile)
-    return problems
+    found, state = replayed(contract_no, records, profile)
+    problems += found
+    return problems, None if problems else state
 
 
 def check_notice_ids(histories: Iterable[tuple[str, Records]]) -> list[Problem]:

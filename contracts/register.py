@@ -1155,9 +1155,13 @@ def correctable_fields(cls: type) -> set[str]:
 
 def validate_effective(events: Iterable[Event], profile: Profile) -> list[tuple[int, Problem]]:
     """Every rule that an (effective) history breaks, with the seq of the event that breaks it."""
-    ordered = list(events)
+    return _validated(list(events), profile)[0]
+
+
+def _validated(ordered: list[Event], profile: Profile) -> tuple[list[tuple[int, Problem]], ContractState | None]:
+    """The problems of an (effective) history and the state it leaves (None: no issue first)."""
     if not ordered or not isinstance(ordered[0].body, Issued):
-        return [(0, Problem("", "合同的第一条事件应为签发（issued）"))]
+        return [(0, Problem("", "合同的第一条事件应为签发（issued）"))], None
     first = ordered[0]
     problems = [(first.seq, p) for p in issued_problems(ordered[0].body) + future_problems(first)]
     state = ContractState(ordered[0].contract_no, tuple(ordered), ordered[0].body)
@@ -1168,11 +1172,26 @@ def validate_effective(events: Iterable[Event], profile: Profile) -> list[tuple[
     seen = {(seq, p.message) for seq, p in problems}
     problems += [(seq, Problem(p.field, f"按全部记录重新核对：{p.message}"))
                  for seq, p in standing_problems(state, profile) if (seq, p.message) not in seen]
-    return problems
+    return problems, state
 
 
 def validate_history(events: Iterable[Event], profile: Profile) -> list[tuple[int, Problem]]:
     return validate_effective(effective_events(events), profile)
+
+
+def validated_replay(
+    events: Iterable[Event], profile: Profile
+) -> tuple[list[tuple[int, Problem]], ContractState | None]:
+    """`validate_history` and `replay` in one pass over the history: the problems, and the state
+    `replay` gives (None when the history does not start with its issue). The state is `replay`'s
+    for a history without problems: the issue cannot be corrected (`correction_problems`), so the
+    effective history starts with the same issue; only the events kept and the correction marks
+    differ, and they are `replay`'s own."""
+    ordered = tuple(sorted(events, key=lambda e: e.seq))
+    problems, state = _validated(list(effective_events(ordered)), profile)
+    if state is None or not isinstance(ordered[0].body, Issued):
+        return problems, None
+    return problems, dataclasses.replace(state, events=ordered, **correction_marks(ordered))
 
 
 def contract_number_head(prefix: str, year: int) -> str:

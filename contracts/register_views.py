@@ -8,8 +8,10 @@ model refuses a complete one.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -95,29 +97,63 @@ def register_report(
     rows, any_contract = [], False
     for state in states:  # one at a time: only the rows are kept (a register of 100,000 contracts)
         any_contract = True
-        state = stood_on(state, as_of, profile)
-        if status is None:
-            rows.append(register_row(state, as_of, profile))
-        elif status_on(state, as_of, profile) is status:
-            rows.append(register_row(state, as_of, profile, status))
+        row = register_row_of(state, as_of, profile, status)
+        if row is not None:
+            rows.append(row)
     rows.sort(key=lambda r: r["contract_no"])
-    by_status: dict[str, int] = {}
+    tally = RegisterTally()
     for row in rows:
-        by_status[row["status"]] = by_status.get(row["status"], 0) + 1
-    in_force = sum((r["annual_fee"] for r in rows if r["status"] in IN_FORCE_LABELS), Decimal("0"))
+        tally.add(row)
+    return register_sheet(tuple(rows), tally, as_of, status, generated_at,
+                          not any_contract if register_empty is None else register_empty)
+
+
+def register_row_of(state: ContractState, as_of: dt.date, profile: Profile, status: Status | None
+                    ) -> dict[str, Any] | None:
+    """The contract's row of the register as it stood on as_of, None when it has not `status`."""
+    state = stood_on(state, as_of, profile)
+    if status is None:
+        return register_row(state, as_of, profile)
+    if status_on(state, as_of, profile) is status:
+        return register_row(state, as_of, profile, status)  # the status once, not again per row
+    return None
+
+
+@dataclass
+class RegisterTally:
+    """The register's totals, a row at a time (a register printed as it is read keeps no rows)."""
+
+    rows: int = 0
+    by_status: dict[str, int] = dataclasses.field(default_factory=dict)
+    in_force: Decimal = Decimal("0")
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.rows += 1
+        self.by_status[row["status"]] = self.by_status.get(row["status"], 0) + 1
+        if row["status"] in IN_FORCE_LABELS:
+            self.in_force += row["annual_fee"]
+
+    def totals(self) -> tuple[Total, ...]:
+        return (Total("合同份数", self.rows),
+                *(Total(label, n) for label, n in sorted(self.by_status.items(), key=_status_order)),
+                Total("履行中合同年服务费合计（元）", self.in_force))
+
+
+def register_sheet(rows: tuple[dict[str, Any], ...], tally: RegisterTally, as_of: dt.date, status: Status | None,
+                   generated_at: dt.datetime | None, register_empty: bool) -> Report:
+    """The register's report around its rows (`rows` may be a sample when the rows are printed as
+    they are read: the totals and notes are the whole register's, from `tally`)."""
     scope = f"（{status.label}）" if status else ""
     return Report(
         name="register",
         title=f"合同登记簿{scope}",
         as_of=as_of,
         columns=REGISTER_COLUMNS,
-        rows=tuple(rows),
-        totals=(Total("合同份数", len(rows)),
-                *(Total(label, n) for label, n in sorted(by_status.items(), key=_status_order)),
-                Total("履行中合同年服务费合计（元）", in_force)),
-        notes=("身份证号已遮蔽显示。",) if rows else (),
+        rows=rows,
+        totals=tally.totals(),
+        notes=("身份证号已遮蔽显示。",) if tally.rows else (),
         generated_at=generated_at,
-        empty_message=EMPTY_REGISTER if (not any_contract if register_empty is None else register_empty) else
+        empty_message=EMPTY_REGISTER if register_empty else
         f"登记簿中没有状态为“{status.label if status else ''}”的合同。",
     )
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 import functools
 import io
 import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import IO, cast
 
 from rich import box
 from rich.cells import cell_len
@@ -46,23 +49,48 @@ def _longest_word(text: str) -> int:
     return max((len(w) for w in re.split(r"[\s\u1100-\uffff]+", text)), default=0)
 
 
-def _layout(report: Report, width: int, padding: int) -> list[int] | None:
+@dataclass
+class CellStats:
+    """What the layout needs to know of a column's cells: the widest (in cells), the longest
+    narrow word, and whether one holds more than one line. Gathered a row at a time, so that a
+    table can be laid out without keeping its rows (stream_table)."""
+
+    widest: int = 0
+    longest_word: int = 0
+    lines: bool = False
+
+    def add(self, text: str) -> None:
+        self.widest = max(self.widest, _cell_width(text))
+        self.longest_word = max(self.longest_word, _longest_word(text))
+        self.lines = self.lines or "\n" in text
+
+
+def cell_stats(report: Report) -> list[CellStats]:
+    stats = [CellStats() for _ in report.columns]
+    for row in report.rows:
+        for column, found in zip(report.columns, stats, strict=True):
+            found.add(display_value(column, row[column.key]))
+    return stats
+
+
+def _layout(report: Report, width: int, padding: int, stats: list[CellStats] | None = None) -> list[int] | None:
     """Content width of each column so that the table fits `width` cells, or None if it cannot.
 
     Every column first gets its natural width (widest cell or header). If that is too wide,
     dates, amounts, numbers, IDs and flags keep their values whole and the text columns share
     what is left in proportion to what they would need; headers fold.
     """
+    stats = stats if stats is not None else cell_stats(report)
     overhead = len(report.columns) + 1 + 2 * padding * len(report.columns)
     natural, minimum = [], []
-    for column in report.columns:
+    for column, found in zip(report.columns, stats, strict=True):
         header = _cell_width(column.label)
-        cells = max((_cell_width(display_value(column, row[column.key])) for row in report.rows), default=0)
+        cells = found.widest
         nat = max(header, cells, 1)
         if column.kind in _KEEP_WHOLE:
             low = max(cells, min(header, HEADER_MIN_WIDTH), 2)
         else:
-            words = max((_longest_word(display_value(column, row[column.key])) for row in report.rows), default=0)
+            words = found.longest_word
             low = min(nat, max(TEXT_MIN_WIDTH, min(words, WORD_MAX_WIDTH)))
             if "\n" in column.label:  # stacked: a header line a value, each kept on its line
                 low = max(low, header)
@@ -188,39 +216,34 @@ def build_table(report: Report, width: int = 80) -> Table | None:
 LINE_BY_LINE_ROWS = 500
 
 
-def _table_layout(report: Report, width: int) -> tuple[list[int], int] | None:
+def _table_layout(report: Report, width: int, stats: list[CellStats] | None = None) -> tuple[list[int], int] | None:
+    stats = stats if stats is not None else cell_stats(report)
     for padding in (1, 0):
-        widths = _layout(report, width, padding)
+        widths = _layout(report, width, padding, stats)
         if widths is not None:
             return widths, padding
     return None
 
 
-def table_lines(report: Report, width: int = 80) -> tuple[list[str], int] | None:
-    """The table build_table() would draw, as lines of text (box.SQUARE, headers at the bottom
-    of their block, cells at the top of theirs), and how many lines the header block takes; None
-    if no table can fit."""
-    laid = _table_layout(report, width)
-    if laid is None:
-        return None
-    widths, padding = laid
-    right = [column.numeric for column in report.columns]
-    headers = [wrap_cell(column.label, w).split("\n") for column, w in zip(report.columns, widths, strict=True)]
-    rows = [[wrap_cell(display_value(c, row[c.key]), w).split("\n") for c, w in zip(report.columns, widths,
-                                                                                  strict=True)]
-            for row in report.rows]
-    ruled = any(len(cell) > 1 for row in rows for cell in row)
-    pad = " " * padding
+@dataclass(frozen=True)
+class _Frame:
+    """A table's columns laid out: what draws its header, its rows and its rules."""
 
-    def rule(left: str, middle: str, end: str) -> str:
-        return left + middle.join("─" * (w + 2 * padding) for w in widths) + end
+    widths: list[int]
+    padding: int
+    right: list[bool]
+    ruled: bool  # rules between rows: some cell takes more than one line
 
-    def block(cells: list[list[str]], bottom: bool) -> list[str]:
+    def rule(self, left: str, middle: str, end: str) -> str:
+        return left + middle.join("─" * (w + 2 * self.padding) for w in self.widths) + end
+
+    def block(self, cells: list[list[str]], bottom: bool) -> list[str]:
+        pad = " " * self.padding
         height = max(len(cell) for cell in cells)
         lines = []
         for i in range(height):
             parts = []
-            for cell, w, to_right in zip(cells, widths, right, strict=True):
+            for cell, w, to_right in zip(cells, self.widths, self.right, strict=True):
                 at = i - (height - len(cell)) if bottom else i
                 text = cell[at] if 0 <= at < len(cell) else ""
                 gap = " " * max(w - cell_len(text), 0)
@@ -228,13 +251,40 @@ def table_lines(report: Report, width: int = 80) -> tuple[list[str], int] | None
             lines.append("│" + "│".join(parts) + "│")
         return lines
 
-    lines = [rule("┌", "┬", "┐"), *block(headers, bottom=True), rule("├", "┼", "┤")]
+    def head(self, report: Report) -> list[str]:
+        headers = [wrap_cell(column.label, w).split("\n") for column, w in zip(report.columns, self.widths,
+                                                                                strict=True)]
+        return [self.rule("┌", "┬", "┐"), *self.block(headers, bottom=True), self.rule("├", "┼", "┤")]
+
+    def row(self, texts: list[str], first: bool) -> list[str]:
+        """The lines of one row, given its cells' display texts (the rule before it included)."""
+        cells = [wrap_cell(text, w).split("\n") for text, w in zip(texts, self.widths, strict=True)]
+        return ([] if first or not self.ruled else [self.rule("├", "┼", "┤")]) + self.block(cells, bottom=False)
+
+
+def _frame(report: Report, width: int, stats: list[CellStats] | None = None) -> _Frame | None:
+    stats = stats if stats is not None else cell_stats(report)
+    laid = _table_layout(report, width, stats)
+    if laid is None:
+        return None
+    widths, padding = laid
+    # a cell takes more than one line when it holds a line break or is wider than its column
+    ruled = any(found.lines or found.widest > w for found, w in zip(stats, widths, strict=True))
+    return _Frame(widths, padding, [column.numeric for column in report.columns], ruled)
+
+
+def table_lines(report: Report, width: int = 80) -> tuple[list[str], int] | None:
+    """The table build_table() would draw, as lines of text (box.SQUARE, headers at the bottom
+    of their block, cells at the top of theirs), and how many lines the header block takes; None
+    if no table can fit."""
+    frame = _frame(report, width)
+    if frame is None:
+        return None
+    lines = frame.head(report)
     header_lines = len(lines)
-    for number, row in enumerate(rows):
-        if ruled and number:
-            lines.append(rule("├", "┼", "┤"))
-        lines += block(row, bottom=False)
-    lines.append(rule("└", "┴", "┘"))
+    for number, row in enumerate(report.rows):
+        lines += frame.row([display_value(c, row[c.key]) for c in report.columns], first=not number)
+    lines.append(frame.rule("└", "┴", "┘"))
     return lines, header_lines
 
 
@@ -285,11 +335,7 @@ def build_totals(report: Report) -> Table:
 
 def render_table(report: Report, console: Console) -> None:
     """Print the report on `console`; an empty report prints its empty_message instead of a table."""
-    console.print(Text(report.title, style="bold", overflow="fold"))
-    console.print(Text(f"基准日：{report.as_of.isoformat()}", overflow="fold"))
-    if report.generated_at is not None:
-        console.print(Text(f"生成时间：{format_generated_at(report.generated_at)}", style="dim"))
-    console.print()
+    _heading(report, console)
     if report.is_empty:
         console.print(Text(report.empty_message, overflow="fold"))
     elif len(report.rows) > LINE_BY_LINE_ROWS and _print_lines(report, console):
@@ -297,6 +343,18 @@ def render_table(report: Report, console: Console) -> None:
     else:
         table = build_table(report, console.width)
         console.print(table if table is not None else build_records(report))
+    _footing(report, console)
+
+
+def _heading(report: Report, console: Console) -> None:
+    console.print(Text(report.title, style="bold", overflow="fold"))
+    console.print(Text(f"基准日：{report.as_of.isoformat()}", overflow="fold"))
+    if report.generated_at is not None:
+        console.print(Text(f"生成时间：{format_generated_at(report.generated_at)}", style="dim"))
+    console.print()
+
+
+def _footing(report: Report, console: Console) -> None:
     if report.totals:
         console.print(build_totals(report))
     for note in report.notes:  # broken where Chinese may break, not only at spaces
@@ -305,10 +363,74 @@ def render_table(report: Report, console: Console) -> None:
         console.print(Text(f"{HEAD_LABEL}：{short_head(report.register_head)}", style="dim", overflow="fold"))
 
 
+# ---------------------------------------------------------------- a table printed as it is read
+STREAM_LINES = 2000  # lines handed to rich at a time
+
+
+def render_streamed(frame: Report, stats: list[CellStats], texts: Callable[[], Iterable[list[str]]],
+                    console: Console) -> bool:
+    """Print a report whose rows are not held: `frame` is the report without its rows (or with a
+    sample of them: its title, columns, totals, notes), `stats` what its rows' cells measure
+    (CellStats, gathered as they were read), `texts` gives every row's cell texts again, in order.
+    The same text as render_table of the whole report drawn line by line (more than
+    LINE_BY_LINE_ROWS rows); False, with nothing printed, when no table fits (the caller then
+    prints the report as it did before: a block a row)."""
+    layout = _frame(frame, console.width, stats)
+    if layout is None:
+        return False
+    _heading(frame, console)
+    head = layout.head(frame)
+    console.print(_DrawnLines(head, len(head)), crop=False)
+    lines: list[str] = []
+    for number, row in enumerate(texts()):
+        lines += layout.row(row, first=not number)
+        if len(lines) >= STREAM_LINES:
+            console.print(_DrawnLines(lines, 0), crop=False)
+            lines = []
+    lines.append(layout.rule("└", "┴", "┘"))
+    console.print(_DrawnLines(lines, 0), crop=False)
+    _footing(frame, console)
+    return True
+
+
+class _Stripped(io.TextIOBase):
+    """Text written on to `out` a whole line at a time, each without its trailing spaces (as
+    render_text gives it)."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out, self.tail = out, ""
+
+    def write(self, text: str) -> int:
+        lines = (self.tail + text).split("\n")
+        self.tail = lines.pop()
+        if lines:
+            self.out.write("".join(line.rstrip() + "\n" for line in lines))
+        return len(text)
+
+    def flush(self) -> None:
+        if self.tail:
+            self.out.write(self.tail.rstrip() + "\n")
+            self.tail = ""
+        self.out.flush()
+
+
+def write_streamed_text(frame: Report, stats: list[CellStats], texts: Callable[[], Iterable[list[str]]],
+                        out: IO[str], width: int = 80) -> bool:
+    """render_streamed as plain text on `out`: the same text as render_text of the whole report."""
+    stripped = _Stripped(out)
+    if not render_streamed(frame, stats, texts, _plain_console(cast(IO[str], stripped), width)):
+        return False
+    stripped.flush()
+    return True
+
+
+def _plain_console(file: IO[str], width: int) -> Console:
+    return Console(file=file, width=width, color_system=None, force_terminal=False, legacy_windows=False,
+                   emoji=False, highlight=False, soft_wrap=False)
+
+
 def render_text(report: Report, width: int = 80) -> str:
     """The terminal rendering as plain text (no colour), e.g. for ``--format table --out FILE``."""
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system=None, force_terminal=False, legacy_windows=False,
-                      emoji=False, highlight=False, soft_wrap=False)
-    render_table(report, console)
+    render_table(report, _plain_console(buffer, width))
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from contracts.errors import ContractError
 from store import Store
-from store.base import ListsDocuments
+from store.base import ListsDocuments, is_database_url
 from store.chain import GENESIS, Head, Journal, JournalLine, line_hash, walk
 from store.fault import fault_point
 
@@ -132,8 +132,8 @@ def copy_documents(source: Store, target: Store, line: JournalLine, done: dict[s
 
 
 def same_place(source: str, target: str) -> bool:
-    """Two names of one register file (a database URL: the same text)."""
-    if "://" in source or "://" in target:
+    """Two names of one register file (a server's register: the same text)."""
+    if "://" in source or "://" in target or is_database_url(source) or is_database_url(target):
         return source == target
     if Path(source).exists() and Path(target).exists():
         return os.path.samefile(source, target)

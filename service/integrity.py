@@ -3,7 +3,8 @@ torn lines set aside.
 
 `check` walks the whole journal once (store.chain): the chain over every append, a second line
 for a (contract, seq), the head and whether it still extends a head written down earlier; then
-replays each contract's history (contracts.checks) from what the walk collected; then lists the
+replays each contract's history once (contracts.checks) from what the walk collected, for its
+rules and for the summary kept of it; then lists the
 torn lines still at the end of the file or set aside next to it, what a writer killed in the
 middle of writing documents left (service.writes), and the documents kept with the register that
 are damaged, or named by an event and not held (service.documents).
@@ -17,14 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from contracts.checks import check_chain, check_history, check_notice_ids
-from contracts.errors import ContractError, InvalidInput, Problem
-from contracts.events import EventKind, from_record
+from contracts.checks import check_chain, check_notice_ids, checked_history
+from contracts.errors import InvalidInput, Problem
+from contracts.events import EventKind
 from contracts.profile import Profile
-from contracts.register import replay
 from contracts.summary import summarize
 from store import CorruptStore, Store, StoreError
-from store.base import TornLine
+from store.base import Summary, TornLine
 from store.chain import Head, Journal, Walk, extends, parse_head, walk
 from store.torn import TORN
 
@@ -67,15 +67,18 @@ def check(store: Store, profile: Profile, expect: Head | None = None) -> CheckRe
     if expect is not None and (why := extends(found, expect)):
         problems.append(Problem("--expect-head", why))
     histories = sorted(found.histories.items())
-    broken = set()
+    kept = dict(store.summaries())
+    differ: list[Problem] = []
+    rebuilt: list[tuple[str, Summary]] = []
     for contract_no, records in histories:
-        found_here = check_history(contract_no, records, profile)
+        found_here, state = checked_history(contract_no, records, profile)
         problems += found_here
-        if found_here:
-            broken.add(contract_no)
+        # a history with a problem of its own is reported as such, not again through its summary
+        if state is not None:
+            differ += summary_problem(kept.get(contract_no), contract_no, summarize(state).to_dict(), rebuilt)
     problems += check_notice_ids(histories)
-    # a history with a problem of its own is reported as such, not again through its summary
-    problems += summary_problems(store, [(no, r) for no, r in histories if no not in broken], profile)
+    store.put_summaries(rebuilt)
+    problems += differ
     problems += torn_problems(store)
     problems += pending_problems(store)
     documents = document_findings(store, found.histories)
@@ -85,24 +88,17 @@ def check(store: Store, profile: Profile, expect: Head | None = None) -> CheckRe
                        legacy_notes(found) + documents.notes)
 
 
-def summary_problems(store: Store, histories: list[tuple[str, list[Any]]], profile: Profile) -> list[Problem]:
-    """Every summary the store keeps, against a replay of its history (contracts.summary): one that
-    disagrees is reported and replaced; a missing or stale one is simply made (a summary is a cache)."""
-    kept = dict(store.summaries())
-    problems, rebuilt = [], []
-    for contract_no, records in histories:
-        try:
-            fresh = summarize(replay([from_record(r) for r in records], profile)).to_dict()
-        except ContractError:  # a history that cannot be replayed: check_history reports it
-            continue
-        stored = kept.get(contract_no)
-        if stored is not None and stored != fresh:
-            problems.append(Problem(contract_no, "登记簿旁索引文件中的合同摘要与按记录重放的结果不符"
-                                                 "（索引文件被改动或损坏），已按记录重建"))
-        if stored != fresh:
-            rebuilt.append((contract_no, fresh))
-    store.put_summaries(rebuilt)
-    return problems
+def summary_problem(stored: Summary | None, contract_no: str, fresh: Summary,
+                    rebuilt: list[tuple[str, Summary]]) -> list[Problem]:
+    """The summary the store keeps of a contract, against the one `check` made from the state it
+    replayed (contracts.summary): one that disagrees is reported and replaced (added to `rebuilt`);
+    a missing or stale one is simply made (a summary is a cache)."""
+    if stored != fresh:
+        rebuilt.append((contract_no, fresh))
+    if stored is not None and stored != fresh:
+        return [Problem(contract_no, "登记簿旁索引文件中的合同摘要与按记录重放的结果不符"
+                                     "（索引文件被改动或损坏），已按记录重建")]
+    return []
 
 
 def legacy_notes(found: Walk) -> tuple[str, ...]:

@@ -1,8 +1,9 @@
 """Where the register's histories are kept, behind one small interface (see base.Store).
 
 `open_store(target)` picks the backend: ":memory:" a MemoryStore (tests), a
-postgresql://… (or postgres://…) URL the register on a PostgreSQL server (store.postgres), any
-other text the path of the embedded TinyDB register.
+postgresql://… (or postgres://…) URL or libpq's key=value parameters (`host=… dbname=…`) the
+register on a PostgreSQL server (store.postgres), any other text the path of the embedded TinyDB
+register (base.is_conninfo says where the line between the two is drawn).
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ def default_db_path() -> Path:
 
 
 def register_target(value: str | None = None) -> str | Path:
-    """--db as given (else VIPCONTRACT_DB, else the default file): an address (scheme://…) stays
-    text (a Path would fold its "//", and open_store says which schemes it takes), anything else
-    is a path."""
+    """--db as given (else VIPCONTRACT_DB, else the default file): an address (scheme://…, or
+    libpq's key=value parameters) stays text (a Path would fold its "//", and open_store says which
+    schemes it takes), anything else is a path."""
     text = (value if value is not None else os.environ.get(ENV_VAR, "")).strip()
-    if "://" in text:
+    if "://" in text or is_database_url(text):
         return text
     return Path(text) if text else default_db_path()
 
@@ -55,7 +56,7 @@ def open_store(path: str | os.PathLike[str] | None = None) -> Store:
         return PostgresStore(target)
     if "://" in target:
         raise StoreError(f"不支持的登记簿地址 {target.split('://')[0]}://…："
-                         "只支持本地文件或 postgresql:// 地址")
+                         "只支持本地文件、postgresql:// 地址或 host=… dbname=… 形式的连接参数")
     if Path(target).is_dir():
         raise StoreError(f"{target} 是目录，请指定登记簿文件路径，如 {Path(target) / 'register.json'}")
     return TinyDBStore(target)

@@ -206,8 +206,29 @@ DATABASE_URL_SCHEMES = ("postgresql://", "postgres://")
 
 
 def is_database_url(target: object) -> bool:
-    """postgresql://… or postgres://…: a register on a PostgreSQL server (store.postgres)."""
-    return isinstance(target, str) and target.strip().lower().startswith(DATABASE_URL_SCHEMES)
+    """A register on a PostgreSQL server (store.postgres): a postgresql://… or postgres://… URL, or
+    libpq's key=value form (`host=db.office dbname=register sslmode=require`, see is_conninfo)."""
+    if not isinstance(target, str):
+        return False
+    text = target.strip()
+    return text.lower().startswith(DATABASE_URL_SCHEMES) or is_conninfo(text)
+
+
+def is_conninfo(text: str) -> bool:
+    """Text that libpq reads as key=value connection parameters, every key one of its own
+    (`host=… dbname=…`, `service=office`). Anything else is a path: `register.json`,
+    `/data/a=b.json` (`/data/a` is no libpq key); a file named like `dbname=x` is given as
+    `./dbname=x`. Checked by libpq itself (psycopg's conninfo_to_dict), loaded only for text with
+    an "=" in it and no scheme."""
+    if "=" not in text or "://" in text:
+        return False
+    from psycopg import Error
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        return bool(conninfo_to_dict(text))
+    except Error:
+        return False
 
 
 SERIES = ("contract", "notice")

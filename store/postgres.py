@@ -45,10 +45,11 @@ import orjson
 import psycopg
 from platformdirs import user_data_dir
 from psycopg import errors as pg_errors
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types.json import Jsonb, set_json_loads
 
 from .base import (
+    DATABASE_URL_SCHEMES,
     ConflictError,
     Record,
     StoreError,
@@ -57,7 +58,6 @@ from .base import (
     Window,
     check_batch,
     check_series,
-    is_database_url,
     os_user,
     series_number,
     summary_fits,
@@ -97,7 +97,7 @@ class NoRegister(StoreError):
 def masked_dsn(dsn: str) -> str:
     """The DSN as it may be printed: any password replaced by ***."""
     text = dsn.strip()
-    if is_database_url(text):
+    if text.lower().startswith(DATABASE_URL_SCHEMES):
         parts = urlsplit(text)
         netloc = parts.netloc
         if "@" in netloc:
@@ -107,7 +107,11 @@ def masked_dsn(dsn: str) -> str:
         query = re.sub(r"(^|&)(password=)[^&]*", r"\1\2***", parts.query, flags=re.IGNORECASE)
         # put together by hand: urlunsplit would drop the "//" of an empty host (a local socket)
         return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
-    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", text, flags=re.IGNORECASE)
+    try:  # libpq's key=value form, read by libpq (the keys come back in its order)
+        params = conninfo_to_dict(text)
+    except psycopg.Error:  # not readable: no part after a "password" is shown
+        return re.sub(r"(password\s*=).*", r"\1***", text, flags=re.IGNORECASE | re.DOTALL)
+    return make_conninfo("", **{k: "***" if k == "password" else v for k, v in params.items()})
 
 
 def _where(dsn: str) -> str:

@@ -10,7 +10,10 @@ holding, for the journal it covers:
   the summary a writer or a reader put for it; summaries: that summary (contracts.summary), as
   zlib-compressed JSON;
 - spans: the days each summary's contract can show in each report on (contracts.report_spans),
-  for windowed reads: a report reads only the contracts its as-of date or period can list.
+  for windowed reads: a report reads only the contracts its as-of date or period can list;
+- notices: the id of every notice sent and its contract; numbers: every contract number and
+  notice id split into its head and its trailing number, so that a writer takes the next number
+  of a series from an index, without reading the journal or scanning the series.
 
 It is a cache, never trusted blindly: before it is used, `sync` checks that it still describes
 this journal (same file, not shorter, the last line it covers unchanged); if the journal grew it
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sqlite3
 import time
 import zlib
@@ -36,14 +40,15 @@ from typing import Any
 
 import orjson
 
-from .base import Window, summary_spans, window_bounds
+from .base import Window, series_number, summary_spans, window_bounds
 from .chain import Head
 from .fault import fault_point
 
 SUFFIX = ".index"
-SCHEMA = 3  # PRAGMA user_version: a sidecar of another schema is built again
+SCHEMA = 4  # PRAGMA user_version: a sidecar of another schema is built again
 TIMEOUT = 60.0
 BLOCK = 1 << 20
+NOTICE_SENT = "notice_sent"  # contracts.events.EventKind.NOTICE_SENT (the store knows records, not events)
 
 _TABLES = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value)",
@@ -58,9 +63,13 @@ _TABLES = (
     "CREATE TABLE spans (kind TEXT NOT NULL, last TEXT NOT NULL, first TEXT NOT NULL, "
     "contract_no TEXT NOT NULL, PRIMARY KEY (kind, last, first, contract_no)) WITHOUT ROWID",
     "CREATE INDEX spans_contract ON spans (contract_no)",
+    "CREATE TABLE notices (notice_id TEXT PRIMARY KEY, contract_no TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE numbers (series TEXT NOT NULL, head TEXT NOT NULL, number INTEGER NOT NULL, "
+    "value TEXT NOT NULL, PRIMARY KEY (series, head, number, value)) WITHOUT ROWID",
 )
-TABLE_NAMES = ("meta", "lines", "contracts", "summaries", "spans")
+TABLE_NAMES = ("meta", "lines", "contracts", "summaries", "spans", "notices", "numbers")
 OLD_TABLES = ("term_days",)  # of earlier schemas, dropped with them
+TRAILING_DIGITS = re.compile(r"[0-9]+\Z")
 
 
 class Distrust(Exception):
@@ -119,6 +128,15 @@ class Sidecar:
             part = Path(str(self.path) + suffix)
             if part.exists():
                 part.rename(Path(f"{self.path}.bad-{stamp}-{os.getpid()}{suffix}"))
+
+    def distrust(self) -> None:
+        """The sidecar disagrees with the journal: off for this store (which reads the journal),
+        and built again from the journal by the next `sync` of any store."""
+        self.off = True
+        try:
+            self._open().execute("DELETE FROM meta")
+        except (sqlite3.Error, OSError):
+            pass  # the next sync finds it unusable all the same, or this store's reads stay off
 
     # ------------------------------------------------------------ keeping up with the journal
     def sync(self) -> bool:
@@ -192,6 +210,7 @@ class Sidecar:
         offset, number = int(meta["size"]), int(meta["lines"])
         last: dict[str, tuple[int, str]] = {}
         line_rows: list[tuple[str, int, int]] = []
+        notice_rows: list[tuple[str, str]] = []
         tail = b""
         with open(self.journal, "rb") as fh:
             fh.seek(offset)
@@ -208,8 +227,9 @@ class Sidecar:
                     if number == 1:
                         meta["version"] = _header_version(line)
                     else:
-                        name, seq, digest, stored = self._indexed_line(db, last, line)
+                        name, seq, digest, stored, sent = self._indexed_line(db, last, line)
                         last[name] = (seq, digest)
+                        notice_rows += ((notice_id, name) for notice_id in sent)
                         line_rows.append((name, offset, len(line)))
                         meta["head_hash"] = stored
                     meta.update(tail_at=offset, tail_sha=hashlib.sha256(line).hexdigest())
@@ -219,7 +239,15 @@ class Sidecar:
                     db.executemany("INSERT INTO lines VALUES (?, ?, ?)", line_rows)
                     line_rows = []
         meta.update(size=offset, lines=number)
+        known = {row[0] for name in last for row in
+                 db.execute("SELECT contract_no FROM contracts WHERE contract_no = ?", (name,))} if len(last) < 1000 \
+            else {row[0] for row in db.execute("SELECT contract_no FROM contracts")}
         db.executemany("INSERT INTO lines VALUES (?, ?, ?)", line_rows)
+        # a notice id given twice is the journal's problem (check reports it): the first is kept
+        db.executemany("INSERT OR IGNORE INTO notices VALUES (?, ?)", notice_rows)
+        new = [name for name in last if name not in known]
+        db.executemany("INSERT OR IGNORE INTO numbers VALUES (?, ?, ?, ?)",
+                       [*_numbered("contract", new), *_numbered("notice", [n for n, _c in notice_rows])])
         db.executemany(
             "INSERT INTO contracts (contract_no, last_seq, last_hash) VALUES (?, ?, ?) "
             "ON CONFLICT (contract_no) DO UPDATE SET last_seq = excluded.last_seq, last_hash = excluded.last_hash",
@@ -227,13 +255,15 @@ class Sidecar:
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(meta.items()))
 
     def _indexed_line(self, db: sqlite3.Connection, last: Mapping[str, tuple[int, str]], line: bytes
-                      ) -> tuple[str, int, str, str | None]:
-        """(contract, last seq, last record hash, the line's chain hash) of one line; a line that
-        does not continue its contract's seqs is left to the journal path (which reports it)."""
+                      ) -> tuple[str, int, str, str | None, list[str]]:
+        """(contract, last seq, last record hash, the line's chain hash, the ids of the notices it
+        sends) of one line; a line that does not continue its contract's seqs is left to the
+        journal path (which reports it)."""
         try:
             entry = orjson.loads(line)
             name, docs = str(entry["t"]), entry["d"]
             seqs = sorted(int(key) for key in docs)
+            sent = [str(doc["data"]["notice_id"]) for doc in docs.values() if doc.get("kind") == NOTICE_SENT]
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
             raise Distrust from None
         before = last.get(name)
@@ -243,7 +273,8 @@ class Sidecar:
         if not seqs or seqs != list(range(before[0] + 1, before[0] + 1 + len(seqs))):
             raise Distrust
         stored = entry.get("h")
-        return name, seqs[-1], str(docs[str(seqs[-1])].get("hash", "")), None if stored is None else str(stored)
+        return (name, seqs[-1], str(docs[str(seqs[-1])].get("hash", "")), None if stored is None else str(stored),
+                sent)
 
     # ------------------------------------------------------------ reading
     def head(self) -> Head | None:
@@ -252,6 +283,35 @@ class Sidecar:
         if not meta.get("head_hash") or int(meta.get("lines") or 0) < 2:
             return None
         return Head(int(meta["lines"]), str(meta["head_hash"]))
+
+    def tail(self) -> tuple[int, int, str | None, int]:
+        """(bytes covered, lines, the last line's chain hash, format version) as the sidecar last
+        synced them: what a writer appends after without reading the journal."""
+        meta = dict(self._open().execute(
+            "SELECT key, value FROM meta WHERE key IN ('size', 'lines', 'head_hash', 'version')").fetchall())
+        digest = meta.get("head_hash")
+        return (int(meta.get("size") or 0), int(meta.get("lines") or 0), None if digest is None else str(digest),
+                int(meta.get("version") or 0))
+
+    def highest(self, series: str, prefix: str) -> int:
+        """The highest number of the PREFIXdigits series of contract numbers or notice ids (0: none)."""
+        db = self._open()
+        if not prefix[-1:].isdigit():  # PREFIXdigits: the head of the value is the prefix (an index lookup)
+            row = db.execute("SELECT max(number) FROM numbers WHERE series = ? AND head = ?",
+                             (series, prefix)).fetchone()
+            return int(row[0]) if row and row[0] is not None else 0
+        table, column = ("contracts", "contract_no") if series == "contract" else ("notices", "notice_id")
+        # the longest, then the greatest, first: digits of one length sort as numbers
+        rows = db.execute(f"SELECT {column} FROM {table} WHERE {column} >= ? AND {column} < ? "
+                          f"ORDER BY length({column}) DESC, {column} DESC", (prefix, prefix + "\U0010ffff"))
+        best = 0
+        for (value,) in rows:
+            number = series_number(str(value), prefix)
+            if number is not None:
+                best = max(best, number)
+                if len(str(value)) - len(prefix) <= len(str(best)):
+                    break  # what is left is no longer (or has a non-digit): none is greater
+        return best
 
     def version(self) -> int:
         row = self._open().execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
@@ -326,6 +386,16 @@ def _fitting(blob: bytes | None, seq: int, digest: str) -> dict[str, Any] | None
     if not isinstance(summary, dict) or summary_key(summary) != (seq, digest):
         return None
     return summary
+
+
+def _numbered(series: str, values: list[str]) -> list[tuple[str, str, int, str]]:
+    """(series, head, number, value) of each value that ends in digits."""
+    rows = []
+    for value in values:
+        digits = TRAILING_DIGITS.search(value)
+        if digits:
+            rows.append((series, value[:digits.start()], int(digits.group()), value))
+    return rows
 
 
 def _create(db: sqlite3.Connection) -> None:

@@ -17,7 +17,10 @@ would cost more the bigger the register grows. Here TinyDB keeps one table per c
   It is the only kind of write: TinyDB operations that change or remove documents are refused.
 - Writers hold `flock` on the register file itself (store.locking), so every path to the file
   shares one lock; the store re-reads under the lock before it checks the expected seq, so two
-  writers can never both append the same seq.
+  writers can never both append the same seq. A store that has not read the journal takes the
+  seq, the head and the next numbers from the sidecar (store.sidecar) instead, once `sync` has
+  checked that it describes the journal up to its last byte (size, and the hash of the last line)
+  and the contract's lines read by offset agree with it; otherwise it reads the journal.
 - Readers take no lock. They read from where they stopped (an in-process cache keyed by the
   file's device, inode and size) and only up to the last newline: a line being written, or
   torn by a writer that was killed, is never seen. The next writer copies such a torn tail
@@ -508,6 +511,10 @@ class JournalStorage(Storage):
         fd = self.lock.fd
         if fd is None:
             raise StoreError("写入登记簿时须持有文件锁")
+        if not self._offset:  # nothing read yet: a register that ends in a newline has no torn line
+            size = os.fstat(fd).st_size
+            if not size or os.pread(fd, 1, size - 1) == b"\n":
+                return None
         self.refresh()
         size = os.fstat(fd).st_size
         if size <= self._offset or self._ident != _ident(fd):
@@ -560,6 +567,9 @@ class TinyDBStore:
         summary: Summary | None = None,
     ) -> None:
         with self.locked():
+            if self._append_indexed(contract_no, expected_seq, records):
+                self._index([(contract_no, summary)] if summary is not None else [])
+                return
             current = len(self._storage.read().get(contract_no, {}))
             if current != expected_seq:
                 raise ConflictError(contract_no, expected_seq, current)
@@ -568,6 +578,40 @@ class TinyDBStore:
             self._db.table(contract_no, cache_size=0).insert_multiple(docs)
             # the journal's line is on disk: the sidecar (a cache) follows, still under the lock
             self._index([(contract_no, summary)] if summary is not None else [])
+
+    def _append_indexed(self, contract_no: str, expected_seq: int, records: Sequence[Mapping[str, Any]]) -> bool:
+        """Under the lock, the append made from what the sidecar knows, without reading the journal:
+        the contract's lines (read by offset and checked: seqs 1..n, its last record the sidecar's),
+        the end of the journal (its size, and the hash of its last line, checked by `sync`) and the
+        head. False, with nothing written, when the sidecar cannot vouch for them (not in step, off,
+        a version-1 register, this store already reading the journal): the caller then reads the
+        journal, and the sidecar is brought up to it again."""
+        fd = self._lock.fd
+        if fd is None or self._storage._offset:
+            return False
+        try:
+            history = self._indexed_history(contract_no)  # syncs the sidecar with the journal first
+            if history is None:
+                return False
+            size, lines, head, version = self._sidecar.tail()
+        except Exception:  # noqa: BLE001 (a cache: read the journal instead)
+            self._sidecar.off = True
+            return False
+        st = os.fstat(fd)
+        if (size, version) != (st.st_size, VERSION) or head is None or lines < 1 or \
+                self._storage._ident not in (None, (st.st_dev, st.st_ino)):
+            return False
+        if len(history) != expected_seq:
+            raise ConflictError(contract_no, expected_seq, len(history))
+        check_batch(contract_no, expected_seq, records)
+        line = sealed_line(lines + 1, head, contract_no, {str(r["seq"]): dict(r) for r in records})
+        try:
+            _write_all(fd, orjson.dumps(line) + b"\n")
+            fault_point("written")
+            os.fsync(fd)
+        except OSError as exc:  # what was written is a torn line: set aside by the next writer
+            raise StoreError(f"写入登记簿 {self.path} 失败：{os_reason(exc)}；本次登记未完成") from None
+        return True
 
     # ------------------------------------------------------------ the sidecar (store.sidecar)
     def _index(self, summaries: list[tuple[str, Summary]]) -> None:
@@ -599,13 +643,13 @@ class TinyDBStore:
                         raise ValueError(offset)
                     docs.update((int(k), v) for k, v in entry["d"].items())
         except (OSError, ValueError, TypeError, KeyError, AttributeError):  # orjson's error is a ValueError
-            self._sidecar.off = True
+            self._sidecar.distrust()
             return None
         records = [docs[seq] for seq in sorted(docs)]
         fits = key is not None and list(docs) and sorted(docs) == list(range(1, len(docs) + 1)) \
             and (records[-1].get("seq"), records[-1].get("hash")) == key
-        if not fits:  # the sidecar does not describe the journal: read the journal
-            self._sidecar.off = True
+        if not fits:  # the sidecar does not describe the journal: read the journal (and rebuild it)
+            self._sidecar.distrust()
             return None
         return records
 
@@ -663,6 +707,11 @@ class TinyDBStore:
 
     def next_number(self, series: str, prefix: str) -> int:
         check_series(series)
+        try:
+            if self._indexed():  # the sidecar in step with the journal: its numbers, no journal read
+                return self._sidecar.highest(series, prefix) + 1
+        except Exception:  # noqa: BLE001 (a cache)
+            self._sidecar.off = True
         tables = self._storage.read()
         if series == "contract":
             numbers = [n for n in (series_number(v, prefix) for v in tables) if n is not None]

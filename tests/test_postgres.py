@@ -136,12 +136,80 @@ def test_a_password_from_pgpassword_is_used(pg_roles, monkeypatch):
     assert cli(url, "list").exit_code == 0
 
 
+# ---------------------------------------------------------------- libpq's key=value form, ~/.pgpass, services
+def keyword_dsn(pg_server, pg_database: str, user: str, **params: str) -> str:
+    """The writer's key=value DSN over TCP, without its password (libpq finds it)."""
+    return (f"host={pg_server.tcp['host']} port={pg_server.tcp['port']} dbname={pg_database} user={user} "
+            "sslmode=disable" + "".join(f" {k}={v}" for k, v in params.items()))
+
+
+def test_a_keyword_dsn_in_db_or_the_environment_with_the_password_from_a_pgpass_file(
+        pg_server, pg_database, pg_roles, tmp_path, monkeypatch):
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"{pg_server.tcp['host']}:{pg_server.tcp['port']}:{pg_database}:{pg_roles.writer}:{PASSWORD}\n")
+    pgpass.chmod(0o600)
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    dsn = keyword_dsn(pg_server, pg_database, pg_roles.writer)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
+    refused = cli(dsn, "list")
+    if refused.exit_code == 0:
+        pytest.skip("this server trusts the connection (VIPCONTRACT_TEST_DSN): it asks for no password")
+    assert refused.exit_code == 1 and f"服务器要求账户 {pg_roles.writer} 的密码" in refused.output, refused.output
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    issue_and_sign(dsn, tmp_path)  # through --db
+    assert [r["kind"] for r in records(pg_roles.writer_url)] == ["issued", "signed"]
+    monkeypatch.setenv("VIPCONTRACT_DB", dsn)
+    shown = CliRunner().invoke(main, ["show", NO])
+    assert shown.exit_code == 0 and NO in shown.output, shown.output
+    assert not (tmp_path / "host=").exists() and not list(Path.cwd().glob("host=*"))  # never taken for a file
+
+
+def test_a_service_file_names_the_server(pg_server, pg_database, pg_roles, tmp_path, monkeypatch):
+    services = tmp_path / "pg_service.conf"
+    services.write_text(f"[office]\nhost={pg_server.tcp['host']}\nport={pg_server.tcp['port']}\n"
+                        f"dbname={pg_database}\nuser={pg_roles.writer}\nsslmode=disable\n")
+    monkeypatch.setenv("PGSERVICEFILE", str(services))
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    issue_and_sign("service=office", tmp_path)
+    assert [r["kind"] for r in records(pg_roles.writer_url)] == ["issued", "signed"]
+    monkeypatch.setenv("PGSERVICE", "office")  # libpq's own variable fills in what --db leaves out
+    shown = cli("sslmode=disable", "show", NO)
+    assert shown.exit_code == 0 and NO in shown.output, shown.output
+
+
+def test_a_keyword_dsn_is_said_without_its_password():
+    dsn = f"host=127.0.0.1 port={free_port()} dbname=register user=clerk password='s3 cret' sslmode=disable"
+    result = cli(dsn, "list")
+    assert result.exit_code == 1
+    assert result.output.startswith("错误：无法连接 PostgreSQL 登记簿 user=clerk password=*** dbname=register")
+    assert "s3" not in result.output and "cret" not in result.output
+
+
+@pytest.mark.parametrize(("text", "server"), [
+    ("host=db.office dbname=register", True),
+    ("service=office", True),
+    ("register.json", False),
+    ("./dbname=x", False),          # a file named like a parameter: given with its folder
+    ("/data/a=b.json", False),
+    ("dbname=x and more", False),    # not libpq's form: a path
+    ("postgresql://vip@db.office/register", True),
+])
+def test_a_path_stays_a_path(text, server):
+    from store import register_target
+    from store.base import is_database_url
+
+    assert is_database_url(text) is server
+    assert isinstance(register_target(text), str) is server
+
+
 @pytest.mark.parametrize(("dsn", "shown"), [
     ("postgresql://vip:pa%40ss@db.office:5432/register?sslmode=require",
      "postgresql://vip:***@db.office:5432/register?sslmode=require"),
     ("postgres://vip@db.office/register?password=secret&sslmode=verify-full",
      "postgres://vip@db.office/register?password=***&sslmode=verify-full"),
-    ("host=db.office user=vip password='a b' dbname=register", "host=db.office user=vip password=*** dbname=register"),
+    ("host=db.office user=vip password='a b' dbname=register", "user=vip password=*** dbname=register host=db.office"),
+    ("host=db.office password = s3cret sslmode=require", "password=*** host=db.office sslmode=require"),
+    ("host=db.office password='not closed", "host=db.office password=***"),
     ("postgresql:///register?host=/run/postgresql", "postgresql:///register?host=/run/postgresql"),
 ])
 def test_a_dsn_is_never_shown_with_its_password(dsn, shown):

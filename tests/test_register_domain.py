@@ -295,6 +295,31 @@ def test_a_retracted_delivery_no_longer_counts(profile):
     assert 4 in state.retracted
 
 
+def test_check_replays_once_and_gets_the_state_replay_gives(profile):
+    """`check` takes the state it compares the stored summary with from the replay that checks the
+    rules (checked_history): the same state as `replay`, corrections and retractions included."""
+    from contracts.checks import checked_history
+
+    histories = [
+        chain(issued(), Signed(D("2025-03-11"), D("2025-03-11")),
+              Corrected(2, (Change("signed_on", "2025-03-11", "2025-03-10"),
+                            Change("effective_date", "2025-03-11", "2025-03-10")), note="笔误")),
+        chain(issued(), SIGNED, sent("N-000001", NoticeKind.OTHER, "2026-01-05", DeliveryMethod.PERSONAL),
+              NoticeDelivered("N-000001", D("2026-01-06")), Corrected(4, retract=True)),
+        chain(issued(), SIGNED, Amended(f"{NO}-B1", D("2026-02-01"), D("2026-02-01"),
+                                        (Change("phone", CUSTOMER.phone, "13900000000"),))),
+        chain(issued()),
+    ]
+    for events in histories:
+        problems, state = checked_history(NO, [to_record(e) for e in events], profile)
+        assert problems == []
+        assert state == replay(events)
+    broken = [to_record(e) for e in histories[0]]
+    broken[1]["data"]["signed_on"] = "2025-03-09"  # the content no longer matches its hash
+    problems, state = checked_history(NO, broken, profile)
+    assert problems and state is None
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

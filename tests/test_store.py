@@ -357,7 +357,7 @@ def test_a_damaged_line_in_the_middle_is_reported(tmp_path):
 def test_open_store_picks_the_backend(tmp_path):
     assert isinstance(open_store(":memory:"), MemoryStore)
     assert isinstance(open_store(tmp_path / "r.json"), TinyDBStore)
-    with pytest.raises(StoreError, match="只支持本地文件或 postgresql:// 地址") as refused:
+    with pytest.raises(StoreError, match="只支持本地文件、postgresql:// 地址或 host=… dbname=… 形式的连接参数") as refused:
         open_store("mysql://clerk:s3cret@localhost/register")
     assert "s3cret" not in str(refused.value)
     with pytest.raises(StoreError, match="是目录"):
