@@ -24,7 +24,7 @@ from contracts.events import EventKind
 from contracts.profile import Profile
 from contracts.summary import summarize
 from store import CorruptStore, Store, StoreError
-from store.base import Summary, TornLine
+from store.base import SpanRow, Summary, TornLine, span_rows
 from store.chain import Head, Journal, Walk, extends, parse_head, walk
 from store.torn import TORN
 
@@ -68,6 +68,7 @@ def check(store: Store, profile: Profile, expect: Head | None = None) -> CheckRe
         problems.append(Problem("--expect-head", why))
     histories = sorted(found.histories.items())
     kept = dict(store.summaries())
+    indexed = dict(store.indexed_spans())
     differ: list[Problem] = []
     rebuilt: list[tuple[str, Summary]] = []
     for contract_no, records in histories:
@@ -75,7 +76,10 @@ def check(store: Store, profile: Profile, expect: Head | None = None) -> CheckRe
         problems += found_here
         # a history with a problem of its own is reported as such, not again through its summary
         if state is not None:
-            differ += summary_problem(kept.get(contract_no), contract_no, summarize(state).to_dict(), rebuilt)
+            fresh = summarize(state).to_dict()
+            differ += (summary_problem(kept.get(contract_no), contract_no, fresh, rebuilt)
+                       or spans_problem(kept.get(contract_no), indexed.get(contract_no, frozenset()),
+                                        contract_no, fresh, rebuilt))
     problems += check_notice_ids(histories)
     store.put_summaries(rebuilt)
     problems += differ
@@ -99,6 +103,24 @@ def summary_problem(stored: Summary | None, contract_no: str, fresh: Summary,
         return [Problem(contract_no, "登记簿旁索引文件中的合同摘要与按记录重放的结果不符"
                                      "（索引文件被改动或损坏），已按记录重建")]
     return []
+
+
+def spans_problem(stored: Summary | None, rows: frozenset[SpanRow], contract_no: str, fresh: Summary,
+                  rebuilt: list[tuple[str, Summary]]) -> list[Problem]:
+    """The span rows the store picks a contract by for reports, against the spans of the summary
+    `check` replayed, when the summary kept is that one (otherwise the store lists the contract
+    whatever its rows say): rows that disagree are reported and written again with the summary."""
+    if stored is None or stored != fresh:
+        return []
+    expected = span_rows(fresh)
+    if rows == expected:
+        return []
+    rebuilt.append((contract_no, fresh))
+    missing, extra = len(expected - rows), len(rows - expected)
+    found = "、".join(part for part in (f"缺少 {missing} 行" if missing else "",
+                                         f"多出 {extra} 行" if extra else "") if part)
+    return [Problem(contract_no, f"索引中该合同的报表日期区间与按记录重放的结果不符（{found}；索引被改动或损坏，"
+                                 "报表可能漏列或多读该合同），已按记录重建")]
 
 
 def legacy_notes(found: Walk) -> tuple[str, ...]:

@@ -103,8 +103,14 @@ class Store(Protocol):
         days are not known). A window of the term last days alone: last_day_from, last_day_to."""
 
     def put_summaries(self, items: Iterable[tuple[str, Summary]]) -> None:
-        """Keep (contract_no, summary) a reader rebuilt, in one go; each is ignored when its key is
-        not the contract's last record."""
+        """Keep (contract_no, summary) a reader rebuilt, in one go, the span rows with it; each is
+        ignored when its key is not the contract's last record."""
+
+    def indexed_spans(self) -> Iterator[tuple[str, frozenset[SpanRow]]]:
+        """(contract_no, the span rows `summaries(windows=...)` picks it by) for every contract with
+        any, sorted by contract number: for `check` to compare with the spans of the summary it
+        replays (a row lost hides the contract from every report). A store that picks from the
+        summaries themselves gives their spans (span_rows)."""
 
     def history(self, contract_no: str) -> list[Record]:
         """The contract's records in seq order; [] for an unknown contract."""
@@ -288,6 +294,14 @@ def summary_spans(summary: Summary) -> list[tuple[str, str, str]]:
         return []
     return [(str(kind), str(first or OPEN_FIRST), str(last or OPEN_LAST))
             for kind, found in spans.items() for first, last in found]
+
+
+SpanRow = tuple[str, str, str]  # (kind, first, last) of one span, as summary_spans gives it
+
+
+def span_rows(summary: Summary) -> frozenset[SpanRow]:
+    """The rows a store indexes a summary's spans by (a span kept twice is one row)."""
+    return frozenset(summary_spans(summary))
 
 
 def in_windows(summary: Summary, windows: Sequence[Window]) -> bool:

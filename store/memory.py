@@ -12,6 +12,7 @@ from typing import Any
 from .base import (
     ConflictError,
     Record,
+    SpanRow,
     Summary,
     TornLine,
     Window,
@@ -23,6 +24,7 @@ from .base import (
     os_user,
     sent_notice,
     series_number,
+    span_rows,
     summary_fits,
     windows_of,
 )
@@ -79,6 +81,12 @@ class MemoryStore:
                 records = self._data.get(contract_no)
                 if records and summary_fits(summary, json.loads(records[-1])):
                     self._summaries[contract_no] = json.dumps(summary, ensure_ascii=False)
+
+    def indexed_spans(self) -> Iterator[tuple[str, frozenset[SpanRow]]]:
+        """The spans of the summaries kept: what `summaries` picks by."""
+        for contract_no, summary in self.summaries():
+            if summary is not None and (rows := span_rows(summary)):
+                yield contract_no, rows
 
     def history(self, contract_no: str) -> list[Record]:
         return [json.loads(r) for r in self._data.get(contract_no, [])]

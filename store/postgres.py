@@ -37,6 +37,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,6 +53,7 @@ from .base import (
     DATABASE_URL_SCHEMES,
     ConflictError,
     Record,
+    SpanRow,
     StoreError,
     Summary,
     TornLine,
@@ -675,6 +677,13 @@ class PostgresStore:
                             f" JOIN {SCHEMA}.summaries s ON s.contract_no = x.no AND s.last_seq = x.seq"
                             " AND s.last_hash = x.hash",
                             [list(column) for column in zip(*rows, strict=True)])
+
+    def indexed_spans(self) -> Iterator[tuple[str, frozenset[SpanRow]]]:
+        rows = self._rows(f"SELECT contract_no, kind, first_day, last_day FROM {SCHEMA}.summary_spans"
+                          " ORDER BY contract_no")
+        for contract_no, found in itertools.groupby(rows, key=itemgetter(0)):
+            yield str(contract_no), frozenset((str(kind), first.isoformat(), last.isoformat())
+                                              for _no, kind, first, last in found)
 
     # ------------------------------------------------------------ documents
     def put_document(self, sha256: str, content: bytes) -> None:

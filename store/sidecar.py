@@ -35,12 +35,14 @@ import sqlite3
 import time
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from .base import Window, series_number, summary_spans, window_bounds
+from .base import SpanRow, Window, series_number, summary_spans, window_bounds
 from .chain import Head
 from .fault import fault_point
 
@@ -344,6 +346,13 @@ class Sidecar:
                 args += [kind, *window_bounds(first, last)]
         for name, seq, digest, blob in db.execute(sql + " ORDER BY c.contract_no", args):
             yield name, _fitting(blob, seq, digest)
+
+    def spans(self) -> list[tuple[str, frozenset[SpanRow]]]:
+        """(contract_no, its span rows) by number, for every contract with any (from the index on
+        contract_no alone: it holds every column of the table)."""
+        rows = self._open().execute("SELECT contract_no, kind, first, last FROM spans ORDER BY contract_no")
+        return [(contract_no, frozenset((kind, first, last) for _no, kind, first, last in found))
+                for contract_no, found in groupby(rows, key=itemgetter(0))]
 
     # ------------------------------------------------------------ writing summaries
     def put_summaries(self, items: list[tuple[str, Mapping[str, Any]]]) -> None:

@@ -49,6 +49,7 @@ from tinydb.table import Document, Table
 from .base import (
     ConflictError,
     Record,
+    SpanRow,
     StoreError,
     Summary,
     TornLine,
@@ -675,6 +676,15 @@ class TinyDBStore:
         items = list(items)
         if items:
             self._index(items)
+
+    def indexed_spans(self) -> Iterator[tuple[str, frozenset[SpanRow]]]:
+        """The sidecar's span rows; none when it is off (then `summaries` gives every contract)."""
+        try:
+            found = self._sidecar.spans() if self._sidecar.sync() else []
+        except Exception:  # noqa: BLE001 (a cache: read the journal instead)
+            self._sidecar.off = True
+            found = []
+        yield from found
 
     def history(self, contract_no: str) -> list[Record]:
         indexed = self._indexed_history(contract_no)
