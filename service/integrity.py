@@ -24,7 +24,7 @@ from contracts.events import EventKind
 from contracts.profile import Profile
 from contracts.summary import summarize
 from store import CorruptStore, Store, StoreError
-from store.base import SpanRow, Summary, TornLine, span_rows
+from store.base import Summary, TornLine, summary_span_text
 from store.chain import Head, Journal, Walk, extends, parse_head, walk
 from store.torn import TORN
 
@@ -78,7 +78,7 @@ def check(store: Store, profile: Profile, expect: Head | None = None) -> CheckRe
         if state is not None:
             fresh = summarize(state).to_dict()
             differ += (summary_problem(kept.get(contract_no), contract_no, fresh, rebuilt)
-                       or spans_problem(kept.get(contract_no), indexed.get(contract_no, frozenset()),
+                       or spans_problem(kept.get(contract_no), indexed.get(contract_no, ""),
                                         contract_no, fresh, rebuilt))
     problems += check_notice_ids(histories)
     store.put_summaries(rebuilt)
@@ -105,18 +105,19 @@ def summary_problem(stored: Summary | None, contract_no: str, fresh: Summary,
     return []
 
 
-def spans_problem(stored: Summary | None, rows: frozenset[SpanRow], contract_no: str, fresh: Summary,
+def spans_problem(stored: Summary | None, rows: str, contract_no: str, fresh: Summary,
                   rebuilt: list[tuple[str, Summary]]) -> list[Problem]:
     """The span rows the store picks a contract by for reports, against the spans of the summary
     `check` replayed, when the summary kept is that one (otherwise the store lists the contract
     whatever its rows say): rows that disagree are reported and written again with the summary."""
     if stored is None or stored != fresh:
         return []
-    expected = span_rows(fresh)
+    expected = summary_span_text(fresh)
     if rows == expected:
         return []
     rebuilt.append((contract_no, fresh))
-    missing, extra = len(expected - rows), len(rows - expected)
+    kept, made = set(rows.splitlines()), set(expected.splitlines())
+    missing, extra = len(made - kept), len(kept - made)
     found = "、".join(part for part in (f"缺少 {missing} 行" if missing else "",
                                          f"多出 {extra} 行" if extra else "") if part)
     return [Problem(contract_no, f"索引中该合同的报表日期区间与按记录重放的结果不符（{found}；索引被改动或损坏，"

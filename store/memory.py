@@ -12,7 +12,6 @@ from typing import Any
 from .base import (
     ConflictError,
     Record,
-    SpanRow,
     Summary,
     TornLine,
     Window,
@@ -24,8 +23,8 @@ from .base import (
     os_user,
     sent_notice,
     series_number,
-    span_rows,
     summary_fits,
+    summary_span_text,
     windows_of,
 )
 from .chain import FIRST_POSITION, GENESIS, Head, Journal, JournalLine, sealed_line
@@ -82,11 +81,11 @@ class MemoryStore:
                 if records and summary_fits(summary, json.loads(records[-1])):
                     self._summaries[contract_no] = json.dumps(summary, ensure_ascii=False)
 
-    def indexed_spans(self) -> Iterator[tuple[str, frozenset[SpanRow]]]:
+    def indexed_spans(self) -> Iterator[tuple[str, str]]:
         """The spans of the summaries kept: what `summaries` picks by."""
         for contract_no, summary in self.summaries():
-            if summary is not None and (rows := span_rows(summary)):
-                yield contract_no, rows
+            if summary is not None and (text := summary_span_text(summary)):
+                yield contract_no, text
 
     def history(self, contract_no: str) -> list[Record]:
         return [json.loads(r) for r in self._data.get(contract_no, [])]

@@ -37,7 +37,6 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -53,7 +52,6 @@ from .base import (
     DATABASE_URL_SCHEMES,
     ConflictError,
     Record,
-    SpanRow,
     StoreError,
     Summary,
     TornLine,
@@ -678,12 +676,15 @@ class PostgresStore:
                             " AND s.last_hash = x.hash",
                             [list(column) for column in zip(*rows, strict=True)])
 
-    def indexed_spans(self) -> Iterator[tuple[str, frozenset[SpanRow]]]:
-        rows = self._rows(f"SELECT contract_no, kind, first_day, last_day FROM {SCHEMA}.summary_spans"
-                          " ORDER BY contract_no")
-        for contract_no, found in itertools.groupby(rows, key=itemgetter(0)):
-            yield str(contract_no), frozenset((str(kind), first.isoformat(), last.isoformat())
-                                              for _no, kind, first, last in found)
+    def indexed_spans(self) -> Iterator[tuple[str, str]]:
+        # a text per contract made by the server (base.span_text: distinct lines in code point
+        # order, dates as ISO whatever the DateStyle), not a row per span sent and held
+        rows = self._rows(f"SELECT contract_no, string_agg(DISTINCT line, E'\\n' ORDER BY line) FROM"
+                          f" (SELECT contract_no, (kind || ' ' || to_char(first_day, 'YYYY-MM-DD') || ' '"
+                          f" || to_char(last_day, 'YYYY-MM-DD')) COLLATE \"C\" AS line"
+                          f" FROM {SCHEMA}.summary_spans) s GROUP BY contract_no ORDER BY contract_no")
+        for contract_no, text in rows:
+            yield str(contract_no), str(text)
 
     # ------------------------------------------------------------ documents
     def put_document(self, sha256: str, content: bytes) -> None:

@@ -42,7 +42,7 @@ from typing import Any
 
 import orjson
 
-from .base import SpanRow, Window, series_number, summary_spans, window_bounds
+from .base import Window, series_number, span_text, summary_spans, window_bounds
 from .chain import Head
 from .fault import fault_point
 
@@ -347,11 +347,11 @@ class Sidecar:
         for name, seq, digest, blob in db.execute(sql + " ORDER BY c.contract_no", args):
             yield name, _fitting(blob, seq, digest)
 
-    def spans(self) -> list[tuple[str, frozenset[SpanRow]]]:
-        """(contract_no, its span rows) by number, for every contract with any (from the index on
-        contract_no alone: it holds every column of the table)."""
+    def spans(self) -> list[tuple[str, str]]:
+        """(contract_no, its span rows as base.span_text) by number, for every contract with any
+        (from the index on contract_no alone: it holds every column of the table)."""
         rows = self._open().execute("SELECT contract_no, kind, first, last FROM spans ORDER BY contract_no")
-        return [(contract_no, frozenset((kind, first, last) for _no, kind, first, last in found))
+        return [(contract_no, span_text(row[1:] for row in found))
                 for contract_no, found in groupby(rows, key=itemgetter(0))]
 
     # ------------------------------------------------------------ writing summaries

@@ -49,7 +49,6 @@ from tinydb.table import Document, Table
 from .base import (
     ConflictError,
     Record,
-    SpanRow,
     StoreError,
     Summary,
     TornLine,
@@ -677,7 +676,7 @@ class TinyDBStore:
         if items:
             self._index(items)
 
-    def indexed_spans(self) -> Iterator[tuple[str, frozenset[SpanRow]]]:
+    def indexed_spans(self) -> Iterator[tuple[str, str]]:
         """The sidecar's span rows; none when it is off (then `summaries` gives every contract)."""
         try:
             found = self._sidecar.spans() if self._sidecar.sync() else []
