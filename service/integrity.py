@@ -4,7 +4,7 @@ torn lines set aside.
 `check` walks the whole journal once (store.chain): the chain over every append, a second line
 for a (contract, seq), the head and whether it still extends a head written down earlier; then
 replays each contract's history once (contracts.checks) from what the walk collected, for its
-rules and for the summary kept of it; then lists the
+rules and for the summary kept of it and the span rows the store picks it by for reports; then lists the
 torn lines still at the end of the file or set aside next to it, what a writer killed in the
 middle of writing documents left (service.writes), and the documents kept with the register that
 are damaged, or named by an event and not held (service.documents).
