@@ -189,8 +189,8 @@ def whole_operation(url: str, what: str) -> dict[str, Any]:
         else:
             sheet = S.report_from_store(store, profile, what.removeprefix("report_"), AS_OF)
         rows = len(sheet.rows)
-        with open(os.devnull, "w", encoding="utf-8") as sink:  # what `vipcontract` prints, piped
-            sink.write(render_text(sheet))
+        with open(os.devnull, "w", encoding="utf-8") as sink:  # what `vipcontract` prints, piped:
+            sink.write(render_text(S.for_format(sheet, "table")))  # the terminal's columns
     found = {"wall": time.perf_counter() - t, "cpu": time.process_time() - c, "rows": rows,
              "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     after = _backend_cpu(backend)
