@@ -5,11 +5,26 @@ This module parses, calls the service layer, and prints. Business rules live in 
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
+
+
+def _interrupted_while_starting(signum: int, frame: object) -> None:
+    sys.stderr.write("\n已中断。\n")
+    raise SystemExit(130)
+
+
+# Loading the libraries below takes most of a second: a Ctrl-C then ends the command with the
+# same line and code as later, not with a traceback of whichever import it cut.
+_IMPORTED_IN_MAIN_THREAD = threading.current_thread() is threading.main_thread()  # where signals are set
+_SIGINT_BEFORE_START = (signal.signal(signal.SIGINT, _interrupted_while_starting)
+                        if _IMPORTED_IN_MAIN_THREAD else None)
+
 import contextlib
 import datetime as dt
 import functools
 import json
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -338,6 +353,13 @@ def require_issuing_profile(settings: Settings) -> None:
             f"把其中的甲方名称、统一社会信用代码和收款账户改为贵公司的真实信息后再签发。")
 
 
+def stop_listening_for_ctrl_c() -> None:
+    """The command is ending after a Ctrl-C: a second one (a user pressing twice) must not turn
+    its exit with one line and code 130 into death by signal half-way through."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class _Main(click.Group):
     """The command group: whatever escapes a command ends in one Chinese line and an exit
     code, never in a traceback (that goes to the log the line names)."""
@@ -351,6 +373,7 @@ class _Main(click.Group):
             raise
         except (KeyboardInterrupt, click.Abort):
             # Ctrl-C, or the end of input at a prompt: every write is all-or-nothing.
+            stop_listening_for_ctrl_c()
             click.echo("\n已中断。", err=True)
             raise click.exceptions.Exit(failures.INTERRUPTED_EXIT) from None
         except BrokenPipeError:
@@ -2073,7 +2096,7 @@ def batch_issue(settings: Settings, file: str, out: str, jobs: int | None, forma
     （--skip-invalid 而没有一行无误时也是 1），130 被中断。
     """
     from contracts.validation import optional_text
-    from service.batch import run_issue
+    from service.batch import EXIT_INTERRUPTED, run_issue
 
     require_issuing_profile(settings)
     parse_formats(formats)
@@ -2083,6 +2106,8 @@ def batch_issue(settings: Settings, file: str, out: str, jobs: int | None, forma
     code, lines = run_issue(file, db_path=settings.db_path, profile=settings.profile, out_dir=out, today=today(),
                             formats=formats, jobs=jobs, skip_invalid=skip_invalid, batch_key=batch_key,
                             default_type=kind, render_signed=render_signed, allow_second=allow_second)
+    if code == EXIT_INTERRUPTED:
+        stop_listening_for_ctrl_c()
     for line in lines:
         click.echo(line)
     click.get_current_context().exit(code)
@@ -2418,6 +2443,9 @@ def _chinese_usage(command: click.Command) -> None:
 
 _chinese_usage(main)
 
+
+if _IMPORTED_IN_MAIN_THREAD:  # started: Ctrl-C as it was
+    signal.signal(signal.SIGINT, signal.SIG_DFL if _SIGINT_BEFORE_START is None else _SIGINT_BEFORE_START)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,6 +24,16 @@ TEST_PROFILE = Path(__file__).resolve().parent / "data" / "profile.toml"
 def _test_profile(monkeypatch):
     """Commands run through the CLI use the tests' profile unless a test says otherwise."""
     monkeypatch.setenv("VIPCONTRACT_PROFILE", str(TEST_PROFILE))
+
+
+@pytest.fixture(autouse=True)
+def _ctrl_c_as_before():
+    """A command interrupted in-process stops listening for Ctrl-C, as a process that is ending
+    does; the next test gets it back, and so do the processes it starts (a child started with
+    SIGINT ignored would never see a Ctrl-C)."""
+    handler = signal.getsignal(signal.SIGINT)
+    yield
+    signal.signal(signal.SIGINT, handler)
 
 # The demo's sample customers, without the fee (the agreement's parameter, not the customer's).
 INDIVIDUAL = {k: v for k, v in SAMPLE_INDIVIDUAL.items() if k != "annual_fee"}

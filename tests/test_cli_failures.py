@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import re
+import signal
 
 import pytest
 from click.testing import CliRunner
@@ -79,6 +80,8 @@ def test_ctrl_c_exits_130_in_one_line(run, monkeypatch, tmp_path):
     result = run("init", str(tmp_path / "profile.toml"))
     assert result.exit_code == failures.INTERRUPTED_EXIT == 130
     assert one_chinese_line(result.output) == "已中断。"
+    # the command is ending: a second Ctrl-C must not kill it by signal before it exits with 130
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
 
 
 def test_the_log_falls_back_to_the_temporary_folder(monkeypatch, tmp_path):

@@ -282,7 +282,11 @@ def test_a_double_ctrl_c_stops_batch_issue_and_leaves_nothing_running(tmp_path, 
             str(sheet), "--out", str(tmp_path / "out"), "--jobs", "2", "--format", "docx"]
     process = subprocess.Popen(args, cwd=tmp_path, env=env, start_new_session=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(2.5 + delay)  # the workers are rendering
+    out_dir, deadline = tmp_path / "out", time.monotonic() + 60
+    while time.monotonic() < deadline and not (out_dir.exists() and any(out_dir.iterdir())):
+        time.sleep(0.02)  # until the workers are rendering (their temporary files appear)
+    assert process.poll() is None, "the batch ended before it could be interrupted"
+    time.sleep(delay)
     os.killpg(process.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C: the whole group
     time.sleep(0.05)
     try:
@@ -328,3 +332,37 @@ def test_vipcontract_db_pointing_nowhere_is_named(run, tmp_path, monkeypatch):
     result = CliRunner().invoke(cli.main, ["list"])
     assert result.exit_code == 1 and str(tmp_path / "typo.json") in result.output
     assert "VIPCONTRACT_DB" in result.output and not (tmp_path / "typo.json").exists()
+
+
+STARTING_SCRIPT = textwrap.dedent("""
+    import os, signal, sys
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal
+
+    class CtrlCWhileLoading:
+        # Ctrl-C arrives while cli.py is still loading its libraries (here: as click is imported).
+        def find_spec(self, name, path=None, target=None):
+            if name == "click":
+                sys.meta_path.remove(self)
+                os.kill(os.getpid(), signal.SIGINT)
+            return None
+
+    sys.meta_path.insert(0, CtrlCWhileLoading())
+    import cli
+    cli.main()
+""")
+
+
+def test_a_ctrl_c_while_the_command_is_still_starting_ends_it_with_one_line(tmp_path):
+    script = tmp_path / "run.py"
+    script.write_text(STARTING_SCRIPT, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, str(script), "list"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "\n已中断。\n")
+
+
+def test_once_started_ctrl_c_is_as_it_was_before_the_command_was_loaded():
+    import cli
+
+    assert cli._IMPORTED_IN_MAIN_THREAD
+    assert signal.getsignal(signal.SIGINT) is not cli._interrupted_while_starting

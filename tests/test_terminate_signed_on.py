@@ -16,13 +16,18 @@ from contracts.dates import SHANGHAI
 from tests.readback_docx import docx_body_lines
 from tests.readback_pdf import pdf_body_text, squash
 from tests.test_dates_in_text import customer_args
+from tests.test_register_fixtures import freeze_clock
 
-TODAY = dt.datetime.now(SHANGHAI).date()
+# The commands run on a fixed day (a run may cross midnight in Shanghai between the test's
+# "today" and the command's).
+NOW = dt.datetime(2026, 9, 15, 10, 30, tzinfo=SHANGHAI)
+TODAY = NOW.date()
 
 
 @pytest.fixture
-def signed(tmp_path):
+def signed(tmp_path, monkeypatch):
     """An individual contract signed on 2025-03-10; returns (run, contract number, out dir)."""
+    freeze_clock(monkeypatch, NOW)
     db = tmp_path / "db.json"
 
     def run(*args: str):
