@@ -3,6 +3,7 @@ command line (tests/crash_child.py --serve), for tests that start hundreds of th
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import selectors
@@ -25,10 +26,11 @@ class ForkedCli:
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self._folder = tempfile.TemporaryDirectory(prefix="vip-forked-")
 
-    def run(self, args: Sequence[str], env: Mapping[str, str], timeout: float = 120
+    def run(self, args: Sequence[str], env: Mapping[str, str], cwd: Path | None = None, timeout: float = 120
             ) -> subprocess.CompletedProcess[str]:
         out, err = Path(self._folder.name, "stdout"), Path(self._folder.name, "stderr")
-        request = {"args": list(args), "env": dict(env), "cwd": os.getcwd(), "stdout": str(out), "stderr": str(err)}
+        request = {"args": list(args), "env": dict(env), "cwd": str(cwd or os.getcwd()), "stdout": str(out),
+                   "stderr": str(err)}
         assert self._server.stdin is not None and self._server.stdout is not None
         self._server.stdin.write(json.dumps(request) + "\n")
         self._server.stdin.flush()
@@ -49,3 +51,17 @@ class ForkedCli:
             self._server.kill()
             self._server.wait()
         self._folder.cleanup()
+
+
+_SERVERS: dict[str, ForkedCli] = {}
+
+
+def run_forked(args: Sequence[str], env: Mapping[str, str], cwd: Path | None = None
+               ) -> subprocess.CompletedProcess[str]:
+    """`crash_child.py args` in a process of its own, forked from this test process's server (one
+    per way of rendering: the fake renderer is chosen when the server starts)."""
+    kind = "fake" if env.get("VIPCONTRACT_FAKE_RENDER") else "real"
+    if kind not in _SERVERS:
+        _SERVERS[kind] = ForkedCli(env)
+        atexit.register(_SERVERS[kind].close)
+    return _SERVERS[kind].run(args, env, cwd)

@@ -9,7 +9,6 @@ VIPCONTRACT_SOAK (default 200) random kills across the four.
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import itertools
 import os
@@ -26,7 +25,7 @@ from store import TinyDBStore
 from store.atomic import TEMP_SUFFIX
 from store.fault import ENV as FAULT_ENV
 from tests.conftest import TEST_PROFILE
-from tests.forked_cli import ForkedCli
+from tests.forked_cli import run_forked
 
 CHILD = Path(__file__).resolve().parent / "crash_child.py"
 # Every step of a write with documents, in order (service.writes, store.fault).
@@ -39,17 +38,6 @@ PAY_STEPS = ("written", "indexing", "appended")
 RECOVERABLE = ("已登记的文书仍是临时文件", "未登记")
 SURNAMES, GIVEN = "赵钱孙李周吴郑王冯陈", "一二三四五六七八九十"
 NAMES = [s + g for s, g in itertools.product(SURNAMES, GIVEN)]
-
-
-_COMMANDS: list[ForkedCli] = []
-
-
-def commands(env: dict[str, str]) -> ForkedCli:
-    """Each command in a process of its own, forked from one that has loaded the command line."""
-    if not _COMMANDS:
-        _COMMANDS.append(ForkedCli(env))
-        atexit.register(_COMMANDS[0].close)
-    return _COMMANDS[0]
 
 
 class Office:
@@ -65,7 +53,8 @@ class Office:
         env.pop(FAULT_ENV, None)
         if fault:
             env[FAULT_ENV] = fault
-        return commands(env).run(["--db", str(self.db), "--new-register", *args], env)
+        # a process of its own, forked from one that has loaded the command line
+        return run_forked(["--db", str(self.db), "--new-register", *args], env)
 
     def issue(self, fault: str | None = None) -> subprocess.CompletedProcess[str]:
         name = NAMES[self.issued % len(NAMES)]

@@ -20,6 +20,7 @@ from cli import main
 from store import open_store
 from store.postgres import PostgresStore, ReadOnlyAccount, masked_dsn
 from tests.conftest import INDIVIDUAL, TEST_PROFILE
+from tests.forked_cli import run_forked
 from tests.pg import PASSWORD, free_port
 from tests.test_register_fixtures import fake_renderer  # noqa: F401  (fixture)
 
@@ -397,8 +398,7 @@ def run_child(url: str, tmp_path: Path, *args: str, fault: str | None = None,
     env.pop("VIPCONTRACT_FAULT_AT", None)
     if fault:
         env["VIPCONTRACT_FAULT_AT"] = fault
-    return subprocess.run([sys.executable, str(ROOT / "tests" / "crash_child.py"), "--db", url, *args],
-                          cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    return run_forked(["--db", url, *args], env, cwd)
 
 
 @pytest.mark.parametrize("fault", ["rendered", "appended"])
