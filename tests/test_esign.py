@@ -66,11 +66,10 @@ class Place:
                 if p.is_file() and not p.name.endswith(".json.index")}
 
 
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory) -> Place:
-    """A register with one issued agreement (a real PDF, with its signature fields), a CA, the
-    provider's certificates, and a profile that trusts the CA."""
-    root = tmp_path_factory.mktemp("esign")
+def signing_office(root: Path) -> pki.Issued:
+    """A folder with what sealing needs: a test CA (returned) that the profile trusts, the
+    provider's certificate under it (good.p12) and a self-signed one (self.p12), the password
+    file, and a customer for `issue --from`."""
     ca = pki.root_ca()
     (root / "ca.pem").write_bytes(ca.pem())
     profile = TEST_PROFILE.read_text(encoding="utf-8") + '\n[signing]\ntrust_roots = ["ca.pem"]\n'
@@ -78,16 +77,24 @@ def prepared(tmp_path_factory) -> Place:
     (root / "password.txt").write_bytes(PASSWORD + b"\n")
     pki.write_p12(root / "good.p12", pki.signing_cert(ca), PASSWORD, (ca,))
     pki.write_p12(root / "self.p12", pki.signing_cert(None), PASSWORD)
+    (root / "customer.yaml").write_text(
+        "\n".join(f'{k}: "{v}"' for k, v in {**INDIVIDUAL, "annual_fee": "12800"}.items()), encoding="utf-8")
+    return ca
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory) -> Place:
+    """A register with one issued agreement (a real PDF, with its signature fields), a CA, the
+    provider's certificates, and a profile that trusts the CA."""
+    root = tmp_path_factory.mktemp("esign")
+    ca = signing_office(root)
     pki.write_p12(root / "expired.p12", pki.expired_cert(ca), PASSWORD, (ca,))
     pki.write_p12(root / "nokey.p12", pki.signing_cert(ca), PASSWORD, (ca,), with_key=False)
     pki.write_p12(root / "encrypts.p12", pki.signing_cert(ca, signs=False), PASSWORD, (ca,))
     pki.write_p12(root / "other-ca.p12", pki.signing_cert(pki.root_ca("另一个根证书")), PASSWORD)
     pki.write_p12(root / "customer.p12", pki.signing_cert(ca, "张三"), PASSWORD, (ca,))
-    customer = root / "customer.yaml"
-    customer.write_text("\n".join(f'{k}: "{v}"' for k, v in {**INDIVIDUAL, "annual_fee": "12800"}.items()),
-                        encoding="utf-8")
     place = Place(root, ca)
-    result = place.run("--new-register", "issue", "--type", "individual", "--from", str(customer),
+    result = place.run("--new-register", "issue", "--type", "individual", "--from", str(root / "customer.yaml"),
                        "--issued-on", "2025-03-01", "--format", "pdf", "--out", str(place.out))
     assert result.exit_code == 0, result.output
     return place

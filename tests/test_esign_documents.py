@@ -20,10 +20,8 @@ from service.sources import load_profile
 from store import open_store
 from store.documents import DocumentShelf
 from store.fault import ENV as FAULT_ENV
-from tests import pki
-from tests.conftest import INDIVIDUAL, TEST_PROFILE
 from tests.test_crash_write_path import CHILD
-from tests.test_esign import PASSWORD, Place, first_stream_byte, load_asn1, validate
+from tests.test_esign import Place, first_stream_byte, load_asn1, signing_office, validate
 
 NO = "VIP-2025-000001"
 B1, X1, J1 = f"{NO}-B1", f"{NO}-X1", f"{NO}-J1"
@@ -46,19 +44,9 @@ def prepared(tmp_path_factory) -> DocPlace:
     """An agreement, its 补充协议 B1 (PDF), a 续签协议 X1 issued as DOCX only, and a 解除协议 J1
     (PDF), all real documents with their signature fields; a CA and the provider's certificate."""
     root = tmp_path_factory.mktemp("esign-docs")
-    ca = pki.root_ca()
-    (root / "ca.pem").write_bytes(ca.pem())
-    profile = TEST_PROFILE.read_text(encoding="utf-8") + '\n[signing]\ntrust_roots = ["ca.pem"]\n'
-    (root / "profile.toml").write_text(profile, encoding="utf-8")
-    (root / "password.txt").write_bytes(PASSWORD + b"\n")
-    pki.write_p12(root / "good.p12", pki.signing_cert(ca), PASSWORD, (ca,))
-    pki.write_p12(root / "self.p12", pki.signing_cert(None), PASSWORD)
-    customer = root / "customer.yaml"
-    customer.write_text("\n".join(f'{k}: "{v}"' for k, v in {**INDIVIDUAL, "annual_fee": "12800"}.items()),
-                        encoding="utf-8")
-    place = DocPlace(root, ca)
+    place = DocPlace(root, signing_office(root))
     out = str(place.out)
-    for args in (("--new-register", "issue", "--type", "individual", "--from", str(customer),
+    for args in (("--new-register", "issue", "--type", "individual", "--from", str(root / "customer.yaml"),
                   "--issued-on", "2025-03-01", "--format", "pdf", "--out", out),
                  ("sign", NO, "--on", "2025-03-10"),
                  ("amend", NO, "--signed-on", "2026-01-05", "--effective-on", "2026-03-11",
