@@ -1458,6 +1458,13 @@ def signature_lines(settings: Settings, store: Any, path: Path, expect: Any) -> 
     return SignedLines(tuple(lines), ok, registered)
 
 
+REVOCATION_TEXT = {
+    "good": "文件内保存的吊销信息表明签署时证书未被吊销",
+    "revoked": "签名无效：文件内保存的吊销信息表明签署时证书已被吊销",
+    "incomplete": "文件内保存的吊销信息不足以判断签署时证书是否被吊销",
+    "none": "文件内未保存吊销信息（未核对证书是否被吊销）",
+}
+
 MODIFICATION_TEXT = {
     "none": "签名后文件未被改动",
     "form_filling": "签名后只填写了表单或增加了其他签名（允许的改动）",
@@ -1479,6 +1486,8 @@ def signature_facts(report: Any) -> list[str]:
         facts.append("签名有效")
     facts.append("证书受信任" if report.trusted else
                  "证书不受信任（自签名、已过期，或不能追溯到受信任的根证书）")
+    if report.revocation in REVOCATION_TEXT:
+        facts.append(REVOCATION_TEXT[report.revocation])
     if report.intact:
         facts.append(MODIFICATION_TEXT[report.modification])
     return facts

@@ -511,10 +511,15 @@ class SignatureReport:
     covers_file: bool  # nothing was appended after this signature
     modification: str  # "none" | "form_filling" (fields filled, signatures added) | "other" | "unknown"
     revision_sha256: str  # sha256 of the file as it was when signed (the bytes up to the signature's end)
+    # What the revocation information kept in the file (its DSS) says of the certificates at the
+    # signing time: "good", "revoked", "incomplete" (not enough to tell), "none" (the file keeps
+    # none), "unchecked" (the certificate is not trusted: there is nothing to check it against).
+    revocation: str = "unchecked"
 
     @property
     def ok(self) -> bool:
-        return self.intact and self.valid and self.modification in ("none", "form_filling")
+        return (self.intact and self.valid and self.modification in ("none", "form_filling")
+                and self.revocation != "revoked")
 
 
 def signature_reports(path: Path, roots: Sequence[Any]) -> list[SignatureReport] | None:
@@ -565,7 +570,34 @@ def _report(sig: Any, data: bytes, roots: Sequence[Any]) -> SignatureReport:
                                                      "FORM_FILLING": "form_filling"}.get(level.name, "other")
     ts = status.timestamp_validity
     when = ts.timestamp if ts is not None else status.signer_reported_dt
+    revocation = kept_revocation_says(sig, roots, when) if status.trusted and status.valid else "unchecked"
     return SignatureReport(
         sig.field_name, signer, when.astimezone(SHANGHAI) if when else None, ts is not None,
         bool(status.intact), bool(status.valid), bool(status.trusted),
-        status.coverage is not None and status.coverage.name == "ENTIRE_FILE", modification, revision)
+        status.coverage is not None and status.coverage.name == "ENTIRE_FILE", modification, revision, revocation)
+
+
+def kept_revocation_says(sig: Any, roots: Sequence[Any], signed_at: dt.datetime | None) -> str:
+    """The signature validated again, offline, with revocation checked against only what the file
+    keeps in its document security store (`seal --with-revocation`, B-LT), as of the signing time:
+    a CRL or OCSP response fetched when sealing may be dated a little after it."""
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
+
+    try:
+        dss = DocumentSecurityStore.read_dss(sig.reader)
+    except NoDSSFoundError:
+        return "none"
+    if not dss.crls and not dss.ocsps:
+        return "none"
+    options: dict[str, Any] = {"trust_roots": list(roots), "allow_fetching": False, "revocation_mode": "hard-fail",
+                               "retroactive_revinfo": True}
+    if signed_at is not None:
+        options["moment"] = signed_at
+    try:
+        status = validate_pdf_signature(sig, signer_validation_context=dss.as_validation_context(options))
+    except Exception:  # noqa: BLE001 - revocation information pyHanko cannot read tells nothing
+        return "incomplete"
+    if status.revoked:
+        return "revoked"
+    return "good" if status.trusted else "incomplete"

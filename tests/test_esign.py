@@ -170,7 +170,7 @@ def test_verify_says_which_contract_and_each_signature(place):
     assert lines[1] == "登记簿中保存有该文书的内容（vipcontract documents get 可取回）。"
     assert lines[2] == "文件中有 1 个电子签名："
     assert lines[3].startswith("  签名 1（签名栏 provider）：签署人 北京测试客户服务有限公司电子签章；签署时间 ")
-    assert lines[3].endswith("（北京时间，签署人电脑的时间）；签名有效；证书受信任；签名后文件未被改动")
+    assert lines[3].endswith("（北京时间，签署人电脑的时间）；签名有效；证书受信任；文件内未保存吊销信息（未核对证书是否被吊销）；签名后文件未被改动")
     # the unsigned agreement: registered and kept, and no signature to speak of
     plain = place.run("verify", str(place.out / AGREEMENT))
     assert plain.exit_code == 0 and len(plain.output.splitlines()) == 2
@@ -223,7 +223,7 @@ def test_an_update_after_signing_is_reported_as_a_modification(place):
     lines = result.output.splitlines()
     assert lines[0] == (f"{path}：不是本登记簿签发的文件本身，但其中签名 1 所签的版本是本登记簿签发的文书 {NO}"
                         f"（合同 {NO}，第 2 条记录：甲方电子签章，登记簿第 3 行）")
-    assert lines[2].endswith("签名有效；证书受信任；签名后文件被改动（签名之后追加了表单填写和签名以外的修改）")
+    assert lines[2].endswith("签名有效；证书受信任；文件内未保存吊销信息（未核对证书是否被吊销）；签名后文件被改动（签名之后追加了表单填写和签名以外的修改）")
 
 
 def test_a_countersignature_in_the_customer_field_is_an_allowed_change(place):
@@ -243,9 +243,9 @@ def test_a_countersignature_in_the_customer_field_is_an_allowed_change(place):
     lines = result.output.splitlines()
     assert "签名 1 所签的版本是本登记簿签发的文书" in lines[0]
     assert lines[1] == "文件中有 2 个电子签名："
-    assert lines[2].endswith("签名有效；证书受信任；签名后只填写了表单或增加了其他签名（允许的改动）")
+    assert lines[2].endswith("签名有效；证书受信任；文件内未保存吊销信息（未核对证书是否被吊销）；签名后只填写了表单或增加了其他签名（允许的改动）")
     assert lines[3].startswith("  签名 2（签名栏 customer）：签署人 张三（北京测试客户服务有限公司）；")
-    assert lines[3].endswith("签名有效；证书受信任；签名后文件未被改动")
+    assert lines[3].endswith("签名有效；证书受信任；文件内未保存吊销信息（未核对证书是否被吊销）；签名后文件未被改动")
 
 
 @pytest.mark.parametrize(("cert", "why"), [
@@ -403,7 +403,7 @@ def test_a_time_stamp_makes_it_pades_b_t(place, time_stamp_service):
     assert history(place)[-1]["level"] == "B-T"
     verified = place.run("verify", str(place.out / SEALED))
     assert verified.exit_code == 0, verified.output
-    assert "（北京时间，时间戳服务机构的时间）；签名有效；证书受信任；签名后文件未被改动" in verified.output
+    assert "（北京时间，时间戳服务机构的时间）；签名有效；证书受信任；文件内未保存吊销信息（未核对证书是否被吊销）；签名后文件未被改动" in verified.output
     _field, _subfilter, status = validate(place.out / SEALED, [load_asn1(place.ca)])
     assert status.timestamp_validity is not None and status.timestamp_validity.intact
 

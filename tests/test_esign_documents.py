@@ -104,7 +104,7 @@ def test_a_termination_agreement_is_sealed_and_verify_names_contract_document_an
     lines = verified.output.splitlines()
     assert lines[0].startswith(f"{place.out / SEALED_J1}：本登记簿签发的文书 {J1}（合同 {NO}，第 {seq} 条记录："
                                "甲方电子签章，登记簿第 ")
-    assert lines[3].endswith("签名有效；证书受信任；签名后文件未被改动")
+    assert lines[3].endswith("签名有效；证书受信任；文件内未保存吊销信息（未核对证书是否被吊销）；签名后文件未被改动")
 
     data = bytearray((place.out / SEALED_J1).read_bytes())
     data[first_stream_byte(bytes(data))] ^= 0x01

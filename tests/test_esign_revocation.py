@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from asn1crypto import crl
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
@@ -98,6 +99,7 @@ def test_the_crl_is_embedded_within_the_signature(place, crl_server):
     assert sealed["revocation_info"] is True and sealed["level"] == "B-B"
     verified = place.run("verify", str(place.out / SEALED))
     assert verified.exit_code == 0 and "签名后文件未被改动" in verified.output
+    assert "证书受信任；文件内保存的吊销信息表明签署时证书未被吊销；" in verified.output, verified.output
     assert place.run("check").exit_code == 0
 
 
@@ -123,6 +125,28 @@ def test_without_the_option_nothing_is_fetched(place, crl_server):
     assert asked == []
     with pytest.raises(NoDSSFoundError):
         DocumentSecurityStore.read_dss(PdfFileReader(io.BytesIO((place.out / SEALED).read_bytes())))
+    verified = place.run("verify", str(place.out / SEALED))
+    assert verified.exit_code == 0, verified.output
+    assert "证书受信任；文件内未保存吊销信息（未核对证书是否被吊销）；" in verified.output, verified.output
+    assert asked == []  # verify fetches nothing either
+
+
+def test_verify_says_a_signature_is_invalid_when_the_revocation_information_kept_in_the_file_revokes_it(
+    place, crl_server
+):
+    """Sealed without --with-revocation by a certificate its CA had revoked; the CA's CRL added to
+    the file afterwards (an update allowed after signing, as an archive adds revocation data)."""
+    _url, served, _asked = crl_server
+    assert place.seal("revoked.p12").exit_code == 0
+    sealed = place.out / SEALED
+    with open(sealed, "rb") as fh:
+        (sig,) = PdfFileReader(fh).embedded_signatures
+        contents = sig.pkcs7_content
+    with open(sealed, "r+b") as fh:
+        DocumentSecurityStore.add_dss(fh, contents, crls=[crl.CertificateList.load(served["/ca.crl"])])
+    verified = place.run("verify", str(sealed))
+    assert verified.exit_code == 1, verified.output
+    assert "证书受信任；签名无效：文件内保存的吊销信息表明签署时证书已被吊销；" in verified.output, verified.output
 
 
 def test_with_a_time_stamp_it_is_pades_b_lt(place, crl_server):
@@ -141,7 +165,8 @@ def test_with_a_time_stamp_it_is_pades_b_lt(place, crl_server):
     assert sealed["level"] == "B-LT" and sealed["revocation_info"] is True
     verified = place.run("verify", str(place.out / SEALED))
     assert verified.exit_code == 0, verified.output
-    assert "（北京时间，时间戳服务机构的时间）；签名有效；证书受信任；签名后文件未被改动" in verified.output
+    assert ("（北京时间，时间戳服务机构的时间）；签名有效；证书受信任；文件内保存的吊销信息表明签署时证书未被吊销；"
+            "签名后文件未被改动") in verified.output, verified.output
     with open(place.out / SEALED, "rb") as fh:
         reader = PdfFileReader(fh)
         dss = DocumentSecurityStore.read_dss(reader)
