@@ -938,9 +938,11 @@ def _run_pool(tasks: list[RenderTask], committer: _Committer, profile: Profile,
             pending[pool.submit(render_task, claimed)] = claimed
 
     try:
-        # The workers start on the first submit; a Ctrl-C before their initializer ignores it
-        # would print a traceback from each of them, so it waits until they are running.
-        with writes.interrupt_guard():
+        # The workers are forked on the first submit with this process's handler; a Ctrl-C
+        # before their initializer ignores it would print a traceback from each of them, so it is
+        # held (in them too) and raised here once the first rows are submitted.
+        with writes.interrupt_guard() as guard:
+            guard.hold()
             for task in queue:
                 submit(task)
                 if len(pending) >= window:

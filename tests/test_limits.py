@@ -22,6 +22,7 @@ from contracts import limits
 from contracts.errors import InvalidInput
 from service import output
 from service.batch import decode_text
+from store.atomic import TEMP_SUFFIX
 from tests.conftest import INDIVIDUAL, TEST_PROFILE
 from tests.test_register_fixtures import fake_render
 
@@ -283,8 +284,12 @@ def test_a_double_ctrl_c_stops_batch_issue_and_leaves_nothing_running(tmp_path, 
     process = subprocess.Popen(args, cwd=tmp_path, env=env, start_new_session=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out_dir, deadline = tmp_path / "out", time.monotonic() + 60
-    while time.monotonic() < deadline and not (out_dir.exists() and any(out_dir.iterdir())):
-        time.sleep(0.02)  # until the workers are rendering (their temporary files appear)
+
+    def rendering() -> bool:  # the workers' temporary files have appeared (not only the batch's lock)
+        return out_dir.exists() and any(p.name.endswith(TEMP_SUFFIX) for p in out_dir.iterdir())
+
+    while time.monotonic() < deadline and not rendering():
+        time.sleep(0.02)
     assert process.poll() is None, "the batch ended before it could be interrupted"
     time.sleep(delay)
     os.killpg(process.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C: the whole group
