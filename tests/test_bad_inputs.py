@@ -8,6 +8,7 @@ notice); every file under the folder is compared byte for byte before and after.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 from pathlib import Path
@@ -505,15 +506,30 @@ def snapshot(folder: Path) -> dict[str, bytes | None]:
             for p in sorted(folder.rglob("*")) if ".json.index" not in p.name}
 
 
+@pytest.fixture(scope="module")
+def input_files(tmp_path_factory) -> Path:
+    """The cases' input files, written once (22 MB, most of it in three files over the limits)."""
+    folder = tmp_path_factory.mktemp("inputs")
+    for name, data in FILES.items():
+        (folder / name).write_bytes(data)
+    (folder / "blocker.xlsx").write_bytes(b"x")
+    _weird_workbook(folder / "weird.xlsx")
+    return folder
+
+
+LINKED = 100_000  # input files this large are hard links to the one copy (a write would replace them)
+
+
 @pytest.fixture
-def workspace(tmp_path, seeded, monkeypatch):
+def workspace(tmp_path, seeded, input_files, monkeypatch):
     work = tmp_path / "work"
     work.mkdir()
     shutil.copy(seeded, work / "register.json")
-    for name, data in FILES.items():
-        (work / name).write_bytes(data)
-    (work / "blocker.xlsx").write_bytes(b"x")
-    _weird_workbook(work / "weird.xlsx")
+    for source in input_files.iterdir():
+        if source.stat().st_size >= LINKED:
+            os.link(source, work / source.name)
+        else:
+            shutil.copy(source, work / source.name)
     monkeypatch.chdir(work)
     monkeypatch.setenv("VIPCONTRACT_LOG", str(tmp_path / "log" / "error.log"))
     monkeypatch.delenv("VIPCONTRACT_DB", raising=False)
