@@ -10,8 +10,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +28,7 @@ from cli import main
 from store.fault import ENV as FAULT_ENV
 from tests import pki
 from tests.conftest import INDIVIDUAL, TEST_PROFILE
-from tests.test_crash_write_path import CHILD
+from tests.forked_cli import run_forked
 
 NO = "VIP-2025-000001"
 AGREEMENT = f"{NO}_张三.pdf"
@@ -430,10 +428,9 @@ def test_seal_killed_at_each_step_is_undone_or_completed(place, step):
     it the next `check --repair` names the signed file; either way `check` is clean after."""
     env = {**os.environ, "VIPCONTRACT_PROFILE": str(place.root / "profile.toml"), FAULT_ENV: step,
            "VIPCONTRACT_LOG": str(place.root / "error.log")}
-    killed = subprocess.run(
-        [sys.executable, str(CHILD), "--db", str(place.db), "seal", NO, "--cert", str(place.root / "good.p12"),
-         "--password-file", str(place.root / "password.txt"), "--out", str(place.out)],
-        env=env, capture_output=True, text=True, timeout=120)
+    killed = run_forked(
+        ["--db", str(place.db), "seal", NO, "--cert", str(place.root / "good.p12"),
+         "--password-file", str(place.root / "password.txt"), "--out", str(place.out)], env)
     assert killed.returncode == -9, killed.stdout + killed.stderr
     repaired = place.run("check", "--repair")
     assert repaired.exit_code == 0, repaired.output

@@ -8,8 +8,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ from service.sources import load_profile
 from store import open_store
 from store.documents import DocumentShelf
 from store.fault import ENV as FAULT_ENV
-from tests.test_crash_write_path import CHILD
+from tests.forked_cli import run_forked
 from tests.test_esign import Place, first_stream_byte, load_asn1, signing_office, validate
 
 NO = "VIP-2025-000001"
@@ -188,10 +186,10 @@ def test_a_seal_of_the_wrong_file_for_its_document_is_a_problem_and_old_seals_st
 def test_seal_of_a_document_killed_at_each_step_is_undone_or_completed(place, step):
     env = {**os.environ, "VIPCONTRACT_PROFILE": str(place.root / "profile.toml"), FAULT_ENV: step,
            "VIPCONTRACT_LOG": str(place.root / "error.log")}
-    killed = subprocess.run(
-        [sys.executable, str(CHILD), "--db", str(place.db), "seal", NO, "--document", B1, "--cert",
+    killed = run_forked(
+        ["--db", str(place.db), "seal", NO, "--document", B1, "--cert",
          str(place.root / "good.p12"), "--password-file", str(place.root / "password.txt"), "--out", str(place.out)],
-        env=env, capture_output=True, text=True, timeout=120)
+        env)
     assert killed.returncode == -9, killed.stdout + killed.stderr
     repaired = place.run("check", "--repair")
     assert repaired.exit_code == 0, repaired.output
