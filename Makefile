@@ -10,9 +10,10 @@ demo: sysdeps venv
 	$(BIN)/vipcontract demo --out demo-out
 
 # The suite includes a short crash test: every step of issue, amend, pay and notice send killed
-# once, and a few random kills of the soak below.
+# once, and a few random kills of the soak below. worksteal: a worker that runs out of tests takes
+# the other's, so that a few long ones (the README run, the crash tests) do not leave one idle.
 test: sysdeps venv
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q
 
 # The long crash test: SOAK random SIGKILLs across issue, amend, pay and notice send, the register's
 # promises checked after each (tests/test_crash_write_path.py). About a second per kill.
