@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -600,9 +601,14 @@ def deadline_window(as_of: dt.date, date_from: dt.date | None, date_to: dt.date 
     return start, end
 
 
+# a day's shift past holidays depends on the day and the profile's holidays alone (a Deadline is
+# frozen): a report of thousands of contracts asks about the same days again and again
+_shift = functools.lru_cache(maxsize=1 << 16)(shift_to_workday)
+
+
 def _payment_row(state: ContractState, name: str, account: money.YearAccount, profile: Profile) -> dict[str, Any]:
     item = account.deadline
-    rule = shift_to_workday(item.shifted_from, profile.holidays).rule if item.shifted_from else None
+    rule = _shift(item.shifted_from, profile.holidays).rule if item.shifted_from else None
     return {
         "due_on": item.due_on, "kind": "付款截止", "contract_no": state.contract_no, "customer": name,
         "detail": f"第{item.service_year}服务年度（{item.first_day} 至 {item.last_day}）服务费；"
@@ -640,7 +646,7 @@ def deadlines_report(
         # as the agreement printed it; contracts recorded before it was kept use the profile's
         notice_days = state.issued.renewal_notice_days or profile.renewal_notice_days
         notice_day = final.last_day - dt.timedelta(days=notice_days)
-        deadline = shift_to_workday(notice_day, profile.holidays)
+        deadline = _shift(notice_day, profile.holidays)
         if start <= deadline.due_on <= end:
             rows.append({
                 "due_on": deadline.due_on, "kind": "续签意向截止", "contract_no": state.contract_no,
