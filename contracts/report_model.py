@@ -27,8 +27,9 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
+import typing
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -85,6 +86,38 @@ class Total(NamedTuple):
 
     label: str
     value: int | Decimal | str
+
+
+class LaterEvents(Sequence["CalendarEvent"]):
+    """A report's calendar events made when first read, not with the report: only its ICS file
+    reads them, and a report of 100,000 contracts would make one for each of its rows."""
+
+    def __init__(self, make: Callable[[], Iterable[CalendarEvent]]) -> None:
+        self._make: Callable[[], Iterable[CalendarEvent]] | None = make
+        self._made: tuple[CalendarEvent, ...] = ()
+
+    def _events(self) -> tuple[CalendarEvent, ...]:
+        if self._make is not None:
+            self._made, self._make = tuple(self._make()), None
+        return self._made
+
+    @typing.overload
+    def __getitem__(self, index: int) -> CalendarEvent: ...
+    @typing.overload
+    def __getitem__(self, index: slice) -> Sequence[CalendarEvent]: ...
+    def __getitem__(self, index: int | slice) -> CalendarEvent | Sequence[CalendarEvent]:
+        return self._events()[index]
+
+    def __len__(self) -> int:
+        return len(self._events())
+
+    def __iter__(self) -> Iterator[CalendarEvent]:
+        return iter(self._events())
+
+    def __eq__(self, other: object) -> bool:
+        return self._events() == (tuple(other) if isinstance(other, LaterEvents) else other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -175,7 +208,7 @@ class Report:
     totals: tuple[Total, ...] = ()
     notes: tuple[str, ...] = ()
     generated_at: dt.datetime | None = None
-    calendar_events: tuple[CalendarEvent, ...] = ()
+    calendar_events: Sequence[CalendarEvent] = ()  # a tuple, or LaterEvents
     chart: MonthlyChart | None = None
     empty_message: str = DEFAULT_EMPTY_MESSAGE
     register_head: str = ""  # "第 N 行 <hash>": the register as the report read it (store.chain)
@@ -200,7 +233,8 @@ class Report:
                                                for n, r in enumerate(self.rows, 1)))
         object.__setattr__(self, "totals", tuple(_total(t) for t in self.totals))
         object.__setattr__(self, "notes", tuple(str(n) for n in self.notes))
-        object.__setattr__(self, "calendar_events", tuple(self.calendar_events))
+        if not isinstance(self.calendar_events, LaterEvents):
+            object.__setattr__(self, "calendar_events", tuple(self.calendar_events))
 
     def _check_row(self, number: int, row: Mapping[str, Any], known: frozenset[str],
                    plain: list[tuple[str, type | None, Column]]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -66,6 +66,7 @@ from .report_model import (
     CalendarEvent,
     Column,
     ColumnKind,
+    LaterEvents,
     MonthlyChart,
     Report,
     Total,
@@ -616,7 +617,7 @@ def _payment_row(state: ContractState, name: str, account: money.YearAccount, pr
         "amount": item.amount, "shifted_from": item.shifted_from, "rule": rule,
         "provisional": item.provisional, "paid": account.paid, "outstanding": account.outstanding,
         "settled": account.outstanding <= 0, "_order": item.service_year,
-        "_uid": _uid(state.contract_no, "payment", item.service_year),
+        "_uid": (state.contract_no, "payment", item.service_year),
     }
 
 
@@ -653,7 +654,7 @@ def deadlines_report(
                 "customer": name, "shifted_from": deadline.shifted_from, "rule": deadline.rule or None,
                 "detail": f"期限最后一日 {final.last_day} 前 {notice_days} 日提出续签意向",
                 "provisional": deadline.provisional, "_order": final.number,
-                "_uid": _uid(state.contract_no, f"T{final.number}", "renewal-notice"),
+                "_uid": (state.contract_no, f"T{final.number}", "renewal-notice"),
             })
         reminder_days = (final.last_day - dt.timedelta(days=lead) for lead in profile.reminder_days)
         if not any(start <= day <= end for day in reminder_days):
@@ -665,19 +666,22 @@ def deadlines_report(
                     "contract_no": state.contract_no,
                     "customer": name, "provisional": False, "_order": -item.lead_days,
                     "detail": f"期限最后一日 {final.last_day}；{item.text}",
-                    "_event": reminder_event(state, name, final, item),
+                    "_event": (state, name, final, item),  # reminder_event's arguments
                 })
     rows.sort(key=lambda r: (r["due_on"], r["contract_no"], KIND_ORDER[r["kind"][:4]], r["_order"]))
-    events = []
+    later = [(r, r.pop("_uid", None), r.pop("_event", None)) for r in rows]
     for r in rows:
-        if "_event" in r:  # a reminder: the expiring report's event
-            event = r.pop("_event")
-        else:
-            event = CalendarEvent(r.pop("_uid"), r["due_on"], _deadline_summary(r), _deadline_description(r),
-                                  alarm=not r.get("settled"))
-        if event is not None:
-            events.append(event)
         del r["_order"]
+
+    def events() -> Iterator[CalendarEvent]:
+        for r, uid, reminder in later:
+            if reminder is not None:  # a reminder: the expiring report's event
+                event = reminder_event(*reminder)
+                if event is not None:
+                    yield event
+            else:
+                yield CalendarEvent(_uid(*uid), r["due_on"], _deadline_summary(r), _deadline_description(r),
+                                    alarm=not r.get("settled"))
     payments = [r for r in rows if r["kind"] == "付款截止"]
     notes = [f"期间：{start} 至 {end}。"]
     if payments:
@@ -702,7 +706,7 @@ def deadlines_report(
                 Total("暂定日期", sum(1 for r in rows if r["provisional"]))),
         notes=tuple(notes),
         generated_at=generated_at,
-        calendar_events=tuple(events),
+        calendar_events=LaterEvents(events),
         empty_message=EMPTY_REGISTER if _no_contracts(states, register_empty) else
         f"{start} 至 {end} 没有付款期限或其他期限。",
     )
