@@ -169,6 +169,8 @@ def _tokens(text: str) -> list[str]:
 def wrap_cell(text: str, width: int) -> str:
     """Break `text` into lines of at most `width` cells, between CJK characters and at spaces,
     never inside a Latin word or number that fits on a line, never before a closing mark."""
+    if "\n" not in text and text_width(text) <= width:  # one line that fits: what the loop below gives
+        return text.rstrip()
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line = ""
