@@ -34,8 +34,9 @@ import bench_register as B  # noqa: E402  (the bench's generator of histories)
 
 D = dt.date.fromisoformat
 # every fifth issue day of the bench's 1,920 (every weekday, amended ones among them), and those
-# whose years begin on a leap day, a month's end or before a holiday
-CHOSEN = sorted({*range(1, 1921, 5), 1789, 962, 1763, 618, 1767, 152, 1454})
+# whose terms begin on a leap day (signed and in effect five days after issue), on 2023-03-01 (a
+# term that ends on a leap day), on a month's end, or whose due dates fall in a holiday
+CHOSEN = sorted({*range(1, 1921, 5), 1514, 639, 687, 613, 774, 1789, 962, 1763, 618, 1767, 152, 1454})
 AS_OF_DATES = (D("2022-02-28"), D("2024-02-29"), D("2024-10-08"), D("2025-12-31"), B.AS_OF, D("2028-02-29"))
 
 
@@ -70,8 +71,9 @@ def plain(schedule) -> list[tuple]:
 
 def test_the_schedule_at_one_fee_is_the_year_by_year_schedule(states, profile):
     firsts = {d.first_day for s in states for d in service_schedule(s, profile)}
-    assert {D("2024-02-29"), D("2024-01-31")} <= {s.issued.issued_on for s in states}
-    assert any(d.month == 2 and d.day == 28 for d in firsts) and any(d.day == 31 for d in firsts)
+    lasts = {d.last_day for s in states for d in service_schedule(s, profile)}
+    assert {D("2024-02-29"), D("2023-03-01"), D("2024-01-31"), D("2022-08-31")} <= firsts
+    assert D("2028-02-29") in lasts and D("2029-02-28") in lasts  # 2023-03-01 and 2024-02-29 + 5 years
     shifted = [d for s in states for d in service_schedule(s, profile) if d.shifted_from]
     assert shifted  # some due dates fall on a holiday or a weekend and move
     amended = [s for s in states if len({d.amount for d in service_schedule(s, profile)}) > 1]
