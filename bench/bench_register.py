@@ -469,14 +469,17 @@ def report_builder() -> tuple[Callable[..., Any] | None, tuple[str, ...], str]:
     return build, tuple(str(n) for n in names), ""
 
 
-def measure_commands(path: Path, profile: Any, whole: int, left: Callable[[], float]) -> dict[str, Any]:
+def measure_commands(path: Path, profile: Any, whole: int, left: Callable[[], float],
+                     only: tuple[str, ...] = ()) -> dict[str, Any]:
     """What `vipcontract report NAME` and `list --status` do after their imports: open, read, build
-    (wall and process CPU time, and the rows)."""
+    (wall and process CPU time, and the rows); `only`: these commands alone."""
     from service import reports as S
     from store import open_store
 
     commands: dict[str, Any] = {}
     for name in (*S.REPORT_NAMES, "list --status 即将到期", "list --status 履行中"):
+        if only and name not in only:
+            continue
         if left() < 10:
             commands[name] = {"error": "time cap"}
             continue
@@ -499,7 +502,27 @@ def measure_commands(path: Path, profile: Any, whole: int, left: Callable[[], fl
             rows = len(out.rows)
             target.close()
         commands[name] = {"times": times, "cpu": cpu, "rows": rows}
+        if name in RENDERED and left() > 20:
+            commands[name]["render"] = measure_render(out)
     return commands
+
+
+# The two commands whose output is nearly every contract: their output is timed too, in each
+# format the command prints or writes without --out (the terminal table piped, as 80 columns)
+RENDERED = ("deadlines", "list --status 履行中")
+RENDER_FORMATS = ("table", "csv", "json")
+
+
+def measure_render(report: Any) -> dict[str, Any]:
+    """(wall, CPU) seconds of service.reports.render in each RENDER_FORMATS (the CLI's own call)."""
+    from service import reports as S
+
+    found: dict[str, Any] = {}
+    for fmt in RENDER_FORMATS:
+        t, c = time.perf_counter(), time.process_time()
+        size = len(S.render(report, fmt))
+        found[fmt] = {"wall": time.perf_counter() - t, "cpu": time.process_time() - c, "bytes": size}
+    return found
 
 
 def child(n: int, path: Path, budget: float, smallest: bool, quick: bool,  # noqa: PLR0915
@@ -995,6 +1018,17 @@ def _print_commands(ran: list[dict[str, Any]], register: str = "office") -> None
             FIG[f"command_cpu_{tag}{name}_{r['n']}"] = cpu
         say(f"| {name} | " + " | ".join(cells) + " |")
     FIG["command_names"] = list(with_commands[0]["commands"])
+    for name in RENDERED:
+        cells = []
+        for r in with_commands:
+            rendered = r["commands"].get(name, {}).get("render")
+            if rendered:
+                cells.append(f"{r['n']:,}: " + ", ".join(
+                    f"{fmt} {secs(v['wall'])} (CPU {secs(v['cpu'])})" for fmt, v in rendered.items()))
+                for fmt, v in rendered.items():
+                    FIG[f"command_render_{name}_{fmt}_{r['n']}"] = v["wall"]
+        if cells:
+            say(f"- `{name}` output, after the report is built (service.reports.render): " + "; ".join(cells))
     peaks = [f"{r['n']:,}: {r['list_peak']:,.0f} MB" for r in ran if r.get("list_peak")]
     if peaks:
         say(f"- peak memory of `vipcontract list` (the whole command, ru_maxrss of its process): {', '.join(peaks)}")
@@ -1034,12 +1068,92 @@ def _print_reports(ran: list[dict[str, Any]]) -> None:
     FIG["report_names"] = names
 
 
+# ---------------------------------------------------------------- the whole-register commands alone
+def commands_child(path: Path, src: str | None) -> None:
+    """Measure the reports and `list --status` (measure_commands, twice each, with their output)
+    on the register at `path`; `src`: another source tree to measure (a figure before a change)."""
+    if src:
+        sys.path.insert(0, src)
+    from service.sources import load_profile
+
+    n = int(path.stem.rsplit("-", 1)[-1])
+    _emit("commands", measure_commands(path, load_profile(BENCH_PROFILE), 1, lambda: 1e9,
+                                       RENDERED if n >= ALL_COMMANDS_UP_TO else ()))
+    _emit("peak_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+ROUNDS = 2
+ALL_COMMANDS_UP_TO = 50_000  # above: only the RENDERED commands (the others take minutes at 100,000)
+
+
+def _commands_round(path: Path, src: str, found: dict[str, Any]) -> None:
+    """One child's figures merged into `found`: the best time of each command and format so far."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--commands-child", str(path), src]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode:
+        found["error"] = (proc.stderr.strip().splitlines() or [""])[-1]
+    for line in proc.stdout.splitlines():
+        item = json.loads(line)
+        if item["key"] == "peak_mb":
+            found["peak_mb"] = max(found.get("peak_mb", 0), item["value"])
+            continue
+        for name, got in item["value"].items():
+            kept = found["commands"].setdefault(name, {"times": [], "cpu": [], "rows": got.get("rows"), "render": {}})
+            kept["times"] += got.get("times", [])
+            kept["cpu"] += got.get("cpu", [])
+            for fmt, v in (got.get("render") or {}).items():
+                best = kept["render"].get(fmt)
+                kept["render"][fmt] = v if best is None or v["cpu"] < best["cpu"] else best
+
+
+def commands_only(sizes: list[int], sources: list[str]) -> None:
+    """`python bench/bench_register.py --commands 10000,100000 [SRC ...]`: only the reports and
+    `list --status` on the cached registers (from ALL_COMMANDS_UP_TO contracts on, only `deadlines`
+    and `list --status 履行中`), for this tree and each other source tree given, one process each,
+    in turn in the same run (so that their figures share the machine's load)."""
+    import tempfile
+
+    load = Load()
+    say(f"# Reports and `list --status` — {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z}")
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as work:
+            path = Path(work) / f"register-{n}.json"
+            place_register(n, path, os.cpu_count() or 1)
+            runs = [{"n": n, "src": src or "this tree", "commands": {}} for src in ["", *sources]]
+            for _round in range(ROUNDS):  # the trees in turn, so that a burst of load hits each alike
+                for found, src in zip(runs, ["", *sources], strict=True):
+                    _commands_round(path, src, found)
+        say(f"\n## {n:,} contracts (best of {ROUNDS} processes; wall, CPU of the process in brackets)")
+        say("| command | " + " | ".join(r["src"] for r in runs) + " |")
+        say("|---|" + "---|" * len(runs))
+        for name in runs[0].get("commands", {}):
+            cells = []
+            for r in runs:
+                item = r.get("commands", {}).get(name)
+                if not item or not item["times"]:
+                    cells.append(r.get("error", "—"))
+                    continue
+                cell = f"{secs(min(item['times']))} (CPU {secs(min(item['cpu']))}; {item['rows']:,} rows)"
+                for fmt, v in (item.get("render") or {}).items():
+                    cell += f"; {fmt} +{secs(v['wall'])} (CPU {secs(v['cpu'])})"
+                cells.append(cell)
+            say(f"| {name} | " + " | ".join(cells) + " |")
+        say("- peak memory of each process: " + ", ".join(f"{r['src']}: {r.get('peak_mb', 0):,.0f} MB" for r in runs))
+    say(f"- machine load during the run: {load.describe()}")
+
+
 def _main(argv: list[str]) -> None:
     if argv[:1] == ["--child"]:
         n, path, budget, smallest, quick, register = argv[1:7]
         child(int(n), Path(path), float(budget), smallest == "1", quick == "1", register)
         return
-    raise SystemExit("run through bench/run.py")
+    if argv[:1] == ["--commands-child"]:
+        commands_child(Path(argv[1]), argv[2] if len(argv) > 2 else None)
+        return
+    if argv[:1] == ["--commands"]:
+        commands_only([int(n) for n in argv[1].split(",")], argv[2:])
+        return
+    raise SystemExit("run through bench/run.py, or: bench/bench_register.py --commands 10000,100000 [SRC ...]")
 
 
 if __name__ == "__main__":

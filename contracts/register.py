@@ -487,8 +487,15 @@ def service_schedule(state: ContractState, profile: Profile) -> list[PaymentDead
 
 
 def _service_schedule(state: ContractState, profile: Profile) -> list[PaymentDeadline]:
-    result: list[PaymentDeadline] = []
     bindings = _bindings(state)
+    if not any(name == "annual_fee" for binding in bindings for name, _value in binding.changes):
+        # one fee throughout: the schedule depends on the terms' days alone, which thousands of
+        # contracts share (the fee's text is in the key: 1000 and 1000.00 are equal, not the same)
+        fee = state.issued.annual_fee
+        terms = tuple((term.number, term.first_day, term.years) for term in state.terms)
+        return list(_one_fee_schedule(terms, state.issued.counting, state.issued.payment_days, profile.holidays,
+                                      fee, str(fee)))
+    result: list[PaymentDeadline] = []
     for term in state.terms:
         for year in _service_years(term.first_day, term.years, state.issued.counting):
             due = _due(year.first_day, state.issued.payment_days, profile.holidays)
@@ -497,6 +504,18 @@ def _service_schedule(state: ContractState, profile: Profile) -> list[PaymentDea
                                           year.last_day, due.due_on, due.shifted_from,
                                           due.provisional, fee))
     return result
+
+
+@functools.lru_cache(maxsize=65536)
+def _one_fee_schedule(terms: tuple[tuple[int, dt.date, int], ...], counting: TermCounting, payment_days: int,
+                      holidays: HolidaySupplement, fee: Decimal, _fee_text: str) -> tuple[PaymentDeadline, ...]:
+    result: list[PaymentDeadline] = []
+    for number, first_day, years in terms:
+        for year in _service_years(first_day, years, counting):
+            due = _due(year.first_day, payment_days, holidays)
+            result.append(PaymentDeadline(len(result) + 1, number, year.first_day, year.last_day, due.due_on,
+                                          due.shifted_from, due.provisional, fee))
+    return tuple(result)
 
 
 def payment_deadlines(
@@ -567,7 +586,11 @@ def arrears_on(
     """What is late on as_of (`accounts`: year_accounts(state, as_of, profile), if at hand)."""
     if state.signed is None or state.voided is not None:
         return money.arrears(())
-    return money.arrears(year_accounts(state, as_of, profile) if accounts is None else accounts)
+    if accounts is None:  # only a year due before as_of can be late on it: the others are not worked out
+        due = [d for d in payment_deadlines(state, profile, as_of) if d.due_on < as_of]
+        accounts = money.accounts(due, state.payments, state.issued.late_fee, as_of, state.late_fee_settlements) \
+            if due else []
+    return money.arrears(accounts)
 
 
 def settlement_on(state: ContractState, as_of: dt.date, profile: Profile) -> Settlement | None:

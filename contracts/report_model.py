@@ -27,8 +27,9 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
+import typing
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -85,6 +86,38 @@ class Total(NamedTuple):
 
     label: str
     value: int | Decimal | str
+
+
+class LaterEvents(Sequence["CalendarEvent"]):
+    """A report's calendar events made when first read, not with the report: only its ICS file
+    reads them, and a report of 100,000 contracts would make one for each of its rows."""
+
+    def __init__(self, make: Callable[[], Iterable[CalendarEvent]]) -> None:
+        self._make: Callable[[], Iterable[CalendarEvent]] | None = make
+        self._made: tuple[CalendarEvent, ...] = ()
+
+    def _events(self) -> tuple[CalendarEvent, ...]:
+        if self._make is not None:
+            self._made, self._make = tuple(self._make()), None
+        return self._made
+
+    @typing.overload
+    def __getitem__(self, index: int) -> CalendarEvent: ...
+    @typing.overload
+    def __getitem__(self, index: slice) -> Sequence[CalendarEvent]: ...
+    def __getitem__(self, index: int | slice) -> CalendarEvent | Sequence[CalendarEvent]:
+        return self._events()[index]
+
+    def __len__(self) -> int:
+        return len(self._events())
+
+    def __iter__(self) -> Iterator[CalendarEvent]:
+        return iter(self._events())
+
+    def __eq__(self, other: object) -> bool:
+        return self._events() == (tuple(other) if isinstance(other, LaterEvents) else other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -175,7 +208,7 @@ class Report:
     totals: tuple[Total, ...] = ()
     notes: tuple[str, ...] = ()
     generated_at: dt.datetime | None = None
-    calendar_events: tuple[CalendarEvent, ...] = ()
+    calendar_events: Sequence[CalendarEvent] = ()  # a tuple, or LaterEvents
     chart: MonthlyChart | None = None
     empty_message: str = DEFAULT_EMPTY_MESSAGE
     register_head: str = ""  # "第 N 行 <hash>": the register as the report read it (store.chain)
@@ -195,16 +228,25 @@ class Report:
             raise ValueError(f"duplicate column keys in {keys}")
         object.__setattr__(self, "columns", columns)
         known = frozenset(keys)
-        object.__setattr__(self, "rows", tuple(self._check_row(n, r, known) for n, r in enumerate(self.rows, 1)))
+        plain = [(c.key, _PLAIN.get(c.kind), c) for c in columns]
+        object.__setattr__(self, "rows", tuple(self._check_row(n, r, known, plain)
+                                               for n, r in enumerate(self.rows, 1)))
         object.__setattr__(self, "totals", tuple(_total(t) for t in self.totals))
         object.__setattr__(self, "notes", tuple(str(n) for n in self.notes))
-        object.__setattr__(self, "calendar_events", tuple(self.calendar_events))
+        if not isinstance(self.calendar_events, LaterEvents):
+            object.__setattr__(self, "calendar_events", tuple(self.calendar_events))
 
-    def _check_row(self, number: int, row: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
-        unknown = sorted(row.keys() - known)
-        if unknown:
+    def _check_row(self, number: int, row: Mapping[str, Any], known: frozenset[str],
+                   plain: list[tuple[str, type | None, Column]]) -> dict[str, Any]:
+        """`plain`: (key, the type a value of the column needs no more looking at, column)."""
+        if not row.keys() <= known:
+            unknown = sorted(row.keys() - known)
             raise ValueError(f"{self.name}: row {number} has keys that are not columns: {unknown}")
-        return {c.key: _check_value(c, row.get(c.key), number) for c in self.columns}
+        checked = {}
+        for key, exact, column in plain:
+            value = row.get(key)
+            checked[key] = value if value is None or type(value) is exact else _check_value(column, value, number)
+        return checked
 
     @property
     def is_empty(self) -> bool:
@@ -242,6 +284,8 @@ def _check_value(column: Column, value: Any, row: int) -> Any:
     kind = column.kind
     if type(value) is _PLAIN.get(kind):
         return value
+    if kind is ColumnKind.AMOUNT and type(value) is Decimal and value.is_finite():
+        return value
     problem = ""
     if kind is ColumnKind.DATE:
         if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
@@ -261,7 +305,7 @@ def _check_value(column: Column, value: Any, row: int) -> Any:
             problem = f"expected a bool, got {value!r}"
     elif not isinstance(value, str):
         problem = f"expected a str, got {value!r}"
-    elif kind is ColumnKind.ID and ric.is_valid(value):
+    elif kind is ColumnKind.ID and "*" not in value and ric.is_valid(value):  # a masked one is not valid
         problem = "identity number is not masked"
     if problem:
         raise ValueError(f"row {row}, column {column.key!r} ({kind.value}): {problem}")
@@ -338,4 +382,6 @@ def format_generated_at(moment: dt.datetime) -> str:
 
 def text_width(text: str) -> int:
     """Width in terminal cells / spreadsheet units: CJK and full-width characters count 2."""
+    if text.isascii():  # dates, amounts, numbers: no character of ASCII is wide
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)

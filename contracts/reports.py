@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -65,6 +66,7 @@ from .report_model import (
     CalendarEvent,
     Column,
     ColumnKind,
+    LaterEvents,
     MonthlyChart,
     Report,
     Total,
@@ -600,9 +602,14 @@ def deadline_window(as_of: dt.date, date_from: dt.date | None, date_to: dt.date 
     return start, end
 
 
+# a day's shift past holidays depends on the day and the profile's holidays alone (a Deadline is
+# frozen): a report of thousands of contracts asks about the same days again and again
+_shift = functools.lru_cache(maxsize=1 << 16)(shift_to_workday)
+
+
 def _payment_row(state: ContractState, name: str, account: money.YearAccount, profile: Profile) -> dict[str, Any]:
     item = account.deadline
-    rule = shift_to_workday(item.shifted_from, profile.holidays).rule if item.shifted_from else None
+    rule = _shift(item.shifted_from, profile.holidays).rule if item.shifted_from else None
     return {
         "due_on": item.due_on, "kind": "付款截止", "contract_no": state.contract_no, "customer": name,
         "detail": f"第{item.service_year}服务年度（{item.first_day} 至 {item.last_day}）服务费；"
@@ -610,7 +617,7 @@ def _payment_row(state: ContractState, name: str, account: money.YearAccount, pr
         "amount": item.amount, "shifted_from": item.shifted_from, "rule": rule,
         "provisional": item.provisional, "paid": account.paid, "outstanding": account.outstanding,
         "settled": account.outstanding <= 0, "_order": item.service_year,
-        "_uid": _uid(state.contract_no, "payment", item.service_year),
+        "_uid": (state.contract_no, "payment", item.service_year),
     }
 
 
@@ -640,14 +647,14 @@ def deadlines_report(
         # as the agreement printed it; contracts recorded before it was kept use the profile's
         notice_days = state.issued.renewal_notice_days or profile.renewal_notice_days
         notice_day = final.last_day - dt.timedelta(days=notice_days)
-        deadline = shift_to_workday(notice_day, profile.holidays)
+        deadline = _shift(notice_day, profile.holidays)
         if start <= deadline.due_on <= end:
             rows.append({
                 "due_on": deadline.due_on, "kind": "续签意向截止", "contract_no": state.contract_no,
                 "customer": name, "shifted_from": deadline.shifted_from, "rule": deadline.rule or None,
                 "detail": f"期限最后一日 {final.last_day} 前 {notice_days} 日提出续签意向",
                 "provisional": deadline.provisional, "_order": final.number,
-                "_uid": _uid(state.contract_no, f"T{final.number}", "renewal-notice"),
+                "_uid": (state.contract_no, f"T{final.number}", "renewal-notice"),
             })
         reminder_days = (final.last_day - dt.timedelta(days=lead) for lead in profile.reminder_days)
         if not any(start <= day <= end for day in reminder_days):
@@ -659,19 +666,22 @@ def deadlines_report(
                     "contract_no": state.contract_no,
                     "customer": name, "provisional": False, "_order": -item.lead_days,
                     "detail": f"期限最后一日 {final.last_day}；{item.text}",
-                    "_event": reminder_event(state, name, final, item),
+                    "_event": (state, name, final, item),  # reminder_event's arguments
                 })
     rows.sort(key=lambda r: (r["due_on"], r["contract_no"], KIND_ORDER[r["kind"][:4]], r["_order"]))
-    events = []
+    later = [(r, r.pop("_uid", None), r.pop("_event", None)) for r in rows]
     for r in rows:
-        if "_event" in r:  # a reminder: the expiring report's event
-            event = r.pop("_event")
-        else:
-            event = CalendarEvent(r.pop("_uid"), r["due_on"], _deadline_summary(r), _deadline_description(r),
-                                  alarm=not r.get("settled"))
-        if event is not None:
-            events.append(event)
         del r["_order"]
+
+    def events() -> Iterator[CalendarEvent]:
+        for r, uid, reminder in later:
+            if reminder is not None:  # a reminder: the expiring report's event
+                event = reminder_event(*reminder)
+                if event is not None:
+                    yield event
+            else:
+                yield CalendarEvent(_uid(*uid), r["due_on"], _deadline_summary(r), _deadline_description(r),
+                                    alarm=not r.get("settled"))
     payments = [r for r in rows if r["kind"] == "付款截止"]
     notes = [f"期间：{start} 至 {end}。"]
     if payments:
@@ -696,7 +706,7 @@ def deadlines_report(
                 Total("暂定日期", sum(1 for r in rows if r["provisional"]))),
         notes=tuple(notes),
         generated_at=generated_at,
-        calendar_events=tuple(events),
+        calendar_events=LaterEvents(events),
         empty_message=EMPTY_REGISTER if _no_contracts(states, register_empty) else
         f"{start} 至 {end} 没有付款期限或其他期限。",
     )

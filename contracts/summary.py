@@ -197,11 +197,20 @@ class TermFacts:
     voided: Voided | None
 
 
+TERM_FIELDS = ("signed", "terms", "terminated", "voided")
+# The encoded state last decoded by term_facts and what it gave: a status filter decodes these four
+# fields of every contract, then state_of the whole state of those it keeps (the same mapping,
+# held here so that its id is not another's)
+_LAST_FACTS: list[tuple[Mapping[str, Any], TermFacts]] = []
+
+
 def term_facts(state: Mapping[str, Any]) -> TermFacts:
     """From the encoded state of a summary (ContractSummary.state)."""
     if not _DECODERS:
         _DECODERS.update(_field_decoders())
-    return TermFacts(*(_DECODERS[name](state[name]) for name in ("signed", "terms", "terminated", "voided")))
+    facts = TermFacts(*(_DECODERS[name](state[name]) for name in TERM_FIELDS))
+    _LAST_FACTS[:] = [(state, facts)]
+    return facts
 
 
 def could_have_status(state: Mapping[str, Any], wanted: Status, as_of: dt.date, profile: Profile) -> bool:
@@ -216,7 +225,12 @@ def state_of(summary: ContractSummary) -> ContractState:
     if not _DECODERS:
         _DECODERS.update(_field_decoders())
     data = summary.state
-    fields = {name: _DECODERS[name](data[name]) for name in STATE_FIELDS}
+    if _LAST_FACTS and _LAST_FACTS[0][0] is data:  # its term facts just decoded (values are frozen)
+        facts = _LAST_FACTS[0][1]
+        fields = {name: getattr(facts, name) if name in TERM_FIELDS else _DECODERS[name](data[name])
+                  for name in STATE_FIELDS}
+    else:
+        fields = {name: _DECODERS[name](data[name]) for name in STATE_FIELDS}
     settlements = tuple(_settlement(item) for item in data["late_fee_settlements"])
     return ContractState(
         contract_no=summary.contract_no, events=(), **fields, late_fee_settlements=settlements,

@@ -12,6 +12,7 @@ import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import groupby
 from typing import IO, cast
 
 from rich import box
@@ -60,9 +61,17 @@ class CellStats:
     lines: bool = False
 
     def add(self, text: str) -> None:
-        self.widest = max(self.widest, _cell_width(text))
-        self.longest_word = max(self.longest_word, _longest_word(text))
-        self.lines = self.lines or "\n" in text
+        widest, longest_word, lines = _measured(text)
+        if widest > self.widest:
+            self.widest = widest
+        if longest_word > self.longest_word:
+            self.longest_word = longest_word
+        self.lines = self.lines or lines
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a column repeats its dates, amounts, flags and kinds
+def _measured(text: str) -> tuple[int, int, bool]:
+    return _cell_width(text), _longest_word(text), "\n" in text
 
 
 def cell_stats(report: Report) -> list[CellStats]:
@@ -160,6 +169,8 @@ def _tokens(text: str) -> list[str]:
 def wrap_cell(text: str, width: int) -> str:
     """Break `text` into lines of at most `width` cells, between CJK characters and at spaces,
     never inside a Latin word or number that fits on a line, never before a closing mark."""
+    if "\n" not in text and text_width(text) <= width:  # one line that fits: what the loop below gives
+        return text.rstrip()
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line = ""
@@ -246,10 +257,21 @@ class _Frame:
             for cell, w, to_right in zip(cells, self.widths, self.right, strict=True):
                 at = i - (height - len(cell)) if bottom else i
                 text = cell[at] if 0 <= at < len(cell) else ""
-                gap = " " * max(w - cell_len(text), 0)
-                parts.append(pad + (gap + text if to_right else text + gap) + pad)
+                parts.append(_padded(text, w, to_right, pad))
             lines.append("│" + "│".join(parts) + "│")
         return lines
+
+    def top_block(self, texts: list[str]) -> list[str]:
+        """block(bottom=False) of cells given as their display texts, each folded to its column
+        and padded once for every cell of that text and width (a long report repeats most)."""
+        cells = [_folded(text, w, to_right, self.padding) for text, w, to_right in
+                 zip(texts, self.widths, self.right, strict=True)]
+        height = max(len(cell) for cell in cells)
+        if height == 1:
+            return ["│" + "│".join(cell[0] for cell in cells) + "│"]
+        return ["│" + "│".join(cell[i] if i < len(cell) else _padded("", w, False, " " * self.padding)
+                                for cell, w in zip(cells, self.widths, strict=True)) + "│"
+                for i in range(height)]
 
     def head(self, report: Report) -> list[str]:
         headers = [wrap_cell(column.label, w).split("\n") for column, w in zip(report.columns, self.widths,
@@ -258,8 +280,20 @@ class _Frame:
 
     def row(self, texts: list[str], first: bool) -> list[str]:
         """The lines of one row, given its cells' display texts (the rule before it included)."""
-        cells = [wrap_cell(text, w).split("\n") for text, w in zip(texts, self.widths, strict=True)]
-        return ([] if first or not self.ruled else [self.rule("├", "┼", "┤")]) + self.block(cells, bottom=False)
+        return ([] if first or not self.ruled else [self.rule("├", "┼", "┤")]) + self.top_block(texts)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _padded(text: str, width: int, to_right: bool, pad: str) -> str:
+    gap = " " * max(width - cell_len(text), 0)
+    return pad + (gap + text if to_right else text + gap) + pad
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _folded(text: str, width: int, to_right: bool, padding: int) -> tuple[str, ...]:
+    """The cell's lines at the top of its block, padded to the column (_Frame.block)."""
+    pad = " " * padding
+    return tuple(_padded(line, width, to_right, pad) for line in wrap_cell(text, width).split("\n"))
 
 
 def _frame(report: Report, width: int, stats: list[CellStats] | None = None) -> _Frame | None:
@@ -277,13 +311,18 @@ def table_lines(report: Report, width: int = 80) -> tuple[list[str], int] | None
     """The table build_table() would draw, as lines of text (box.SQUARE, headers at the bottom
     of their block, cells at the top of theirs), and how many lines the header block takes; None
     if no table can fit."""
-    frame = _frame(report, width)
+    texts = [[display_value(c, row[c.key]) for c in report.columns] for row in report.rows]
+    stats = [CellStats() for _ in report.columns]
+    for row_texts in texts:
+        for text, found in zip(row_texts, stats, strict=True):
+            found.add(text)
+    frame = _frame(report, width, stats)
     if frame is None:
         return None
     lines = frame.head(report)
     header_lines = len(lines)
-    for number, row in enumerate(report.rows):
-        lines += frame.row([display_value(c, row[c.key]) for c in report.columns], first=not number)
+    for number, row_texts in enumerate(texts):
+        lines += frame.row(row_texts, first=not number)
     lines.append(frame.rule("└", "┴", "┘"))
     return lines, header_lines
 
@@ -297,9 +336,15 @@ class _DrawnLines:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         strong = Style(bold=True)
-        for number, line in enumerate(self.lines):
-            yield Segment(line, strong if 0 < number < self.bold - 1 else None)
-            yield Segment.line()
+        # a run of lines of one style as one segment: rich writes a segment's text as it is
+        # (a bold line stays a segment of its own, its line break outside the style)
+        for bold, run in groupby(enumerate(self.lines), key=lambda item: 0 < item[0] < self.bold - 1):
+            if bold:
+                for _number, line in run:
+                    yield Segment(line, strong)
+                    yield Segment.line()
+            else:
+                yield Segment("".join(line + "\n" for _number, line in run))
 
 
 def _print_lines(report: Report, console: Console) -> bool:
