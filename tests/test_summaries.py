@@ -310,15 +310,17 @@ def test_a_sidecar_failing_half_way_is_left_for_the_journal(register_file, profi
 
 
 def test_the_postgresql_register_reports_from_its_summaries_as_from_replay(register_file, profile, pg_url):
-    """The same register copied into PostgreSQL (db copy): the copy's appends carry no summary,
-    so the first report rebuilds them and writes them back; the second reads them (and the
-    expiring window by the term last days' index). Both equal the replay of every history."""
-    from service.copy import copy_register
+    """The same register's appends made in PostgreSQL without their summaries (as an older
+    program, or a load, leaves them): the first report rebuilds them and writes them back; the
+    second reads them (and the expiring window by the term last days' index). Both equal the
+    replay of every history."""
+    from service.copy import append_line
     from store import open_store
 
     source, server = TinyDBStore(register_file), open_store(pg_url)
     try:
-        copy_register(source, server)
+        for line in source.journal().lines:
+            append_line(server, line)
         assert all(summary is None for _no, summary in server.summaries())
         states = replayed_states(register_file, profile)
         for round_ in ("rebuilt", "kept"):
