@@ -2,7 +2,8 @@
 summaries the store keeps (contracts/summary.py), not by replaying every history.
 
 A contract whose summary is missing or does not fit its last record (stale, tampered, never
-written) is replayed from its history; the new summary is put back for the next reader. A command
+written) is replayed from its history, read together with the others' needed nearby (FETCH_BATCH,
+`Store.histories_of`); the new summaries are put back for the next reader, WRITE_BACK at a time. A command
 that shows the register as it stood on a day before a summary's `stands_from` (`list --as-of` in
 the past) gets the replayed state, events and all, for contracts.register.stood_on.
 
