@@ -11,6 +11,12 @@ every event of it with its documents.
 A target that lists what it keeps (a database: store.base.ListsDocuments) is asked once, and the
 documents it holds are not read from the source again: a copy run again costs one query for them.
 
+Each contract's summary (contracts.summary, what `append` keeps with every append) is made from
+its records as copied and kept with its last append, in the same append (a database: the same
+transaction), so that the copied register's first `list` or report reads summaries rather than
+replaying every history. A contract whose history does not replay (a register `check` would
+fault) is copied without one: a summary is a cache, and the reader's replay says what is wrong.
+
 Resuming: a target that holds a prefix of the source (the hash at its last position is the
 source's at that position: the chain makes that one comparison prove every line before it) is
 continued after that prefix; a target that holds anything else is refused before anything is
@@ -26,7 +32,7 @@ from pathlib import Path
 
 from contracts.errors import ContractError
 from store import Store
-from store.base import ListsDocuments, is_database_url
+from store.base import ListsDocuments, Record, Summary, is_database_url
 from store.chain import GENESIS, Head, Journal, JournalLine, line_hash, walk
 from store.fault import fault_point
 
@@ -62,13 +68,20 @@ def copy_register(source: Store, target: Store, *, start: Callable[[int, int], N
         # what a database target names as kept is not read from the source again (a file target
         # is asked document by document: its put finds a kept one and sets a damaged one aside)
         documents = dict.fromkeys(target.kept_documents(), True) if isinstance(target, ListsDocuments) else {}
+        last_line = {line.contract_no: index for index, line in enumerate(lines)}
+        records: dict[str, list[Record]] = {}  # each contract's records so far, until its last line
         for index, line in enumerate(lines):
             copy_documents(source, target, line, documents)
+            history = records.setdefault(line.contract_no, [])
+            history += line_records(line)
             if index >= already:
-                append_line(target, line)
+                last = last_line[line.contract_no] == index
+                append_line(target, line, summary_of(history) if last else None)
                 fault_point("copied")
                 if advance is not None:
                     advance(1)
+            if last_line[line.contract_no] == index:
+                del records[line.contract_no]
         result = walk(target.journal())
     if not result.intact or result.problems or result.head != checked:
         raise ContractError(f"复制后目标登记簿的末端（{result.head.text() if result.head else '空'}）与源登记簿的末端"
@@ -111,10 +124,27 @@ def prefix_length(target: Store, source_hashes: Mapping[int, str]) -> int:
     return found.head.position - 1  # position 1 is the header
 
 
-def append_line(target: Store, line: JournalLine) -> None:
-    keys = sorted(line.docs, key=int)
-    records = [dict(line.docs[key]) for key in keys]
-    target.append(line.contract_no, int(keys[0]) - 1, records)
+def line_records(line: JournalLine) -> list[Record]:
+    """The records of one append, in seq order."""
+    return [line.docs[key] for key in sorted(line.docs, key=int)]
+
+
+def append_line(target: Store, line: JournalLine, summary: Summary | None = None) -> None:
+    records = [dict(record) for record in line_records(line)]
+    target.append(line.contract_no, min(map(int, line.docs)) - 1, records, summary)
+
+
+def summary_of(history: Sequence[Record]) -> Summary | None:
+    """The summary `append` would keep after `history` (None: it does not replay)."""
+    from contracts.register import replay
+    from contracts.summary import summarize
+
+    from .register import events_of
+
+    try:
+        return summarize(replay(events_of(history))).to_dict()
+    except (ContractError, KeyError, TypeError, ValueError):
+        return None
 
 
 def copy_documents(source: Store, target: Store, line: JournalLine, done: dict[str, bool]) -> None:

@@ -2,7 +2,8 @@
 summaries the store keeps (contracts/summary.py), not by replaying every history.
 
 A contract whose summary is missing or does not fit its last record (stale, tampered, never
-written) is replayed from its history; the new summary is put back for the next reader. A command
+written) is replayed from its history, read together with the others' needed nearby (FETCH_BATCH,
+`Store.histories_of`); the new summaries are put back for the next reader, WRITE_BACK at a time. A command
 that shows the register as it stood on a day before a summary's `stands_from` (`list --as-of` in
 the past) gets the replayed state, events and all, for contracts.register.stood_on.
 
@@ -62,34 +63,88 @@ def summary_states(
     """The state of every contract (by number) whose summary passes `chosen`, with a span meeting
     one of `windows` (the store's index), or numbered `contract_no`. `stood_on`: a contract whose
     summary does not stand on that day comes replayed. `seen[0]` is set when the register holds
-    any contract at all (whatever was chosen)."""
-    rebuilt: list[tuple[str, dict[str, Any]]] = []
+    any contract at all (whatever was chosen).
+
+    The contracts whose history is needed (no fitting summary, or one that does not stand on
+    `stood_on`) are read FETCH_BATCH at a time with one `histories_of`, not one read each: after
+    `db upgrade`, a load without summaries or appends by an older program, that is every contract,
+    and a read each is one round trip each to a database server."""
+    write_back = _WriteBack(store)
     try:
-        for number, data in store.summaries(windows=windows):
-            if seen is not None:
-                seen[0] = True
-            if contract_no is not None and number != contract_no:
-                continue
-            state: ContractState | None = None
-            summary = _summary(data)
-            if summary is None:
-                state = replayed(store, profile, number)
-                summary = summarize(state)
-                rebuilt.append((number, summary.to_dict()))
-                if len(rebuilt) >= WRITE_BACK:
-                    store.put_summaries(rebuilt)
-                    rebuilt = []
-                if windows is not None and not in_windows(summary.to_dict(), windows):
-                    continue
-            if stood_on is not None and not summary.stands_on(stood_on):
-                yield state or replayed(store, profile, number)  # `chosen` judges the whole history
-            elif chosen is None or chosen(summary.state):
-                yield state_of(summary)
+        for batch in _batched(_stored(store, windows, contract_no, seen), FETCH_BATCH):
+            needed = [number for number, summary in batch
+                      if summary is None or stood_on is not None and not summary.stands_on(stood_on)]
+            histories = dict(store.histories_of(needed)) if needed else {}
+            for number, summary in batch:
+                state: ContractState | None = None
+                if number in histories or summary is None:
+                    state = _replayed(store, profile, number, histories.pop(number, None))
+                if summary is None:
+                    assert state is not None
+                    summary = summarize(state)
+                    data = summary.to_dict()
+                    write_back.add(number, data)
+                    if windows is not None and not in_windows(data, windows):
+                        continue
+                if stood_on is not None and not summary.stands_on(stood_on):
+                    yield state or replayed(store, profile, number)  # `chosen` judges the whole history
+                elif chosen is None or chosen(summary.state):
+                    yield state_of(summary)
     finally:
-        if rebuilt:
-            store.put_summaries(rebuilt)
+        write_back.flush()
     if seen is not None and not seen[0] and windows is not None:
         seen[0] = store.head() is not None  # none in the windows: the register may hold others
+
+
+FETCH_BATCH = 1000  # contracts looked at together: the histories among them needed are read in one go
+
+
+def _stored(store: Store, windows: Sequence[Window] | None, contract_no: str | None,
+            seen: list[bool] | None) -> Iterator[tuple[str, ContractSummary | None]]:
+    """(number, its summary or None) of the contracts the store picks (see summary_states)."""
+    for number, data in store.summaries(windows=windows):
+        if seen is not None:
+            seen[0] = True
+        if contract_no is None or number == contract_no:
+            yield number, _summary(data)
+
+
+def _batched(items: Iterator[tuple[str, ContractSummary | None]],
+             size: int) -> Iterator[list[tuple[str, ContractSummary | None]]]:
+    batch: list[tuple[str, ContractSummary | None]] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _replayed(store: Store, profile: Profile, number: str, records: list[dict[str, Any]] | None) -> ContractState:
+    from .register import events_of
+
+    if records is None:  # not among those read together (it cannot have gone: read on its own)
+        return replayed(store, profile, number)
+    return replay(events_of(records), profile)
+
+
+class _WriteBack:
+    """Rebuilt summaries, put back WRITE_BACK at a time (and the rest at the end)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._items: list[tuple[str, dict[str, Any]]] = []
+
+    def add(self, number: str, summary: dict[str, Any]) -> None:
+        self._items.append((number, summary))
+        if len(self._items) >= WRITE_BACK:
+            self.flush()
+
+    def flush(self) -> None:
+        items, self._items = self._items, []
+        if items:
+            self._store.put_summaries(items)
 
 
 def _summary(data: Mapping[str, Any] | None) -> ContractSummary | None:

@@ -122,6 +122,11 @@ class Store(Protocol):
         """(contract_no, records) for every contract, sorted by contract number. The records
         are the store's own: read them, do not change them."""
 
+    def histories_of(self, numbers: Iterable[str]) -> Iterator[tuple[str, list[Record]]]:
+        """(contract_no, records) for each of `numbers` the register holds (an unknown one is left
+        out), sorted by contract number: many histories in one read (a database: one query), for
+        the summaries a reader rebuilds. The records are the caller's own."""
+
     def find(self, kind: str) -> Iterator[Record]:
         """Every record of one kind (e.g. "notice_sent"), in (contract_no, seq) order: what
         an index on the kind column gives a database."""

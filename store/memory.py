@@ -97,6 +97,11 @@ class MemoryStore:
         for contract_no in self.contract_numbers():
             yield contract_no, self.history(contract_no)
 
+    def histories_of(self, numbers: Iterable[str]) -> Iterator[tuple[str, list[Record]]]:
+        for contract_no in sorted(set(numbers)):
+            if contract_no in self._data:
+                yield contract_no, [json.loads(r) for r in self._data[contract_no]]
+
     def find(self, kind: str) -> Iterator[Record]:
         for _contract_no, records in self.histories():
             yield from (r for r in records if r.get("kind") == kind)

@@ -75,6 +75,7 @@ LOCK_KEY = 0x76697063  # "vipc"
 LOCK_TIMEOUT = "60s"
 CONNECT_TIMEOUT = 10
 TRAILING_DIGITS = re.compile(r"[0-9]+\Z")
+HISTORIES_AT_ONCE = 2000  # contracts per query of histories_of: a query's rows held at once stay small
 
 
 # ---------------------------------------------------------------- errors
@@ -549,6 +550,14 @@ class PostgresStore:
         for contract_no, group in itertools.groupby(rows, key=lambda r: r[0]):
             yield str(contract_no), [body for _no, body in group]
 
+    def histories_of(self, numbers: Iterable[str]) -> Iterator[tuple[str, list[Record]]]:
+        wanted = sorted(set(numbers))
+        for start in range(0, len(wanted), HISTORIES_AT_ONCE):  # one query each, by the primary key
+            rows = self._rows(f"SELECT contract_no, body FROM {SCHEMA}.events WHERE contract_no = ANY(%s)"
+                              " ORDER BY contract_no, seq", (wanted[start:start + HISTORIES_AT_ONCE],))
+            for contract_no, group in itertools.groupby(rows, key=lambda r: r[0]):
+                yield str(contract_no), [body for _no, body in group]
+
     def find(self, kind: str) -> Iterator[Record]:
         rows = self._rows(f"SELECT body FROM {SCHEMA}.events WHERE kind = %s ORDER BY contract_no, seq", (kind,))
         return (r[0] for r in rows)
@@ -645,33 +654,38 @@ class PostgresStore:
             return
 
     def _upsert_summaries(self, items: Sequence[tuple[str, Summary]]) -> None:
-        """Each summary whose key is still its contract's last record, in the caller's transaction."""
+        """Each summary whose key is still its contract's last record, in the caller's transaction:
+        three statements for any number of them (the summaries as arrays, unnested by the server),
+        not a statement each."""
+        latest = dict(items)  # a contract given twice: its later summary (one row may change once)
+        keys = [(no, int(summary["last_seq"]), str(summary["last_hash"])) for no, summary in latest.items()]
+        days = [",".join(str(day) for day in summary.get("term_last_days", ())) for summary in latest.values()]
+        bodies = [json.dumps(summary, ensure_ascii=False) for summary in latest.values()]
+        nos, seqs, hashes = (list(column) for column in zip(*keys, strict=True))
         with self._conn.cursor() as cur:
-            cur.executemany(
+            cur.execute(
                 f"INSERT INTO {SCHEMA}.summaries AS s (contract_no, last_seq, last_hash, term_last_days, body)"
-                f" SELECT %s, %s, %s, %s::date[], %s::json WHERE EXISTS (SELECT 1 FROM {SCHEMA}.events e"
-                "  WHERE e.contract_no = %s AND e.seq = %s AND (e.body::jsonb)->>'hash' = %s"
-                f"  AND NOT EXISTS (SELECT 1 FROM {SCHEMA}.events f WHERE f.contract_no = e.contract_no"
-                "   AND f.seq > e.seq))"
+                " SELECT x.no, x.seq, x.hash, string_to_array(x.days, ',')::date[], x.body::json"
+                " FROM unnest(%b::text[], %b::int[], %b::text[], %b::text[], %b::text[])"
+                " AS x(no, seq, hash, days, body)"
+                f" JOIN {SCHEMA}.events e ON e.contract_no = x.no AND e.seq = x.seq"
+                "  AND (e.body::jsonb)->>'hash' = x.hash"
+                f" WHERE NOT EXISTS (SELECT 1 FROM {SCHEMA}.events f WHERE f.contract_no = x.no AND f.seq > x.seq)"
                 " ON CONFLICT (contract_no) DO UPDATE SET last_seq = excluded.last_seq,"
                 " last_hash = excluded.last_hash, term_last_days = excluded.term_last_days,"
                 " body = excluded.body",
-                [(no, int(summary["last_seq"]), str(summary["last_hash"]),
-                  [str(day) for day in summary.get("term_last_days", ())],
-                  json.dumps(summary, ensure_ascii=False), no, int(summary["last_seq"]),
-                  str(summary["last_hash"])) for no, summary in items])
+                [nos, seqs, hashes, days, bodies])
             # the spans of the summaries now kept (of those refused, the kept ones' spans stay)
-            keys = [(no, int(summary["last_seq"]), str(summary["last_hash"])) for no, summary in items]
             cur.execute(f"DELETE FROM {SCHEMA}.summary_spans p USING unnest(%s::text[], %s::int[], %s::text[])"
                         f" AS x(no, seq, hash) JOIN {SCHEMA}.summaries s ON s.contract_no = x.no"
                         " AND s.last_seq = x.seq AND s.last_hash = x.hash WHERE p.contract_no = x.no",
-                        [list(column) for column in zip(*keys, strict=True)])
+                        [nos, seqs, hashes])
             rows = [(no, int(summary["last_seq"]), str(summary["last_hash"]), kind, first, last)
-                    for no, summary in items for kind, first, last in summary_spans(summary)]
+                    for no, summary in latest.items() for kind, first, last in summary_spans(summary)]
             if rows:
                 cur.execute(f"INSERT INTO {SCHEMA}.summary_spans (contract_no, kind, first_day, last_day)"
-                            " SELECT x.no, x.kind, x.first, x.last FROM unnest(%s::text[], %s::int[], %s::text[],"
-                            " %s::text[], %s::date[], %s::date[]) AS x(no, seq, hash, kind, first, last)"
+                            " SELECT x.no, x.kind, x.first, x.last FROM unnest(%b::text[], %b::int[], %b::text[],"
+                            " %b::text[], %b::date[], %b::date[]) AS x(no, seq, hash, kind, first, last)"
                             f" JOIN {SCHEMA}.summaries s ON s.contract_no = x.no AND s.last_seq = x.seq"
                             " AND s.last_hash = x.hash",
                             [list(column) for column in zip(*rows, strict=True)])

@@ -686,6 +686,9 @@ class TinyDBStore:
         yield from found
 
     def history(self, contract_no: str) -> list[Record]:
+        return self._history(contract_no)
+
+    def _history(self, contract_no: str) -> list[Record]:
         indexed = self._indexed_history(contract_no)
         if indexed is not None:
             return indexed
@@ -703,6 +706,13 @@ class TinyDBStore:
         for name in sorted(tables):
             table = tables[name]
             yield name, [table[key] for key in sorted(table, key=int)]
+
+    def histories_of(self, numbers: Iterable[str]) -> Iterator[tuple[str, list[Record]]]:
+        # each by its offsets in the sidecar when it is in step (a local file: no round trip to save)
+        for contract_no in sorted(set(numbers)):
+            records = self._history(contract_no)
+            if records:
+                yield contract_no, records
 
     def find(self, kind: str) -> Iterator[Record]:
         tables = self._storage.read()

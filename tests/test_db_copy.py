@@ -305,3 +305,52 @@ def test_db_copy_refuses_a_server_register_holding_another_and_a_database_withou
         assert result.output.startswith("错误：") and len(result.output.strip().splitlines()) == 1
         assert PASSWORD not in result.output and "Traceback" not in result.output
     writer.close()
+
+
+def assert_summaries_fit(target, profile) -> None:
+    """Every contract of the target has the summary `append` keeps, made from its history."""
+    from contracts.register import replay
+    from contracts.summary import summarize
+    from service.register import check, events_of
+
+    kept = dict(target.summaries())
+    assert set(kept) == set(target.contract_numbers()) and len(kept) == 2
+    for number, records in target.histories():
+        assert kept[number] == summarize(replay(events_of(records))).to_dict(), number
+    assert check(target, profile).ok
+
+
+@pytest.mark.parametrize("target_kind", BACKENDS)
+def test_a_copy_keeps_each_contracts_summary_with_its_last_append(source_file, opened, target_kind,  # noqa: F811
+                                                                    profile, monkeypatch):
+    source = TinyDBStore(source_file)
+    target = opened(target_kind, "target")
+    appended: list[tuple[str, int, bool]] = []
+    real = target.append
+
+    def append(contract_no, expected_seq, records, summary=None):
+        appended.append((contract_no, expected_seq, summary is not None))
+        return real(contract_no, expected_seq, records, summary)
+
+    monkeypatch.setattr(target, "append", append)
+    copy_register(source, target)
+    last = {no: seq for no, seq, _kept in appended}  # the last append of each contract
+    assert [kept for no, seq, kept in appended] == [last[no] == seq for no, seq, _kept in appended]
+    assert_summaries_fit(target, profile)
+
+
+@pytest.mark.parametrize("target_kind", BACKENDS)
+def test_a_copy_continued_after_a_prefix_keeps_the_summaries_too(source_file, opened, target_kind,  # noqa: F811
+                                                                  profile):
+    source = TinyDBStore(source_file)
+    target = opened(target_kind, "target")
+    lines = list(source.journal().lines)
+    for line in lines[:3]:  # a copy killed after three appends (the first contract's last not among them)
+        append_line(target, line)
+    assert all(summary is None for _no, summary in target.summaries())
+    result = copy_register(source, target)
+    assert (result.copied, result.already) == (2, 3)
+    assert_summaries_fit(target, profile)
+    again = copy_register(source, target)
+    assert again.copied == 0
+    assert_summaries_fit(target, profile)

@@ -608,3 +608,13 @@ def test_a_device_or_pipe_is_not_a_register(tmp_path):
             store.history("A")
         with pytest.raises(StoreError, match="不是普通文件"):
             store.append("A", 0, [rec("A", 1)])
+
+
+def test_histories_of_reads_the_contracts_asked_for_in_number_order(any_store):  # noqa: F811
+    fill(any_store)
+    found = list(any_store.histories_of(["B", "nobody", "A", "B"]))
+    assert found == [("A", any_store.history("A")), ("B", any_store.history("B"))]
+    assert [r["seq"] for r in found[0][1]] == [1, 2]
+    assert list(any_store.histories_of([])) == []
+    found[0][1][0]["data"]["note"] = "改"  # the caller's own copy
+    assert any_store.history("A")[0]["data"]["note"] == "张三"

@@ -22,6 +22,7 @@ from service import register as R
 from service import reports as S
 from store import MemoryStore, TinyDBStore
 from store.sidecar import sidecar_path
+from tests.test_register_fixtures import any_store  # noqa: F401 (fixture)
 from tests.test_reports import AS_OF, DD, A, fake_render, fill_register, register_path  # noqa: F401
 
 D = dt.date.fromisoformat
@@ -309,15 +310,17 @@ def test_a_sidecar_failing_half_way_is_left_for_the_journal(register_file, profi
 
 
 def test_the_postgresql_register_reports_from_its_summaries_as_from_replay(register_file, profile, pg_url):
-    """The same register copied into PostgreSQL (db copy): the copy's appends carry no summary,
-    so the first report rebuilds them and writes them back; the second reads them (and the
-    expiring window by the term last days' index). Both equal the replay of every history."""
-    from service.copy import copy_register
+    """The same register's appends made in PostgreSQL without their summaries (as an older
+    program, or a load, leaves them): the first report rebuilds them and writes them back; the
+    second reads them (and the expiring window by the term last days' index). Both equal the
+    replay of every history."""
+    from service.copy import append_line
     from store import open_store
 
     source, server = TinyDBStore(register_file), open_store(pg_url)
     try:
-        copy_register(source, server)
+        for line in source.journal().lines:
+            append_line(server, line)
         assert all(summary is None for _no, summary in server.summaries())
         states = replayed_states(register_file, profile)
         for round_ in ("rebuilt", "kept"):
@@ -333,3 +336,45 @@ def test_the_postgresql_register_reports_from_its_summaries_as_from_replay(regis
     finally:
         source.close()
         server.close()
+
+
+def test_contracts_without_a_summary_are_rebuilt_from_histories_read_together(
+        any_store, register_file, profile, monkeypatch):  # noqa: F811
+    """A register whose appends carry no summary (an older program, a load, an upgrade): the
+    first reader reads the histories it needs a few contracts at a time through histories_of,
+    never one by one, gives what a replay gives, and puts every summary back."""
+    import service.summaries
+    from service.copy import append_line
+
+    source = TinyDBStore(register_file)
+    try:
+        for line in source.journal().lines:
+            append_line(any_store, line)  # the records alone
+    finally:
+        source.close()
+    assert all(summary is None for _no, summary in any_store.summaries())
+    monkeypatch.setattr(service.summaries, "FETCH_BATCH", 2)
+    monkeypatch.setattr(service.summaries, "WRITE_BACK", 3)
+    read_together: list[list[str]] = []
+    histories_of = any_store.histories_of
+
+    def counted(numbers):
+        read_together.append(list(numbers))
+        return histories_of(read_together[-1])
+
+    def one_by_one(contract_no):
+        raise AssertionError(f"history of {contract_no} read on its own")
+
+    monkeypatch.setattr(any_store, "histories_of", counted)
+    monkeypatch.setattr(any_store, "history", one_by_one)
+    states = replayed_states(register_file, profile)
+    for as_of in (AS_OF, D("2022-06-30")):  # the second: summaries that do not stand on it, replayed
+        expected = json_of(register_report(states, as_of, profile))
+        assert json_of(S.register_from_store(any_store, profile, as_of)) == expected, as_of
+    assert [len(numbers) for numbers in read_together[:3]] == [2, 2, 1]
+    assert all(len(numbers) <= 2 for numbers in read_together)
+    monkeypatch.undo()
+    kept = dict(any_store.summaries())
+    assert len(kept) == 5
+    for state in states:
+        assert kept[state.contract_no] == summarize(state).to_dict()
