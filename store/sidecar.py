@@ -179,7 +179,13 @@ class Sidecar:
         if meta.get("size") != st.st_size or not self._fits(meta, st):  # else: up to date, nothing to write
             db.execute("BEGIN IMMEDIATE")
             try:
-                meta = dict(db.execute("SELECT key, value FROM meta").fetchall())  # as it is now
+                # Both as they are now: another store may have synced while this one waited, the
+                # journal grown meanwhile. Judged by the size seen before the wait, a sidecar
+                # synced further would look ahead of the journal and be rebuilt back to that size,
+                # behind what a writer holding the lock has already read from it.
+                st = os.stat(self.journal)
+                seen = (st.st_dev, st.st_ino, st.st_size)
+                meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
                 if not self._fits(meta, st):
                     for table in TABLE_NAMES:
                         db.execute(f"DELETE FROM {table}")

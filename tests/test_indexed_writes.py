@@ -122,6 +122,37 @@ def test_a_store_opened_before_another_wrote_is_refused_not_written_over(db, pro
     assert intact(db, profile)
 
 
+def test_a_sync_that_waited_does_not_take_the_sidecar_back_behind_a_writer(db, profile, monkeypatch):  # noqa: F811
+    """A store that looked at the journal's size, then waited for the sidecar while another store
+    wrote and synced it further, brings it up to the journal as it is now, not back to the size it
+    saw (the writer, sure the sidecar was in step, would have drafted from lines it no longer had)."""
+    import os
+
+    send(db, profile, B)
+    size_before = os.stat(db)  # what the waiting store saw
+    writer = TinyDBStore(db)
+    try:
+        R.send_notice(writer, profile, C, R.NoticeRequest(NoticeKind.OTHER, DeliveryMethod.EMAIL,
+                                                          at("2026-11-19")), now=at("2026-11-19"))
+        real_stat, stale = os.stat, [size_before]
+        monkeypatch.setattr(os, "stat", lambda path, *a, **k: stale.pop() if stale and str(path) == str(db)
+                            else real_stat(path, *a, **k))
+        waited = TinyDBStore(db)
+        try:
+            assert waited._sidecar.sync() and not stale
+        finally:
+            waited.close()
+        monkeypatch.undo()
+        assert waited._sidecar.tail()[0] == os.stat(db).st_size  # not back to the size it first saw
+        records = writer.history(C)  # the writer trusts the sidecar it synced (the file has not grown)
+        assert records[-1]["kind"] == "notice_sent" and len(records) == expected(db)[1] - 1
+    finally:
+        writer.close()
+    notice_id, seq, read = send(db, profile)
+    assert (notice_id, seq) == (notice_id, len(records) + 1) and not read
+    assert intact(db, profile)
+
+
 def test_the_highest_number_of_a_series_whatever_its_length_or_zeros(db, profile):  # noqa: F811
     from store.base import series_number
     from store.sidecar import Sidecar
