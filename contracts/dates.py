@@ -6,6 +6,7 @@ The agreement's text states the same rules; the document generator prints dates 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -36,6 +37,7 @@ def term_first_day(effective: dt.date, counting: TermCounting) -> dt.date:
     return effective + ONE_DAY if counting is TermCounting.CIVIL_CODE else effective
 
 
+@functools.lru_cache(maxsize=65536)  # pure, and asked for the same few thousand days over and over
 def term_last_day(first_day: dt.date, years: int, counting: TermCounting) -> dt.date:
     """Last day of a term of `years` years whose first day is `first_day` (term_first_day, or
     the day after the previous term for a renewal).

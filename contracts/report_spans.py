@@ -40,14 +40,16 @@ ONE_DAY = dt.timedelta(days=1)
 
 def report_spans(state: ContractState, stands_from: dt.date | None) -> dict[str, tuple[Span, ...]]:
     """Every kind's spans of the contract (a kind with none is left out)."""
+    # each service year of each term, once (both kinds below read them; none when neither does)
+    years = _years(state) if state.signed is not None and state.voided is None and state.terms else []
     spans: dict[str, tuple[Span, ...]] = {
         TERM_END: tuple((d, d) for d in sorted({t.last_day for t in state.terms})),
         AMENDMENTS: tuple((a.signed_on, a.signed_on) for a in state.amendments),
         RENEWALS: tuple((t.signed_on, t.signed_on) for t in state.terms[1:]),
         # a notice's day in Beijing time: the day before covers any zone it was written in
         NOTICES: ((min(n.sent.sent_at.date() for n in state.notices) - ONE_DAY, None),) if state.notices else (),
-        RECEIVABLES: _receivable_spans(state),
-        DEADLINES: _deadline_spans(state),
+        RECEIVABLES: _receivable_spans(state, years),
+        DEADLINES: _deadline_spans(state, years),
         STANDS: ((dt.date.min, stands_from - ONE_DAY),) if stands_from and stands_from > dt.date.min else (),
     }
     return {kind: found for kind, found in spans.items() if found}
@@ -63,7 +65,7 @@ def _years(state: ContractState) -> list[tuple[int, dt.date, Decimal]]:
     return out
 
 
-def _settled(state: ContractState) -> Mapping[int, dt.date | None]:
+def _settled(state: ContractState, years: list[tuple[int, dt.date, Decimal]]) -> Mapping[int, dt.date | None]:
     """Each service year paid towards: the day its fee was paid in full (None: not, or more)."""
     paid: dict[int, Decimal] = {}
     days: dict[int, dt.date] = {}
@@ -71,11 +73,11 @@ def _settled(state: ContractState) -> Mapping[int, dt.date | None]:
         for part in payment.allocations:
             paid[part.service_year] = paid.get(part.service_year, Decimal(0)) + part.amount
             days[part.service_year] = payment.on
-    fees = {year: fee for year, _first, fee in _years(state)}
+    fees = {year: fee for year, _first, fee in years}
     return {year: days[year] if total == fees.get(year) else None for year, total in paid.items()}
 
 
-def _receivable_spans(state: ContractState) -> tuple[Span, ...]:
+def _receivable_spans(state: ContractState, years: list[tuple[int, dt.date, Decimal]]) -> tuple[Span, ...]:
     """A year owes from its first day (receivables lists the years begun) until the day its fee was
     paid in full. Open at both ends where a row can come from elsewhere: a termination (refunds
     and cut fees), a refund, a late fee (owed after the fee is paid)."""
@@ -84,9 +86,9 @@ def _receivable_spans(state: ContractState) -> tuple[Span, ...]:
     if state.terminated is not None or state.issued.late_fee is not None \
             or any(p.amount <= 0 or any(a.amount <= 0 for a in p.allocations) for p in state.payments):
         return ALWAYS
-    settled = _settled(state)
+    settled = _settled(state, years)
     spans: list[Span] = []
-    for year, first, fee in _years(state):
+    for year, first, fee in years:
         if fee == 0 and year not in settled:
             continue
         last = settled.get(year)
@@ -97,11 +99,10 @@ def _receivable_spans(state: ContractState) -> tuple[Span, ...]:
     return tuple(spans)
 
 
-def _deadline_spans(state: ContractState) -> tuple[Span, ...]:
+def _deadline_spans(state: ContractState, years: list[tuple[int, dt.date, Decimal]]) -> tuple[Span, ...]:
     """Payment due dates fall within the payment days (and a holiday's shift) of a year's first day,
     the renewal notice and reminder days before the final term's last day."""
     if state.signed is None or state.voided is not None or not state.terms:
         return ()
-    years = _years(state)
     latest = max(state.terms[-1].last_day, years[-1][1] + dt.timedelta(days=state.issued.payment_days))
     return ((dt.date.min, latest + MARGIN),)
