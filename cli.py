@@ -369,7 +369,11 @@ class _Main(click.Group):
 
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException):
+        except click.exceptions.Exit as exc:
+            if exc.exit_code == failures.INTERRUPTED_EXIT:  # e.g. a batch stopped by Ctrl-C, now ending
+                stop_listening_for_ctrl_c()
+            raise
+        except click.ClickException:
             raise
         except (KeyboardInterrupt, click.Abort):
             # Ctrl-C, or the end of input at a prompt: every write is all-or-nothing.
@@ -2105,7 +2109,7 @@ def batch_issue(settings: Settings, file: str, out: str, jobs: int | None, forma
     （--skip-invalid 而没有一行无误时也是 1），130 被中断。
     """
     from contracts.validation import optional_text
-    from service.batch import EXIT_INTERRUPTED, run_issue
+    from service.batch import run_issue
 
     require_issuing_profile(settings)
     parse_formats(formats)
@@ -2115,8 +2119,6 @@ def batch_issue(settings: Settings, file: str, out: str, jobs: int | None, forma
     code, lines = run_issue(file, db_path=settings.db_path, profile=settings.profile, out_dir=out, today=today(),
                             formats=formats, jobs=jobs, skip_invalid=skip_invalid, batch_key=batch_key,
                             default_type=kind, render_signed=render_signed, allow_second=allow_second)
-    if code == EXIT_INTERRUPTED:
-        stop_listening_for_ctrl_c()
     for line in lines:
         click.echo(line)
     click.get_current_context().exit(code)

@@ -281,9 +281,7 @@ _PLAIN = {ColumnKind.TEXT: str, ColumnKind.DATE: dt.date, ColumnKind.INT: int, C
 def _check_value(column: Column, value: Any, row: int) -> Any:
     if value is None:
         return None
-    kind = column.kind
-    if type(value) is _PLAIN.get(kind):
-        return value
+    kind = column.kind  # a value of its kind's exact type did not come here (Report._check_row)
     if kind is ColumnKind.AMOUNT and type(value) is Decimal and value.is_finite():
         return value
     problem = ""

@@ -62,7 +62,7 @@ from renderers.cells import csv_row, set_text
 from store.atomic import OutputExists, atomic_write
 from store.fault import fault_point
 
-from . import output, register, writes
+from . import failures, output, register, writes
 from .generate import AgreementRequest, build_agreement, parse_request
 from .integrity import set_aside_warning
 from .output import WrittenFile, parse_formats, safe_stem, sha256_file
@@ -72,7 +72,6 @@ if TYPE_CHECKING:  # rich is imported only when a progress bar is shown
     from rich.progress import TaskID
 
 LEGACY_PART_SUFFIX = ".batch.part"  # what earlier versions rendered into (0644): removed on sight
-EXIT_INTERRUPTED = 130
 ERRORS_SUFFIX = "-errors"
 
 
@@ -741,7 +740,7 @@ class BatchResult:
         must not take that for success); 130: stopped by Ctrl-C. Either way, running again
         carries on."""
         if self.cancelled:
-            return EXIT_INTERRUPTED
+            return failures.INTERRUPTED_EXIT
         nothing_valid = bool(self.invalid) and not (self.issued or self.skipped)
         return 1 if (self.refused or self.failed or self.interrupted or self.not_started or nothing_valid) else 0
 

@@ -84,6 +84,19 @@ def test_ctrl_c_exits_130_in_one_line(run, monkeypatch, tmp_path):
     assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
 
 
+def test_a_command_ending_with_130_stops_listening_for_ctrl_c(run, monkeypatch, tmp_path):
+    """A command that handled the Ctrl-C itself (a batch) and now exits: a second one must not
+    kill it by signal on its way out."""
+    import service.batch
+
+    monkeypatch.setattr(service.batch, "run_check", lambda *a, **k: (130, ["已按 Ctrl-C 中断"]))
+    sheet = tmp_path / "list.csv"
+    sheet.write_text("客户类型\n", encoding="utf-8")
+    result = run("batch", "check", str(sheet))
+    assert (result.exit_code, result.output) == (130, "已按 Ctrl-C 中断\n")
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+
 def test_the_log_falls_back_to_the_temporary_folder(monkeypatch, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")

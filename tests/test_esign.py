@@ -98,11 +98,16 @@ def prepared(tmp_path_factory) -> Place:
     return place
 
 
-@pytest.fixture
-def place(prepared, tmp_path) -> Place:
+def copy_of(prepared: Place, tmp_path: Path) -> Place:
+    """The prepared place copied for one test (each test writes in its own)."""
     root = tmp_path / "place"
     shutil.copytree(prepared.root, root)
-    return Place(root, prepared.ca)
+    return type(prepared)(root, prepared.ca)
+
+
+@pytest.fixture
+def place(prepared, tmp_path) -> Place:
+    return copy_of(prepared, tmp_path)
 
 
 def validate(path: Path, roots) -> object:

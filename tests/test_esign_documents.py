@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from store import open_store
 from store.documents import DocumentShelf
 from store.fault import ENV as FAULT_ENV
 from tests.forked_cli import run_forked
-from tests.test_esign import Place, first_stream_byte, load_asn1, signing_office, validate
+from tests.test_esign import Place, copy_of, first_stream_byte, load_asn1, signing_office, validate
 
 NO = "VIP-2025-000001"
 B1, X1, J1 = f"{NO}-B1", f"{NO}-X1", f"{NO}-J1"
@@ -59,9 +58,7 @@ def prepared(tmp_path_factory) -> DocPlace:
 
 @pytest.fixture
 def place(prepared, tmp_path) -> DocPlace:
-    root = tmp_path / "place"
-    shutil.copytree(prepared.root, root)
-    return DocPlace(root, prepared.ca)
+    return copy_of(prepared, tmp_path)  # a DocPlace, as prepared is
 
 
 def sha(path: Path) -> str:

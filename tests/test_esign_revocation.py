@@ -9,7 +9,6 @@ import http.server
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -23,7 +22,7 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
 from pyhanko_certvalidator import ValidationContext
 
 from tests import pki
-from tests.test_esign import NO, PASSWORD, SEALED, Place, load_asn1, serve_time_stamps
+from tests.test_esign import NO, PASSWORD, SEALED, Place, copy_of, load_asn1, serve_time_stamps
 from tests.test_esign import prepared as prepared  # noqa: F401  (fixture)
 
 
@@ -56,8 +55,8 @@ def crl_server():
 
 @pytest.fixture
 def place(prepared, crl_server, tmp_path) -> Place:  # noqa: F811
-    root = tmp_path / "place"
-    shutil.copytree(prepared.root, root)
+    place = copy_of(prepared, tmp_path)
+    root = place.root
     url, served, asked = crl_server
     served.clear()
     asked.clear()
@@ -68,7 +67,7 @@ def place(prepared, crl_server, tmp_path) -> Place:  # noqa: F811
     pki.write_p12(root / "missing.p12", pki.signing_cert(prepared.ca, crl_url=f"{url}/missing.crl"), PASSWORD,
                   (prepared.ca,))
     served["/ca.crl"] = pki.crl(prepared.ca, (revoked,))
-    return Place(root, prepared.ca)
+    return place
 
 
 def test_the_crl_is_embedded_within_the_signature(place, crl_server):
